@@ -1,0 +1,14 @@
+//! `owui-deploy`: provisions Open WebUI on Azure behind an API Management AI gateway,
+//! through Azure Resource Manager and Microsoft Graph.
+//!
+//! Layers, each talking only to its neighbours:
+//! [`cli`] -> [`config`] -> [`stages`] -> [`engine`] -> [`azure`];
+//! [`sandbox`] (the emulator) stands beside them and is used through HTTP only.
+#![warn(missing_docs)]
+
+pub mod azure;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod sandbox;
+pub mod stages;
