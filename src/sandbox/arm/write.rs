@@ -337,6 +337,9 @@ pub(super) fn write_inner(
     if let Some(r) = group_deleting(w, p) {
         return Err(r);
     }
+    if let Some(r) = ancestor_deleting(w, p) {
+        return Err(r);
+    }
     let type_name = p.type_name();
     let def = types::lookup(&type_name);
     let own_key = key(&p.id_as_sent(p.names.len()));
@@ -694,4 +697,33 @@ pub(super) fn delete(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> (Repl
             )
         }
     }
+}
+
+/// 409 `Conflict` when a parent (or the scope resource) is being deleted.
+fn ancestor_deleting(w: &World, p: &ProviderPath) -> Option<Reply> {
+    let mut candidates: Vec<String> = (1..p.names.len()).map(|n| p.id_as_sent(n)).collect();
+    if p.scope.to_ascii_lowercase().contains("/providers/") {
+        candidates.push(p.scope.clone());
+    }
+    for c in candidates {
+        let Some(r) = w.resources.get(&key(&c)) else {
+            continue;
+        };
+        let deleting = r
+            .pending
+            .as_ref()
+            .and_then(|op| w.operations.get(op))
+            .is_some_and(|op| matches!(op.action, OpAction::Delete { .. }));
+        if deleting {
+            return Some(Reply::arm_error(
+                409,
+                "Conflict",
+                format!(
+                    "The parent resource '{}' is being deleted; the operation cannot be performed.",
+                    r.id
+                ),
+            ));
+        }
+    }
+    None
 }
