@@ -529,6 +529,18 @@ mod tests {
     }
 
     #[test]
+    fn docs_duration_table_matches_the_code() {
+        let docs = include_str!("../../../docs/sandbox.md");
+        for t in TYPES {
+            let row = format!(
+                "| `{}` | {} | {} | {} |",
+                t.name, t.create_secs, t.update_secs, t.delete_secs
+            );
+            assert!(docs.contains(&row), "docs/sandbox.md lacks the row {row}");
+        }
+    }
+
+    #[test]
     fn secrets_stripped() {
         let mut v = json!({"properties": {"configuration": {"secrets": [{"name": "a", "value": "x"}]}, "administratorLoginPassword": "p"}});
         strip_secrets(
