@@ -606,6 +606,14 @@ async fn network_computed_properties_and_inline_subnets() {
     assert_eq!(names, vec!["apim-subnet", "pe-subnet"]);
     let l = env.arm("GET", &format!("{vnet}/subnets"), None).await;
     assert_eq!(l.body["value"].as_array().map(Vec::len), Some(2));
+    let l = env
+        .arm(
+            "GET",
+            &format!("/subscriptions/{SUB}/providers/Microsoft.Network/virtualNetworks"),
+            None,
+        )
+        .await;
+    assert_eq!(l.body["value"][0]["id"], vnet);
 
     // NSG default rules; public IP address.
     let nsg = env
@@ -1010,7 +1018,7 @@ async fn cognitive_deployments_conflict_and_apim_not_ready() {
         .await;
     assert_eq!((c.status, c.code()), (409, "ServiceLocked"));
     let again = env.arm("PUT", &svc, Some(json!({"location": "westeurope", "sku": {"name": "Developer", "capacity": 1}, "properties": {"publisherEmail": "a@b.c", "publisherName": "p"}}))).await;
-    assert_eq!(again.status, 409);
+    assert_eq!((again.status, again.code()), (409, "ServiceLocked"));
     env.sb.shutdown().await;
 }
 
@@ -1102,7 +1110,34 @@ async fn soft_delete_conflicts_and_purge() {
     let (st, _) = env.wait_op(&p).await;
     assert_eq!(st, "Succeeded");
     assert_eq!(env.arm("GET", &deleted, None).await.status, 404);
-    env.put_done(&kv, body).await;
+    env.put_done(&kv, body.clone()).await;
+
+    // Recover restores the vault with its secrets.
+    env.put_done(
+        &format!("{kv}/secrets/s1"),
+        json!({"properties": {"value": "v"}}),
+    )
+    .await;
+    let d = env.arm("DELETE", &kv, None).await;
+    if d.status == 202 {
+        env.wait_op(&d).await;
+    }
+    assert_eq!(
+        env.arm("GET", &format!("{kv}/secrets/s1"), None)
+            .await
+            .status,
+        404
+    );
+    let mut recover = body.clone();
+    recover["properties"]["createMode"] = json!("recover");
+    let g = env.put_done(&kv, recover).await;
+    assert_eq!(g.state(), "Succeeded");
+    assert_eq!(
+        env.arm("GET", &format!("{kv}/secrets/s1"), None)
+            .await
+            .status,
+        200
+    );
 
     // Cognitive Services: FlagMustBeSetForRestore, then purge.
     let acct = format!("{rg}/providers/Microsoft.CognitiveServices/accounts/ai-soft");

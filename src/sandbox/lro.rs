@@ -156,6 +156,11 @@ pub(crate) fn remove_tree(world: &mut World, key: &str, now: u64) {
             .iter()
             .filter(|x| *x == k || x.starts_with(&own_prefix))
             .filter_map(|x| world.resources.get(x).cloned())
+            .map(|mut r| {
+                r.pending = None;
+                r.failed = None;
+                r
+            })
             .collect();
         let Some(super::ids::Target::Provider(p)) = super::ids::parse(&r.id) else {
             continue;

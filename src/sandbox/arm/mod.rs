@@ -361,6 +361,15 @@ fn list(w: &World, c: &Call<'_>, p: &ProviderPath) -> Reply {
                 })
             })
             .collect()
+    } else if p.scope.split('/').filter(|x| !x.is_empty()).count() == 2 && p.types.len() == 1 {
+        // A type listed at subscription scope: every resource group.
+        let prefix = format!("/subscriptions/{}/", p.sub.to_ascii_lowercase());
+        w.resources
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(_, r)| r.type_name.eq_ignore_ascii_case(&type_lower))
+            .map(|(_, r)| r)
+            .collect()
     } else {
         let prefix = format!("{base}/{last}/");
         w.resources
@@ -399,7 +408,8 @@ pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
 
 fn apim_service_key(p: &ProviderPath) -> Option<String> {
     if !p.namespace.eq_ignore_ascii_case("Microsoft.ApiManagement")
-        || p.types.len() < 2
+        || p.types.is_empty()
+        || p.names.is_empty()
         || !p.types[0].eq_ignore_ascii_case("service")
     {
         return None;
@@ -413,9 +423,11 @@ fn apim_service_key(p: &ProviderPath) -> Option<String> {
 /// 409s for writes Azure refuses while something else runs.
 fn conflicts(w: &World, p: &ProviderPath, own_key: &str) -> Option<Reply> {
     // APIM: nothing under a service that is not Succeeded.
+    // The service itself may be written again once it failed (to repair it).
+    let own_service = p.types.len() == 1;
     if let Some(sk) = apim_service_key(p)
         && let Some(svc) = w.resources.get(&sk)
-        && (svc.pending.is_some() || svc.failed.is_some())
+        && (svc.pending.is_some() || (svc.failed.is_some() && !own_service))
     {
         return Some(Reply::arm_error(
             409,
