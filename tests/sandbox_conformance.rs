@@ -1583,3 +1583,35 @@ async fn large_openapi_document_imports_and_parent_being_deleted_conflicts() {
     assert_eq!(env.arm("GET", &vnet, None).await.state(), "Deleting");
     env.sb.shutdown().await;
 }
+
+// ---------------------------------------------------------------------------------------
+// The Azure SDK's own credential against the sandbox (custom cloud + trusted CA)
+
+#[tokio::test]
+async fn azure_identity_client_secret_credential_gets_a_token() {
+    use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+    use azure_core::credentials::{Secret, TokenCredential};
+    use azure_core::http::{ClientOptions, Transport};
+    use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
+    use std::sync::Arc;
+
+    let env = start(1.0).await;
+    let mut custom = CustomConfiguration::default();
+    custom.authority_host = env.base.clone();
+    let options = ClientSecretCredentialOptions {
+        client_options: ClientOptions {
+            cloud: Some(Arc::new(CloudConfiguration::from(custom))),
+            transport: Some(Transport::new(Arc::new(client(&env.sb.ca_pem())))),
+            ..Default::default()
+        },
+    };
+    let cred = ClientSecretCredential::new(TENANT, "sandbox".to_string(), Secret::new("sandbox"), Some(options)).expect("credential");
+    let token = cred.get_token(&["https://management.azure.com/.default"], None).await.expect("token from the sandbox");
+    let r = env
+        .send("GET", &format!("/subscriptions/{SUB}/resourcegroups?api-version=2024-11-01"), None, Some(token.token.secret()), &[])
+        .await;
+    assert_eq!(r.status, 200);
+    let journal = env.admin("GET", "journal", None).await;
+    assert!(journal.body.as_array().expect("journal").iter().any(|e| e["request_body"]["scope"] == "https://management.azure.com/.default"));
+    env.sb.shutdown().await;
+}
