@@ -376,6 +376,9 @@ async fn arm_error_codes_and_common_headers() {
         .arm("PUT", &rg, Some(json!({"location": "westeurope"})))
         .await;
     assert_eq!(r.status, 200, "replace is 200");
+    assert_eq!(env.arm("HEAD", &rg, None).await.status, 204);
+    let missing = format!("/subscriptions/{SUB}/resourceGroups/nope");
+    assert_eq!(env.arm("HEAD", &missing, None).await.status, 404);
     assert!(
         r.header("x-ms-ratelimit-remaining-subscription-writes")
             .is_some()
@@ -1605,13 +1608,35 @@ async fn azure_identity_client_secret_credential_gets_a_token() {
             ..Default::default()
         },
     };
-    let cred = ClientSecretCredential::new(TENANT, "sandbox".to_string(), Secret::new("sandbox"), Some(options)).expect("credential");
-    let token = cred.get_token(&["https://management.azure.com/.default"], None).await.expect("token from the sandbox");
+    let cred = ClientSecretCredential::new(
+        TENANT,
+        "sandbox".to_string(),
+        Secret::new("sandbox"),
+        Some(options),
+    )
+    .expect("credential");
+    let token = cred
+        .get_token(&["https://management.azure.com/.default"], None)
+        .await
+        .expect("token from the sandbox");
     let r = env
-        .send("GET", &format!("/subscriptions/{SUB}/resourcegroups?api-version=2024-11-01"), None, Some(token.token.secret()), &[])
+        .send(
+            "GET",
+            &format!("/subscriptions/{SUB}/resourcegroups?api-version=2024-11-01"),
+            None,
+            Some(token.token.secret()),
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200);
     let journal = env.admin("GET", "journal", None).await;
-    assert!(journal.body.as_array().expect("journal").iter().any(|e| e["request_body"]["scope"] == "https://management.azure.com/.default"));
+    assert!(
+        journal
+            .body
+            .as_array()
+            .expect("journal")
+            .iter()
+            .any(|e| e["request_body"]["scope"] == "https://management.azure.com/.default")
+    );
     env.sb.shutdown().await;
 }

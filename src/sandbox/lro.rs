@@ -86,6 +86,10 @@ pub(crate) fn tick(world: &mut World) {
     for id in due {
         finish(world, &id, now);
     }
+    // Forget operations that ended more than an hour ago.
+    world
+        .operations
+        .retain(|_, o| o.ended_ms.is_none_or(|end| end + 3_600_000 > now));
 }
 
 fn finish(world: &mut World, op_id: &str, now: u64) {

@@ -112,7 +112,14 @@ pub struct Sandbox {
     ca_pem: String,
     handle: axum_server::Handle<SocketAddr>,
     shared: Arc<server::Shared>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+        self.shared.stop_persister();
+    }
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -143,10 +150,12 @@ impl Sandbox {
     }
 
     /// Stop serving, and write the state file if one is configured.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         self.handle
             .graceful_shutdown(Some(Duration::from_millis(200)));
-        let _ = self.task.await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
         self.shared.stop_persister();
         self.shared.persist_now();
     }

@@ -401,7 +401,7 @@ pub(crate) async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError>
         ca_pem: tls.ca_pem,
         handle,
         shared,
-        task,
+        task: Some(task),
     })
 }
 

@@ -10,6 +10,10 @@ pub(super) fn group(w: &mut World, c: &mut Call<'_>, sub: &str, rg: &str) -> (Re
     let k = group_key(sub, rg);
     let def = types::lookup(RESOURCE_GROUPS);
     match c.req.method.as_str() {
+        "HEAD" => match w.resources.get(&k) {
+            Some(_) => (Reply::empty(204), 0),
+            None => (Reply::empty(404), 0),
+        },
         "GET" => match w.resources.get(&k) {
             Some(_) => (view_reply(w, &k, 200), 0),
             None => (group_not_found(rg), 0),
