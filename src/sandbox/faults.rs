@@ -67,6 +67,7 @@ pub struct FaultRule {
     #[serde(default)]
     pub message: Option<String>,
     /// Retry-After for `status` in (unscaled) seconds; multiplied by the time scale.
+    /// A 429 without it announces 1 s.
     #[serde(default)]
     pub retry_after_secs: Option<f64>,
     /// Added delay for `latency`, in milliseconds (not scaled).
@@ -304,7 +305,9 @@ impl Engine {
                         .message
                         .clone()
                         .unwrap_or_else(|| default_message(status).into());
-                    d.status = Some((status, code, message, r.retry_after_secs));
+                    // ARM always sends Retry-After with a 429: 1 s (scaled) unless given.
+                    let retry = r.retry_after_secs.or((status == 429).then_some(1.0));
+                    d.status = Some((status, code, message, retry));
                 }
                 FaultKind::FailLro => {
                     if d.fail_lro.is_some() {
