@@ -1204,7 +1204,12 @@ async fn graph_upsert_service_principal_and_grants() {
         .await;
     assert_eq!(r.status, 204);
     let g = env
-        .graph("GET", "applications(uniqueName='owui-dev')", None, &[])
+        .graph(
+            "GET",
+            "applications%28uniqueName%3D%27owui-dev%27%29",
+            None,
+            &[],
+        )
         .await;
     assert_eq!(g.body["id"], id);
     assert_eq!(g.body["displayName"], "Open WebUI (dev)");

@@ -124,14 +124,20 @@ fn alternate_key(seg: &str) -> Option<(&str, &str, String)> {
     let (name, rest) = seg.split_once('(')?;
     let inner = rest.strip_suffix(')')?;
     let (k, v) = inner.split_once('=')?;
-    Some((
-        name,
-        k,
-        super::journal::url_decode_pairs(&format!("v={}", v.trim_matches('\'')))
-            .first()
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default(),
-    ))
+    let v = v
+        .strip_prefix('\'')
+        .and_then(|v| v.strip_suffix('\''))
+        .unwrap_or(v);
+    Some((name, k, v.replace("''", "'")))
+}
+
+/// Percent-decode one path segment (a `+` stays a `+`).
+fn decode_segment(seg: &str) -> String {
+    super::journal::url_decode_pairs(&format!("v={}", seg.replace('+', "%2B")))
+        .into_iter()
+        .next()
+        .map(|(_, v)| v)
+        .unwrap_or_default()
 }
 
 fn context(kind: &str, entity: bool) -> String {
@@ -176,12 +182,15 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Reply {
     ) {
         return token::refusal(&e, Api::Graph, "common");
     }
-    let segs: Vec<&str> = req
+    // Path segments percent-decoded (`applications%28uniqueName%3D%27x%27%29` too).
+    let decoded: Vec<String> = req
         .path
         .split('/')
         .filter(|s| !s.is_empty())
         .skip(1)
+        .map(decode_segment)
         .collect();
+    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let Some(first) = segs.first() else {
         return err(400, "BadRequest", "Invalid request.");
     };
