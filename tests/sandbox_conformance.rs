@@ -480,6 +480,19 @@ async fn lro_headers_and_state_progression() {
     let g = env.arm("GET", &vnet, None).await;
     assert_eq!(g.state(), "Succeeded");
 
+    // A second write while the first one's operation runs (private endpoint: 60 s -> 600 ms).
+    let pe = format!("{rg}/providers/Microsoft.Network/privateEndpoints/pe1");
+    let pe_body = json!({"location": "westeurope", "properties": {"subnet": {"id": format!("{vnet}/subnets/none")}, "privateLinkServiceConnections": []}});
+    let r = env.arm("PUT", &pe, Some(pe_body.clone())).await;
+    assert_eq!(r.status, 201);
+    let busy = env.arm("PUT", &pe, Some(pe_body)).await;
+    assert_eq!(
+        (busy.status, busy.code()),
+        (409, "AnotherOperationInProgress")
+    );
+    let (st, _) = env.wait_op(&r).await;
+    assert_eq!(st, "Succeeded");
+
     // 202 style (storage): no body, Location answers 202 then the resource.
     let sa = format!("{rg}/providers/Microsoft.Storage/storageAccounts/stlro01");
     let r = env.arm("PUT", &sa, Some(json!({"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}))).await;
@@ -956,6 +969,21 @@ async fn apim_openapi_import_named_values_policies() {
         vec!["createChatCompletion", "deleteModel", "retrieveModel"]
     );
 
+    // Product link returns the API contract; a missing API is 404.
+    env.put_done(&format!("{svc}/products/platform"), json!({"properties": {"displayName": "platform", "subscriptionRequired": true, "state": "published"}})).await;
+    let link = env
+        .put_done(&format!("{svc}/products/platform/apis/openai"), json!({}))
+        .await;
+    assert_eq!(link.body["properties"]["path"], "openai/v1");
+    let missing = env
+        .arm(
+            "PUT",
+            &format!("{svc}/products/platform/apis/nope"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+
     // Secret named value: value never returned.
     let nv = env.put_done(&format!("{svc}/namedValues/tenant-id"), json!({"properties": {"displayName": "tenant-id", "value": "NV-SECRET", "secret": true}})).await;
     assert!(!nv.to_string_lossy().contains("NV-SECRET"));
@@ -1375,6 +1403,28 @@ async fn faults_nth_429_drop_latency_and_failed_lro() {
         )
         .await;
     assert_ne!(again.status, 0);
+
+    // Same over HTTP/1.1: the connection is closed without a response.
+    let h1 = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(env.sb.ca_pem().as_bytes()).expect("ca")])
+        .http1_only()
+        .build()
+        .expect("h1 client");
+    env.admin(
+        "POST",
+        "faults?mode=append",
+        Some(json!({"rules": [{"path": "/dropme-h1", "kind": "drop"}]})),
+    )
+    .await;
+    let dropped = h1
+        .get(format!(
+            "{}/subscriptions/{SUB}/resourceGroups/faults/dropme-h1?api-version=1",
+            env.base
+        ))
+        .bearer_auth(&env.token)
+        .send()
+        .await;
+    assert!(dropped.is_err(), "HTTP/1.1 connection must be dropped");
 
     let t = Instant::now();
     let r = env

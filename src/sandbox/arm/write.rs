@@ -391,6 +391,17 @@ pub(super) fn write_inner(
     if let Some(r) = conflicts(w, p, &own_key) {
         return Err(r);
     }
+    // A product's API link needs the API.
+    if def.name == "Microsoft.ApiManagement/service/products/apis" {
+        let api = format!("{}/apis/{}", p.id_as_sent(1), p.names[p.names.len() - 1]);
+        if !w.resources.contains_key(&key(&api)) {
+            return Err(Reply::arm_error(
+                404,
+                "ResourceNotFound",
+                format!("Api not found: '{}'.", p.names[p.names.len() - 1]),
+            ));
+        }
+    }
     if let Some(r) = global_name_check(w, def, p, &own_key) {
         return Err(r);
     }
@@ -426,10 +437,8 @@ pub(super) fn write_inner(
     let mut import_ops: Option<Vec<(String, Value)>> = None;
     let mut duration = if created {
         def.create_secs
-    } else if patch {
-        def.update_secs
     } else {
-        def.update_secs.max(0.0)
+        def.update_secs
     };
     if def.name == "Microsoft.ApiManagement/service/apis" {
         match import_operations(&mut src) {
