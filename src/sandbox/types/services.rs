@@ -519,7 +519,13 @@ pub(super) fn role_assignment(ctx: &mut Ctx<'_>) {
     let scope = ctx.id.rsplitn(5, '/').nth(4).unwrap_or("").to_string();
     let created = ctx.created();
     let now = crate::sandbox::server::rfc3339(ctx.now_ms);
+    let kind = ctx.body["properties"]["principalId"]
+        .as_str()
+        .and_then(|id| ctx.world.principals.get(&id.to_ascii_lowercase()))
+        .map(|p| p.kind.clone())
+        .unwrap_or_else(|| "ServicePrincipal".into());
     let p = ctx.props();
+    default(p, "principalType", json!(kind));
     p.insert("scope".into(), json!(scope));
     p.insert("createdOn".into(), json!(created));
     p.insert("updatedOn".into(), json!(now));
