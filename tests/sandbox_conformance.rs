@@ -1428,6 +1428,19 @@ async fn faults_nth_429_drop_latency_and_failed_lro() {
         .await;
     assert!(dropped.is_err(), "HTTP/1.1 connection must be dropped");
 
+    // Dropped after processing: the write happened although the client saw no answer.
+    env.admin("POST", "faults?mode=append", Some(json!({"rules": [{"method": "PUT", "path": "routeTables/rt-lost", "kind": "drop", "after_processing": true}]}))).await;
+    let rt = format!("{rg}/providers/Microsoft.Network/routeTables/rt-lost");
+    let lost = env
+        .http
+        .put(format!("{}{rt}?api-version=2024-05-01", env.base))
+        .bearer_auth(&env.token)
+        .json(&json!({"location": "westeurope"}))
+        .send()
+        .await;
+    assert!(lost.is_err());
+    assert_eq!(env.arm("GET", &rt, None).await.status, 200);
+
     let t = Instant::now();
     let r = env
         .arm(

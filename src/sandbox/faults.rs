@@ -73,6 +73,10 @@ pub struct FaultRule {
     /// Added delay for `latency`, in milliseconds (not scaled).
     #[serde(default)]
     pub latency_ms: Option<u64>,
+    /// For `drop`: serve the request first (a write happens), then close the connection
+    /// without the answer.
+    #[serde(default)]
+    pub after_processing: bool,
     /// Replication delay for `principal_delay`, in (unscaled) seconds.
     #[serde(default)]
     pub delay_secs: Option<f64>,
@@ -181,6 +185,8 @@ pub(crate) struct Decision {
     pub latency_ms: u64,
     /// Close the connection.
     pub drop: bool,
+    /// Serve the request before dropping the connection.
+    pub drop_after: bool,
     /// Answer with this status and error (status, code, message, retry-after secs unscaled).
     pub status: Option<(u16, String, String, Option<f64>)>,
     /// The LRO started by this write fails with this error (status, ARM error object).
@@ -294,7 +300,10 @@ impl Engine {
             match r.kind {
                 FaultKind::Latency => d.latency_ms += r.latency_ms.unwrap_or(0),
                 _ if terminal => continue,
-                FaultKind::Drop => d.drop = true,
+                FaultKind::Drop => {
+                    d.drop = true;
+                    d.drop_after = r.after_processing;
+                }
                 FaultKind::Status => {
                     let status = r.status.unwrap_or(500);
                     let code = r

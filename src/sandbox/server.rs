@@ -456,7 +456,7 @@ async fn handle(
         correlation_id: correlation,
         faults: decision.fired.clone(),
     };
-    if decision.drop {
+    if decision.drop && !decision.drop_after {
         lock(&shared.journal).push(journal_entry(None, None));
         return Err(DroppedConnection);
     }
@@ -523,6 +523,11 @@ async fn handle(
         reply = reply
             .header("request-id", request_id)
             .header("client-request-id", client);
+    }
+    if decision.drop {
+        // Served, but the client never sees the answer.
+        lock(&shared.journal).push(journal_entry(None, Some(correlation)));
+        return Err(DroppedConnection);
     }
     lock(&shared.journal).push(journal_entry(Some(reply.status), Some(correlation)));
     Ok(reply.into_response())
