@@ -351,7 +351,8 @@ fn list(w: &World, c: &Call<'_>, p: &ProviderPath) -> Reply {
         w.resources
             .values()
             .filter(|r| {
-                r.type_name.eq_ignore_ascii_case(ROLE_ASSIGNMENTS) && key(&r.id).starts_with(&scope)
+                r.type_name.eq_ignore_ascii_case(ROLE_ASSIGNMENTS)
+                    && key(&r.id).starts_with(&format!("{scope}/"))
             })
             .filter(|r| {
                 principal_filter.as_ref().is_none_or(|pf| {

@@ -448,7 +448,7 @@ fn host_in(prefix: &str, offset: u32) -> Option<String> {
         .checked_shl(32 - u32::from(net.prefix_len()))
         .unwrap_or(0);
     let host = 4 + offset.min(size.saturating_sub(6));
-    Some(Ipv4Addr::from(base + host).to_string())
+    Some(Ipv4Addr::from(base.checked_add(host)?).to_string())
 }
 
 /// Address prefix of a subnet by ID, from the stored subnet.
