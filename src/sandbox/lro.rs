@@ -237,7 +237,7 @@ pub(crate) fn state_now(world: &World, res: &super::state::Resource) -> (&'stati
 }
 
 /// `GET .../operationStatuses/{id}`.
-pub(crate) fn status(shared: &Shared, world: &World, op_id: &str, path: &str) -> Reply {
+pub(crate) fn status(world: &World, op_id: &str, path: &str) -> Reply {
     let Some(op) = world.operations.get(op_id) else {
         return Reply::arm_error(
             404,
@@ -267,7 +267,6 @@ pub(crate) fn status(shared: &Shared, world: &World, op_id: &str, path: &str) ->
     if op.status == OpStatus::InProgress {
         retry_headers(reply, op.retry_after_ms)
     } else {
-        let _ = shared;
         reply
     }
 }

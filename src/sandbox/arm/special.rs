@@ -80,7 +80,7 @@ pub(super) fn special(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Opti
     let m = c.req.method.as_str();
     let r = match (ns.as_str(), ty.as_slice(), p.names.len()) {
         (_, ["locations", "operationstatuses"], 2) if m == "GET" => {
-            lro::status(c.shared, w, &p.names[1], &c.req.path)
+            lro::status(w, &p.names[1], &c.req.path)
         }
         (_, ["locations", "operationresults"], 2) if m == "GET" => {
             let pq = match c.req.query.is_empty() {
