@@ -40,7 +40,7 @@ pub(crate) fn rfc3339(ms: u64) -> String {
 }
 
 /// Settings that can change at runtime (`/_sandbox/config`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Config {
     /// Multiplier on every realistic duration.
@@ -54,6 +54,18 @@ pub(crate) struct Config {
     /// Client secret the token endpoint accepts (never shown by `GET /_sandbox/config`).
     #[serde(skip_serializing)]
     pub client_secret: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("time_scale", &self.time_scale)
+            .field("token_lifetime_secs", &self.token_lifetime_secs)
+            .field("principal_delay_secs", &self.principal_delay_secs)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"Secret")
+            .finish()
+    }
 }
 
 /// Runtime state that is not part of the persisted world.
@@ -170,8 +182,7 @@ impl Shared {
     }
 }
 
-/// A response under construction.
-#[derive(Debug)]
+/// A response under construction (no Debug: bodies hold tokens).
 pub(crate) struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -244,8 +255,7 @@ impl Reply {
     }
 }
 
-/// One request as the handlers see it.
-#[derive(Debug)]
+/// One request as the handlers see it (no Debug: headers hold tokens).
 pub(crate) struct Req {
     pub method: String,
     pub path: String,
