@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// One journal entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub(crate) struct Entry {
     /// Sequence number from 1, in order of completion.
     pub seq: u64,
@@ -32,7 +32,7 @@ pub(crate) struct Entry {
 }
 
 /// Entries in order.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Journal {
     entries: Vec<Entry>,
     next: u64,
