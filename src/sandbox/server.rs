@@ -145,7 +145,9 @@ impl Shared {
     pub fn persist_now(&self) {
         let Some(path) = &self.state_file else { return };
         let _guard = lock(&self.persist_lock);
-        let bytes = match self.world().to_state_json() {
+        // Copy under the lock, serialise outside it.
+        let snapshot = self.world().clone();
+        let bytes = match snapshot.to_state_json() {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("sandbox state not serialisable: {e}");
@@ -384,7 +386,7 @@ pub(crate) async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError>
         let h = tokio::spawn(async move {
             loop {
                 s.dirty.notified().await;
-                tokio::time::sleep(Duration::from_millis(25)).await;
+                tokio::time::sleep(Duration::from_millis(250)).await;
                 let s2 = s.clone();
                 let _ = tokio::task::spawn_blocking(move || s2.persist_now()).await;
             }
