@@ -5,7 +5,7 @@
 //! the token endpoint (`/{tenant}/oauth2/v2.0/token`), ARM (`/subscriptions/...`),
 //! Microsoft Graph (`/v1.0/...`) and the admin API (`/_sandbox/...`). See `docs/sandbox.md`.
 //!
-//! Internals: [`server`] (TLS listener, dispatch, common headers, faults, journal),
+//! Internals: `server` (TLS listener, dispatch, common headers, faults, journal),
 //! `token` (token endpoint and checks), `arm` (routing and generic CRUD), `types` (the
 //! per-type behaviour table), `lro` (operations), `graph`, `faults`, `journal`, `state`.
 
