@@ -14,14 +14,17 @@ use std::path::Path;
 
 /// The environments to check: the fixture plus every shipped environment file.
 fn environments() -> Vec<(String, Environment)> {
-    let mut out = vec![("tests/schema FIXTURE_ENV".to_string(), schema::fixture_env())];
+    let mut out = vec![(
+        "tests/schema FIXTURE_ENV".to_string(),
+        schema::fixture_env(),
+    )];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
     for name in ["dev", "prod", "sandbox"] {
         let path = dir.join(format!("{name}.toml"));
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let env: Environment = toml::from_str(&text)
-                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let env: Environment =
+                    toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 out.push((path.display().to_string(), env));
             }
             Err(_) => println!("note: {} does not exist; not checked", path.display()),
@@ -55,7 +58,12 @@ fn every_arm_body_validates_without_unknown_properties() {
         }
     }
     assert!(checked > 40, "only {checked} bodies checked");
-    assert!(errors.is_empty(), "{} problems:\n{}", errors.len(), errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{} problems:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
 }
 
 #[test]
@@ -80,7 +88,8 @@ fn harness_catches_unknown_properties_and_schema_errors() {
     vnet.body["properties"]["subnets"][0]["properties"]["adressPrefix"] = "10.0.0.0/27".into();
     let errs = schemas.check(&vnet);
     assert!(
-        errs.iter().any(|e| e.contains("unknown property /properties/subnets/0/properties/adressPrefix")),
+        errs.iter()
+            .any(|e| e.contains("unknown property /properties/subnets/0/properties/adressPrefix")),
         "{errs:?}"
     );
 
@@ -89,9 +98,13 @@ fn harness_catches_unknown_properties_and_schema_errors() {
     pip.body["zone"] = "1".into();
     pip.body["properties"]["dnsSetting"] = serde_json::json!({});
     let errs = schemas.check(&pip);
-    assert!(errs.iter().any(|e| e.ends_with("unknown property /zone")), "{errs:?}");
     assert!(
-        errs.iter().any(|e| e.ends_with("unknown property /properties/dnsSetting")),
+        errs.iter().any(|e| e.ends_with("unknown property /zone")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.ends_with("unknown property /properties/dnsSetting")),
         "{errs:?}"
     );
 
@@ -106,7 +119,8 @@ fn harness_catches_unknown_properties_and_schema_errors() {
     app.body["properties"]["template"]["containers"][0]["enviroment"] = serde_json::json!([]);
     let errs = schemas.check(&app);
     assert!(
-        errs.iter().any(|e| e.contains("unknown property /properties/template/containers/0/enviroment")),
+        errs.iter()
+            .any(|e| e.contains("unknown property /properties/template/containers/0/enviroment")),
         "{errs:?}"
     );
 
@@ -138,7 +152,11 @@ fn every_pinned_version_has_a_schema_and_the_table_matches_the_specs() {
         .iter()
         .map(|(t, _)| t.to_ascii_lowercase())
         .collect();
-    assert_eq!(table.len(), API_VERSIONS.len(), "a type appears twice in the table");
+    assert_eq!(
+        table.len(),
+        API_VERSIONS.len(),
+        "a type appears twice in the table"
+    );
     let mut used = BTreeSet::new();
     for (_, env) in environments() {
         for spec in all_specs(&env) {
@@ -166,20 +184,29 @@ fn every_pinned_version_has_a_schema_and_the_table_matches_the_specs() {
 #[test]
 fn names_scopes_and_keys() {
     assert_eq!(
-        schema::resource_name("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a"),
+        schema::resource_name(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a"
+        ),
         "a"
     );
-    assert_eq!(schema::resource_name("/subscriptions/s/resourceGroups/rg"), "rg");
+    assert_eq!(
+        schema::resource_name("/subscriptions/s/resourceGroups/rg"),
+        "rg"
+    );
     assert_eq!(
         schema::groups_for("/subscriptions/s/resourceGroups/rg"),
         vec!["subscription_resourceDefinitions"]
     );
     assert_eq!(
-        schema::groups_for("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v"),
+        schema::groups_for(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v"
+        ),
         vec!["resourceDefinitions"]
     );
     assert_eq!(
-        schema::groups_for("/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/providers/Microsoft.Authorization/roleAssignments/g")[0],
+        schema::groups_for(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/providers/Microsoft.Authorization/roleAssignments/g"
+        )[0],
         "extension_resourceDefinitions"
     );
     assert_eq!(
@@ -193,6 +220,9 @@ fn names_scopes_and_keys() {
     });
     let plain = schema::replace_markers(&marked);
     assert_eq!(plain["a"], "11111111-2222-3333-4444-555555555555");
-    assert_eq!(plain["b"][0], "https://https://apim-example.azure-api.net/openai/v1");
+    assert_eq!(
+        plain["b"][0],
+        "https://https://apim-example.azure-api.net/openai/v1"
+    );
     assert_eq!(plain["c"], "secret-value");
 }

@@ -15,7 +15,10 @@ fn all(env: &Environment) -> Vec<ResourceSpec> {
 }
 
 fn hub(env: &Environment) -> Vec<ResourceSpec> {
-    all(env).into_iter().filter(|s| s.stage == Stage::Hub).collect()
+    all(env)
+        .into_iter()
+        .filter(|s| s.stage == Stage::Hub)
+        .collect()
 }
 
 fn get<'a>(specs: &'a [ResourceSpec], address: &str) -> &'a ResourceSpec {
@@ -48,7 +51,10 @@ fn hub_declares_exactly_the_expected_resources() {
         p("Microsoft.Network/publicIPAddresses", "pip-appgw"),
         p("Microsoft.Network/publicIPAddresses", "pip-apim"),
         p("Microsoft.ApiManagement/service", "apim-owui-fixture"),
-        p("Microsoft.ManagedIdentity/userAssignedIdentities", "id-appgw"),
+        p(
+            "Microsoft.ManagedIdentity/userAssignedIdentities",
+            "id-appgw",
+        ),
         p("Microsoft.KeyVault/vaults", "kv-owui-hub-fx"),
     ]
     .into_iter()
@@ -70,9 +76,18 @@ fn hub_declares_exactly_the_expected_resources() {
 
     // The IDs come from ids.rs.
     let ids = Ids::new(&env);
-    assert_eq!(ids.hub_vnet(), p("Microsoft.Network/virtualNetworks", "vnet-hub"));
-    assert_eq!(ids.pe_subnet(), format!("{}/subnets/pe-subnet", ids.hub_vnet()));
-    assert_eq!(ids.apim(), p("Microsoft.ApiManagement/service", "apim-owui-fixture"));
+    assert_eq!(
+        ids.hub_vnet(),
+        p("Microsoft.Network/virtualNetworks", "vnet-hub")
+    );
+    assert_eq!(
+        ids.pe_subnet(),
+        format!("{}/subnets/pe-subnet", ids.hub_vnet())
+    );
+    assert_eq!(
+        ids.apim(),
+        p("Microsoft.ApiManagement/service", "apim-owui-fixture")
+    );
 }
 
 #[test]
@@ -80,11 +95,11 @@ fn vault_zone_only_when_asked_for() {
     let mut env = schema::fixture_env();
     env.hub.key_vault_private_dns = false;
     let specs = hub(&env);
-    assert!(
-        !specs
-            .iter()
-            .any(|s| s.address.as_str().contains("privatelink.vaultcore.azure.net"))
-    );
+    assert!(!specs.iter().any(|s| {
+        s.address
+            .as_str()
+            .contains("privatelink.vaultcore.azure.net")
+    }));
     let zones = specs
         .iter()
         .filter(|s| type_of(s) == "Microsoft.Network/privateDnsZones")
@@ -103,7 +118,11 @@ fn every_taggable_resource_carries_the_environment_tags_and_the_owner_tag() {
             assert_eq!(s.body["tags"], want, "{}", s.address);
             tagged += 1;
         } else {
-            assert!(s.body.get("tags").is_none(), "{} is not taggable but has tags", s.address);
+            assert!(
+                s.body.get("tags").is_none(),
+                "{} is not taggable but has tags",
+                s.address
+            );
         }
     }
     assert!(tagged > 30);
@@ -113,7 +132,13 @@ fn every_taggable_resource_carries_the_environment_tags_and_the_owner_tag() {
         "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
         "Microsoft.Storage/storageAccounts/fileServices/shares",
     ] {
-        assert!(specs.iter().filter(|s| type_of(s) == t).all(|s| !s.taggable), "{t}");
+        assert!(
+            specs
+                .iter()
+                .filter(|s| type_of(s) == t)
+                .all(|s| !s.taggable),
+            "{t}"
+        );
     }
 }
 
@@ -121,7 +146,9 @@ fn every_taggable_resource_carries_the_environment_tags_and_the_owner_tag() {
 fn locations_are_normalised_and_dns_resources_are_global() {
     let env = schema::fixture_env();
     for s in hub(&env) {
-        let loc = s.body["location"].as_str().unwrap_or_else(|| panic!("{} has no location", s.address));
+        let loc = s.body["location"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{} has no location", s.address));
         if type_of(&s).starts_with("Microsoft.Network/privateDnsZones") {
             assert_eq!(loc, "global", "{}", s.address);
         } else {
@@ -138,14 +165,24 @@ fn subnets_are_inline_in_the_vnet() {
     let env = schema::fixture_env();
     let specs = all(&env);
     assert!(
-        !specs.iter().any(|s| type_of(s) == "Microsoft.Network/virtualNetworks/subnets"),
+        !specs
+            .iter()
+            .any(|s| type_of(s) == "Microsoft.Network/virtualNetworks/subnets"),
         "subnets must not be separate resources (a VNet PUT would wipe them)"
     );
     let ids = Ids::new(&env);
     let vnet = get(&specs, &ids.hub_vnet());
-    assert_eq!(vnet.body["properties"]["addressSpace"]["addressPrefixes"], json!(["10.0.0.0/24"]));
-    let subnets = vnet.body["properties"]["subnets"].as_array().expect("subnets");
-    let names: Vec<&str> = subnets.iter().map(|s| s["name"].as_str().unwrap_or("")).collect();
+    assert_eq!(
+        vnet.body["properties"]["addressSpace"]["addressPrefixes"],
+        json!(["10.0.0.0/24"])
+    );
+    let subnets = vnet.body["properties"]["subnets"]
+        .as_array()
+        .expect("subnets");
+    let names: Vec<&str> = subnets
+        .iter()
+        .map(|s| s["name"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(names, ["apim-subnet", "appgw-subnet", "pe-subnet"]);
     let apim = &subnets[0]["properties"];
     assert_eq!(apim["addressPrefix"], "10.0.0.0/27");
@@ -169,17 +206,30 @@ fn subnets_are_inline_in_the_vnet() {
         ]
     );
     assert_eq!(subnets[1]["properties"]["addressPrefix"], "10.0.0.64/26");
-    assert_eq!(subnets[2]["properties"]["privateEndpointNetworkPolicies"], "Disabled");
+    assert_eq!(
+        subnets[2]["properties"]["privateEndpointNetworkPolicies"],
+        "Disabled"
+    );
     // The VNet waits for the NSG and route table it names.
     assert!(vnet.depends_on.contains(&Address::from(ids.apim_nsg())));
-    assert!(vnet.depends_on.contains(&Address::from(ids.apim_route_table())));
-    assert!(vnet.rules.set_arrays.contains(&"/properties/subnets".to_string()));
+    assert!(
+        vnet.depends_on
+            .contains(&Address::from(ids.apim_route_table()))
+    );
+    assert!(
+        vnet.rules
+            .set_arrays
+            .contains(&"/properties/subnets".to_string())
+    );
 
     let spoke_vnet = get(&specs, &ids.spoke_vnet());
     let aca = &spoke_vnet.body["properties"]["subnets"][0];
     assert_eq!(aca["name"], "aca-subnet");
     assert_eq!(aca["properties"]["addressPrefix"], "10.0.4.0/23");
-    assert_eq!(aca["properties"]["serviceEndpoints"], json!([{"service": "Microsoft.Storage"}]));
+    assert_eq!(
+        aca["properties"]["serviceEndpoints"],
+        json!([{"service": "Microsoft.Storage"}])
+    );
     assert!(
         aca["properties"].get("delegations").is_none(),
         "a consumption-only environment's subnet must not be delegated"
@@ -192,22 +242,40 @@ fn apim_nsg_rules_and_route_come_from_the_templates() {
     let specs = hub(&env);
     let ids = Ids::new(&env);
     let nsg = get(&specs, &ids.apim_nsg());
-    let rules = nsg.body["properties"]["securityRules"].as_array().expect("rules");
+    let rules = nsg.body["properties"]["securityRules"]
+        .as_array()
+        .expect("rules");
     let find = |dir: &str, src_or_dst: &str| -> &Value {
         rules
             .iter()
             .find(|r| {
                 let p = &r["properties"];
                 p["direction"] == dir
-                    && (p["sourceAddressPrefix"] == src_or_dst || p["destinationAddressPrefix"] == src_or_dst)
+                    && (p["sourceAddressPrefix"] == src_or_dst
+                        || p["destinationAddressPrefix"] == src_or_dst)
             })
             .unwrap_or_else(|| panic!("no {dir} rule for {src_or_dst}"))
     };
-    assert_eq!(find("Inbound", "ApiManagement")["properties"]["destinationPortRange"], "3443");
-    assert_eq!(find("Inbound", "AzureLoadBalancer")["properties"]["destinationPortRange"], "6390");
-    assert_eq!(find("Outbound", "Storage")["properties"]["destinationPortRange"], "443");
-    assert_eq!(find("Outbound", "Sql")["properties"]["destinationPortRange"], "1433");
-    assert_eq!(find("Outbound", "AzureKeyVault")["properties"]["destinationPortRange"], "443");
+    assert_eq!(
+        find("Inbound", "ApiManagement")["properties"]["destinationPortRange"],
+        "3443"
+    );
+    assert_eq!(
+        find("Inbound", "AzureLoadBalancer")["properties"]["destinationPortRange"],
+        "6390"
+    );
+    assert_eq!(
+        find("Outbound", "Storage")["properties"]["destinationPortRange"],
+        "443"
+    );
+    assert_eq!(
+        find("Outbound", "Sql")["properties"]["destinationPortRange"],
+        "1433"
+    );
+    assert_eq!(
+        find("Outbound", "AzureKeyVault")["properties"]["destinationPortRange"],
+        "443"
+    );
     assert_eq!(
         find("Outbound", "AzureMonitor")["properties"]["destinationPortRanges"],
         json!(["1886", "443"])
@@ -221,12 +289,19 @@ fn apim_nsg_rules_and_route_come_from_the_templates() {
         .iter()
         .map(|r| {
             (
-                r["properties"]["direction"].as_str().unwrap_or("").to_string(),
+                r["properties"]["direction"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
                 r["properties"]["priority"].as_u64().unwrap_or(0),
             )
         })
         .collect();
-    assert_eq!(priorities.len(), rules.len(), "priorities are unique per direction");
+    assert_eq!(
+        priorities.len(),
+        rules.len(),
+        "priorities are unique per direction"
+    );
 
     let rt = get(&specs, &ids.apim_route_table());
     assert_eq!(
@@ -242,21 +317,40 @@ fn hub_services_have_their_key_properties() {
     let ids = Ids::new(&env);
 
     let apim = get(&specs, &ids.apim());
-    assert_eq!(apim.body["sku"], json!({"name": "Developer", "capacity": 1}));
+    assert_eq!(
+        apim.body["sku"],
+        json!({"name": "Developer", "capacity": 1})
+    );
     assert_eq!(apim.body["identity"], json!({"type": "SystemAssigned"}));
     let p = &apim.body["properties"];
     assert_eq!(p["virtualNetworkType"], "Internal");
-    assert_eq!(p["virtualNetworkConfiguration"]["subnetResourceId"], json!(ids.apim_subnet()));
+    assert_eq!(
+        p["virtualNetworkConfiguration"]["subnetResourceId"],
+        json!(ids.apim_subnet())
+    );
     assert_eq!(p["publicIpAddressId"], json!(ids.apim_public_ip()));
     assert_eq!(p["publisherEmail"], "ops@example.com");
     assert!(apim.depends_on.contains(&Address::from(ids.hub_vnet())));
-    assert!(apim.depends_on.contains(&Address::from(ids.apim_public_ip())));
+    assert!(
+        apim.depends_on
+            .contains(&Address::from(ids.apim_public_ip()))
+    );
 
     let pip = get(&specs, &ids.apim_public_ip());
-    assert_eq!(pip.body["sku"], json!({"name": "Standard", "tier": "Regional"}));
+    assert_eq!(
+        pip.body["sku"],
+        json!({"name": "Standard", "tier": "Regional"})
+    );
     assert_eq!(pip.body["properties"]["publicIPAllocationMethod"], "Static");
-    assert_eq!(pip.body["properties"]["dnsSettings"]["domainNameLabel"], "apim-owui-fixture");
-    assert!(get(&specs, &ids.appgw_public_ip()).body["properties"].get("dnsSettings").is_none());
+    assert_eq!(
+        pip.body["properties"]["dnsSettings"]["domainNameLabel"],
+        "apim-owui-fixture"
+    );
+    assert!(
+        get(&specs, &ids.appgw_public_ip()).body["properties"]
+            .get("dnsSettings")
+            .is_none()
+    );
 
     let law = get(&specs, &ids.log_analytics());
     assert_eq!(
@@ -321,12 +415,23 @@ fn role_assignment_names_are_deterministic_and_independent_of_unknown_principals
                 .ends_with("/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6")
         );
         // The principal ID is unknown until the identity exists: a reference.
-        assert!(props["principalId"].as_str().unwrap_or("").starts_with("${ref:"));
-        assert!(r.address.as_str().starts_with(&format!("{}/providers/Microsoft.Authorization/roleAssignments/", ids.spoke_key_vault())));
+        assert!(
+            props["principalId"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("${ref:")
+        );
+        assert!(r.address.as_str().starts_with(&format!(
+            "{}/providers/Microsoft.Authorization/roleAssignments/",
+            ids.spoke_key_vault()
+        )));
     }
     assert_ne!(ra[0].address, ra[1].address);
     // The name is UUID v5 of (scope, role, principal key).
-    let role = Ids::role_definition(&ids.spoke_key_vault(), "4633458b-17de-408a-b874-0445c86b69e6");
+    let role = Ids::role_definition(
+        &ids.spoke_key_vault(),
+        "4633458b-17de-408a-b874-0445c86b69e6",
+    );
     assert_eq!(
         ra[0].address.to_string(),
         Ids::role_assignment(&ids.spoke_key_vault(), &role, &ids.aca_env_identity())
@@ -351,8 +456,15 @@ fn selecting_spoke_reads_what_it_needs_from_the_hub() {
 
     // Every spoke resource, managed.
     let spoke_count = every.iter().filter(|s| s.stage == Stage::Spoke).count();
-    assert_eq!(sel.iter().filter(|s| s.mode == Mode::Managed).count(), spoke_count);
-    assert!(sel.iter().filter(|s| s.mode == Mode::Managed).all(|s| s.stage == Stage::Spoke));
+    assert_eq!(
+        sel.iter().filter(|s| s.mode == Mode::Managed).count(),
+        spoke_count
+    );
+    assert!(
+        sel.iter()
+            .filter(|s| s.mode == Mode::Managed)
+            .all(|s| s.stage == Stage::Spoke)
+    );
 
     // What the spoke references from the hub, read-only.
     let data: BTreeSet<String> = sel
@@ -360,7 +472,9 @@ fn selecting_spoke_reads_what_it_needs_from_the_hub() {
         .filter(|s| s.mode == Mode::Data)
         .map(|s| s.address.to_string())
         .collect();
-    let mut want: BTreeSet<String> = [ids.hub_vnet(), ids.apim(), ids.app_insights()].into_iter().collect();
+    let mut want: BTreeSet<String> = [ids.hub_vnet(), ids.apim(), ids.app_insights()]
+        .into_iter()
+        .collect();
     for zone in owui_deploy::stages::hub::private_dns_zones(&env) {
         want.insert(ids.dns_zone(zone));
     }
@@ -371,7 +485,10 @@ fn selecting_spoke_reads_what_it_needs_from_the_hub() {
         assert!(s.dependencies().is_empty());
     }
     // Nothing the spoke does not need (e.g. the hub Key Vault).
-    assert!(!sel.iter().any(|s| s.address == Address::from(ids.hub_key_vault())));
+    assert!(
+        !sel.iter()
+            .any(|s| s.address == Address::from(ids.hub_key_vault()))
+    );
 
     // Every dependency of a selected resource is in the selection, except the
     // Entra application (built by the Graph part of the spoke stage).
@@ -379,14 +496,25 @@ fn selecting_spoke_reads_what_it_needs_from_the_hub() {
     let graph_app = Address::from(Ids::graph_application(&env.entra.unique_name));
     for s in &sel {
         for d in s.dependencies() {
-            assert!(present.contains(&d) || d == graph_app, "{} needs {d}", s.address);
+            assert!(
+                present.contains(&d) || d == graph_app,
+                "{} needs {d}",
+                s.address
+            );
         }
     }
 
     // `hub` alone: only hub resources, nothing read.
     let hub_only = stages::select(every.clone(), &[Stage::Hub]);
-    assert!(hub_only.iter().all(|s| s.stage == Stage::Hub && s.mode == Mode::Managed));
-    assert_eq!(hub_only.len(), every.iter().filter(|s| s.stage == Stage::Hub).count());
+    assert!(
+        hub_only
+            .iter()
+            .all(|s| s.stage == Stage::Hub && s.mode == Mode::Managed)
+    );
+    assert_eq!(
+        hub_only.len(),
+        every.iter().filter(|s| s.stage == Stage::Hub).count()
+    );
 
     // Both: everything managed.
     let both = stages::select(every.clone(), &[Stage::Hub, Stage::Spoke]);

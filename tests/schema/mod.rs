@@ -75,11 +75,7 @@ impl jsonschema::Retrieve for LocalOnly {
 /// namespace joined by `_` (`Microsoft.Network/virtualNetworks/subnets` ->
 /// `virtualNetworks_subnets`).
 pub fn definition_key(type_name: &str) -> String {
-    type_name
-        .split('/')
-        .skip(1)
-        .collect::<Vec<_>>()
-        .join("_")
+    type_name.split('/').skip(1).collect::<Vec<_>>().join("_")
 }
 
 /// The `name` to validate: the resource's own name, i.e. the last segment of
@@ -127,7 +123,11 @@ pub const SCHEMA_CORRECTIONS: &[(&str, &str, &str, &str)] = &[(
 
 fn apply_corrections(definitions: &mut Value) {
     for (def, prop, ty, _reason) in SCHEMA_CORRECTIONS {
-        if let Some(node) = definitions.get_mut(*def).and_then(|d| d.get_mut("properties")).and_then(|p| p.get_mut(*prop)) {
+        if let Some(node) = definitions
+            .get_mut(*def)
+            .and_then(|d| d.get_mut("properties"))
+            .and_then(|p| p.get_mut(*prop))
+        {
             *node = json!({"oneOf": [
                 {"type": ty},
                 {"$ref": format!("{COMMON_URL}#/definitions/expression")}
@@ -240,8 +240,8 @@ impl Schemas {
         }
         let text = std::fs::read_to_string(path)
             .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-        let v: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("parse {}: {e}", path.display()));
+        let v: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()));
         let v = Arc::new(v);
         self.files.insert(path.to_path_buf(), v.clone());
         v
@@ -262,9 +262,9 @@ impl Schemas {
             .map_err(|e| format!("no schema directory {}: {e}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(&format!("{namespace}.")) && n.ends_with(".json"))
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with(&format!("{namespace}.")) && n.ends_with(".json")
+                })
             })
             .collect();
         files.sort();
@@ -280,8 +280,10 @@ impl Schemas {
                     .pointer("/properties/type/enum")
                     .and_then(Value::as_array)
                     .is_some_and(|e| {
-                        e.iter()
-                            .any(|t| t.as_str().is_some_and(|t| t.eq_ignore_ascii_case(type_name)))
+                        e.iter().any(|t| {
+                            t.as_str()
+                                .is_some_and(|t| t.eq_ignore_ascii_case(type_name))
+                        })
                     });
                 if names_type {
                     found.push(f.clone());
@@ -296,7 +298,11 @@ impl Schemas {
                         key,
                     });
                 }
-                _ => return Err(format!("{type_name} {api_version} is defined in several files: {found:?}")),
+                _ => {
+                    return Err(format!(
+                        "{type_name} {api_version} is defined in several files: {found:?}"
+                    ));
+                }
             }
         }
         Err(format!(
@@ -314,7 +320,10 @@ impl Schemas {
         let doc = self.file(&def.file);
         let mut schema = doc[&def.group][&def.key].clone();
         let obj = schema.as_object_mut().expect("definition is an object");
-        obj.insert("$schema".into(), json!("http://json-schema.org/draft-04/schema#"));
+        obj.insert(
+            "$schema".into(),
+            json!("http://json-schema.org/draft-04/schema#"),
+        );
         let mut definitions = doc["definitions"].clone();
         apply_corrections(&mut definitions);
         obj.insert("definitions".into(), definitions);
@@ -405,7 +414,14 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn unknown(&self, nodes: &[Node<'a>], value: &Value, path: &str, errors: &mut Vec<String>, addr: &str) {
+    fn unknown(
+        &self,
+        nodes: &[Node<'a>],
+        value: &Value,
+        path: &str,
+        errors: &mut Vec<String>,
+        addr: &str,
+    ) {
         let mut all = Vec::new();
         for n in nodes {
             self.flatten(*n, &mut all);
@@ -421,7 +437,9 @@ impl<'a> Walker<'a> {
                         .and_then(Value::as_object)
                         .is_some_and(|p| !p.is_empty());
                     match n.get("additionalProperties") {
-                        Some(Value::Object(_)) => additional.push((doc, &n["additionalProperties"])),
+                        Some(Value::Object(_)) => {
+                            additional.push((doc, &n["additionalProperties"]))
+                        }
                         Some(Value::Bool(true)) => free = true,
                         Some(Value::Bool(false)) => typed = true,
                         _ => {}
@@ -444,7 +462,11 @@ impl<'a> Walker<'a> {
                 for (k, v) in obj {
                     let sub: Vec<Node<'a>> = all
                         .iter()
-                        .filter_map(|(doc, n)| n.get("properties").and_then(|p| p.get(k)).map(|s| (*doc, s)))
+                        .filter_map(|(doc, n)| {
+                            n.get("properties")
+                                .and_then(|p| p.get(k))
+                                .map(|s| (*doc, s))
+                        })
                         .collect();
                     let here = format!("{path}/{k}");
                     if !sub.is_empty() {
