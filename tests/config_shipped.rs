@@ -54,10 +54,7 @@ fn sandbox_is_valid_without_files_or_certificate() {
     let l = load_ok("sandbox.toml");
     assert!(l.env.azure.cloud.is_sandbox());
     assert_eq!(l.env.domain.certificate_pfx_path, None);
-    assert_eq!(
-        l.certificate_source(),
-        config::CertificateSource::EnvVar
-    );
+    assert_eq!(l.certificate_source(), config::CertificateSource::EnvVar);
     let names: Vec<&str> = l
         .env
         .foundry
@@ -96,8 +93,14 @@ fn summary_json_and_human() {
     assert_eq!(json["summary"]["stages"][0]["total"], 24);
     let text = report.render_human();
     assert!(text.starts_with("environment sandbox ("), "{text}");
-    assert!(text.contains("stages:        hub (24 in rg-owui-hub-sandbox) -> spoke"), "{text}");
-    assert!(text.contains("models:        gpt-4o, gpt-4o-mini, DeepSeek-V3.1"), "{text}");
+    assert!(
+        text.contains("stages:        hub (24 in rg-owui-hub-sandbox) -> spoke"),
+        "{text}"
+    );
+    assert!(
+        text.contains("models:        gpt-4o, gpt-4o-mini, DeepSeek-V3.1"),
+        "{text}"
+    );
 }
 
 #[test]

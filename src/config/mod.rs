@@ -180,6 +180,16 @@ impl<'a> Pos<'a> {
     }
 }
 
+/// The bare TOML key starting at `offset`, if there is one (for "duplicate key" errors).
+fn bare_key_at(text: &str, offset: usize) -> Option<String> {
+    let rest = text.get(offset..)?;
+    let key: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    (!key.is_empty()).then_some(key)
+}
+
 fn sort(mut problems: Vec<Problem>) -> ConfigErrors {
     problems.sort_by(|a, b| {
         (a.line.unwrap_or(usize::MAX), a.col.unwrap_or(0), &a.key).cmp(&(
@@ -232,12 +242,13 @@ pub fn load_str(name_for_errors: &Path, text: &str) -> Result<LoadedEnvironment,
         let problems = errors
             .iter()
             .map(|e| {
-                pos.problem(
-                    e.span(),
-                    String::new(),
-                    "toml-syntax",
-                    format!("TOML syntax error: {}", e.message().trim_end()),
-                )
+                let mut message = format!("TOML syntax error: {}", e.message().trim_end());
+                if message.ends_with("duplicate key")
+                    && let Some(k) = e.span().and_then(|s| bare_key_at(text, s.start))
+                {
+                    message.push_str(&format!(" '{k}' (a key or table is defined twice)"));
+                }
+                pos.problem(e.span(), String::new(), "toml-syntax", message)
             })
             .collect();
         return Err(sort(problems));

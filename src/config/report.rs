@@ -1,7 +1,7 @@
 //! What `owui-deploy validate` prints: a summary of a valid environment (subscriptions,
 //! cloud, stages and what each deploys) or the list of problems, as text or JSON.
 
-use crate::config::{ConfigErrors, LoadedEnvironment, NamedCloud, Problem, CloudSetting};
+use crate::config::{CloudSetting, ConfigErrors, LoadedEnvironment, NamedCloud, Problem};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -189,7 +189,10 @@ pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
         crate::config::POSTGRES_PASSWORD_ENV_VAR
     )];
     match &env.domain.certificate_pfx_path {
-        Some(p) => notes.push(format!("TLS certificate: from the file {}", loaded.resolve_path(p).display())),
+        Some(p) => notes.push(format!(
+            "TLS certificate: from the file {}",
+            loaded.resolve_path(p).display()
+        )),
         None if env.azure.cloud.is_sandbox() => notes.push(format!(
             "TLS certificate: from {} if set, else none (the sandbox does not need one)",
             crate::config::CERTIFICATE_ENV_VAR
@@ -217,7 +220,12 @@ pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
         hub_location: env.hub_location(),
         spoke_location: env.spoke_location(),
         foundry_location: env.foundry_location(),
-        model_deployments: env.foundry.deployments.iter().map(|d| d.name.clone()).collect(),
+        model_deployments: env
+            .foundry
+            .deployments
+            .iter()
+            .map(|d| d.name.clone())
+            .collect(),
         stages,
         total_resources,
         notes,
@@ -267,9 +275,9 @@ impl ValidationReport {
 
     /// The JSON document of `--output json`.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_else(|e| {
-            serde_json::json!({"valid": false, "problems": [], "error": e.to_string()})
-        })
+        serde_json::to_value(self).unwrap_or_else(
+            |e| serde_json::json!({"valid": false, "problems": [], "error": e.to_string()}),
+        )
     }
 
     /// The human-readable text: a short summary, or one `error: FILE:LINE:COL: KEY: MESSAGE`

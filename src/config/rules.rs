@@ -523,9 +523,10 @@ pub fn check_email(s: &str) -> Result<(), String> {
     if local.is_empty() || local.len() > 64 {
         return Err("must have 1-64 characters before the '@'".into());
     }
-    let local_ok = local.chars().all(|c| {
-        c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c)
-    }) && !local.starts_with('.')
+    let local_ok = local
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c))
+        && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..");
     if !local_ok {
@@ -579,15 +580,30 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The candidate closest to `word` if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     let limit = (word.chars().count() / 3).clamp(1, 4);
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    let by_distance = candidates
+        .iter()
+        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), *c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+        .map(|(_, c)| c);
+    // Else a key written shorter or longer than it is: `server` for `server_name`.
+    by_distance.or_else(|| {
+        (lower.len() >= 4)
+            .then(|| {
+                candidates.iter().copied().find(|c| {
+                    let c = c.to_ascii_lowercase();
+                    c.starts_with(&lower) || lower.starts_with(&c)
+                })
+            })
+            .flatten()
+    })
 }
 
 #[cfg(test)]
@@ -598,9 +614,19 @@ mod tests {
     fn key_vault_rules() {
         assert!(KEY_VAULT.check("kv-owui-prod").is_ok());
         assert!(KEY_VAULT.check("kv").unwrap_err().contains("3-24"));
-        assert!(KEY_VAULT.check("1kv").unwrap_err().contains("start with a letter"));
+        assert!(
+            KEY_VAULT
+                .check("1kv")
+                .unwrap_err()
+                .contains("start with a letter")
+        );
         assert!(KEY_VAULT.check("kv-").unwrap_err().contains("end with"));
-        assert!(KEY_VAULT.check("kv--a").unwrap_err().contains("consecutive"));
+        assert!(
+            KEY_VAULT
+                .check("kv--a")
+                .unwrap_err()
+                .contains("consecutive")
+        );
         assert!(KEY_VAULT.check("kv_a").unwrap_err().contains("'_'"));
         assert!(KEY_VAULT.check(&"a".repeat(25)).is_err());
         assert!(KEY_VAULT.check(&"a".repeat(24)).is_ok());
@@ -675,8 +701,14 @@ mod tests {
             Err(CidrError::HostBits("10.0.0.0/24".parse().expect("literal")))
         );
         assert!(matches!(parse_cidr("10.0.0.0"), Err(CidrError::Syntax(_))));
-        assert!(matches!(parse_cidr("10.0.0.0/33"), Err(CidrError::Syntax(_))));
-        assert!(matches!(parse_cidr("10.0.256.0/24"), Err(CidrError::Syntax(_))));
+        assert!(matches!(
+            parse_cidr("10.0.0.0/33"),
+            Err(CidrError::Syntax(_))
+        ));
+        assert!(matches!(
+            parse_cidr("10.0.256.0/24"),
+            Err(CidrError::Syntax(_))
+        ));
         assert!(matches!(parse_cidr("fd00::/8"), Err(CidrError::Syntax(_))));
     }
 
@@ -688,6 +720,13 @@ mod tests {
             Some("address_space")
         );
         assert_eq!(did_you_mean("zzz", ["address_space"]), None);
-        assert_eq!(did_you_mean("UKSouht", ["uksouth", "ukwest"]), Some("uksouth"));
+        assert_eq!(
+            did_you_mean("server", ["version", "server_name"]),
+            Some("server_name")
+        );
+        assert_eq!(
+            did_you_mean("UKSouht", ["uksouth", "ukwest"]),
+            Some("uksouth")
+        );
     }
 }

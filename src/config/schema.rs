@@ -388,7 +388,10 @@ impl<'a> Walker<'a> {
             Some(span),
             key,
             "secret-in-file",
-            format!("this looks like a secret ({what}); {}", secrets::WHERE_SECRETS_COME_FROM),
+            format!(
+                "this looks like a secret ({what}); {}",
+                secrets::WHERE_SECRETS_COME_FROM
+            ),
         );
     }
 
@@ -608,5 +611,225 @@ impl<'a> Walker<'a> {
             }
             _ => self.type_error(kind, v, path),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Environment, Pos};
+    use std::path::Path;
+
+    /// An environment file with every key set (every `Option` is `Some`, every list
+    /// and map non-empty).
+    const FULL: &str = r#"
+name = "full"
+tags = { team = "ai" }
+[azure]
+cloud = "AzureCloud"
+subscription_id = "00000000-0000-0000-0000-000000000000"
+tenant_id = "00000000-0000-0000-0000-000000000000"
+location = "uksouth"
+sandbox = { state_file = "s.json", time_scale = 0.5 }
+[hub]
+resource_group = "rg-hub"
+location = "uksouth"
+vnet_name = "vnet-hub"
+address_space = "10.0.0.0/24"
+subnets = { apim = "10.0.0.0/28", appgw = "10.0.0.64/26", private_endpoints = "10.0.0.128/27" }
+apim_nsg_name = "nsg"
+apim_route_table_name = "rt"
+log_analytics_name = "log-x"
+log_retention_days = 31
+app_insights_name = "appi"
+appgw_public_ip_name = "pip-a"
+apim_public_ip_name = "pip-b"
+apim_public_ip_dns_label = "label"
+appgw_identity_name = "id-a"
+key_vault_name = "kv-a"
+key_vault_private_dns = true
+[apim]
+name = "apim"
+sku = "Premium"
+capacity = 2
+publisher_email = "a@b.com"
+publisher_name = "A"
+token_limit = { tokens_per_minute = 5, counter_key = "ip", token_quota = 9, quota_period = "Daily", allowed_roles = ["user"] }
+product_name = "p"
+openapi = "o.json"
+policy_file = "p.xml"
+[spoke]
+resource_group = "rg-spoke"
+subscription_id = "00000000-0000-0000-0000-000000000001"
+location = "uksouth"
+vnet_name = "vnet-spoke"
+address_space = "10.0.4.0/22"
+container_apps_subnet = "10.0.4.0/23"
+nsg_name = "nsg-s"
+key_vault_name = "kv-b"
+storage_account_name = "stx"
+file_share_name = "share"
+file_share_quota_gib = 5
+[foundry]
+name = "ais"
+custom_subdomain = "ais-sub"
+location = "swedencentral"
+deployments = [{ name = "m", format = "OpenAI", model = "m", version = "1", sku = "Standard", capacity = 1 }]
+pool = [{ name = "ais2", location = "eastus2", custom_subdomain = "ais2-sub", priority = 2, weight = 3 }]
+[postgres]
+server_name = "psql"
+version = "15"
+sku = "Standard_B2s"
+tier = "Burstable"
+storage_gb = 64
+admin_login = "owui"
+database = "db"
+[container_app]
+environment_name = "cae"
+name = "app"
+environment_identity_name = "id-e"
+image = "img"
+cpu = 1.0
+memory = "2Gi"
+min_replicas = 0
+max_replicas = 4
+extra_env = { A = "b" }
+[app_gateway]
+name = "agw"
+sku = "WAF_v2"
+capacity = 2
+[domain]
+custom_domain = "chat.contoso.com"
+certificate_pfx_path = "c.pfx"
+trusted_root_certificate_path = "r.cer"
+[entra]
+app_name = "app"
+unique_name = "app"
+roles = ["user"]
+provider_name = "P"
+"#;
+
+    const CUSTOM_CLOUD_TABLE: &str = r#"{ resource_manager = "https://m", graph = "https://g", authority = "https://a", resource_manager_audience = "https://m/", ca_file = "ca.pem" }"#;
+
+    fn full_docs() -> Vec<String> {
+        vec![
+            FULL.to_string(),
+            FULL.replace(
+                "cloud = \"AzureCloud\"",
+                &format!("cloud = {CUSTOM_CLOUD_TABLE}"),
+            ),
+        ]
+    }
+
+    fn serialized(doc: &str) -> toml::Table {
+        let env: Environment = toml::from_str(doc).expect("FULL deserializes");
+        toml::Table::try_from(&env).expect("Environment serializes")
+    }
+
+    /// Compares a serialized table with the schema, both ways, recursively.
+    fn compare(table: &toml::Table, schema: &TableSchema, path: &str, seen: &mut Vec<String>) {
+        for (k, v) in table {
+            let p = join(path, k);
+            let f = schema
+                .field(k)
+                .unwrap_or_else(|| panic!("serde emits {p} but the schema lacks it"));
+            seen.push(p.clone());
+            match (f.kind, v) {
+                (Table(s), toml::Value::Table(t)) => compare(t, s, &p, seen),
+                (Cloud, toml::Value::Table(t)) => compare(t, &CUSTOM_CLOUD, &p, seen),
+                (TableList(s), toml::Value::Array(a)) => {
+                    assert!(!a.is_empty(), "{p}: FULL must fill every list");
+                    for item in a {
+                        let t = item.as_table().expect("array of tables");
+                        compare(t, s, &p, seen);
+                    }
+                }
+                (Str | Cidr | OneOf(_) | Cloud, toml::Value::String(_))
+                | (U32 | U64, toml::Value::Integer(_))
+                | (Float, toml::Value::Float(_))
+                | (Bool, toml::Value::Boolean(_))
+                | (StrList, toml::Value::Array(_))
+                | (StrMap, toml::Value::Table(_)) => {}
+                (k, v) => panic!("{p}: schema says {k:?}, serde emits {v:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn schema_matches_serde_both_ways() {
+        let mut seen = Vec::new();
+        for doc in full_docs() {
+            compare(&serialized(&doc), &ENVIRONMENT, "", &mut seen);
+        }
+        for (path, t) in all_tables() {
+            for f in t.fields {
+                let p = join(&path, f.name);
+                assert!(
+                    seen.contains(&p),
+                    "the schema has {p} but serde never emitted it (model lacks it, or FULL leaves it unset)"
+                );
+            }
+        }
+    }
+
+    fn remove_at(table: &mut toml::Table, path: &[&str]) -> bool {
+        match path {
+            [last] => table.remove(*last).is_some(),
+            [first, rest @ ..] => match table.get_mut(*first) {
+                Some(toml::Value::Table(t)) => remove_at(t, rest),
+                Some(toml::Value::Array(a)) => match a.first_mut() {
+                    Some(toml::Value::Table(t)) => remove_at(t, rest),
+                    _ => false,
+                },
+                _ => false,
+            },
+            [] => false,
+        }
+    }
+
+    #[test]
+    fn required_keys_match_serde() {
+        for doc in full_docs() {
+            let full = serialized(&doc);
+            for (path, t) in all_tables() {
+                if std::ptr::eq(t, &CUSTOM_CLOUD) && !full["azure"]["cloud"].is_table() {
+                    continue;
+                }
+                for f in t.fields {
+                    let p = join(&path, f.name);
+                    let parts: Vec<&str> = p.split('.').collect();
+                    let mut copy = full.clone();
+                    assert!(remove_at(&mut copy, &parts), "{p} not in FULL");
+                    let ok = toml::Value::Table(copy).try_into::<Environment>().is_ok();
+                    assert_eq!(
+                        !ok, f.required,
+                        "{p}: schema says required={}, serde disagrees",
+                        f.required
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn walker_accepts_what_serde_emits() {
+        for doc in full_docs() {
+            let text = toml::to_string(&serialized(&doc)).expect("to_string");
+            let (parsed, errors) = toml::de::DeTable::parse_recoverable(&text);
+            assert!(errors.is_empty());
+            let pos = Pos::new(Path::new("full.toml"), &text);
+            let mut w = Walker::new(&pos);
+            w.walk_document(&parsed);
+            assert!(w.problems.is_empty(), "{:?}", w.problems);
+        }
+    }
+
+    #[test]
+    fn default_cloud_serializes_as_azure_cloud() {
+        let env: Environment =
+            toml::from_str(&FULL.replace("cloud = \"AzureCloud\"\n", "")).expect("parse");
+        assert_eq!(env.azure.cloud, crate::config::CloudSetting::Default);
+        let t = toml::Table::try_from(&env).expect("serialize");
+        assert_eq!(t["azure"]["cloud"].as_str(), Some("AzureCloud"));
     }
 }

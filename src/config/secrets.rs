@@ -137,7 +137,11 @@ pub fn value_looks_secret(v: &str) -> Option<&'static str> {
         let upper = compact.chars().any(|c| c.is_ascii_uppercase());
         let lower_c = compact.chars().any(|c| c.is_ascii_lowercase());
         let digit = compact.chars().any(|c| c.is_ascii_digit());
-        if upper && lower_c && digit && entropy_bits_per_char(&compact) >= 4.2 {
+        // Names made of words ("Open-WebUI-Prod2") have short runs between separators;
+        // key material has long ones.
+        let longest_run = compact.split(['-', '_']).map(str::len).max().unwrap_or(0);
+        if upper && lower_c && digit && longest_run >= 24 && entropy_bits_per_char(&compact) >= 4.2
+        {
             return Some("a long base64 blob (key or certificate material)");
         }
     }
@@ -187,12 +191,27 @@ mod tests {
 
     #[test]
     fn secret_values() {
-        assert!(value_looks_secret("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----").is_some());
+        assert!(
+            value_looks_secret("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----")
+                .is_some()
+        );
         assert!(value_looks_secret("MIIKXAIBAzCCChYGCSqGSIb3DQEHAaCCCgcEggoDMIIJ").is_some());
-        assert!(value_looks_secret("q3Zx9Lk2Pw8RtY7uVb1Nc4Md6Fg0Hj5Ks3Ae2Wr9Tz8Xy7Qp1Lm4No6Bv2Cx5=").is_some());
-        assert!(value_looks_secret("DefaultEndpointsProtocol=https;AccountName=st;AccountKey=abc").is_some());
-        assert!(value_looks_secret("postgresql://owui:hunter2@psql.postgres.database.azure.com/db").is_some());
-        assert!(value_looks_secret("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl").is_some());
+        assert!(
+            value_looks_secret("q3Zx9Lk2Pw8RtY7uVb1Nc4Md6Fg0Hj5Ks3Ae2Wr9Tz8Xy7Qp1Lm4No6Bv2Cx5=")
+                .is_some()
+        );
+        assert!(
+            value_looks_secret("DefaultEndpointsProtocol=https;AccountName=st;AccountKey=abc")
+                .is_some()
+        );
+        assert!(
+            value_looks_secret("postgresql://owui:hunter2@psql.postgres.database.azure.com/db")
+                .is_some()
+        );
+        assert!(
+            value_looks_secret("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl")
+                .is_some()
+        );
         for ok in [
             "ghcr.io/open-webui/open-webui:main",
             "https://raw.githubusercontent.com/contoso/specs/main/openai-v1.json",

@@ -34,9 +34,8 @@ pub(crate) const POSTGRES_TIERS: &[(&str, &str)] = &[
     ("MemoryOptimized", "Standard_E"),
 ];
 /// PostgreSQL storage sizes in GiB.
-pub(crate) const POSTGRES_STORAGE_GB: &[u32] = &[
-    32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768,
-];
+pub(crate) const POSTGRES_STORAGE_GB: &[u32] =
+    &[32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768];
 /// Logins PostgreSQL refuses for the administrator.
 const POSTGRES_RESERVED_LOGINS: &[&str] = &[
     "azure_superuser",
@@ -129,7 +128,11 @@ impl Checker<'_> {
 
     fn positive(&mut self, key: &str, value: u64, what: &str) {
         if value == 0 {
-            self.push(key, "not-positive", format!("{what} must be greater than 0"));
+            self.push(
+                key,
+                "not-positive",
+                format!("{what} must be greater than 0"),
+            );
         }
     }
 
@@ -143,7 +146,15 @@ impl Checker<'_> {
         }
     }
 
-    fn one_of(&mut self, key: &str, value: &str, allowed: &[&str], code: &'static str, what: &str, note: &str) {
+    fn one_of(
+        &mut self,
+        key: &str,
+        value: &str,
+        allowed: &[&str],
+        code: &'static str,
+        what: &str,
+        note: &str,
+    ) {
         if allowed.contains(&value) {
             return;
         }
@@ -236,7 +247,12 @@ fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
 }
 
 /// Runs every semantic rule.
-pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &Path) -> Vec<Problem> {
+pub(crate) fn check(
+    env: &Environment,
+    spans: &SpanIndex,
+    pos: &Pos<'_>,
+    dir: &Path,
+) -> Vec<Problem> {
     let mut c = Checker {
         spans,
         pos,
@@ -269,14 +285,22 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
             "time_scale must be a number greater than 0 (e.g. 0.001)".into(),
         );
     }
-    c.non_empty("azure.sandbox.state_file", &env.azure.sandbox.state_file, "state_file");
+    c.non_empty(
+        "azure.sandbox.state_file",
+        &env.azure.sandbox.state_file,
+        "state_file",
+    );
 
     // [tags]
     check_tags(&mut c, env);
 
     // [hub]
     let hub = &env.hub;
-    c.name("hub.resource_group", &hub.resource_group, &rules::RESOURCE_GROUP);
+    c.name(
+        "hub.resource_group",
+        &hub.resource_group,
+        &rules::RESOURCE_GROUP,
+    );
     if let Some(l) = &hub.location {
         c.location("hub.location", l, cloud);
     }
@@ -299,7 +323,11 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
         730,
         "log_retention_days",
     );
-    c.name("hub.app_insights_name", &hub.app_insights_name, &rules::APP_INSIGHTS);
+    c.name(
+        "hub.app_insights_name",
+        &hub.app_insights_name,
+        &rules::APP_INSIGHTS,
+    );
     c.name(
         "hub.appgw_public_ip_name",
         &hub.appgw_public_ip_name,
@@ -310,11 +338,15 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
         &hub.apim_public_ip_name,
         &rules::PUBLIC_IP,
     );
-    if hub.apim_public_ip_name.eq_ignore_ascii_case(&hub.appgw_public_ip_name) {
+    if hub
+        .apim_public_ip_name
+        .eq_ignore_ascii_case(&hub.appgw_public_ip_name)
+    {
         c.push(
             "hub.apim_public_ip_name",
             "duplicate-name",
-            "the APIM and App Gateway public IPs need different names (hub.appgw_public_ip_name)".into(),
+            "the APIM and App Gateway public IPs need different names (hub.appgw_public_ip_name)"
+                .into(),
         );
     }
     if let Err(m) = rules::DNS_LABEL.check(&hub.apim_public_ip_dns_label) {
@@ -350,7 +382,12 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
             }
         }
     }
-    c.min_size("hub.subnets.apim", hs.apim, 28, "API Management (stv2, VNet-injected)");
+    c.min_size(
+        "hub.subnets.apim",
+        hs.apim,
+        28,
+        "API Management (stv2, VNet-injected)",
+    );
     c.min_size(
         "hub.subnets.appgw",
         hs.appgw,
@@ -420,14 +457,22 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
         );
     }
     if let Err(m) = rules::check_email(&apim.publisher_email) {
-        c.push("apim.publisher_email", "invalid-email", format!("publisher_email {m}"));
+        c.push(
+            "apim.publisher_email",
+            "invalid-email",
+            format!("publisher_email {m}"),
+        );
     }
     c.name(
         "apim.publisher_name",
         &apim.publisher_name,
         &rules::display_name("publisher name"),
     );
-    c.name("apim.product_name", &apim.product_name, &rules::APIM_PRODUCT);
+    c.name(
+        "apim.product_name",
+        &apim.product_name,
+        &rules::APIM_PRODUCT,
+    );
     let tl = &apim.token_limit;
     c.positive(
         "apim.token_limit.tokens_per_minute",
@@ -469,7 +514,8 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
         );
     }
     for (i, r) in tl.allowed_roles.iter().enumerate() {
-        if !env.entra.roles.iter().any(|x| x == r) {
+        // With no roles at all, entra.roles itself is the problem (reported below).
+        if !env.entra.roles.is_empty() && !env.entra.roles.iter().any(|x| x == r) {
             c.push(
                 &format!("apim.token_limit.allowed_roles[{i}]"),
                 "unknown-role",
@@ -498,7 +544,11 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
     }
 
     // [spoke]
-    c.name("spoke.resource_group", &sp.resource_group, &rules::RESOURCE_GROUP);
+    c.name(
+        "spoke.resource_group",
+        &sp.resource_group,
+        &rules::RESOURCE_GROUP,
+    );
     if let Some(s) = &sp.subscription_id {
         c.guid("spoke.subscription_id", s);
     }
@@ -507,13 +557,21 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
     }
     c.name("spoke.vnet_name", &sp.vnet_name, &rules::VNET);
     c.name("spoke.nsg_name", &sp.nsg_name, &rules::NSG);
-    c.name("spoke.key_vault_name", &sp.key_vault_name, &rules::KEY_VAULT);
+    c.name(
+        "spoke.key_vault_name",
+        &sp.key_vault_name,
+        &rules::KEY_VAULT,
+    );
     c.name(
         "spoke.storage_account_name",
         &sp.storage_account_name,
         &rules::STORAGE_ACCOUNT,
     );
-    c.name("spoke.file_share_name", &sp.file_share_name, &rules::FILE_SHARE);
+    c.name(
+        "spoke.file_share_name",
+        &sp.file_share_name,
+        &rules::FILE_SHARE,
+    );
     c.range(
         "spoke.file_share_quota_gib",
         sp.file_share_quota_gib.into(),
@@ -529,11 +587,23 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
         );
     }
     let same_rg = hub.resource_group.eq_ignore_ascii_case(&sp.resource_group)
-        && env.spoke_subscription_id().eq_ignore_ascii_case(&env.azure.subscription_id);
+        && env
+            .spoke_subscription_id()
+            .eq_ignore_ascii_case(&env.azure.subscription_id);
     if same_rg {
         for (key, a, other, b) in [
-            ("spoke.vnet_name", &sp.vnet_name, "hub.vnet_name", &hub.vnet_name),
-            ("spoke.nsg_name", &sp.nsg_name, "hub.apim_nsg_name", &hub.apim_nsg_name),
+            (
+                "spoke.vnet_name",
+                &sp.vnet_name,
+                "hub.vnet_name",
+                &hub.vnet_name,
+            ),
+            (
+                "spoke.nsg_name",
+                &sp.nsg_name,
+                "hub.apim_nsg_name",
+                &hub.apim_nsg_name,
+            ),
             (
                 "container_app.environment_identity_name",
                 &env.container_app.environment_identity_name,
@@ -556,7 +626,11 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
 
     // [postgres]
     let pg = &env.postgres;
-    c.name("postgres.server_name", &pg.server_name, &rules::POSTGRES_SERVER);
+    c.name(
+        "postgres.server_name",
+        &pg.server_name,
+        &rules::POSTGRES_SERVER,
+    );
     c.one_of(
         "postgres.version",
         &pg.version,
@@ -569,7 +643,14 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
     match tier {
         None => {
             let names: Vec<&str> = POSTGRES_TIERS.iter().map(|(t, _)| *t).collect();
-            c.one_of("postgres.tier", &pg.tier, &names, "invalid-value", "compute tier", "");
+            c.one_of(
+                "postgres.tier",
+                &pg.tier,
+                &names,
+                "invalid-value",
+                "compute tier",
+                "",
+            );
         }
         Some((t, prefix)) => {
             if !pg.sku.starts_with(prefix) {
@@ -586,10 +667,18 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
         c.push(
             "postgres.storage_gb",
             "invalid-value",
-            format!("storage_gb must be one of {}, not {}", sizes.join(", "), pg.storage_gb),
+            format!(
+                "storage_gb must be one of {}, not {}",
+                sizes.join(", "),
+                pg.storage_gb
+            ),
         );
     }
-    c.name("postgres.admin_login", &pg.admin_login, &rules::POSTGRES_LOGIN);
+    c.name(
+        "postgres.admin_login",
+        &pg.admin_login,
+        &rules::POSTGRES_LOGIN,
+    );
     let login = pg.admin_login.to_ascii_lowercase();
     if POSTGRES_RESERVED_LOGINS.contains(&login.as_str()) || login.starts_with("pg_") {
         c.push(
@@ -618,12 +707,22 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
         "Application Gateway SKU",
         "",
     );
-    c.range("app_gateway.capacity", ag.capacity.into(), 1, 125, "capacity");
+    c.range(
+        "app_gateway.capacity",
+        ag.capacity.into(),
+        1,
+        125,
+        "capacity",
+    );
 
     // [domain]
     let d = &env.domain;
     if let Err(m) = rules::check_fqdn(&d.custom_domain) {
-        c.push("domain.custom_domain", "invalid-domain", format!("custom_domain {m}"));
+        c.push(
+            "domain.custom_domain",
+            "invalid-domain",
+            format!("custom_domain {m}"),
+        );
     }
     if let Some(p) = &d.certificate_pfx_path {
         c.file("domain.certificate_pfx_path", p, "certificate file");
@@ -638,7 +737,11 @@ pub(crate) fn check(env: &Environment, spans: &SpanIndex, pos: &Pos<'_>, dir: &P
 
     // [entra]
     let e = &env.entra;
-    c.name("entra.app_name", &e.app_name, &rules::display_name("application name"));
+    c.name(
+        "entra.app_name",
+        &e.app_name,
+        &rules::display_name("application name"),
+    );
     c.name("entra.unique_name", &e.unique_name, &rules::UNIQUE_NAME);
     c.name(
         "entra.provider_name",
@@ -695,11 +798,14 @@ fn check_tags(c: &mut Checker<'_>, env: &Environment) {
             c.push_at_key(
                 &key,
                 "reserved-tag",
-                format!("the tool sets {OWNERSHIP_TAG} itself (to the environment name); remove it"),
+                format!(
+                    "the tool sets {OWNERSHIP_TAG} itself (to the environment name); remove it"
+                ),
             );
         } else if k.is_empty()
             || k.chars().count() > 512
-            || k.chars().any(|ch| "<>%&\\?/".contains(ch) || ch.is_control())
+            || k.chars()
+                .any(|ch| "<>%&\\?/".contains(ch) || ch.is_control())
         {
             c.push_at_key(
                 &key,
@@ -717,7 +823,11 @@ fn check_tags(c: &mut Checker<'_>, env: &Environment) {
             );
         }
         if v.chars().count() > 256 {
-            c.push(&key, "invalid-tag", "a tag value has at most 256 characters".into());
+            c.push(
+                &key,
+                "invalid-tag",
+                "a tag value has at most 256 characters".into(),
+            );
         }
     }
 }
@@ -776,7 +886,11 @@ fn check_foundry(c: &mut Checker<'_>, env: &Environment) {
         c.name(&format!("{p}.name"), &m.name, &rules::FOUNDRY_ACCOUNT);
         c.location(&format!("{p}.location"), &m.location, cloud);
         if let Some(s) = &m.custom_subdomain {
-            c.name(&format!("{p}.custom_subdomain"), s, &rules::FOUNDRY_SUBDOMAIN);
+            c.name(
+                &format!("{p}.custom_subdomain"),
+                s,
+                &rules::FOUNDRY_SUBDOMAIN,
+            );
         }
         c.positive(&format!("{p}.priority"), m.priority.into(), "priority");
         c.positive(&format!("{p}.weight"), m.weight.into(), "weight");
@@ -787,7 +901,11 @@ fn check_foundry(c: &mut Checker<'_>, env: &Environment) {
                 format!("account name '{}' is already used by {first}", m.name),
             );
         } else {
-            let sub = m.custom_subdomain.as_deref().unwrap_or(&m.name).to_ascii_lowercase();
+            let sub = m
+                .custom_subdomain
+                .as_deref()
+                .unwrap_or(&m.name)
+                .to_ascii_lowercase();
             if let Some(first) = subdomains.insert(sub, p.clone()) {
                 let key = if m.custom_subdomain.is_some() {
                     format!("{p}.custom_subdomain")
@@ -851,7 +969,13 @@ fn check_container_app(c: &mut Checker<'_>, env: &Environment) {
             );
         }
     }
-    c.range("container_app.max_replicas", ca.max_replicas.into(), 1, 300, "max_replicas");
+    c.range(
+        "container_app.max_replicas",
+        ca.max_replicas.into(),
+        1,
+        300,
+        "max_replicas",
+    );
     if ca.min_replicas > ca.max_replicas {
         c.push(
             "container_app.min_replicas",
