@@ -172,6 +172,7 @@ fn corpus_covers_every_rule() {
         "invalid-domain",
         "invalid-url",
         "file-not-found",
+        "invalid-tag",
         "reserved-tag",
         "reserved-env-var",
         "invalid-env-name",

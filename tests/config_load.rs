@@ -208,3 +208,16 @@ fn key_vault_names_are_not_secrets_but_keys_are() {
     );
     assert!(config::load_str(Path::new("env.toml"), &text).is_ok());
 }
+
+#[test]
+fn numbers_may_be_written_as_integers() {
+    let text = sandbox_text()
+        .replace("time_scale = 0.001", "time_scale = 1")
+        .replace(
+            "environment_name = \"cae-owui-sandbox\"",
+            "environment_name = \"cae-owui-sandbox\"\ncpu = 2\nmemory = \"4Gi\"",
+        );
+    let l = config::load_str(Path::new("env.toml"), &text).expect("valid");
+    assert_eq!(l.env.container_app.cpu, 2.0);
+    assert_eq!(l.env.azure.sandbox.time_scale, 1.0);
+}
