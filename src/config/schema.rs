@@ -824,6 +824,46 @@ provider_name = "P"
         }
     }
 
+    /// `docs/configuration.md` documents every key of every table in that table's section.
+    #[test]
+    fn docs_document_every_key() {
+        let docs = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/configuration.md"),
+        )
+        .expect("read docs/configuration.md");
+        let section = |heading: &str| -> String {
+            let start = docs
+                .find(heading)
+                .unwrap_or_else(|| panic!("docs lack a section {heading}"));
+            let rest = &docs[start + heading.len()..];
+            rest[..rest.find("\n### ").unwrap_or(rest.len())].to_string()
+        };
+        for (path, t) in all_tables() {
+            let text = if path.is_empty() {
+                section("### Top level")
+            } else if path == "foundry.deployments" || path == "foundry.pool" {
+                section(&format!("### `[[{path}]]`"))
+            } else {
+                section(&format!("### `[{path}]`"))
+            };
+            for f in t.fields {
+                let documented = match f.kind {
+                    TableList(_) => docs.contains(&format!("`[[{}]]`", join(&path, f.name))),
+                    Table(_) | StrMap if path.is_empty() => {
+                        text.contains(&format!("`[{}]`", f.name))
+                    }
+                    Table(_) | StrMap => docs.contains(&format!("`[{}]`", join(&path, f.name))),
+                    _ => text.contains(&format!("| `{}` |", f.name)),
+                };
+                assert!(
+                    documented,
+                    "docs/configuration.md does not document {}",
+                    join(&path, f.name)
+                );
+            }
+        }
+    }
+
     #[test]
     fn default_cloud_serializes_as_azure_cloud() {
         let env: Environment =
