@@ -77,11 +77,11 @@ fn open_webui_gets_every_setting_of_the_reference() {
         ("OAUTH_ADMIN_ROLES", "admin"),
         ("ENABLE_OAUTH_GROUP_MANAGEMENT", "true"),
         ("OAUTH_GROUPS_CLAIM", "groups"),
-        // extra_env overrides the built-in value.
-        ("ENABLE_SIGNUP", "true"),
+        ("ENABLE_SIGNUP", "false"),
         ("DEFAULT_USER_ROLE", "user"),
         ("WEBUI_SESSION_COOKIE_SECURE", "true"),
         ("WEBUI_NAME", "Contoso Chat"),
+        ("ENABLE_WEB_SEARCH", "false"),
     ];
     for (n, v) in expected {
         assert_eq!(value(n), json!(v), "{n}");
@@ -111,6 +111,25 @@ fn open_webui_gets_every_setting_of_the_reference() {
     let d = deps(app);
     assert!(d.contains(&Ids::graph_application("owui-fixture")));
     assert!(d.contains(&ids.apim()));
+}
+
+#[test]
+fn extra_env_replaces_a_builtin_of_the_same_name() {
+    // The loader rejects such a file; the stage still has one defined behaviour.
+    let mut env = schema::fixture_env();
+    env.container_app
+        .extra_env
+        .insert("ENABLE_SIGNUP".into(), "true".into());
+    let vars = owui_deploy::stages::spoke::open_webui_env(&env);
+    let signup: Vec<Value> = vars
+        .iter()
+        .filter(|v| v.name == "ENABLE_SIGNUP")
+        .map(|v| serde_json::to_value(v).expect("json"))
+        .collect();
+    assert_eq!(
+        signup,
+        vec![json!({"name": "ENABLE_SIGNUP", "value": "true"})]
+    );
 }
 
 #[test]
@@ -498,5 +517,42 @@ fn sovereign_clouds_use_their_authority() {
     assert_eq!(
         url["value"],
         "https://login.microsoftonline.us/00000000-0000-0000-0000-0000000000c1/v2.0/.well-known/openid-configuration"
+    );
+}
+
+#[test]
+fn without_a_certificate_the_domain_binding_is_left_out() {
+    let env = schema::fixture_env();
+    let ids = Ids::new(&env);
+    let opts = StageOptions {
+        without_certificate: true,
+        ..StageOptions::default()
+    };
+    let specs: Vec<ResourceSpec> = stages::desired(&env, &opts)
+        .expect("desired")
+        .into_iter()
+        .filter(|s| s.stage == Stage::Spoke)
+        .collect();
+    let addrs: BTreeSet<String> = specs.iter().map(|s| s.address.to_string()).collect();
+    assert!(!addrs.contains(&ids.spoke_secret("openwebui-certificate")));
+    assert!(!addrs.contains(&ids.aca_env_certificate()));
+    assert!(addrs.contains(&ids.spoke_secret("postgres-connection-string")));
+    let app = get(&specs, &ids.container_app());
+    assert_eq!(
+        app.body["properties"]["configuration"]["ingress"]["customDomains"],
+        json!([])
+    );
+    let present: BTreeSet<String> = addrs;
+    for d in deps(app) {
+        assert!(
+            present.contains(&d) || d.starts_with("graph:") || !d.contains(&ids.spoke_rg),
+            "{d}"
+        );
+    }
+    // With one, all three are there.
+    let full = spoke(&env);
+    assert!(
+        full.iter()
+            .any(|s| s.address == Address::from(ids.aca_env_certificate()))
     );
 }

@@ -128,7 +128,7 @@ fn foundry_accounts(env: &Environment) -> Vec<FoundryAccount> {
         accounts.push(FoundryAccount {
             name: p.name.clone(),
             subdomain: p.custom_subdomain.clone().unwrap_or_else(|| p.name.clone()),
-            location: super::normalize_location(&p.location),
+            location: crate::config::normalize_location(&p.location),
         });
     }
     accounts
@@ -201,7 +201,7 @@ fn private_endpoint_pair(
 }
 
 /// Every ARM resource of the spoke stage.
-pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<ResourceSpec>, StageError> {
+pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceSpec>, StageError> {
     let ids = Ids::new(env);
     let tags = tags(env);
     let location = spoke_location(env);
@@ -336,11 +336,11 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
             content_type: content_type.map(str::to_string),
         },
     };
-    for (name, content_type) in [
-        (SECRET_PG_CONNECTION, None),
-        (SECRET_PG_PASSWORD, None),
-        (SECRET_CERTIFICATE, Some("application/x-pkcs12")),
-    ] {
+    let mut secrets = vec![(SECRET_PG_CONNECTION, None), (SECRET_PG_PASSWORD, None)];
+    if !opts.without_certificate {
+        secrets.push((SECRET_CERTIFICATE, Some("application/x-pkcs12")));
+    }
+    for (name, content_type) in secrets {
         out.push(key_vault_secret::spec(
             Placement::new(
                 ids.spoke_secret(name),
@@ -598,37 +598,48 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
             },
         },
     )?);
-    out.push(managed_environment_certificate::spec(
-        Placement::new(
-            ids.aca_env_certificate(),
-            "environment certificate (from Key Vault)",
-            stage,
-        )
-        .after(aca_env.clone())
-        .after(env_identity_rbac_id),
-        &managed_environment_certificate::EnvironmentCertificate {
-            location: location.clone(),
-            tags: tags.clone(),
-            properties: managed_environment_certificate::CertificateProperties {
-                certificate_key_vault_properties:
-                    managed_environment_certificate::CertificateKeyVaultProperties {
-                        identity: env_identity.clone(),
-                        key_vault_url: Input::Ref(Reference::new(
-                            ids.spoke_secret(SECRET_CERTIFICATE),
-                            "/properties/secretUri",
-                        )),
-                    },
+    let mut custom_domains = Vec::new();
+    if !opts.without_certificate {
+        out.push(managed_environment_certificate::spec(
+            Placement::new(
+                ids.aca_env_certificate(),
+                "environment certificate (from Key Vault)",
+                stage,
+            )
+            .after(aca_env.clone())
+            .after(env_identity_rbac_id),
+            &managed_environment_certificate::EnvironmentCertificate {
+                location: location.clone(),
+                tags: tags.clone(),
+                properties: managed_environment_certificate::CertificateProperties {
+                    certificate_key_vault_properties:
+                        managed_environment_certificate::CertificateKeyVaultProperties {
+                            identity: env_identity.clone(),
+                            key_vault_url: Input::Ref(Reference::new(
+                                ids.spoke_secret(SECRET_CERTIFICATE),
+                                "/properties/secretUri",
+                            )),
+                        },
+                },
             },
-        },
-    )?);
+        )?);
+        custom_domains.push(container_app::CustomDomain {
+            name: env.domain.custom_domain.clone(),
+            binding_type: "SniEnabled".into(),
+            certificate_id: ids.aca_env_certificate(),
+        });
+    }
 
     // ---- Open WebUI --------------------------------------------------------
     let app = ids.container_app();
+    let mut app_at = at(app.clone(), format!("container app {}", ca.name))
+        .after(aca_env.clone())
+        .after(ids.aca_env_storage());
+    if !opts.without_certificate {
+        app_at = app_at.after(ids.aca_env_certificate());
+    }
     out.push(container_app::spec(
-        at(app.clone(), format!("container app {}", ca.name))
-            .after(aca_env.clone())
-            .after(ids.aca_env_storage())
-            .after(ids.aca_env_certificate()),
+        app_at,
         &container_app::ContainerApp {
             location: location.clone(),
             tags: tags.clone(),
@@ -651,11 +662,7 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
                             ip_address_range: env.hub.subnets.appgw.to_string(),
                             action: "Allow".into(),
                         }],
-                        custom_domains: vec![container_app::CustomDomain {
-                            name: env.domain.custom_domain.clone(),
-                            binding_type: "SniEnabled".into(),
-                            certificate_id: ids.aca_env_certificate(),
-                        }],
+                        custom_domains,
                     },
                     secrets: vec![container_app::AppSecret {
                         name: APP_SECRET_DATABASE_URL.into(),

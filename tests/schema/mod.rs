@@ -564,7 +564,7 @@ environment_name = "cae-owui-fixture"
 
 [container_app.extra_env]
 WEBUI_NAME = "Contoso Chat"
-ENABLE_SIGNUP = "true"
+ENABLE_WEB_SEARCH = "false"
 
 [app_gateway]
 
@@ -576,7 +576,11 @@ app_name = "Open WebUI (fixture)"
 unique_name = "owui-fixture"
 "#;
 
-/// The fixture environment, parsed.
+/// The fixture environment, loaded through the strict loader (so it is an
+/// environment users could write).
 pub fn fixture_env() -> owui_deploy::config::Environment {
-    toml::from_str(FIXTURE_ENV).expect("fixture environment parses")
+    match owui_deploy::config::load_str(Path::new("tests/fixture.toml"), FIXTURE_ENV) {
+        Ok(loaded) => loaded.env,
+        Err(e) => panic!("the fixture environment is invalid: {e}"),
+    }
 }
