@@ -533,3 +533,23 @@ fn a_spoke_sharing_the_hub_resource_group_does_not_declare_it_twice() {
         .count();
     assert_eq!(rgs, 1);
 }
+
+#[test]
+fn trusted_root_certificate_secret_only_when_configured() {
+    let mut env = schema::fixture_env();
+    let ids = Ids::new(&env);
+    let secret = ids.hub_secret("trusted-root-certificate");
+    assert!(
+        !hub(&env)
+            .iter()
+            .any(|s| s.address == Address::from(secret.as_str()))
+    );
+    env.domain.trusted_root_certificate_path = Some("certs/root.cer".into());
+    let specs = hub(&env);
+    let s = get(&specs, &secret);
+    assert_eq!(
+        s.body["properties"],
+        json!({"value": "${secret:trusted-root-certificate}"})
+    );
+    assert!(s.depends_on.contains(&Address::from(ids.hub_key_vault())));
+}
