@@ -46,8 +46,21 @@ fn every_arm_body_validates_without_unknown_properties() {
     let mut schemas = Schemas::new(&shared);
     let mut errors = Vec::new();
     let mut checked = 0;
-    for (source, env) in environments() {
-        for spec in all_specs(&env) {
+    let without_certificate = StageOptions {
+        without_certificate: true,
+        ..StageOptions::default()
+    };
+    let fixture_without_certificate = stages::desired(&schema::fixture_env(), &without_certificate)
+        .expect("desired resources build");
+    let sets = environments()
+        .into_iter()
+        .map(|(source, env)| (source, all_specs(&env)))
+        .chain([(
+            "FIXTURE_ENV without certificate".to_string(),
+            fixture_without_certificate,
+        )]);
+    for (source, specs) in sets {
+        for spec in specs {
             if !matches!(spec.api, Api::Arm { .. }) {
                 continue;
             }
