@@ -143,11 +143,10 @@ fn private_endpoint_pair(
     pe_id: String,
     target: (&str, &str, &str),
     zones: &[&str],
-    depends: &[String],
 ) -> Result<[ResourceSpec; 2], StageError> {
     let (target_id, group_id, what) = target;
     let pe_name = pe_id.rsplit('/').next().unwrap_or_default().to_string();
-    let mut at = Placement::new(
+    let at = Placement::new(
         pe_id.clone(),
         format!("private endpoint of {what}"),
         Stage::Spoke,
@@ -155,9 +154,6 @@ fn private_endpoint_pair(
     .after(ids.spoke_rg.clone())
     .after(ids.hub_vnet())
     .after(target_id);
-    for d in depends {
-        at = at.after(d.clone());
-    }
     let pe = private_endpoint::spec(
         at,
         &private_endpoint::PrivateEndpoint {
@@ -455,7 +451,6 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
             &format!("PostgreSQL server {}", pg.server_name),
         ),
         &[ZONE_POSTGRES],
-        &[],
     )?);
 
     // ---- Foundry accounts and model deployments -----------------------------
@@ -494,7 +489,6 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                 &format!("Foundry account {}", account.name),
             ),
             &[ZONE_COGNITIVE, ZONE_OPENAI, ZONE_AI_SERVICES],
-            &[],
         )?);
         for d in &env.foundry.deployments {
             out.push(model_deployment::spec(
