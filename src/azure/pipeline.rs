@@ -434,14 +434,20 @@ impl Http {
             }
             Err(e) => {
                 let stopped = state.stopped.lock().ok().and_then(|mut s| s.take());
+                // stopped by the time budget: always "exhausted", even after one attempt
+                let budget = |last: AzureError| AzureError::RetriesExhausted {
+                    resource: resource.to_string(),
+                    attempts,
+                    last: Box::new(last),
+                };
                 match stopped {
-                    Some(Stopped::Response(resp)) => Err(exhausted(api_error(
+                    Some(Stopped::Response(resp)) => Err(budget(api_error(
                         &resp,
                         &method_name,
                         resource,
                         self.ids,
                     ))),
-                    Some(Stopped::Transport(message)) => Err(exhausted(AzureError::Transport {
+                    Some(Stopped::Transport(message)) => Err(budget(AzureError::Transport {
                         resource: resource.to_string(),
                         message,
                     })),
@@ -485,7 +491,104 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::azure::error::ARM_ID_HEADERS;
+    use crate::azure::settings::NoopObserver;
+    use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
+    use azure_core::http::AsyncRawResponse;
     use azure_core::http::headers::Headers;
+
+    /// A test double: a fixed token, as a credential would return.
+    #[derive(Debug)]
+    struct FixedToken;
+
+    #[async_trait::async_trait]
+    impl TokenCredential for FixedToken {
+        async fn get_token(
+            &self,
+            _scopes: &[&str],
+            _options: Option<TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            Ok(AccessToken::new(
+                "t0k3n",
+                OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1),
+            ))
+        }
+    }
+
+    /// Records request headers, answers 200 `{}`.
+    #[derive(Debug, Default)]
+    struct Capture(Mutex<Vec<Vec<(String, String)>>>);
+
+    #[async_trait::async_trait]
+    impl Policy for Capture {
+        async fn send(
+            &self,
+            _ctx: &Context,
+            request: &mut Request,
+            _next: &[Arc<dyn Policy>],
+        ) -> PolicyResult {
+            let headers = request
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), v.as_str().to_string()))
+                .collect();
+            self.0.lock().unwrap().push(headers);
+            Ok(AsyncRawResponse::from_bytes(
+                StatusCode::Ok,
+                Headers::new(),
+                b"{}".to_vec(),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn user_agent_client_request_id_and_bearer_token_are_sent() {
+        let capture = Arc::new(Capture::default());
+        let settings = ClientSettings {
+            user_agent_suffix: Some("ci".into()),
+            ..Default::default()
+        };
+        let mut options = client_options(&settings, None).unwrap();
+        options.transport = Some(Transport::with_policy(capture.clone()));
+        let per_try: Vec<Arc<dyn Policy>> = vec![
+            Arc::new(BearerTokenAuthorizationPolicy::new(
+                Arc::new(FixedToken),
+                ["https://management.azure.com/.default"],
+            )),
+            Arc::new(RetryGuardPolicy::new(&settings)),
+        ];
+        let http = Http {
+            pipeline: Pipeline::new(
+                Some("owui-deploy"),
+                Some(env!("CARGO_PKG_VERSION")),
+                options,
+                Vec::new(),
+                per_try,
+                None,
+            ),
+            credential_name: "FixedToken",
+            ids: ARM_ID_HEADERS,
+            base: Url::parse("https://management.azure.com").unwrap(),
+            is_sandbox: false,
+        };
+        let url = Url::parse("https://management.azure.com/subscriptions?api-version=1").unwrap();
+        let resp = http
+            .send(Method::Get, url, None, &[], "/subscriptions", &NoopObserver)
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::Ok);
+        let sent = capture.0.lock().unwrap()[0].clone();
+        let get = |k: &str| {
+            sent.iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.clone())
+        };
+        let ua = get("user-agent").expect("user agent sent");
+        assert!(ua.contains(crate::azure::USER_AGENT), "{ua}");
+        assert!(ua.starts_with("ci "), "{ua}");
+        assert!(get("x-ms-client-request-id").is_some_and(|v| v.len() == 36));
+        assert_eq!(get("authorization").as_deref(), Some("Bearer t0k3n"));
+    }
 
     #[test]
     fn retry_after_headers_in_azure_core_order() {
