@@ -454,7 +454,7 @@ impl Http {
                     None if matches!(e.kind(), ErrorKind::Credential) => {
                         Err(AzureError::Authentication {
                             credential: self.credential_name.to_string(),
-                            message: e.to_string(),
+                            message: error_chain(&e),
                         })
                     }
                     None if matches!(e.kind(), ErrorKind::Io | ErrorKind::Connection) => {
@@ -473,19 +473,25 @@ impl Http {
     }
 }
 
-/// An error and its sources, one line.
+/// Contexts `azure_core`'s retry policy wraps errors in; they say nothing to an operator.
+const GENERIC_CONTEXTS: &[&str] = &[
+    "non-transport error occurred which will not be retried",
+    "retry policy expired and the request will no longer be retried",
+];
+
+/// An error and its sources on one line, without `azure_core`'s generic retry contexts.
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = current {
+        let text = err.to_string();
+        let known = parts.iter().any(|p| p.contains(&text));
+        if !known && !GENERIC_CONTEXTS.contains(&text.as_str()) {
+            parts.push(text);
         }
-        source = s.source();
+        current = err.source();
     }
-    text
+    parts.join(": ")
 }
 
 #[cfg(test)]
