@@ -441,12 +441,9 @@ impl Http {
                     last: Box::new(last),
                 };
                 match stopped {
-                    Some(Stopped::Response(resp)) => Err(budget(api_error(
-                        &resp,
-                        &method_name,
-                        resource,
-                        self.ids,
-                    ))),
+                    Some(Stopped::Response(resp)) => {
+                        Err(budget(api_error(&resp, &method_name, resource, self.ids)))
+                    }
                     Some(Stopped::Transport(message)) => Err(budget(AzureError::Transport {
                         resource: resource.to_string(),
                         message,
