@@ -178,11 +178,16 @@ pub(crate) fn interpret_poll(
             if !(200..300).contains(&status) {
                 return Err(super::error::api_error(resp, "GET", resource, http.ids()));
             }
-            let value = json().ok_or_else(|| {
-                invalid(format!(
-                    "operation status ({status}) is not a JSON document"
-                ))
-            })?;
+            let value = match json() {
+                Some(v) => v,
+                // accepted, nothing to say yet
+                None if status == 202 => serde_json::json!({}),
+                None => {
+                    return Err(invalid(format!(
+                        "operation status ({status}) is not a JSON document"
+                    )));
+                }
+            };
             let state = value
                 .get("status")
                 .and_then(Value::as_str)
