@@ -614,3 +614,52 @@ async fn paths_that_are_not_resource_ids_are_rejected_before_sending() {
     assert!(admin.journal().await.is_empty());
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn post_actions_follow_their_operation() {
+    let (sb, arm, _graph) = start_sandbox(0.002).await;
+    let admin = Admin::new(&sb);
+    make_rg(&arm, "rg-kv").await;
+    let vault = format!(
+        "{}/providers/Microsoft.KeyVault/vaults/kv-owui-purge",
+        rg_id("rg-kv")
+    );
+    arm.put(
+        &vault,
+        "2024-11-01",
+        &json!({"location": "westeurope", "properties": {
+            "tenantId": TENANT, "sku": {"family": "A", "name": "standard"},
+            "enableRbacAuthorization": true
+        }}),
+        &NoopObserver,
+    )
+    .await
+    .unwrap();
+    arm.delete(&vault, "2024-11-01", &NoopObserver)
+        .await
+        .unwrap();
+    let deleted = format!(
+        "/subscriptions/{SUB}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/kv-owui-purge"
+    );
+    assert!(arm.get(&deleted, "2024-11-01").await.unwrap().is_some());
+
+    // purge: 202 with Azure-AsyncOperation, no result
+    admin.clear_journal().await;
+    let rec = Recorder::default();
+    let result = arm
+        .post(&format!("{deleted}/purge"), "2024-11-01", None, &rec)
+        .await
+        .unwrap();
+    assert_eq!(result, None);
+    assert_eq!(
+        rec.polls.lock().unwrap().last().map(String::as_str),
+        Some("Succeeded")
+    );
+    assert!(arm.get(&deleted, "2024-11-01").await.unwrap().is_none());
+    let journal = admin.journal().await;
+    assert_eq!(
+        entries(&journal, "POST", |p| p.ends_with("/purge")).len(),
+        1
+    );
+    sb.shutdown().await;
+}
