@@ -661,5 +661,35 @@ async fn post_actions_follow_their_operation() {
         entries(&journal, "POST", |p| p.ends_with("/purge")).len(),
         1
     );
+
+    // a storage account: PUT answered 202 (operation, then final GET); listKeys answers at once
+    let account = format!(
+        "{}/providers/Microsoft.Storage/storageAccounts/stowuitest",
+        rg_id("rg-kv")
+    );
+    let created = arm
+        .put(
+            &account,
+            "2023-05-01",
+            &json!({"location": "westeurope", "sku": {"name": "Standard_LRS"}, "kind": "StorageV2"}),
+            &NoopObserver,
+        )
+        .await
+        .unwrap();
+    assert_eq!(created["properties"]["provisioningState"], "Succeeded");
+    let keys = arm
+        .post(
+            &format!("{account}/listKeys"),
+            "2023-05-01",
+            None,
+            &NoopObserver,
+        )
+        .await
+        .unwrap()
+        .expect("keys returned");
+    assert!(
+        keys["keys"].as_array().is_some_and(|k| !k.is_empty()),
+        "{keys}"
+    );
     sb.shutdown().await;
 }
