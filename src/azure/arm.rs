@@ -324,3 +324,88 @@ impl ArmClient {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::azure::pipeline::test_support;
+    use azure_core::http::headers::Headers;
+    use azure_core::http::policies::{Policy, PolicyResult};
+    use azure_core::http::{AsyncRawResponse, Context, Request, StatusCode};
+    use std::sync::Mutex;
+
+    /// Answers canned pages in order and records the URLs asked for.
+    #[derive(Debug)]
+    struct Pages {
+        pages: Mutex<Vec<Value>>,
+        urls: Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl Policy for Pages {
+        async fn send(
+            &self,
+            _ctx: &Context,
+            request: &mut Request,
+            _next: &[Arc<dyn Policy>],
+        ) -> PolicyResult {
+            self.urls.lock().unwrap().push(request.url().to_string());
+            let page = self.pages.lock().unwrap().remove(0);
+            Ok(AsyncRawResponse::from_bytes(
+                StatusCode::Ok,
+                Headers::new(),
+                serde_json::to_vec(&page).unwrap(),
+            ))
+        }
+    }
+
+    fn client(pages: Vec<Value>) -> (ArmClient, Arc<Pages>) {
+        let transport = Arc::new(Pages {
+            pages: Mutex::new(pages),
+            urls: Mutex::new(Vec::new()),
+        });
+        let http = test_support::http(
+            transport.clone(),
+            &ClientSettings::default(),
+            "https://management.azure.com",
+            ARM_ID_HEADERS,
+        );
+        let client = ArmClient {
+            http: Arc::new(http),
+            lro_timeout: std::time::Duration::from_secs(1),
+        };
+        (client, transport)
+    }
+
+    #[tokio::test]
+    async fn list_follows_next_link() {
+        let (arm, pages) = client(vec![
+            serde_json::json!({"value": [{"n": 1}, {"n": 2}],
+                "nextLink": "https://management.azure.com/subscriptions/s/resourcegroups?api-version=1&$skiptoken=abc"}),
+            serde_json::json!({"value": [{"n": 3}]}),
+        ]);
+        let items = arm
+            .list("/subscriptions/s/resourcegroups", "1", &[("$top", "2")])
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 3);
+        let urls = pages.urls.lock().unwrap().clone();
+        assert_eq!(
+            urls[0],
+            "https://management.azure.com/subscriptions/s/resourcegroups?api-version=1&%24top=2"
+        );
+        assert!(urls[1].ends_with("$skiptoken=abc"), "{urls:?}");
+    }
+
+    #[tokio::test]
+    async fn next_link_to_another_host_is_refused() {
+        let (arm, pages) = client(vec![serde_json::json!({"value": [],
+            "nextLink": "https://attacker.example/steal?api-version=1"})]);
+        let err = arm
+            .list("/subscriptions/s/resourcegroups", "1", &[])
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("another host"), "{err}");
+        assert_eq!(pages.urls.lock().unwrap().len(), 1, "the token never left");
+    }
+}
