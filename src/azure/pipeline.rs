@@ -543,7 +543,8 @@ pub(crate) mod test_support {
             credential_name: "FixedToken",
             ids,
             base: Url::parse(base).expect("base URL"),
-            is_sandbox: false,
+            // short poll intervals, as for the sandbox
+            is_sandbox: true,
         }
     }
 }
