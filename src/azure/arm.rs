@@ -337,7 +337,7 @@ mod tests {
     /// Answers scripted responses in order and records the requests (method, URL).
     #[derive(Debug)]
     struct Script {
-        responses: Mutex<Vec<(u16, Vec<(&'static str, &'static str)>, Option<Value>)>>,
+        responses: Mutex<Vec<Scripted>>,
         requests: Mutex<Vec<(String, String)>>,
     }
 
