@@ -7,6 +7,66 @@
 /// `(resource type, api-version)`, resource types in ARM's canonical casing.
 pub const API_VERSIONS: &[(&str, &str)] = &[
     ("Microsoft.Resources/resourceGroups", "2024-11-01"),
+    // finalize stage (and the hub/spoke types it reads)
+    ("Microsoft.ApiManagement/service", "2024-06-01-preview"),
+    (
+        "Microsoft.ApiManagement/service/namedValues",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.ApiManagement/service/backends",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.ApiManagement/service/products",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.ApiManagement/service/products/apis",
+        "2024-06-01-preview",
+    ),
+    ("Microsoft.ApiManagement/service/apis", "2024-06-01-preview"),
+    (
+        "Microsoft.ApiManagement/service/apis/policies",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.ApiManagement/service/apis/diagnostics",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.ApiManagement/service/loggers",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.Insights/diagnosticSettings",
+        "2021-05-01-preview",
+    ),
+    ("Microsoft.Insights/components", "2020-02-02"),
+    ("Microsoft.OperationalInsights/workspaces", "2025-02-01"),
+    ("Microsoft.Authorization/roleAssignments", "2022-04-01"),
+    ("Microsoft.Network/privateDnsZones", "2024-06-01"),
+    ("Microsoft.Network/privateDnsZones/A", "2024-06-01"),
+    (
+        "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+        "2024-06-01",
+    ),
+    ("Microsoft.Network/virtualNetworks", "2024-05-01"),
+    (
+        "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
+        "2024-05-01",
+    ),
+    ("Microsoft.Network/publicIPAddresses", "2024-05-01"),
+    ("Microsoft.Network/applicationGateways", "2024-05-01"),
+    (
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "2023-01-31",
+    ),
+    ("Microsoft.KeyVault/vaults", "2024-11-01"),
+    ("Microsoft.KeyVault/vaults/secrets", "2024-11-01"),
+    ("Microsoft.CognitiveServices/accounts", "2025-06-01"),
+    ("Microsoft.App/managedEnvironments", "2025-01-01"),
+    ("Microsoft.App/containerApps", "2025-01-01"),
 ];
 
 /// The pinned API version of `type_name` (compared case-insensitively).

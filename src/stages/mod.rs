@@ -6,3 +6,7 @@ pub mod ids;
 pub mod resources;
 
 pub use ids::Ids;
+pub mod entra;
+pub mod finalize;
+pub mod openapi;
+pub mod policy;
