@@ -379,20 +379,6 @@ pub fn check_policy(xml: &str, source: &PolicySource) -> Result<(), PolicyError>
                 name,
             });
         }
-        let mut rest = line;
-        while let Some(start) = rest.find("{{") {
-            let after = &rest[start + 2..];
-            let Some(end) = after.find("}}") else { break };
-            let name = after[..end].trim();
-            if !NAMED_VALUES.contains(&name) {
-                return Err(PolicyError::UnknownNamedValue {
-                    source_name: source.clone(),
-                    line: idx + 1,
-                    name: name.to_string(),
-                });
-            }
-            rest = &after[end + 2..];
-        }
     }
 
     let mut reader = quick_xml::Reader::from_str(xml);
@@ -431,29 +417,17 @@ pub fn check_policy(xml: &str, source: &PolicySource) -> Result<(), PolicyError>
                         ),
                     });
                 }
-                for attr in e.attributes() {
-                    if let Err(err) = attr {
-                        return Err(xml_err(&reader, err.to_string()));
-                    }
-                }
+                check_attributes(&e, xml, before, source)?;
                 if opens {
                     depth += 1;
                 }
             }
             Ok(Event::Start(e)) => {
-                for attr in e.attributes() {
-                    if let Err(err) = attr {
-                        return Err(xml_err(&reader, err.to_string()));
-                    }
-                }
+                check_attributes(&e, xml, before, source)?;
                 depth += 1;
             }
             Ok(Event::Empty(e)) => {
-                for attr in e.attributes() {
-                    if let Err(err) = attr {
-                        return Err(xml_err(&reader, err.to_string()));
-                    }
-                }
+                check_attributes(&e, xml, before, source)?;
             }
             Ok(Event::End(_)) => depth = depth.saturating_sub(1),
             Ok(Event::GeneralRef(r)) => {
@@ -470,7 +444,11 @@ pub fn check_policy(xml: &str, source: &PolicySource) -> Result<(), PolicyError>
                     });
                 }
             }
-            Ok(Event::Text(t)) if depth == 0 => {
+            Ok(Event::Text(t)) if depth > 0 => {
+                let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
+                check_named_values(&raw, xml, before, source)?;
+            }
+            Ok(Event::Text(t)) => {
                 let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
                 if !raw.trim().is_empty() {
                     let (line, _) = line_col(xml, before);
@@ -501,6 +479,73 @@ pub fn check_policy(xml: &str, source: &PolicySource) -> Result<(), PolicyError>
         });
     }
     Ok(())
+}
+
+/// Attribute syntax of a tag starting at `tag_start`, and the named values its
+/// values reference.
+fn check_attributes(
+    e: &quick_xml::events::BytesStart<'_>,
+    xml: &str,
+    tag_start: usize,
+    source: &PolicySource,
+) -> Result<(), PolicyError> {
+    for attr in e.attributes() {
+        match attr {
+            Err(err) => {
+                let (line, column) = line_col(xml, attr_error_pos(tag_start, &err));
+                return Err(PolicyError::Xml {
+                    source_name: source.clone(),
+                    line,
+                    column,
+                    message: err.to_string(),
+                });
+            }
+            Ok(a) => {
+                let value = String::from_utf8_lossy(&a.value).into_owned();
+                check_named_values(&value, xml, tag_start, source)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every `{{name}}` in `text` must be one of [`NAMED_VALUES`].
+fn check_named_values(
+    text: &str,
+    xml: &str,
+    at: usize,
+    source: &PolicySource,
+) -> Result<(), PolicyError> {
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        let name = after[..end].trim();
+        if !NAMED_VALUES.contains(&name) {
+            let (line, _) = line_col(xml, at);
+            return Err(PolicyError::UnknownNamedValue {
+                source_name: source.clone(),
+                line,
+                name: name.to_string(),
+            });
+        }
+        rest = &after[end + 2..];
+    }
+    Ok(())
+}
+
+/// Byte offset (in the document) of an attribute error inside the tag that starts
+/// at `tag_start` (the `<`); quick-xml reports it relative to the tag.
+fn attr_error_pos(tag_start: usize, err: &quick_xml::events::attributes::AttrError) -> usize {
+    use quick_xml::events::attributes::AttrError;
+    let rel = match err {
+        AttrError::ExpectedEq(p)
+        | AttrError::ExpectedValue(p)
+        | AttrError::UnquotedValue(p)
+        | AttrError::ExpectedQuote(p, _)
+        | AttrError::Duplicated(p, _) => *p,
+    };
+    tag_start + rel
 }
 
 /// The text an entity or character reference in text content stands for.
