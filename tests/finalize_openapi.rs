@@ -3,7 +3,8 @@
 
 mod finalize_env;
 
-use owui_deploy::stages::finalize::{FinalizeOptions, finalize_resources};
+use owui_deploy::stages::StageOptions;
+use owui_deploy::stages::finalize::finalize_resources;
 use owui_deploy::stages::openapi::{
     self, BUNDLED, OpenApiError, OpenApiSource, digest, load, operation_key, operations,
 };
@@ -166,8 +167,9 @@ fn the_large_fixture_parses_and_imports_inline() {
     env.apim.openapi = Some(path.display().to_string());
     let specs = finalize_resources(
         &env,
-        &FinalizeOptions {
-            base_dir: Path::new("/nonexistent").to_path_buf(),
+        &StageOptions {
+            environment_dir: Path::new("/nonexistent").to_path_buf(),
+            ..StageOptions::default()
         },
     )
     .expect("finalize builds");

@@ -4,20 +4,23 @@ mod finalize_env;
 
 use owui_deploy::config::Environment;
 use owui_deploy::engine::{Api, Mode, Reference, ResourceSpec, Stage, references_in};
-use owui_deploy::stages::finalize::{
-    self, FinalizeError, FinalizeOptions, finalize_prerequisites, finalize_resources,
-    role_assignment_name,
-};
+use owui_deploy::stages::finalize::{self, finalize_resources};
+use owui_deploy::stages::{self as stages, Ids, StageError, StageOptions};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
 const SUB: &str = "/subscriptions/00000000-0000-0000-0000-0000000000aa";
 const APIM: &str = "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-hub/providers/Microsoft.ApiManagement/service/apim-owui-dev";
 
-fn opts() -> FinalizeOptions {
-    FinalizeOptions {
-        base_dir: std::env::temp_dir(),
+fn opts() -> StageOptions {
+    StageOptions {
+        environment_dir: std::env::temp_dir(),
+        ..StageOptions::default()
     }
+}
+
+fn role_assignment_name(scope: &str, role: &str, principal: &str) -> String {
+    Ids::role_assignment_name(scope, &Ids::role_definition(scope, role), principal)
 }
 
 fn build(env: &Environment) -> Vec<ResourceSpec> {
@@ -52,10 +55,10 @@ fn every_spec_is_a_managed_finalize_resource_with_a_pinned_api() {
     }
     // 2 named values, backend, product, API, link, policy, 2 Foundry roles, MMP,
     // logger, diagnostic, diagnostic setting, 2 Key Vault roles, 4 APIM records,
-    // zone, app record, zone link, peering, gateway.
+    // zone, app record, zone link, gateway.
     assert_eq!(
         specs.len(),
-        24,
+        23,
         "{:#?}",
         specs.iter().map(|s| &s.address).collect::<Vec<_>>()
     );
@@ -247,7 +250,7 @@ fn role_assignments_are_deterministic_and_typed() {
 }
 
 #[test]
-fn dns_records_dynamic_zone_and_peering() {
+fn dns_records_and_the_dynamic_zone() {
     let specs = build(&finalize_env::base());
     let zone = format!(
         "{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/privateDnsZones/azure-api.net"
@@ -282,26 +285,14 @@ fn dns_records_dynamic_zone_and_peering() {
         rec.body["properties"]["aRecords"][0]["ipv4Address"],
         marker(&env_id, "/properties/staticIp")
     );
-    let link = find(&specs, &format!("{dyn_zone}/virtualNetworkLinks/link-hub"));
+    let link = find(
+        &specs,
+        &format!("{dyn_zone}/virtualNetworkLinks/hub-vnet-link"),
+    );
     let hub_vnet =
         format!("{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub");
     assert_eq!(link.body["properties"]["virtualNetwork"]["id"], hub_vnet);
     assert_eq!(link.body["properties"]["registrationEnabled"], false);
-
-    let peering = find(
-        &specs,
-        &format!("{hub_vnet}/virtualNetworkPeerings/hub-to-spoke"),
-    );
-    assert_eq!(
-        peering.body["properties"]["remoteVirtualNetwork"]["id"],
-        format!(
-            "{SUB}/resourceGroups/rg-spoke/providers/Microsoft.Network/virtualNetworks/vnet-spoke"
-        )
-    );
-    assert_eq!(
-        peering.body["properties"]["allowVirtualNetworkAccess"],
-        true
-    );
 }
 
 #[test]
@@ -328,7 +319,7 @@ fn application_gateway_per_the_reference() {
     assert_eq!(p["sku"]["name"], "Standard_v2");
     assert_eq!(p["sku"]["capacity"], 1);
     let kv = format!(
-        "{SUB}/resourceGroups/rg-spoke/providers/Microsoft.KeyVault/vaults/kv-spoke-dev/secrets/tls-certificate"
+        "{SUB}/resourceGroups/rg-spoke/providers/Microsoft.KeyVault/vaults/kv-spoke-dev/secrets/openwebui-certificate"
     );
     assert_eq!(
         p["sslCertificates"][0]["properties"]["keyVaultSecretId"],
@@ -476,37 +467,25 @@ weight = 3
     );
     assert!(matches!(
         finalize_resources(&bad, &opts()),
-        Err(FinalizeError::Pool { index: 0, .. })
+        Err(StageError::Setting { ref key, .. }) if key.starts_with("foundry.pool[0]")
     ));
     let dup = finalize_env::with(
         "[[foundry.pool]]\nname = \"fdy-owui-dev\"\nlocation = \"westeurope\"\n",
     );
     assert!(matches!(
         finalize_resources(&dup, &opts()),
-        Err(FinalizeError::Pool { .. })
+        Err(StageError::Setting { .. })
     ));
 }
 
 #[test]
-fn every_reference_points_at_a_prerequisite_or_a_finalize_resource() {
+fn every_reference_and_dependency_is_a_resource_of_some_stage() {
     let env = finalize_env::base();
-    let specs = build(&env);
-    let pre = finalize_prerequisites(&env).expect("prerequisites");
-    let known: BTreeSet<_> = specs
-        .iter()
-        .chain(pre.iter())
-        .map(|s| s.address.clone())
-        .collect();
-    for p in &pre {
-        assert_eq!(p.mode, Mode::Data);
-        assert_ne!(p.stage, Stage::Finalize);
-        assert!(
-            p.label.contains(&format!("owui-deploy {}", p.stage)),
-            "{}",
-            p.label
-        );
-    }
-    for s in &specs {
+    let all = stages::desired(&env, &opts()).expect("all stages build");
+    let known: BTreeSet<_> = all.iter().map(|s| s.address.clone()).collect();
+    let finalize: Vec<_> = all.iter().filter(|s| s.stage == Stage::Finalize).collect();
+    assert_eq!(finalize.len(), 23);
+    for s in &finalize {
         for r in references_in(&s.body) {
             assert!(
                 known.contains(&r.address),
@@ -515,11 +494,30 @@ fn every_reference_points_at_a_prerequisite_or_a_finalize_resource() {
                 r.address
             );
         }
+        for d in &s.depends_on {
+            assert!(known.contains(d), "{} depends on unknown {}", s.address, d);
+        }
     }
-    let app = pre
+    // Running finalize alone: what it reads from the hub and spoke becomes read-only
+    // data of the owning stage (so a missing one names `owui-deploy hub`/`spoke`).
+    let selected = stages::select(all, &[Stage::Finalize]);
+    let data: Vec<_> = selected.iter().filter(|s| s.mode == Mode::Data).collect();
+    assert!(data.iter().all(|d| d.stage != Stage::Finalize));
+    for want in [
+        "/service/apim-owui-dev",
+        "/managedEnvironments/cae-owui-dev",
+        "/containerApps/open-webui",
+        "/components/appi-owui",
+    ] {
+        assert!(
+            data.iter().any(|d| d.address.as_str().ends_with(want)),
+            "{want} is not read"
+        );
+    }
+    let app = data
         .iter()
         .find(|p| p.address.as_str().starts_with("graph:"))
-        .expect("Entra app");
+        .expect("Entra app is read");
     assert_eq!(app.stage, Stage::Spoke);
 }
 
@@ -534,11 +532,12 @@ fn policy_and_openapi_files_resolve_against_the_environment_directory() {
     .unwrap();
     let mut env = finalize_env::base();
     env.apim.policy_file = Some("conf/policy.xml".into());
-    let opts = FinalizeOptions {
-        base_dir: dir.path().to_path_buf(),
+    let opts = StageOptions {
+        environment_dir: dir.path().to_path_buf(),
+        ..StageOptions::default()
     };
     match finalize_resources(&env, &opts) {
-        Err(FinalizeError::Policy(e)) => {
+        Err(StageError::Policy(e)) => {
             let msg = e.to_string();
             assert!(msg.starts_with("conf/policy.xml:6:"), "{msg}");
         }
@@ -547,7 +546,7 @@ fn policy_and_openapi_files_resolve_against_the_environment_directory() {
     env.apim.policy_file = Some("conf/missing.xml".into());
     assert!(matches!(
         finalize_resources(&env, &opts),
-        Err(FinalizeError::PolicyFile { .. })
+        Err(StageError::Setting { ref key, .. }) if key == "apim.policy_file"
     ));
 
     env.apim.policy_file = None;

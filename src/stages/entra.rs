@@ -23,13 +23,13 @@
 
 use crate::config::Environment;
 use crate::engine::{Input, Reference, ResourceSpec};
-use crate::stages::Ids;
 use crate::stages::resources::graph_application::{
     self, ApiApplication, AppRole, ApplicationBody, OptionalClaim, OptionalClaims, PermissionScope,
     RequiredResourceAccess, ResourceAccess, WebApplication,
 };
 use crate::stages::resources::graph_permission_grant::{self, PermissionGrantBody};
 use crate::stages::resources::graph_service_principal::{self, ServicePrincipalBody};
+use crate::stages::{Ids, StageError, StageOptions};
 use uuid::Uuid;
 
 /// Namespace of the UUID v5 IDs of app roles and scopes (fixed forever: changing it
@@ -171,7 +171,7 @@ pub fn application_body(env: &Environment) -> ApplicationBody {
 pub fn entra_resources(
     env: &Environment,
     grant_admin_consent: bool,
-) -> Result<Vec<ResourceSpec>, EntraError> {
+) -> Result<Vec<ResourceSpec>, StageError> {
     let app_addr = application_address(env);
     let sp_addr = service_principal_address(env);
     let mut out = vec![graph_application::application(
@@ -210,10 +210,8 @@ pub fn entra_resources(
     Ok(out)
 }
 
-/// Why the Entra resources could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum EntraError {
-    /// A body did not serialize (a bug).
-    #[error("cannot serialize a Microsoft Graph body: {0}")]
-    Body(#[from] serde_json::Error),
+/// The Entra resources of `env` for the stage list (`stages::STAGE_BUILDERS`):
+/// [`entra_resources`] with `opts.grant_admin_consent`.
+pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceSpec>, StageError> {
+    entra_resources(env, opts.grant_admin_consent)
 }

@@ -19,24 +19,41 @@
 //! `openai/v1` therefore gives exactly `https://{subdomain}.services.ai.azure.com/openai/v1`,
 //! computed here without a transform of a referenced value; the backend depends on
 //! the account so it is written only once the account (and that host) exists.
+//!
+//! # Dynamic addresses (engine contract)
+//! The Container Apps environment's private zone is named by the environment's
+//! default domain, which Azure assigns. Its spec's address (and those of its record
+//! and VNet link) therefore holds a reference marker,
+//! `.../privateDnsZones/${ref:ENV_ID#/properties/defaultDomain}`. The engine treats
+//! markers in an address like markers in a body: the address is resolved from the
+//! live referenced resource before the resource is read or written; while the
+//! referenced resource does not exist, the resource is planned as a create with the
+//! address shown as `(known after apply)`. The unresolved address string is the
+//! resource's key in the graph (dependencies and references use it as written).
 
 use crate::config::Environment;
-use crate::engine::{Address, Api, DiffRules, Input, Mode, Reference, ResourceSpec, Stage};
-use crate::stages::Ids;
-use crate::stages::entra;
-use crate::stages::openapi::{self, LoadedOpenApi, OpenApiError, OpenApiSource};
-use crate::stages::policy::{self, PolicyError};
-use crate::stages::resources::apim_api::{self, ApiImport};
-use crate::stages::resources::apim_backend::{self, PoolService};
-use crate::stages::resources::apim_common::{BuildError, arm_api, arm_spec, ptrs};
+use crate::engine::{Input, Reference, ResourceSpec, Stage};
+use crate::stages::ids::{APPGW_SUBNET, HUB_LINK, SECRET_CERTIFICATE};
+use crate::stages::openapi::{self, LoadedOpenApi, OpenApiSource};
+use crate::stages::resources::apim_api::{ApiImport, ApiProperties, SubscriptionKeyNames};
+use crate::stages::resources::apim_backend::{Backend, PoolService};
+use crate::stages::resources::apim_diagnostic::Diagnostic;
+use crate::stages::resources::apim_logger::Logger;
+use crate::stages::resources::apim_named_value::NamedValue;
+use crate::stages::resources::apim_policy::Policy;
+use crate::stages::resources::apim_product::Product;
+use crate::stages::resources::diagnostic_setting::DiagnosticSetting;
+use crate::stages::resources::dns_record::ARecordSet;
+use crate::stages::resources::private_dns_zone::PrivateDnsZone;
+use crate::stages::resources::private_dns_zone_link::{LinkProperties, VirtualNetworkLink};
+use crate::stages::resources::role_assignment::Principal;
 use crate::stages::resources::{
-    apim_diagnostic, apim_logger, apim_named_value, apim_product, app_gateway, diagnostic_setting,
-    dns_record, vnet_peering_hub,
+    Empty, Placement, SubResource, apim_api, apim_backend, apim_diagnostic, apim_logger,
+    apim_named_value, apim_policy, apim_product, apim_product_api, app_gateway, diagnostic_setting,
+    dns_record, private_dns_zone, private_dns_zone_link, role_assignment,
 };
-use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use uuid::Uuid;
+use crate::stages::{Ids, StageError, StageOptions, entra, hub_location, policy, tags};
+use std::collections::BTreeSet;
 
 /// Name of the APIM API.
 pub const API_NAME: &str = "openai";
@@ -50,16 +67,9 @@ pub const LOGGER_NAME: &str = "appinsights-logger";
 pub const DIAGNOSTIC_SETTING_NAME: &str = "apim-gateway-logs";
 /// Log categories the diagnostic setting sends.
 pub const GATEWAY_LOG_CATEGORIES: [&str; 2] = ["GatewayLogs", "GatewayLlmLogs"];
-/// Spoke Key Vault secret holding the TLS certificate (PFX) of the custom domain.
-pub const TLS_CERT_SECRET: &str = "tls-certificate";
-/// Hub Key Vault secret holding the trusted root certificate of the backend.
+/// Hub Key Vault secret holding the trusted root certificate of the backend
+/// (used when `domain.trusted_root_certificate_path` is set).
 pub const TRUSTED_ROOT_SECRET: &str = "trusted-root-certificate";
-/// Hub subnet of the Application Gateway.
-pub const APPGW_SUBNET: &str = "appgw-subnet";
-/// Hub -> spoke peering name.
-pub const HUB_TO_SPOKE_PEERING: &str = "hub-to-spoke";
-/// Name of the hub VNet link of the Container Apps environment's zone.
-pub const ACA_ZONE_HUB_LINK: &str = "link-hub";
 /// The APIM zone (internal mode).
 pub const APIM_ZONE: &str = "azure-api.net";
 /// APIM host names (relative to `azure-api.net`) pointing at the private IP in
@@ -74,54 +84,7 @@ pub const ROLE_AZURE_AI_USER: &str = "53ca6127-db72-4b80-b1b0-d745d6d5456d";
 /// Role: Monitoring Metrics Publisher.
 pub const ROLE_MONITORING_METRICS_PUBLISHER: &str = "3913510d-42f4-4e42-8a64-420c390055eb";
 /// Role: Key Vault Secrets User.
-pub const ROLE_KEY_VAULT_SECRETS_USER: &str = "4633458b-17de-408a-b874-0445c86b69e6";
-
-/// Namespace of deterministic role assignment names (UUID v5).
-pub const ROLE_ASSIGNMENT_NAMESPACE: Uuid =
-    Uuid::from_u128(0x6f77_7569_2d72_6261_632d_6173_7369_676e);
-
-/// Resource type of role assignments.
-pub const ROLE_ASSIGNMENT_TYPE: &str = "Microsoft.Authorization/roleAssignments";
-
-/// Options of the finalize stage.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FinalizeOptions {
-    /// Directory of the environment file: relative `apim.openapi` and
-    /// `apim.policy_file` paths resolve against it.
-    pub base_dir: PathBuf,
-}
-
-/// Why the finalize stage could not be built (before any call to Azure).
-#[derive(Debug, thiserror::Error)]
-pub enum FinalizeError {
-    /// The policy failed rendering or its checks.
-    #[error(transparent)]
-    Policy(#[from] PolicyError),
-    /// The OpenAPI document could not be used.
-    #[error(transparent)]
-    OpenApi(#[from] OpenApiError),
-    /// A builder failed.
-    #[error(transparent)]
-    Build(#[from] BuildError),
-    /// `apim.policy_file` could not be read.
-    #[error("apim.policy_file: cannot read {path}: {source}")]
-    PolicyFile {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// A `[[foundry.pool]]` member is invalid.
-    #[error("foundry.pool[{index}] ({name}): {message}")]
-    Pool {
-        /// Index in the list.
-        index: usize,
-        /// Member name.
-        name: String,
-        /// What is wrong.
-        message: String,
-    },
-}
+pub const ROLE_KEY_VAULT_SECRETS_USER: &str = role_assignment::KEY_VAULT_SECRETS_USER;
 
 /// One Foundry account behind the gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +115,8 @@ pub fn foundry_openai_url(subdomain: &str) -> String {
     format!("https://{subdomain}.services.ai.azure.com/openai/v1")
 }
 
-/// The IDs and references the finalize stage works with.
+/// The IDs and references the finalize stage works with (also what `outputs`
+/// reads: every value here comes from Azure, never from a local cache).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FinalizeRefs {
     /// APIM service ID.
@@ -189,12 +153,8 @@ pub struct FinalizeRefs {
     pub log_analytics_id_ref: Reference,
     /// App Gateway identity ID.
     pub appgw_identity_id: String,
-    /// `/properties/principalId` of the App Gateway identity.
-    pub appgw_identity_principal_id: Reference,
     /// Hub VNet ID.
     pub hub_vnet_id: String,
-    /// Spoke VNet ID.
-    pub spoke_vnet_id: String,
     /// Hub Key Vault ID.
     pub hub_vault_id: String,
     /// Spoke Key Vault ID.
@@ -212,13 +172,12 @@ pub struct FinalizeRefs {
 }
 
 /// The IDs and references of `env`; checks the pool members.
-pub fn finalize_refs(env: &Environment) -> Result<FinalizeRefs, FinalizeError> {
+pub fn finalize_refs(env: &Environment) -> Result<FinalizeRefs, StageError> {
     let ids = Ids::new(env);
-    let apim_id = ids.hub("Microsoft.ApiManagement/service", &env.apim.name);
-    let account_id = |name: &str| ids.spoke("Microsoft.CognitiveServices/accounts", name);
+    let apim_id = ids.apim();
     let mut foundry = vec![FoundryAccount {
         name: env.foundry.name.clone(),
-        id: account_id(&env.foundry.name),
+        id: ids.foundry_account(&env.foundry.name),
         subdomain: env
             .foundry
             .custom_subdomain
@@ -230,9 +189,8 @@ pub fn finalize_refs(env: &Environment) -> Result<FinalizeRefs, FinalizeError> {
     }];
     let mut seen = BTreeSet::from([env.foundry.name.to_ascii_lowercase()]);
     for (index, m) in env.foundry.pool.iter().enumerate() {
-        let err = |message: String| FinalizeError::Pool {
-            index,
-            name: m.name.clone(),
+        let err = |message: String| StageError::Setting {
+            key: format!("foundry.pool[{index}] ({})", m.name),
             message,
         };
         if !seen.insert(m.name.to_ascii_lowercase()) {
@@ -246,29 +204,18 @@ pub fn finalize_refs(env: &Environment) -> Result<FinalizeRefs, FinalizeError> {
         }
         foundry.push(FoundryAccount {
             name: m.name.clone(),
-            id: account_id(&m.name),
+            id: ids.foundry_account(&m.name),
             subdomain: m.custom_subdomain.clone().unwrap_or_else(|| m.name.clone()),
             backend: format!("foundry-{}", m.name.to_ascii_lowercase()),
             priority: m.priority,
             weight: m.weight,
         });
     }
-    let container_app_id = ids.spoke("Microsoft.App/containerApps", &env.container_app.name);
-    let environment_id = ids.spoke(
-        "Microsoft.App/managedEnvironments",
-        &env.container_app.environment_name,
-    );
-    let app_insights_id = ids.hub("Microsoft.Insights/components", &env.hub.app_insights_name);
-    let log_analytics_id = ids.hub(
-        "Microsoft.OperationalInsights/workspaces",
-        &env.hub.log_analytics_name,
-    );
-    let appgw_identity_id = ids.hub(
-        "Microsoft.ManagedIdentity/userAssignedIdentities",
-        &env.hub.appgw_identity_name,
-    );
-    let hub_vault_id = ids.hub("Microsoft.KeyVault/vaults", &env.hub.key_vault_name);
-    let spoke_vault_id = ids.spoke("Microsoft.KeyVault/vaults", &env.spoke.key_vault_name);
+    let container_app_id = ids.container_app();
+    let environment_id = ids.aca_env();
+    let app_insights_id = ids.app_insights();
+    let log_analytics_id = ids.log_analytics();
+    let hub_vault_id = ids.hub_key_vault();
     Ok(FinalizeRefs {
         apim_principal_id: Reference::new(apim_id.clone(), "/identity/principalId"),
         apim_private_ip: Reference::new(apim_id.clone(), "/properties/privateIPAddresses/0"),
@@ -294,26 +241,18 @@ pub fn finalize_refs(env: &Environment) -> Result<FinalizeRefs, FinalizeError> {
         app_insights_id,
         log_analytics_id_ref: Reference::new(log_analytics_id.clone(), "/id"),
         log_analytics_id,
-        appgw_identity_principal_id: Reference::new(
-            appgw_identity_id.clone(),
-            "/properties/principalId",
-        ),
-        appgw_identity_id,
-        hub_vnet_id: ids.hub("Microsoft.Network/virtualNetworks", &env.hub.vnet_name),
-        spoke_vnet_id: ids.spoke("Microsoft.Network/virtualNetworks", &env.spoke.vnet_name),
-        tls_secret_id: Ids::child(&spoke_vault_id, "secrets", TLS_CERT_SECRET),
+        appgw_identity_id: ids.appgw_identity(),
+        hub_vnet_id: ids.hub_vnet(),
+        tls_secret_id: ids.spoke_secret(SECRET_CERTIFICATE),
         trusted_root_secret_id: env
             .domain
             .trusted_root_certificate_path
             .as_ref()
             .map(|_| Ids::child(&hub_vault_id, "secrets", TRUSTED_ROOT_SECRET)),
         hub_vault_id,
-        spoke_vault_id,
-        apim_zone_id: ids.hub("Microsoft.Network/privateDnsZones", APIM_ZONE),
-        appgw_public_ip_id: ids.hub(
-            "Microsoft.Network/publicIPAddresses",
-            &env.hub.appgw_public_ip_name,
-        ),
+        spoke_vault_id: ids.spoke_key_vault(),
+        apim_zone_id: ids.dns_zone(APIM_ZONE),
+        appgw_public_ip_id: ids.appgw_public_ip(),
         app_gateway_id: ids.hub(
             "Microsoft.Network/applicationGateways",
             &env.app_gateway.name,
@@ -322,111 +261,24 @@ pub fn finalize_refs(env: &Environment) -> Result<FinalizeRefs, FinalizeError> {
     })
 }
 
-/// Deterministic name of a role assignment: UUID v5 of scope, role and the address
-/// of the resource whose identity is the principal (all lower-case), so a re-run
-/// finds the same assignment instead of failing with `RoleAssignmentExists`.
-pub fn role_assignment_name(scope: &str, role: &str, principal_address: &str) -> Uuid {
-    let key = format!(
-        "{}|{}|{}",
-        scope.to_ascii_lowercase(),
-        role.to_ascii_lowercase(),
-        principal_address.to_ascii_lowercase()
-    );
-    Uuid::new_v5(&ROLE_ASSIGNMENT_NAMESPACE, key.as_bytes())
-}
-
-/// Request body of a role assignment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RoleAssignmentBody {
-    /// Properties.
-    pub properties: RoleAssignmentProperties,
-}
-
-/// `properties` of a role assignment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RoleAssignmentProperties {
-    /// `/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}`.
-    pub role_definition_id: String,
-    /// Object ID of the principal (a reference).
-    pub principal_id: Input<String>,
-    /// `ServicePrincipal` (managed identities), avoids replication-delay failures.
-    pub principal_type: String,
-}
-
-/// Role assignment of `role` on `scope` to the identity `principal` of the resource
-/// at `principal_address`.
-pub fn role_assignment(
-    scope: &str,
-    role: &str,
-    role_label: &str,
-    principal: Reference,
-    principal_address: &str,
-) -> Result<ResourceSpec, BuildError> {
-    let sub = scope
-        .strip_prefix("/subscriptions/")
-        .and_then(|s| s.split('/').next())
-        .unwrap_or_default();
-    let name = role_assignment_name(scope, role, principal_address);
-    let body = RoleAssignmentBody {
-        properties: RoleAssignmentProperties {
-            role_definition_id: format!(
-                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}"
-            ),
-            principal_id: Input::Ref(principal),
-            principal_type: "ServicePrincipal".into(),
-        },
-    };
-    let scope_name = scope.rsplit('/').next().unwrap_or(scope);
-    arm_spec(
-        ROLE_ASSIGNMENT_TYPE,
-        Ids::extension(scope, ROLE_ASSIGNMENT_TYPE, &name.to_string()),
-        format!("role {role_label} on {scope_name}"),
-        &body,
-        DiffRules {
-            case_insensitive: ptrs(&[
-                "/properties/roleDefinitionId",
-                "/properties/principalId",
-                "/properties/principalType",
-            ]),
-            immutable: ptrs(&["/properties/roleDefinitionId", "/properties/principalId"]),
-            ..DiffRules::default()
-        },
-        vec![scope.to_string(), principal_address.to_string()],
-    )
-}
-
-fn tags(env: &Environment) -> BTreeMap<String, String> {
-    let mut t = env.tags.clone();
-    t.insert("owui-deploy-env".into(), env.name.clone());
-    t
-}
-
-fn hub_location(env: &Environment) -> String {
-    env.hub
-        .location
-        .clone()
-        .unwrap_or_else(|| env.azure.location.clone())
-}
-
-/// Loads the OpenAPI document `apim.openapi` selects.
-pub fn load_openapi(
-    env: &Environment,
-    opts: &FinalizeOptions,
-) -> Result<LoadedOpenApi, FinalizeError> {
-    let source = OpenApiSource::from_setting(env.apim.openapi.as_deref(), &opts.base_dir);
+/// Loads the OpenAPI document `apim.openapi` selects (relative to the environment file).
+pub fn load_openapi(env: &Environment, opts: &StageOptions) -> Result<LoadedOpenApi, StageError> {
+    let source = OpenApiSource::from_setting(env.apim.openapi.as_deref(), &opts.environment_dir);
     Ok(openapi::load(&source)?)
 }
 
-/// Renders and checks the API policy (`apim.policy_file` or the bundled template).
-pub fn load_policy(env: &Environment, opts: &FinalizeOptions) -> Result<String, FinalizeError> {
+/// Renders and checks the API policy (`apim.policy_file`, relative to the
+/// environment file, or the bundled template).
+pub fn load_policy(env: &Environment, opts: &StageOptions) -> Result<String, StageError> {
     let custom = match &env.apim.policy_file {
         None => None,
         Some(p) => {
-            let path = opts.base_dir.join(p);
+            let path = opts.environment_dir.join(p);
             Some(
-                std::fs::read_to_string(&path)
-                    .map_err(|e| FinalizeError::PolicyFile { path, source: e })?,
+                std::fs::read_to_string(&path).map_err(|e| StageError::Setting {
+                    key: "apim.policy_file".into(),
+                    message: format!("cannot read {}: {e}", path.display()),
+                })?,
             )
         }
     };
@@ -440,176 +292,281 @@ pub fn revision_description(doc: &LoadedOpenApi) -> String {
     format!("owui-deploy import {}", doc.digest)
 }
 
+/// The finalize stage for the stage list (`stages::STAGE_BUILDERS`).
+pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceSpec>, StageError> {
+    finalize_resources(env, opts)
+}
+
 /// The desired resources of the finalize stage (all `Stage::Finalize`, managed).
+/// The hub and spoke resources they reference are read from Azure (`stages::select`
+/// turns them into `Mode::Data` when finalize runs alone).
 pub fn finalize_resources(
     env: &Environment,
-    opts: &FinalizeOptions,
-) -> Result<Vec<ResourceSpec>, FinalizeError> {
+    opts: &StageOptions,
+) -> Result<Vec<ResourceSpec>, StageError> {
     let r = finalize_refs(env)?;
     let doc = load_openapi(env, opts)?;
     let policy_xml = load_policy(env, opts)?;
-    let mut out: Vec<ResourceSpec> = Vec::new();
+    let stage = Stage::Finalize;
+    let at = |address: String, label: String| Placement::new(address, label, stage);
     let apim = r.apim_id.as_str();
+    let child = |kind: &str, name: &str| Ids::child(apim, kind, name);
+    let mut out: Vec<ResourceSpec> = Vec::new();
 
     // Named values.
-    let tenant_nv = apim_named_value::named_value(
-        apim,
-        "tenant-id",
-        Input::Known(env.azure.tenant_id.clone()),
-        vec![apim.to_string()],
+    let tenant_nv = apim_named_value::spec(
+        at(
+            child("namedValues", "tenant-id"),
+            "APIM named value tenant-id".into(),
+        )
+        .after(apim),
+        &NamedValue::plain("tenant-id", Input::Known(env.azure.tenant_id.clone())),
     )?;
-    let app_nv = apim_named_value::named_value(
-        apim,
-        "openwebui-app-id",
-        Input::Ref(r.entra_app_id.clone()),
-        vec![apim.to_string()],
+    let app_nv = apim_named_value::spec(
+        at(
+            child("namedValues", "openwebui-app-id"),
+            "APIM named value openwebui-app-id".into(),
+        )
+        .after(apim),
+        &NamedValue::plain("openwebui-app-id", Input::Ref(r.entra_app_id.clone())),
     )?;
+    let mut policy_deps = vec![tenant_nv.address.0.clone(), app_nv.address.0.clone()];
+    out.extend([tenant_nv, app_nv]);
 
     // Backends: one per account; with pool members, a Pool and 429 breakers.
     let pooled = r.foundry.len() > 1;
-    let mut backend_ids = Vec::new();
     for acct in &r.foundry {
-        let b = apim_backend::single_backend(
-            apim,
-            &acct.backend,
-            acct.openai_v1_url(),
-            format!("Foundry account {} (OpenAI v1)", acct.name),
-            pooled,
-            vec![apim.to_string(), acct.id.clone()],
+        let b = apim_backend::spec(
+            at(
+                child("backends", &acct.backend),
+                format!("APIM backend {}", acct.backend),
+            )
+            .after(apim)
+            .after(acct.id.clone()),
+            &Backend::single(
+                acct.openai_v1_url(),
+                format!("Foundry account {} (OpenAI v1)", acct.name),
+                pooled,
+            ),
         )?;
-        backend_ids.push(b.address.0.clone());
+        policy_deps.push(b.address.0.clone());
         out.push(b);
     }
     if pooled {
-        let members = r
+        let members: Vec<PoolService> = r
             .foundry
             .iter()
             .map(|a| PoolService {
-                id: Ids::child(apim, "backends", &a.backend),
+                id: child("backends", &a.backend),
                 priority: a.priority,
                 weight: a.weight,
             })
             .collect();
-        let pool = apim_backend::pool_backend(apim, policy::FOUNDRY_POOL_BACKEND_ID, members)?;
-        backend_ids.push(pool.address.0.clone());
+        let mut place = at(
+            child("backends", policy::FOUNDRY_POOL_BACKEND_ID),
+            format!("APIM backend pool {}", policy::FOUNDRY_POOL_BACKEND_ID),
+        );
+        for m in &members {
+            place = place.after(m.id.clone());
+        }
+        let pool = apim_backend::spec(
+            place,
+            &Backend::pool(
+                "Foundry accounts by priority and weight; members trip on 429".into(),
+                members,
+            ),
+        )?;
+        policy_deps.push(pool.address.0.clone());
         out.push(pool);
     }
 
-    // Product, API (import), link.
-    let product = apim_product::product(apim, &env.apim.product_name)?;
-    let mut api = apim_api::api(
-        apim,
-        ApiImport {
-            name: API_NAME.into(),
-            display_name: "OpenAI v1".into(),
-            path: API_PATH.into(),
-            key_name: API_KEY_NAME.into(),
-            service_url: r.foundry[0].openai_v1_url(),
-            format: doc.format.into(),
-            value: doc.value.clone(),
-            revision_description: revision_description(&doc),
-        },
-        vec![apim.to_string()],
+    // Product, API (imported), link, policy.
+    let product_id = child("products", &env.apim.product_name);
+    let product = apim_product::spec(
+        at(
+            product_id.clone(),
+            format!("APIM product {}", env.apim.product_name),
+        )
+        .after(apim),
+        &Product::published(
+            &env.apim.product_name,
+            "Open WebUI's access to Microsoft Foundry through the AI gateway",
+        ),
     )?;
-    api.label = format!("APIM API {API_NAME} ({})", doc.summary());
-    let api_id = api.address.0.clone();
-    let link = apim_product::product_api(&product.address.0, &api_id, API_NAME)?;
+    let api_id = child("apis", API_NAME);
+    let api = apim_api::spec(
+        at(
+            api_id.clone(),
+            format!("APIM API {API_NAME} ({})", doc.summary()),
+        )
+        .after(apim),
+        &ApiImport {
+            properties: ApiProperties {
+                display_name: "OpenAI v1".into(),
+                path: API_PATH.into(),
+                protocols: vec!["https".into()],
+                subscription_required: true,
+                subscription_key_parameter_names: SubscriptionKeyNames {
+                    header: API_KEY_NAME.into(),
+                    query: API_KEY_NAME.into(),
+                },
+                service_url: r.foundry[0].openai_v1_url(),
+                api_revision_description: revision_description(&doc),
+                kind: "http".into(),
+                format: doc.format.into(),
+                value: doc.value.clone(),
+            },
+        },
+    )?;
+    let link = apim_product_api::spec(
+        at(
+            Ids::child(&product_id, "apis", API_NAME),
+            format!("APIM product {} API {API_NAME}", env.apim.product_name),
+        )
+        .after(product_id.clone())
+        .after(api_id.clone()),
+    )?;
+    let mut place = at(
+        Ids::child(&api_id, "policies", "policy"),
+        "APIM API policy".into(),
+    )
+    .after(api_id.clone());
+    for d in policy_deps {
+        place = place.after(d);
+    }
+    let policy_spec = apim_policy::spec(place, &Policy::xml(policy_xml))?;
+    out.extend([product, api, link, policy_spec]);
 
-    // Policy: after the named values and backends it references.
-    let mut policy_deps = vec![tenant_nv.address.0.clone(), app_nv.address.0.clone()];
-    policy_deps.extend(backend_ids.iter().cloned());
-    let policy_spec = apim_api::api_policy(&api_id, policy_xml, policy_deps)?;
-
-    // RBAC for the APIM identity.
-    let mut rbac = Vec::new();
+    // RBAC for the APIM identity: Foundry accounts, App Insights.
     for acct in &r.foundry {
         for (role, label) in [
             (ROLE_COGNITIVE_SERVICES_USER, "Cognitive Services User"),
             (ROLE_AZURE_AI_USER, "Azure AI User"),
         ] {
-            rbac.push(role_assignment(
+            out.push(role_assignment::spec(
                 &acct.id,
                 role,
-                label,
-                r.apim_principal_id.clone(),
-                apim,
+                Principal::system_identity(apim),
+                &format!("APIM identity: {label} on {}", acct.name),
+                stage,
             )?);
         }
     }
-    let mmp = role_assignment(
+    let mmp = role_assignment::spec(
         &r.app_insights_id,
         ROLE_MONITORING_METRICS_PUBLISHER,
-        "Monitoring Metrics Publisher",
-        r.apim_principal_id.clone(),
-        apim,
+        Principal::system_identity(apim),
+        "APIM identity: Monitoring Metrics Publisher on App Insights",
+        stage,
     )?;
 
     // Logger (after its publishing role), API diagnostic, service diagnostic setting.
-    let logger = apim_logger::app_insights_logger(
-        apim,
-        LOGGER_NAME,
-        &r.app_insights_id,
-        Input::Ref(r.app_insights_id_ref.clone()),
-        Input::Ref(r.app_insights_connection_string.clone()),
-        vec![apim.to_string(), mmp.address.0.clone()],
+    let logger_id = child("loggers", LOGGER_NAME);
+    let logger = apim_logger::spec(
+        at(logger_id.clone(), format!("APIM logger {LOGGER_NAME}"))
+            .after(apim)
+            .after(mmp.address.0.clone()),
+        &Logger::app_insights(
+            Input::Ref(r.app_insights_id_ref.clone()),
+            Input::Ref(r.app_insights_connection_string.clone()),
+        ),
     )?;
-    let diagnostic = apim_diagnostic::app_insights_diagnostic(&api_id, &logger.address.0)?;
-    let diag_setting = diagnostic_setting::to_log_analytics(
-        apim,
-        DIAGNOSTIC_SETTING_NAME,
-        &r.log_analytics_id,
-        Input::Ref(r.log_analytics_id_ref.clone()),
-        &GATEWAY_LOG_CATEGORIES,
+    let diagnostic = apim_diagnostic::spec(
+        at(
+            Ids::child(&api_id, "diagnostics", "applicationinsights"),
+            "APIM API diagnostic applicationinsights".into(),
+        )
+        .after(api_id.clone())
+        .after(logger_id.clone()),
+        &Diagnostic::app_insights(&logger_id),
     )?;
+    let diag_setting = diagnostic_setting::spec(
+        at(
+            Ids::extension(apim, diagnostic_setting::TYPE, DIAGNOSTIC_SETTING_NAME),
+            format!("APIM diagnostic setting {DIAGNOSTIC_SETTING_NAME}"),
+        )
+        .after(apim),
+        &DiagnosticSetting::to_log_analytics(
+            Input::Ref(r.log_analytics_id_ref.clone()),
+            &GATEWAY_LOG_CATEGORIES,
+        ),
+    )?;
+    out.extend([mmp, logger, diagnostic, diag_setting]);
 
-    // App Gateway identity on both vaults.
-    let mut kv_roles = Vec::new();
-    for vault in [&r.hub_vault_id, &r.spoke_vault_id] {
-        kv_roles.push(role_assignment(
+    // App Gateway identity: Key Vault Secrets User on both vaults.
+    let mut gateway_after = Vec::new();
+    for (vault, which) in [(&r.hub_vault_id, "hub"), (&r.spoke_vault_id, "spoke")] {
+        let ra = role_assignment::spec(
             vault,
             ROLE_KEY_VAULT_SECRETS_USER,
-            "Key Vault Secrets User",
-            r.appgw_identity_principal_id.clone(),
-            &r.appgw_identity_id,
-        )?);
+            Principal::user_identity(&r.appgw_identity_id),
+            &format!("App Gateway identity: Key Vault Secrets User on the {which} vault"),
+            stage,
+        )?;
+        gateway_after.push(ra.address.0.clone());
+        out.push(ra);
     }
 
-    // DNS: APIM host names in azure-api.net.
-    let mut dns = Vec::new();
+    // DNS: APIM host names in azure-api.net -> APIM private IP.
     for suffix in APIM_HOST_SUFFIXES {
-        dns.push(dns_record::a_record(
-            &r.apim_zone_id,
-            &format!("{}{suffix}", env.apim.name),
-            Input::Ref(r.apim_private_ip.clone()),
-            vec![apim.to_string()],
+        let name = format!("{}{suffix}", env.apim.name);
+        out.push(dns_record::spec(
+            at(
+                Ids::child(&r.apim_zone_id, "A", &name),
+                format!("DNS A {name}.{APIM_ZONE}"),
+            )
+            .after(r.apim_zone_id.clone()),
+            &ARecordSet::single(Input::Ref(r.apim_private_ip.clone())),
         )?);
     }
-    // DNS: the Container Apps environment's zone (named by its default domain).
-    let zone = dns_record::dynamic_zone(
-        &Ids::new(env).hub_rg,
-        &r.environment_default_domain.marker(),
-        &r.environment_id,
-        tags(env),
-    )?;
-    let app_record = dns_record::a_record(
-        &zone.address.0,
-        &env.container_app.name,
-        Input::Ref(r.environment_static_ip.clone()),
-        vec![r.environment_id.clone()],
-    )?;
-    let zone_link = dns_record::vnet_link(
-        &zone.address.0,
-        ACA_ZONE_HUB_LINK,
-        &r.hub_vnet_id,
-        tags(env),
-    )?;
 
-    // Hub -> spoke peering.
-    let peering =
-        vnet_peering_hub::peering(&r.hub_vnet_id, HUB_TO_SPOKE_PEERING, &r.spoke_vnet_id)?;
+    // DNS: the Container Apps environment's zone, named by its default domain.
+    let zone_id = aca_zone_id(env, &r);
+    let zone = private_dns_zone::spec(
+        at(
+            zone_id.clone(),
+            "private DNS zone of the Container Apps environment".into(),
+        )
+        .after(r.environment_id.clone()),
+        &PrivateDnsZone {
+            location: "global".into(),
+            tags: tags(env),
+            properties: Empty {},
+        },
+    )?;
+    let app_record = dns_record::spec(
+        at(
+            Ids::child(&zone_id, "A", &env.container_app.name),
+            format!(
+                "DNS A {} in the Container Apps zone",
+                env.container_app.name
+            ),
+        )
+        .after(zone_id.clone()),
+        &ARecordSet::single(Input::Ref(r.environment_static_ip.clone())),
+    )?;
+    let zone_link = private_dns_zone_link::spec(
+        at(
+            Ids::child(&zone_id, "virtualNetworkLinks", HUB_LINK),
+            "hub VNet link of the Container Apps zone".into(),
+        )
+        .after(zone_id.clone())
+        .after(r.hub_vnet_id.clone()),
+        &VirtualNetworkLink {
+            location: "global".into(),
+            tags: tags(env),
+            properties: LinkProperties {
+                virtual_network: SubResource::new(r.hub_vnet_id.clone()),
+                registration_enabled: false,
+            },
+        },
+    )?;
+    gateway_after.push(app_record.address.0.clone());
+    gateway_after.push(zone_link.address.0.clone());
+    out.extend([zone, app_record, zone_link]);
 
     // Application Gateway: after its Key Vault roles and the app's DNS.
-    let gw_input = app_gateway::AppGatewayInput {
+    let input = app_gateway::AppGatewayInput {
         id: r.app_gateway_id.clone(),
         name: env.app_gateway.name.clone(),
         location: hub_location(env),
@@ -630,153 +587,28 @@ pub fn finalize_resources(
         backend_fqdn: Input::Ref(r.container_app_fqdn.clone()),
         host_name: env.domain.custom_domain.clone(),
     };
-    let mut gw_deps: Vec<String> = kv_roles.iter().map(|k| k.address.0.clone()).collect();
-    gw_deps.push(app_record.address.0.clone());
-    gw_deps.push(zone_link.address.0.clone());
-    gw_deps.push(peering.address.0.clone());
-    let gateway = app_gateway::app_gateway(&gw_input, gw_deps)?;
-
-    out.insert(0, app_nv);
-    out.insert(0, tenant_nv);
-    out.extend([product, api, link, policy_spec]);
-    out.extend(rbac);
-    out.extend([mmp, logger, diagnostic, diag_setting]);
-    out.extend(kv_roles);
-    out.extend(dns);
-    out.extend([zone, app_record, zone_link, peering, gateway]);
+    let mut place = at(
+        r.app_gateway_id.clone(),
+        format!("Application Gateway {}", env.app_gateway.name),
+    )
+    .after(r.appgw_identity_id.clone())
+    .after(r.hub_vnet_id.clone())
+    .after(r.appgw_public_ip_id.clone());
+    for d in gateway_after {
+        place = place.after(d);
+    }
+    out.push(app_gateway::spec(place, &app_gateway::body(&input))?);
     Ok(out)
 }
 
-/// The hub and spoke resources the finalize stage reads, as read-only (`Mode::Data`)
-/// specs of their owning stage: when one is missing, the plan fails before any write
-/// and names that stage (`owui-deploy hub` / `owui-deploy spoke`). For `up`, where
-/// the hub and spoke stages manage these addresses, the composition drops them.
-pub fn finalize_prerequisites(env: &Environment) -> Result<Vec<ResourceSpec>, FinalizeError> {
-    let r = finalize_refs(env)?;
-    let data =
-        |stage: Stage, type_name: &str, id: &str, what: &str| -> Result<ResourceSpec, BuildError> {
-            Ok(ResourceSpec {
-                address: Address(id.to_string()),
-                label: format!("{what} (deployed by `owui-deploy {stage}`)"),
-                stage,
-                api: arm_api(type_name)?,
-                body: serde_json::json!({}),
-                depends_on: BTreeSet::new(),
-                rules: DiffRules::default(),
-                mode: Mode::Data,
-                serial_key: None,
-                taggable: false,
-            })
-        };
-    let mut out = vec![
-        data(
-            Stage::Hub,
-            "Microsoft.ApiManagement/service",
-            &r.apim_id,
-            "API Management service",
-        )?,
-        data(
-            Stage::Hub,
-            "Microsoft.Insights/components",
-            &r.app_insights_id,
-            "Application Insights",
-        )?,
-        data(
-            Stage::Hub,
-            "Microsoft.OperationalInsights/workspaces",
-            &r.log_analytics_id,
-            "Log Analytics workspace",
-        )?,
-        data(
-            Stage::Hub,
-            "Microsoft.ManagedIdentity/userAssignedIdentities",
-            &r.appgw_identity_id,
-            "App Gateway identity",
-        )?,
-        data(
-            Stage::Hub,
-            "Microsoft.Network/virtualNetworks",
-            &r.hub_vnet_id,
-            "hub VNet",
-        )?,
-        data(
-            Stage::Hub,
-            "Microsoft.Network/publicIPAddresses",
-            &r.appgw_public_ip_id,
-            "App Gateway public IP",
-        )?,
-        data(
-            Stage::Hub,
-            "Microsoft.KeyVault/vaults",
-            &r.hub_vault_id,
-            "hub Key Vault",
-        )?,
-        data(
-            Stage::Hub,
-            "Microsoft.Network/privateDnsZones",
-            &r.apim_zone_id,
-            "azure-api.net zone",
-        )?,
-        data(
-            Stage::Spoke,
-            "Microsoft.Network/virtualNetworks",
-            &r.spoke_vnet_id,
-            "spoke VNet",
-        )?,
-        data(
-            Stage::Spoke,
-            "Microsoft.KeyVault/vaults",
-            &r.spoke_vault_id,
-            "spoke Key Vault",
-        )?,
-        data(
-            Stage::Spoke,
-            "Microsoft.KeyVault/vaults/secrets",
-            &r.tls_secret_id,
-            "TLS certificate secret",
-        )?,
-        data(
-            Stage::Spoke,
-            "Microsoft.App/managedEnvironments",
-            &r.environment_id,
-            "Container Apps environment",
-        )?,
-        data(
-            Stage::Spoke,
-            "Microsoft.App/containerApps",
-            &r.container_app_id,
-            "Open WebUI container app",
-        )?,
-    ];
-    if let Some(id) = &r.trusted_root_secret_id {
-        out.push(data(
-            Stage::Hub,
-            "Microsoft.KeyVault/vaults/secrets",
-            id,
-            "trusted root certificate secret",
-        )?);
-    }
-    for acct in &r.foundry {
-        out.push(data(
-            Stage::Spoke,
-            "Microsoft.CognitiveServices/accounts",
-            &acct.id,
-            &format!("Foundry account {}", acct.name),
-        )?);
-    }
-    out.push(ResourceSpec {
-        address: Address(entra::application_address(env)),
-        label: "Entra application (deployed by `owui-deploy spoke`)".into(),
-        stage: Stage::Spoke,
-        api: Api::Graph {
-            kind: "application".into(),
-        },
-        body: serde_json::json!({}),
-        depends_on: BTreeSet::new(),
-        rules: DiffRules::default(),
-        mode: Mode::Data,
-        serial_key: None,
-        taggable: false,
-    });
-    Ok(out)
+/// The ARM ID of the Container Apps environment's private zone in the hub resource
+/// group. Its name is the environment's default domain, which Azure assigns
+/// (`{random}.{region}.azurecontainerapps.io`), so the ID holds a reference marker:
+/// see the engine contract in `dns_record`'s module docs of this stage
+/// ([`crate::stages::finalize`], "Dynamic addresses").
+pub fn aca_zone_id(env: &Environment, r: &FinalizeRefs) -> String {
+    Ids::new(env).hub(
+        private_dns_zone::TYPE,
+        &r.environment_default_domain.marker(),
+    )
 }

@@ -1,19 +1,24 @@
-//! `Microsoft.ApiManagement/service/apis` (with its OpenAPI import) and the API
-//! policy `Microsoft.ApiManagement/service/apis/policies`.
+//! `Microsoft.ApiManagement/service/apis`: an API created by importing an OpenAPI
+//! document (inline `openapi+json`, or a link). The import is a long-running
+//! operation (201/202 with `Azure-AsyncOperation`/`Location`).
+//!
+//! `format` and `value` are import-only: APIM never returns them, so the diff
+//! ignores them and never prints the document. The document's digest travels in
+//! `apiRevisionDescription`, which APIM stores and returns: a changed document is
+//! a changed digest, an ordinary update, and that update (a PUT with the new
+//! `value`) re-imports the operations.
 
-use super::apim_common::{BuildError, arm_spec, ptrs};
+use super::{Placement, arm_spec};
 use crate::engine::{DiffRules, ResourceSpec};
-use crate::stages::Ids;
+use crate::stages::StageError;
 use serde::Serialize;
 
-/// Resource type of an API.
+/// ARM resource type.
 pub const TYPE: &str = "Microsoft.ApiManagement/service/apis";
-/// Resource type of an API policy.
-pub const POLICY_TYPE: &str = "Microsoft.ApiManagement/service/apis/policies";
 
-/// Request body of an API.
+/// PUT body of an API.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ApiBody {
+pub struct ApiImport {
     /// Properties.
     pub properties: ApiProperties,
 }
@@ -34,14 +39,14 @@ pub struct ApiProperties {
     pub subscription_key_parameter_names: SubscriptionKeyNames,
     /// Default backend URL (the policy routes to a backend entity anyway).
     pub service_url: String,
-    /// Revision description: carries the document digest (compared by the diff).
+    /// Carries the document digest (see the module docs).
     pub api_revision_description: String,
     /// `http`.
     #[serde(rename = "type")]
     pub kind: String,
     /// Import format: `openapi+json`, `openapi+json-link`, `openapi-link`.
     pub format: String,
-    /// The document (or its URL). Import-only: never returned by GET.
+    /// The document (or its URL). Import-only.
     pub value: String,
 }
 
@@ -54,114 +59,24 @@ pub struct SubscriptionKeyNames {
     pub query: String,
 }
 
-/// Everything an API import needs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiImport {
-    /// API ID (`openai`).
-    pub name: String,
-    /// Display name.
-    pub display_name: String,
-    /// URL suffix.
-    pub path: String,
-    /// Subscription key header and query name.
-    pub key_name: String,
-    /// Default backend URL.
-    pub service_url: String,
-    /// Import format.
-    pub format: String,
-    /// Document or URL.
-    pub value: String,
-    /// Revision description (document digest).
-    pub revision_description: String,
+/// Comparison rules: protocols are a set; the import-only `format` and `value`
+/// are not compared (the digest in `apiRevisionDescription` is).
+pub fn rules() -> DiffRules {
+    DiffRules {
+        set_arrays: super::paths(&["/properties/protocols"]),
+        case_insensitive: super::paths(&[
+            "/properties/protocols",
+            "/properties/type",
+            "/properties/serviceUrl",
+            "/properties/subscriptionKeyParameterNames/header",
+            "/properties/subscriptionKeyParameterNames/query",
+        ]),
+        ignore: super::paths(&["/properties/format", "/properties/value"]),
+        ..DiffRules::default()
+    }
 }
 
-/// API `import.name`, imported from `import.value`. `value` and `format` are
-/// import-only (APIM never returns them): the diff ignores them, and the plan
-/// compares the document's operations with the live ones instead.
-pub fn api(
-    apim_id: &str,
-    import: ApiImport,
-    depends_on: Vec<String>,
-) -> Result<ResourceSpec, BuildError> {
-    let body = ApiBody {
-        properties: ApiProperties {
-            display_name: import.display_name,
-            path: import.path,
-            protocols: vec!["https".into()],
-            subscription_required: true,
-            subscription_key_parameter_names: SubscriptionKeyNames {
-                header: import.key_name.clone(),
-                query: import.key_name,
-            },
-            service_url: import.service_url,
-            api_revision_description: import.revision_description,
-            kind: "http".into(),
-            format: import.format,
-            value: import.value,
-        },
-    };
-    arm_spec(
-        TYPE,
-        Ids::child(apim_id, "apis", &import.name),
-        format!("APIM API {}", import.name),
-        &body,
-        DiffRules {
-            set_arrays: ptrs(&["/properties/protocols"]),
-            case_insensitive: ptrs(&[
-                "/properties/protocols",
-                "/properties/type",
-                "/properties/serviceUrl",
-                "/properties/subscriptionKeyParameterNames/header",
-                "/properties/subscriptionKeyParameterNames/query",
-            ]),
-            ignore: ptrs(&["/properties/format", "/properties/value"]),
-            ..DiffRules::default()
-        },
-        depends_on,
-    )
-}
-
-/// Request body of a policy.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PolicyBody {
-    /// Properties.
-    pub properties: PolicyProperties,
-}
-
-/// `properties` of a policy.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PolicyProperties {
-    /// `xml`: a well-formed document (policy expressions XML-escaped).
-    pub format: String,
-    /// The policy document.
-    pub value: String,
-}
-
-/// The policy of API `api_id` (ARM ID): `xml` = the rendered, checked document.
-/// `format` is ignored in the diff (GET may answer another format name); `value` is
-/// compared after XML canonicalization (see `stages::policy::canonicalize`).
-pub fn api_policy(
-    api_id: &str,
-    xml: String,
-    depends_on: Vec<String>,
-) -> Result<ResourceSpec, BuildError> {
-    let body = PolicyBody {
-        properties: PolicyProperties {
-            format: "xml".into(),
-            value: xml,
-        },
-    };
-    let mut deps = depends_on;
-    deps.push(api_id.to_string());
-    arm_spec(
-        POLICY_TYPE,
-        Ids::child(api_id, "policies", "policy"),
-        "APIM API policy".into(),
-        &body,
-        DiffRules {
-            ignore: ptrs(&["/properties/format"]),
-            ..DiffRules::default()
-        },
-        deps,
-    )
+/// The spec of an API.
+pub fn spec(at: Placement, body: &ApiImport) -> Result<ResourceSpec, StageError> {
+    arm_spec(at, TYPE, body, rules(), false)
 }

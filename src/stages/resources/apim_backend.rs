@@ -1,18 +1,18 @@
-//! `Microsoft.ApiManagement/service/backends`: a single Foundry backend (with TLS
-//! validation and, in a pool, a circuit breaker that trips on 429) or a `Pool`
+//! `Microsoft.ApiManagement/service/backends`: a single Foundry backend (TLS
+//! validation on; in a pool, a circuit breaker that trips on 429) or a `Pool`
 //! backend spreading calls over several by priority and weight.
 
-use super::apim_common::{BuildError, arm_spec, ptrs};
+use super::{Placement, arm_spec};
 use crate::engine::{DiffRules, ResourceSpec};
-use crate::stages::Ids;
+use crate::stages::StageError;
 use serde::Serialize;
 
-/// Resource type.
+/// ARM resource type.
 pub const TYPE: &str = "Microsoft.ApiManagement/service/backends";
 
-/// Request body.
+/// PUT body of a backend.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BackendBody {
+pub struct Backend {
     /// Properties.
     pub properties: BackendProperties,
 }
@@ -29,7 +29,7 @@ pub struct BackendProperties {
     /// Runtime URL (single backends).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// `http` (HTTP-based backend; single backends).
+    /// `http` (an HTTP-based backend; single backends).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
     /// Certificate validation (single backends).
@@ -114,8 +114,9 @@ pub struct PoolService {
 }
 
 /// The circuit breaker of pool members: one 429 within a minute opens the circuit
-/// for a minute, or for as long as the backend's `Retry-After` says (seed 002's
-/// "fall back for 60 seconds after a 429", done by APIM itself).
+/// for a minute, or for as long as the backend's `Retry-After` says. This is seed
+/// 002's "fall back to the other instance for 60 seconds after a 429" (and, with
+/// equal priorities, its round robin), done by APIM itself.
 pub fn breaker_on_429() -> CircuitBreaker {
     CircuitBreaker {
         rules: vec![CircuitBreakerRule {
@@ -131,9 +132,47 @@ pub fn breaker_on_429() -> CircuitBreaker {
     }
 }
 
-fn rules() -> DiffRules {
+impl Backend {
+    /// A single HTTP backend at `url` with TLS validation on, and the 429 circuit
+    /// breaker when `breaker` is set.
+    pub fn single(url: String, description: String, breaker: bool) -> Self {
+        Backend {
+            properties: BackendProperties {
+                kind: "Single".into(),
+                description,
+                url: Some(url),
+                protocol: Some("http".into()),
+                tls: Some(BackendTls {
+                    validate_certificate_chain: true,
+                    validate_certificate_name: true,
+                }),
+                circuit_breaker: breaker.then(breaker_on_429),
+                pool: None,
+            },
+        }
+    }
+
+    /// A `Pool` backend over `members`.
+    pub fn pool(description: String, members: Vec<PoolService>) -> Self {
+        Backend {
+            properties: BackendProperties {
+                kind: "Pool".into(),
+                description,
+                url: None,
+                protocol: None,
+                tls: None,
+                circuit_breaker: None,
+                pool: Some(BackendPool { services: members }),
+            },
+        }
+    }
+}
+
+/// Comparison rules: enums and IDs case-insensitive; pool members are a set.
+pub fn rules() -> DiffRules {
     DiffRules {
-        case_insensitive: ptrs(&[
+        set_arrays: super::paths(&["/properties/pool/services"]),
+        case_insensitive: super::paths(&[
             "/properties/type",
             "/properties/protocol",
             "/properties/url",
@@ -143,66 +182,7 @@ fn rules() -> DiffRules {
     }
 }
 
-/// A single backend `name` with `url`, TLS validation on, and the 429 circuit
-/// breaker when `breaker` is set.
-pub fn single_backend(
-    apim_id: &str,
-    name: &str,
-    url: String,
-    description: String,
-    breaker: bool,
-    depends_on: Vec<String>,
-) -> Result<ResourceSpec, BuildError> {
-    let body = BackendBody {
-        properties: BackendProperties {
-            kind: "Single".into(),
-            description,
-            url: Some(url),
-            protocol: Some("http".into()),
-            tls: Some(BackendTls {
-                validate_certificate_chain: true,
-                validate_certificate_name: true,
-            }),
-            circuit_breaker: breaker.then(breaker_on_429),
-            pool: None,
-        },
-    };
-    arm_spec(
-        TYPE,
-        Ids::child(apim_id, "backends", name),
-        format!("APIM backend {name}"),
-        &body,
-        rules(),
-        depends_on,
-    )
-}
-
-/// A `Pool` backend over `members` (`(backend ID, priority, weight)`); depends on them.
-pub fn pool_backend(
-    apim_id: &str,
-    name: &str,
-    members: Vec<PoolService>,
-) -> Result<ResourceSpec, BuildError> {
-    let depends: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
-    let body = BackendBody {
-        properties: BackendProperties {
-            kind: "Pool".into(),
-            description: "Foundry accounts, by priority and weight; members trip on 429".into(),
-            url: None,
-            protocol: None,
-            tls: None,
-            circuit_breaker: None,
-            pool: Some(BackendPool { services: members }),
-        },
-    };
-    let mut r = rules();
-    r.set_arrays.push("/properties/pool/services".into());
-    arm_spec(
-        TYPE,
-        Ids::child(apim_id, "backends", name),
-        format!("APIM backend pool {name}"),
-        &body,
-        r,
-        depends,
-    )
+/// The spec of a backend.
+pub fn spec(at: Placement, body: &Backend) -> Result<ResourceSpec, StageError> {
+    arm_spec(at, TYPE, body, rules(), false)
 }

@@ -1,21 +1,21 @@
 //! `Microsoft.ApiManagement/service/apis/diagnostics`: the API's Application
-//! Insights diagnostic with metrics and large-language-model request/response logs
-//! (`largeLanguageModel` needs API version 2024-06-01-preview or later).
+//! Insights diagnostic with metrics and large-language-model request/response
+//! logs (`largeLanguageModel` needs API version 2024-06-01-preview or later).
 
-use super::apim_common::{BuildError, arm_spec, ptrs};
+use super::{Placement, arm_spec};
 use crate::engine::{DiffRules, ResourceSpec};
-use crate::stages::Ids;
+use crate::stages::StageError;
 use serde::Serialize;
 
-/// Resource type.
+/// ARM resource type.
 pub const TYPE: &str = "Microsoft.ApiManagement/service/apis/diagnostics";
 
-/// Largest LLM message APIM logs (256 KiB, the schema's maximum).
+/// Largest LLM message logged (256 KiB, the schema's maximum).
 pub const LLM_MAX_MESSAGE_BYTES: u32 = 262_144;
 
-/// Request body.
+/// PUT body of a diagnostic.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DiagnosticBody {
+pub struct Diagnostic {
     /// Properties.
     pub properties: DiagnosticProperties,
 }
@@ -73,46 +73,51 @@ pub struct LlmMessages {
     pub max_size_in_bytes: u32,
 }
 
-/// Diagnostic `applicationinsights` of API `api_id` (ARM ID) writing to `logger_id`.
-pub fn app_insights_diagnostic(api_id: &str, logger_id: &str) -> Result<ResourceSpec, BuildError> {
-    let all = LlmMessages {
-        messages: "all".into(),
-        max_size_in_bytes: LLM_MAX_MESSAGE_BYTES,
-    };
-    let body = DiagnosticBody {
-        properties: DiagnosticProperties {
-            logger_id: logger_id.to_string(),
-            always_log: "allErrors".into(),
-            sampling: Sampling {
-                sampling_type: "fixed".into(),
-                percentage: 100.0,
+impl Diagnostic {
+    /// Everything sampled (100 %), custom metrics on, W3C correlation, and LLM
+    /// request and response messages logged, to `logger_id`.
+    pub fn app_insights(logger_id: &str) -> Self {
+        let all = LlmMessages {
+            messages: "all".into(),
+            max_size_in_bytes: LLM_MAX_MESSAGE_BYTES,
+        };
+        Diagnostic {
+            properties: DiagnosticProperties {
+                logger_id: logger_id.to_string(),
+                always_log: "allErrors".into(),
+                sampling: Sampling {
+                    sampling_type: "fixed".into(),
+                    percentage: 100.0,
+                },
+                metrics: true,
+                http_correlation_protocol: "W3C".into(),
+                verbosity: "information".into(),
+                log_client_ip: true,
+                large_language_model: LlmSettings {
+                    logs: "enabled".into(),
+                    requests: all.clone(),
+                    responses: all,
+                },
             },
-            metrics: true,
-            http_correlation_protocol: "W3C".into(),
-            verbosity: "information".into(),
-            log_client_ip: true,
-            large_language_model: LlmSettings {
-                logs: "enabled".into(),
-                requests: all.clone(),
-                responses: all,
-            },
-        },
-    };
-    arm_spec(
-        TYPE,
-        Ids::child(api_id, "diagnostics", "applicationinsights"),
-        "APIM API diagnostic applicationinsights".into(),
-        &body,
-        DiffRules {
-            case_insensitive: ptrs(&[
-                "/properties/loggerId",
-                "/properties/alwaysLog",
-                "/properties/httpCorrelationProtocol",
-                "/properties/verbosity",
-                "/properties/largeLanguageModel/logs",
-            ]),
-            ..DiffRules::default()
-        },
-        vec![api_id.to_string(), logger_id.to_string()],
-    )
+        }
+    }
+}
+
+/// Comparison rules: enums and the logger ID are case-insensitive.
+pub fn rules() -> DiffRules {
+    DiffRules {
+        case_insensitive: super::paths(&[
+            "/properties/loggerId",
+            "/properties/alwaysLog",
+            "/properties/httpCorrelationProtocol",
+            "/properties/verbosity",
+            "/properties/largeLanguageModel/logs",
+        ]),
+        ..DiffRules::default()
+    }
+}
+
+/// The spec of an API diagnostic (`{api}/diagnostics/applicationinsights`).
+pub fn spec(at: Placement, body: &Diagnostic) -> Result<ResourceSpec, StageError> {
+    arm_spec(at, TYPE, body, rules(), false)
 }

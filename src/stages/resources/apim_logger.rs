@@ -1,17 +1,17 @@
 //! `Microsoft.ApiManagement/service/loggers`: the Application Insights logger,
-//! authenticated with APIM's system-assigned identity.
+//! publishing with APIM's system-assigned identity.
 
-use super::apim_common::{BuildError, arm_spec, ptrs};
+use super::{Placement, arm_spec};
 use crate::engine::{DiffRules, Input, ResourceSpec};
-use crate::stages::Ids;
+use crate::stages::StageError;
 use serde::Serialize;
 
-/// Resource type.
+/// ARM resource type.
 pub const TYPE: &str = "Microsoft.ApiManagement/service/loggers";
 
-/// Request body.
+/// PUT body of a logger.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LoggerBody {
+pub struct Logger {
     /// Properties.
     pub properties: LoggerProperties,
 }
@@ -24,7 +24,7 @@ pub struct LoggerProperties {
     pub logger_type: String,
     /// Description.
     pub description: String,
-    /// ARM ID of the Application Insights component (as read: a reference to its `/id`).
+    /// ARM ID of the Application Insights component.
     pub resource_id: Input<String>,
     /// Buffer records before publishing.
     pub is_buffered: bool,
@@ -32,52 +32,46 @@ pub struct LoggerProperties {
     pub credentials: LoggerCredentials,
 }
 
-/// Logger credentials: APIM stores them as a secret named value and GET answers a
-/// `{{Logger-Credentials--...}}` reference, so the diff treats them as write-only.
+/// Logger credentials. APIM keeps them in a secret named value and GET answers a
+/// `{{Logger-Credentials--...}}` reference instead: write-only for the diff.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoggerCredentials {
-    /// Application Insights connection string (a reference, sensitive).
+    /// Application Insights connection string (a reference; sensitive).
     pub connection_string: Input<String>,
     /// `systemAssigned`: publish with APIM's managed identity.
     pub identity_client_id: String,
 }
 
-/// Logger `name` for the component `app_insights_id`.
-pub fn app_insights_logger(
-    apim_id: &str,
-    name: &str,
-    app_insights_id: &str,
-    resource_id: Input<String>,
-    connection_string: Input<String>,
-    depends_on: Vec<String>,
-) -> Result<ResourceSpec, BuildError> {
-    let body = LoggerBody {
-        properties: LoggerProperties {
-            logger_type: "applicationInsights".into(),
-            description: "Application Insights, published with APIM's managed identity".into(),
-            resource_id,
-            is_buffered: true,
-            credentials: LoggerCredentials {
-                connection_string,
-                identity_client_id: "systemAssigned".into(),
+impl Logger {
+    /// An Application Insights logger for `component`, authenticated with the
+    /// service's system-assigned identity.
+    pub fn app_insights(component: Input<String>, connection_string: Input<String>) -> Self {
+        Logger {
+            properties: LoggerProperties {
+                logger_type: "applicationInsights".into(),
+                description: "Application Insights, published with APIM's managed identity".into(),
+                resource_id: component,
+                is_buffered: true,
+                credentials: LoggerCredentials {
+                    connection_string,
+                    identity_client_id: "systemAssigned".into(),
+                },
             },
-        },
-    };
-    arm_spec(
-        TYPE,
-        Ids::child(apim_id, "loggers", name),
-        format!("APIM logger {name}"),
-        &body,
-        DiffRules {
-            case_insensitive: ptrs(&["/properties/loggerType", "/properties/resourceId"]),
-            write_only: ptrs(&["/properties/credentials"]),
-            ..DiffRules::default()
-        },
-        {
-            let mut d = depends_on;
-            d.push(app_insights_id.to_string());
-            d
-        },
-    )
+        }
+    }
+}
+
+/// Comparison rules: credentials are write-only.
+pub fn rules() -> DiffRules {
+    DiffRules {
+        case_insensitive: super::paths(&["/properties/loggerType", "/properties/resourceId"]),
+        write_only: super::paths(&["/properties/credentials"]),
+        ..DiffRules::default()
+    }
+}
+
+/// The spec of a logger.
+pub fn spec(at: Placement, body: &Logger) -> Result<ResourceSpec, StageError> {
+    arm_spec(at, TYPE, body, rules(), false)
 }

@@ -1,16 +1,16 @@
 //! `Microsoft.ApiManagement/service/namedValues`: values policies reference as `{{name}}`.
 
-use super::apim_common::{BuildError, arm_spec, ptrs};
+use super::{Placement, arm_spec};
 use crate::engine::{DiffRules, Input, ResourceSpec};
-use crate::stages::Ids;
+use crate::stages::StageError;
 use serde::Serialize;
 
-/// Resource type.
+/// ARM resource type.
 pub const TYPE: &str = "Microsoft.ApiManagement/service/namedValues";
 
-/// Request body.
+/// PUT body of a named value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NamedValueBody {
+pub struct NamedValue {
     /// Properties.
     pub properties: NamedValueProperties,
 }
@@ -27,29 +27,25 @@ pub struct NamedValueProperties {
     pub secret: bool,
 }
 
-/// A plain (non-secret) named value `name` of the APIM service `apim_id`.
-pub fn named_value(
-    apim_id: &str,
-    name: &str,
-    value: Input<String>,
-    depends_on: Vec<String>,
-) -> Result<ResourceSpec, BuildError> {
-    let body = NamedValueBody {
-        properties: NamedValueProperties {
-            display_name: name.to_string(),
-            value,
-            secret: false,
-        },
-    };
-    arm_spec(
-        TYPE,
-        Ids::child(apim_id, "namedValues", name),
-        format!("APIM named value {name}"),
-        &body,
-        DiffRules {
-            case_insensitive: ptrs(&["/properties/value"]),
-            ..DiffRules::default()
-        },
-        depends_on,
-    )
+impl NamedValue {
+    /// A plain (non-secret) named value.
+    pub fn plain(name: &str, value: Input<String>) -> Self {
+        NamedValue {
+            properties: NamedValueProperties {
+                display_name: name.to_string(),
+                value,
+                secret: false,
+            },
+        }
+    }
+}
+
+/// Comparison rules: plain values are compared as they are.
+pub fn rules() -> DiffRules {
+    DiffRules::default()
+}
+
+/// The spec of a named value.
+pub fn spec(at: Placement, body: &NamedValue) -> Result<ResourceSpec, StageError> {
+    arm_spec(at, TYPE, body, rules(), false)
 }

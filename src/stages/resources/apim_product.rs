@@ -1,19 +1,16 @@
-//! `Microsoft.ApiManagement/service/products` and the product-API link
-//! `Microsoft.ApiManagement/service/products/apis` (a PUT without properties).
+//! `Microsoft.ApiManagement/service/products`: the product grouping the OpenAI API.
 
-use super::apim_common::{BuildError, arm_spec, ptrs};
+use super::{Placement, arm_spec};
 use crate::engine::{DiffRules, ResourceSpec};
-use crate::stages::Ids;
+use crate::stages::StageError;
 use serde::Serialize;
 
-/// Resource type of a product.
+/// ARM resource type.
 pub const TYPE: &str = "Microsoft.ApiManagement/service/products";
-/// Resource type of a product-API link.
-pub const LINK_TYPE: &str = "Microsoft.ApiManagement/service/products/apis";
 
-/// Request body of a product.
+/// PUT body of a product.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ProductBody {
+pub struct Product {
     /// Properties.
     pub properties: ProductProperties,
 }
@@ -34,46 +31,30 @@ pub struct ProductProperties {
     pub state: String,
 }
 
-/// The body of a product-API link: APIM takes no properties.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EmptyBody {}
-
-/// Product `name`: subscription required, published.
-pub fn product(apim_id: &str, name: &str) -> Result<ResourceSpec, BuildError> {
-    let body = ProductBody {
-        properties: ProductProperties {
-            display_name: name.to_string(),
-            description: "Open WebUI's access to Microsoft Foundry through the AI gateway".into(),
-            subscription_required: true,
-            approval_required: false,
-            state: "published".into(),
-        },
-    };
-    arm_spec(
-        TYPE,
-        Ids::child(apim_id, "products", name),
-        format!("APIM product {name}"),
-        &body,
-        DiffRules {
-            case_insensitive: ptrs(&["/properties/state"]),
-            ..DiffRules::default()
-        },
-        Vec::new(),
-    )
+impl Product {
+    /// A published product that requires a subscription (approved automatically).
+    pub fn published(name: &str, description: &str) -> Self {
+        Product {
+            properties: ProductProperties {
+                display_name: name.to_string(),
+                description: description.to_string(),
+                subscription_required: true,
+                approval_required: false,
+                state: "published".into(),
+            },
+        }
+    }
 }
 
-/// The link of API `api_id` (ARM ID) into product `product_id` (ARM ID).
-pub fn product_api(
-    product_id: &str,
-    api_id: &str,
-    api_name: &str,
-) -> Result<ResourceSpec, BuildError> {
-    arm_spec(
-        LINK_TYPE,
-        Ids::child(product_id, "apis", api_name),
-        format!("APIM product link to API {api_name}"),
-        &EmptyBody {},
-        DiffRules::default(),
-        vec![product_id.to_string(), api_id.to_string()],
-    )
+/// Comparison rules: the state is an enum.
+pub fn rules() -> DiffRules {
+    DiffRules {
+        case_insensitive: super::paths(&["/properties/state"]),
+        ..DiffRules::default()
+    }
+}
+
+/// The spec of a product.
+pub fn spec(at: Placement, body: &Product) -> Result<ResourceSpec, StageError> {
+    arm_spec(at, TYPE, body, rules(), false)
 }

@@ -4,11 +4,10 @@
 //! (host name = the custom domain, cookie affinity, 120 s timeout, probe
 //! `/api/version`); plain HTTP is redirected permanently to HTTPS.
 
-use super::apim_common::{BuildError, IdRef, arm_spec, ptrs};
+use super::{ManagedIdentity, Placement, SubResource, Tags, arm_spec};
 use crate::engine::{DiffRules, Input, ResourceSpec};
-use crate::stages::Ids;
+use crate::stages::{Ids, StageError};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Resource type.
 pub const TYPE: &str = "Microsoft.Network/applicationGateways";
@@ -28,7 +27,7 @@ pub struct AppGatewayInput {
     /// Region.
     pub location: String,
     /// Tags (ownership tag included).
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
     /// SKU name and tier (`Standard_v2` / `WAF_v2`).
     pub sku: String,
     /// Instance count.
@@ -49,33 +48,18 @@ pub struct AppGatewayInput {
     pub host_name: String,
 }
 
-/// Request body.
+/// PUT body of an Application Gateway.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AppGatewayBody {
     /// Region.
     pub location: String,
     /// Tags.
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
     /// User-assigned identity.
-    pub identity: Identity,
+    pub identity: ManagedIdentity,
     /// Properties.
     pub properties: AppGatewayProperties,
 }
-
-/// `identity`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Identity {
-    /// `UserAssigned`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Identity ID -> `{}`.
-    pub user_assigned_identities: BTreeMap<String, Empty>,
-}
-
-/// `{}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Empty {}
 
 /// `properties` of the gateway.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -145,7 +129,7 @@ pub struct SslPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SubnetProps {
     /// Subnet.
-    pub subnet: IdRef,
+    pub subnet: SubResource,
 }
 
 /// A certificate stored in Key Vault.
@@ -162,7 +146,7 @@ pub struct KeyVaultCert {
 pub struct FrontendIpProps {
     /// Public IP.
     #[serde(rename = "publicIPAddress")]
-    pub public_ip_address: IdRef,
+    pub public_ip_address: SubResource,
 }
 
 /// Frontend port.
@@ -206,10 +190,10 @@ pub struct HttpSettingsProps {
     /// Not picked from the backend address.
     pub pick_host_name_from_backend_address: bool,
     /// Probe.
-    pub probe: IdRef,
+    pub probe: SubResource,
     /// Trusted roots for the backend certificate.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub trusted_root_certificates: Vec<IdRef>,
+    pub trusted_root_certificates: Vec<SubResource>,
 }
 
 /// Health probe.
@@ -249,14 +233,14 @@ pub struct ProbeMatch {
 pub struct ListenerProps {
     /// Frontend IP.
     #[serde(rename = "frontendIPConfiguration")]
-    pub frontend_ip_configuration: IdRef,
+    pub frontend_ip_configuration: SubResource,
     /// Port.
-    pub frontend_port: IdRef,
+    pub frontend_port: SubResource,
     /// `Https` or `Http`.
     pub protocol: String,
     /// Certificate (HTTPS).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ssl_certificate: Option<IdRef>,
+    pub ssl_certificate: Option<SubResource>,
 }
 
 /// Redirect.
@@ -266,7 +250,7 @@ pub struct RedirectProps {
     /// `Permanent`.
     pub redirect_type: String,
     /// The HTTPS listener.
-    pub target_listener: IdRef,
+    pub target_listener: SubResource,
     /// Keep the path.
     pub include_path: bool,
     /// Keep the query string.
@@ -282,16 +266,16 @@ pub struct RuleProps {
     /// Evaluation order (required on v2).
     pub priority: u32,
     /// Listener.
-    pub http_listener: IdRef,
+    pub http_listener: SubResource,
     /// Backend pool (forwarding rule).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub backend_address_pool: Option<IdRef>,
+    pub backend_address_pool: Option<SubResource>,
     /// Backend settings (forwarding rule).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub backend_http_settings: Option<IdRef>,
+    pub backend_http_settings: Option<SubResource>,
     /// Redirect (redirect rule).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub redirect_configuration: Option<IdRef>,
+    pub redirect_configuration: Option<SubResource>,
 }
 
 fn named<P>(name: &str, properties: P) -> Named<P> {
@@ -303,7 +287,7 @@ fn named<P>(name: &str, properties: P) -> Named<P> {
 
 /// The gateway body for `input`.
 pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
-    let sub = |kind: &str, name: &str| IdRef::new(Ids::child(&input.id, kind, name));
+    let sub = |kind: &str, name: &str| SubResource::new(Ids::child(&input.id, kind, name));
     let trusted: Vec<Named<KeyVaultCert>> = input
         .trusted_root_secret_id
         .iter()
@@ -316,17 +300,14 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
             )
         })
         .collect();
-    let trusted_refs: Vec<IdRef> = trusted
+    let trusted_refs: Vec<SubResource> = trusted
         .iter()
         .map(|t| sub("trustedRootCertificates", &t.name))
         .collect();
     AppGatewayBody {
         location: input.location.clone(),
         tags: input.tags.clone(),
-        identity: Identity {
-            kind: "UserAssigned".into(),
-            user_assigned_identities: BTreeMap::from([(input.identity_id.clone(), Empty {})]),
-        },
+        identity: ManagedIdentity::user(input.identity_id.clone()),
         properties: AppGatewayProperties {
             sku: Sku {
                 name: input.sku.clone(),
@@ -340,7 +321,7 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
             gateway_ip_configurations: vec![named(
                 "gateway-ip",
                 SubnetProps {
-                    subnet: IdRef::new(&input.subnet_id),
+                    subnet: SubResource::new(&input.subnet_id),
                 },
             )],
             ssl_certificates: vec![named(
@@ -353,7 +334,7 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
             frontend_ip_configurations: vec![named(
                 "public-frontend",
                 FrontendIpProps {
-                    public_ip_address: IdRef::new(&input.public_ip_id),
+                    public_ip_address: SubResource::new(&input.public_ip_id),
                 },
             )],
             frontend_ports: vec![
@@ -466,60 +447,47 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
     }
 }
 
-/// The gateway spec; it depends on the identity, subnet and public IP, and (through
-/// references) on the certificate secrets and the container app.
-pub fn app_gateway(
-    input: &AppGatewayInput,
-    depends_on: Vec<String>,
-) -> Result<ResourceSpec, BuildError> {
-    let mut deps = depends_on;
-    deps.extend([
-        input.identity_id.clone(),
-        input.subnet_id.clone(),
-        input.public_ip_id.clone(),
-    ]);
-    let mut spec = arm_spec(
-        TYPE,
-        input.id.clone(),
-        format!("Application Gateway {}", input.name),
-        &body(input),
-        DiffRules {
-            set_arrays: ptrs(&[
-                "/properties/gatewayIPConfigurations",
-                "/properties/sslCertificates",
-                "/properties/trustedRootCertificates",
-                "/properties/frontendIPConfigurations",
-                "/properties/frontendPorts",
-                "/properties/backendAddressPools",
-                "/properties/backendHttpSettingsCollection",
-                "/properties/probes",
-                "/properties/httpListeners",
-                "/properties/redirectConfigurations",
-                "/properties/requestRoutingRules",
-                "/properties/probes/*/properties/match/statusCodes",
-            ]),
-            case_insensitive: ptrs(&[
-                "/location",
-                "/identity/type",
-                "/properties/sku/name",
-                "/properties/sku/tier",
-                "/properties/gatewayIPConfigurations/*/properties/subnet/id",
-                "/properties/frontendIPConfigurations/*/properties/publicIPAddress/id",
-                "/properties/httpListeners/*/properties/frontendIPConfiguration/id",
-                "/properties/httpListeners/*/properties/frontendPort/id",
-                "/properties/httpListeners/*/properties/sslCertificate/id",
-                "/properties/backendHttpSettingsCollection/*/properties/probe/id",
-                "/properties/backendHttpSettingsCollection/*/properties/trustedRootCertificates/*/id",
-                "/properties/redirectConfigurations/*/properties/targetListener/id",
-                "/properties/requestRoutingRules/*/properties/httpListener/id",
-                "/properties/requestRoutingRules/*/properties/backendAddressPool/id",
-                "/properties/requestRoutingRules/*/properties/backendHttpSettings/id",
-                "/properties/requestRoutingRules/*/properties/redirectConfiguration/id",
-            ]),
-            ..DiffRules::default()
-        },
-        deps,
-    )?;
-    spec.taggable = true;
-    Ok(spec)
+/// Comparison rules: the sub-resource collections are sets matched by name;
+/// IDs and enums are case-insensitive.
+pub fn rules() -> DiffRules {
+    DiffRules {
+        set_arrays: super::paths(&[
+            "/properties/gatewayIPConfigurations",
+            "/properties/sslCertificates",
+            "/properties/trustedRootCertificates",
+            "/properties/frontendIPConfigurations",
+            "/properties/frontendPorts",
+            "/properties/backendAddressPools",
+            "/properties/backendHttpSettingsCollection",
+            "/properties/probes",
+            "/properties/httpListeners",
+            "/properties/redirectConfigurations",
+            "/properties/requestRoutingRules",
+            "/properties/probes/*/properties/match/statusCodes",
+        ]),
+        case_insensitive: super::paths(&[
+            "/location",
+            "/identity/type",
+            "/properties/sku/name",
+            "/properties/sku/tier",
+            "/properties/gatewayIPConfigurations/*/properties/subnet/id",
+            "/properties/frontendIPConfigurations/*/properties/publicIPAddress/id",
+            "/properties/httpListeners/*/properties/frontendIPConfiguration/id",
+            "/properties/httpListeners/*/properties/frontendPort/id",
+            "/properties/httpListeners/*/properties/sslCertificate/id",
+            "/properties/backendHttpSettingsCollection/*/properties/probe/id",
+            "/properties/backendHttpSettingsCollection/*/properties/trustedRootCertificates/*/id",
+            "/properties/redirectConfigurations/*/properties/targetListener/id",
+            "/properties/requestRoutingRules/*/properties/httpListener/id",
+            "/properties/requestRoutingRules/*/properties/backendAddressPool/id",
+            "/properties/requestRoutingRules/*/properties/backendHttpSettings/id",
+            "/properties/requestRoutingRules/*/properties/redirectConfiguration/id",
+        ]),
+        ..DiffRules::default()
+    }
+}
+
+/// The spec of an Application Gateway (taggable).
+pub fn spec(at: Placement, body: &AppGatewayBody) -> Result<ResourceSpec, StageError> {
+    arm_spec(at, TYPE, body, rules(), true)
 }

@@ -1,17 +1,17 @@
-//! `Microsoft.Insights/diagnosticSettings` (extension resource): logs of a resource
-//! sent to a Log Analytics workspace.
+//! `Microsoft.Insights/diagnosticSettings` (an extension resource): a resource's
+//! logs and metrics sent to a Log Analytics workspace.
 
-use super::apim_common::{BuildError, arm_spec, ptrs};
+use super::{Placement, arm_spec};
 use crate::engine::{DiffRules, Input, ResourceSpec};
-use crate::stages::Ids;
+use crate::stages::StageError;
 use serde::Serialize;
 
-/// Resource type.
+/// ARM resource type.
 pub const TYPE: &str = "Microsoft.Insights/diagnosticSettings";
 
-/// Request body.
+/// PUT body of a diagnostic setting.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DiagnosticSettingBody {
+pub struct DiagnosticSetting {
     /// Properties.
     pub properties: DiagnosticSettingProperties,
 }
@@ -20,75 +20,63 @@ pub struct DiagnosticSettingBody {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiagnosticSettingProperties {
-    /// ARM ID of the Log Analytics workspace (a value or a reference to its `/id`).
+    /// ARM ID of the Log Analytics workspace.
     pub workspace_id: Input<String>,
     /// `Dedicated`: resource-specific tables (e.g. `ApiManagementGatewayLlmLog`).
     pub log_analytics_destination_type: String,
     /// Log categories.
-    pub logs: Vec<LogCategory>,
+    pub logs: Vec<CategorySetting>,
     /// Metric categories.
-    pub metrics: Vec<MetricCategory>,
+    pub metrics: Vec<CategorySetting>,
 }
 
-/// One log category.
+/// One log or metric category.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LogCategory {
+pub struct CategorySetting {
     /// Category name.
     pub category: String,
     /// Enabled.
     pub enabled: bool,
 }
 
-/// One metric category.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MetricCategory {
-    /// Category name (`AllMetrics`).
-    pub category: String,
-    /// Enabled.
-    pub enabled: bool,
+impl DiagnosticSetting {
+    /// `categories` and all metrics to `workspace` (dedicated tables).
+    pub fn to_log_analytics(workspace: Input<String>, categories: &[&str]) -> Self {
+        DiagnosticSetting {
+            properties: DiagnosticSettingProperties {
+                workspace_id: workspace,
+                log_analytics_destination_type: "Dedicated".into(),
+                logs: categories
+                    .iter()
+                    .map(|c| CategorySetting {
+                        category: c.to_string(),
+                        enabled: true,
+                    })
+                    .collect(),
+                metrics: vec![CategorySetting {
+                    category: "AllMetrics".into(),
+                    enabled: true,
+                }],
+            },
+        }
+    }
 }
 
-/// Diagnostic setting `name` on `scope` sending `categories` and all metrics to the
-/// workspace `workspace_id` (dedicated tables); `workspace` is the value written.
-pub fn to_log_analytics(
-    scope: &str,
-    name: &str,
-    workspace_id: &str,
-    workspace: Input<String>,
-    categories: &[&str],
-) -> Result<ResourceSpec, BuildError> {
-    let body = DiagnosticSettingBody {
-        properties: DiagnosticSettingProperties {
-            workspace_id: workspace,
-            log_analytics_destination_type: "Dedicated".into(),
-            logs: categories
-                .iter()
-                .map(|c| LogCategory {
-                    category: c.to_string(),
-                    enabled: true,
-                })
-                .collect(),
-            metrics: vec![MetricCategory {
-                category: "AllMetrics".into(),
-                enabled: true,
-            }],
-        },
-    };
-    arm_spec(
-        TYPE,
-        Ids::extension(scope, TYPE, name),
-        format!("diagnostic setting {name}"),
-        &body,
-        DiffRules {
-            set_arrays: ptrs(&["/properties/logs", "/properties/metrics"]),
-            case_insensitive: ptrs(&[
-                "/properties/workspaceId",
-                "/properties/logAnalyticsDestinationType",
-                "/properties/logs/*/category",
-                "/properties/metrics/*/category",
-            ]),
-            ..DiffRules::default()
-        },
-        vec![scope.to_string(), workspace_id.to_string()],
-    )
+/// Comparison rules: categories are sets; IDs and enums case-insensitive.
+pub fn rules() -> DiffRules {
+    DiffRules {
+        set_arrays: super::paths(&["/properties/logs", "/properties/metrics"]),
+        case_insensitive: super::paths(&[
+            "/properties/workspaceId",
+            "/properties/logAnalyticsDestinationType",
+            "/properties/logs/*/category",
+            "/properties/metrics/*/category",
+        ]),
+        ..DiffRules::default()
+    }
+}
+
+/// The spec of a diagnostic setting (`{scope}/providers/Microsoft.Insights/diagnosticSettings/{name}`).
+pub fn spec(at: Placement, body: &DiagnosticSetting) -> Result<ResourceSpec, StageError> {
+    arm_spec(at, TYPE, body, rules(), false)
 }

@@ -3,6 +3,7 @@
 //! `Prefer: create-if-missing`).
 
 use crate::engine::{Address, Api, DiffRules, Mode, ResourceSpec, Stage};
+use crate::stages::StageError;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -165,16 +166,18 @@ pub fn rules() -> DiffRules {
 }
 
 /// The application spec at `address` (`graph:/applications(uniqueName='...')`).
-pub fn application(
-    address: String,
-    body: &ApplicationBody,
-) -> Result<ResourceSpec, serde_json::Error> {
+pub fn application(address: String, body: &ApplicationBody) -> Result<ResourceSpec, StageError> {
+    let label = format!("Entra application {}", body.unique_name);
+    let body = serde_json::to_value(body).map_err(|source| StageError::Body {
+        address: address.clone(),
+        source,
+    })?;
     Ok(ResourceSpec {
-        label: format!("Entra application {}", body.unique_name),
+        label,
         address: Address(address),
         stage: Stage::Spoke,
         api: Api::Graph { kind: KIND.into() },
-        body: serde_json::to_value(body)?,
+        body,
         depends_on: BTreeSet::new(),
         rules: rules(),
         mode: Mode::Managed,

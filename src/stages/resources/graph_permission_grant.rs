@@ -9,6 +9,7 @@
 //! `DELETE /oauth2PermissionGrants/{id}`.
 
 use crate::engine::{Address, Api, DiffRules, Input, Mode, ResourceSpec, Stage};
+use crate::stages::StageError;
 use serde::Serialize;
 
 /// Graph object kind.
@@ -41,13 +42,17 @@ pub fn permission_grant(
     address: String,
     body: &PermissionGrantBody,
     depends_on: Vec<String>,
-) -> Result<ResourceSpec, serde_json::Error> {
+) -> Result<ResourceSpec, StageError> {
+    let body = serde_json::to_value(body).map_err(|source| StageError::Body {
+        address: address.clone(),
+        source,
+    })?;
     Ok(ResourceSpec {
         address: Address(address),
         label: "Entra admin consent for Microsoft Graph permissions".into(),
         stage: Stage::Spoke,
         api: Api::Graph { kind: KIND.into() },
-        body: serde_json::to_value(body)?,
+        body,
         depends_on: depends_on.into_iter().map(Address).collect(),
         rules: DiffRules {
             case_insensitive: vec![

@@ -4,6 +4,7 @@
 //! applications such as Microsoft Graph itself.
 
 use crate::engine::{Address, Api, DiffRules, Input, Mode, ResourceSpec, Stage};
+use crate::stages::StageError;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -31,13 +32,17 @@ pub fn service_principal(
     address: String,
     application: &str,
     body: &ServicePrincipalBody,
-) -> Result<ResourceSpec, serde_json::Error> {
+) -> Result<ResourceSpec, StageError> {
+    let body = serde_json::to_value(body).map_err(|source| StageError::Body {
+        address: address.clone(),
+        source,
+    })?;
     Ok(ResourceSpec {
         address: Address(address),
         label: "Entra service principal of the application".into(),
         stage: Stage::Spoke,
         api: Api::Graph { kind: KIND.into() },
-        body: serde_json::to_value(body)?,
+        body,
         depends_on: BTreeSet::from([Address::from(application)]),
         rules: DiffRules {
             case_insensitive: vec!["/appId".into()],
