@@ -569,3 +569,35 @@ fn policy_and_openapi_files_resolve_against_the_environment_directory() {
         "https://example.com/openapi.json"
     );
 }
+
+#[test]
+fn without_a_certificate_the_gateway_serves_http_to_the_app_fqdn() {
+    let opts = StageOptions {
+        without_certificate: true,
+        ..opts()
+    };
+    let specs = finalize_resources(&finalize_env::base(), &opts).expect("builds");
+    let gw = find(&specs, "/applicationGateways/agw-owui");
+    let p = &gw.body["properties"];
+    assert!(p.get("sslCertificates").is_none());
+    assert!(p.get("redirectConfigurations").is_none());
+    assert_eq!(p["frontendPorts"].as_array().unwrap().len(), 1);
+    assert_eq!(p["httpListeners"][0]["properties"]["protocol"], "Http");
+    let hs = &p["backendHttpSettingsCollection"][0]["properties"];
+    assert!(hs.get("hostName").is_none());
+    assert_eq!(hs["pickHostNameFromBackendAddress"], true);
+    assert_eq!(
+        p["probes"][0]["properties"]["pickHostNameFromBackendHttpSettings"],
+        true
+    );
+    assert_eq!(
+        p["requestRoutingRules"][0]["properties"]["backendAddressPool"]["id"],
+        format!("{}/backendAddressPools/open-webui", gw.address)
+    );
+    // No reference to the (absent) certificate secret.
+    assert!(
+        references_in(&gw.body)
+            .iter()
+            .all(|r| !r.address.as_str().contains("/secrets/"))
+    );
+}

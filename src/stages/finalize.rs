@@ -33,7 +33,7 @@
 
 use crate::config::Environment;
 use crate::engine::{Input, Reference, ResourceSpec, Stage};
-use crate::stages::ids::{APPGW_SUBNET, HUB_LINK, SECRET_CERTIFICATE};
+use crate::stages::ids::{APPGW_SUBNET, HUB_LINK, SECRET_CERTIFICATE, SECRET_TRUSTED_ROOT};
 use crate::stages::openapi::{self, LoadedOpenApi, OpenApiSource};
 use crate::stages::resources::apim_api::{ApiImport, ApiProperties, SubscriptionKeyNames};
 use crate::stages::resources::apim_backend::{Backend, PoolService};
@@ -67,9 +67,6 @@ pub const LOGGER_NAME: &str = "appinsights-logger";
 pub const DIAGNOSTIC_SETTING_NAME: &str = "apim-gateway-logs";
 /// Log categories the diagnostic setting sends.
 pub const GATEWAY_LOG_CATEGORIES: [&str; 2] = ["GatewayLogs", "GatewayLlmLogs"];
-/// Hub Key Vault secret holding the trusted root certificate of the backend
-/// (used when `domain.trusted_root_certificate_path` is set).
-pub const TRUSTED_ROOT_SECRET: &str = "trusted-root-certificate";
 /// The APIM zone (internal mode).
 pub const APIM_ZONE: &str = "azure-api.net";
 /// APIM host names (relative to `azure-api.net`) pointing at the private IP in
@@ -248,7 +245,7 @@ pub fn finalize_refs(env: &Environment) -> Result<FinalizeRefs, StageError> {
             .domain
             .trusted_root_certificate_path
             .as_ref()
-            .map(|_| Ids::child(&hub_vault_id, "secrets", TRUSTED_ROOT_SECRET)),
+            .map(|_| ids.hub_secret(SECRET_TRUSTED_ROOT)),
         hub_vault_id,
         spoke_vault_id: ids.spoke_key_vault(),
         apim_zone_id: ids.dns_zone(APIM_ZONE),
@@ -576,10 +573,12 @@ pub fn finalize_resources(
         identity_id: r.appgw_identity_id.clone(),
         subnet_id: Ids::child(&r.hub_vnet_id, "subnets", APPGW_SUBNET),
         public_ip_id: r.appgw_public_ip_id.clone(),
-        ssl_certificate_secret_id: Input::Ref(Reference::new(
-            r.tls_secret_id.clone(),
-            "/properties/secretUri",
-        )),
+        ssl_certificate_secret_id: (!opts.without_certificate).then(|| {
+            Input::Ref(Reference::new(
+                r.tls_secret_id.clone(),
+                "/properties/secretUri",
+            ))
+        }),
         trusted_root_secret_id: r
             .trusted_root_secret_id
             .as_ref()

@@ -1,17 +1,19 @@
 //! The `hub` stage: resource group, APIM subnet NSG and route table, hub VNet
 //! with its three subnets, private DNS zones with their hub VNet links, Log
 //! Analytics, Application Insights, two public IPs, the API Management service,
-//! the App Gateway identity and the hub Key Vault.
+//! the App Gateway identity and the hub Key Vault (with the App Gateway's trusted
+//! root certificate when the environment names one).
 
-use super::ids::{APIM_SUBNET, APPGW_SUBNET, HUB_LINK, PE_SUBNET};
+use super::ids::{APIM_SUBNET, APPGW_SUBNET, HUB_LINK, PE_SUBNET, SECRET_TRUSTED_ROOT};
 use super::resources::{
     Empty, ManagedIdentity, Placement, SubResource, api_management, app_insights, key_vault,
-    log_analytics_workspace, network_security_group, private_dns_zone, private_dns_zone_link,
-    public_ip, resource_group, route_table, user_assigned_identity, virtual_network,
+    key_vault_secret, log_analytics_workspace, network_security_group, private_dns_zone,
+    private_dns_zone_link, public_ip, resource_group, route_table, user_assigned_identity,
+    virtual_network,
 };
 use super::{Ids, StageError, StageOptions, hub_location, tags};
 use crate::config::Environment;
-use crate::engine::{ResourceSpec, Stage};
+use crate::engine::{Input, ResourceSpec, SecretRef, Stage};
 
 /// Private DNS zone of Cognitive Services endpoints.
 pub const ZONE_COGNITIVE: &str = "privatelink.cognitiveservices.azure.com";
@@ -314,6 +316,24 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
             },
         },
     )?);
+
+    if env.domain.trusted_root_certificate_path.is_some() {
+        out.push(key_vault_secret::spec(
+            Placement::new(
+                ids.hub_secret(SECRET_TRUSTED_ROOT),
+                format!("Key Vault secret {SECRET_TRUSTED_ROOT}"),
+                stage,
+            )
+            .after(ids.hub_key_vault()),
+            &key_vault_secret::Secret {
+                tags: tags.clone(),
+                properties: key_vault_secret::SecretProperties {
+                    value: Input::Secret(SecretRef(SECRET_TRUSTED_ROOT.to_string())),
+                    content_type: None,
+                },
+            },
+        )?);
+    }
 
     Ok(out)
 }

@@ -32,6 +32,9 @@ pub const SECRET_PG_CONNECTION: &str = "postgres-connection-string";
 pub const SECRET_PG_PASSWORD: &str = "postgres-admin-password";
 /// Spoke Key Vault secret holding the TLS certificate (PFX).
 pub const SECRET_CERTIFICATE: &str = "openwebui-certificate";
+/// Hub Key Vault secret holding the App Gateway's trusted root certificate
+/// (when `domain.trusted_root_certificate_path` is set).
+pub const SECRET_TRUSTED_ROOT: &str = "trusted-root-certificate";
 /// Name of the certificate in the Container Apps environment.
 pub const ENV_CERTIFICATE: &str = "openwebui-certificate";
 
@@ -204,6 +207,11 @@ impl Ids {
     /// Hub Key Vault.
     pub fn hub_key_vault(&self) -> String {
         self.hub("Microsoft.KeyVault/vaults", &self.env.hub.key_vault_name)
+    }
+
+    /// A secret of the hub Key Vault (management plane), e.g. [`SECRET_TRUSTED_ROOT`].
+    pub fn hub_secret(&self, name: &str) -> String {
+        Self::child(&self.hub_key_vault(), "secrets", name)
     }
 
     // ---- spoke -----------------------------------------------------------

@@ -18,7 +18,7 @@ pub mod spoke;
 
 pub use ids::Ids;
 
-use crate::config::Environment;
+use crate::config::{Environment, normalize_location};
 use crate::engine::{Address, Mode, ResourceSpec, Stage};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -79,6 +79,11 @@ pub enum StageError {
 pub struct StageOptions {
     /// Directory of the environment file: relative paths in it resolve from here.
     pub environment_dir: PathBuf,
+    /// No TLS certificate is available (none provided and none in Key Vault yet,
+    /// e.g. in the sandbox): the spoke leaves out the certificate secret, the
+    /// environment certificate and the app's custom domain binding. The default
+    /// (`false`) is the full architecture.
+    pub without_certificate: bool,
     /// Create the tenant-wide admin consent (`oauth2PermissionGrant`) for the Entra
     /// application's Microsoft Graph permissions (`--grant-admin-consent`).
     pub grant_admin_consent: bool,
@@ -158,17 +163,6 @@ pub fn tags(env: &Environment) -> resources::Tags {
 
 /// The ownership tag.
 pub const OWNER_TAG: &str = "owui-deploy-env";
-
-/// A location as ARM writes it: lower case, no white space (`UK South` -> `uksouth`).
-// The config layer is adding its own `normalize_location`; this private copy
-// keeps the stages independent of when that lands.
-fn normalize_location(location: &str) -> String {
-    location
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
 
 /// Region of the hub resources.
 pub fn hub_location(env: &Environment) -> String {

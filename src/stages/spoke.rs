@@ -128,7 +128,7 @@ fn foundry_accounts(env: &Environment) -> Vec<FoundryAccount> {
         accounts.push(FoundryAccount {
             name: p.name.clone(),
             subdomain: p.custom_subdomain.clone().unwrap_or_else(|| p.name.clone()),
-            location: super::normalize_location(&p.location),
+            location: crate::config::normalize_location(&p.location),
         });
     }
     accounts
@@ -143,11 +143,10 @@ fn private_endpoint_pair(
     pe_id: String,
     target: (&str, &str, &str),
     zones: &[&str],
-    depends: &[String],
 ) -> Result<[ResourceSpec; 2], StageError> {
     let (target_id, group_id, what) = target;
     let pe_name = pe_id.rsplit('/').next().unwrap_or_default().to_string();
-    let mut at = Placement::new(
+    let at = Placement::new(
         pe_id.clone(),
         format!("private endpoint of {what}"),
         Stage::Spoke,
@@ -155,9 +154,6 @@ fn private_endpoint_pair(
     .after(ids.spoke_rg.clone())
     .after(ids.hub_vnet())
     .after(target_id);
-    for d in depends {
-        at = at.after(d.clone());
-    }
     let pe = private_endpoint::spec(
         at,
         &private_endpoint::PrivateEndpoint {
@@ -201,7 +197,7 @@ fn private_endpoint_pair(
 }
 
 /// Every ARM resource of the spoke stage.
-pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<ResourceSpec>, StageError> {
+pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceSpec>, StageError> {
     let ids = Ids::new(env);
     let tags = tags(env);
     let location = spoke_location(env);
@@ -336,11 +332,11 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
             content_type: content_type.map(str::to_string),
         },
     };
-    for (name, content_type) in [
-        (SECRET_PG_CONNECTION, None),
-        (SECRET_PG_PASSWORD, None),
-        (SECRET_CERTIFICATE, Some("application/x-pkcs12")),
-    ] {
+    let mut secrets = vec![(SECRET_PG_CONNECTION, None), (SECRET_PG_PASSWORD, None)];
+    if !opts.without_certificate {
+        secrets.push((SECRET_CERTIFICATE, Some("application/x-pkcs12")));
+    }
+    for (name, content_type) in secrets {
         out.push(key_vault_secret::spec(
             Placement::new(
                 ids.spoke_secret(name),
@@ -455,7 +451,6 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
             &format!("PostgreSQL server {}", pg.server_name),
         ),
         &[ZONE_POSTGRES],
-        &[],
     )?);
 
     // ---- Foundry accounts and model deployments -----------------------------
@@ -494,7 +489,6 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
                 &format!("Foundry account {}", account.name),
             ),
             &[ZONE_COGNITIVE, ZONE_OPENAI, ZONE_AI_SERVICES],
-            &[],
         )?);
         for d in &env.foundry.deployments {
             out.push(model_deployment::spec(
@@ -598,37 +592,48 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
             },
         },
     )?);
-    out.push(managed_environment_certificate::spec(
-        Placement::new(
-            ids.aca_env_certificate(),
-            "environment certificate (from Key Vault)",
-            stage,
-        )
-        .after(aca_env.clone())
-        .after(env_identity_rbac_id),
-        &managed_environment_certificate::EnvironmentCertificate {
-            location: location.clone(),
-            tags: tags.clone(),
-            properties: managed_environment_certificate::CertificateProperties {
-                certificate_key_vault_properties:
-                    managed_environment_certificate::CertificateKeyVaultProperties {
-                        identity: env_identity.clone(),
-                        key_vault_url: Input::Ref(Reference::new(
-                            ids.spoke_secret(SECRET_CERTIFICATE),
-                            "/properties/secretUri",
-                        )),
-                    },
+    let mut custom_domains = Vec::new();
+    if !opts.without_certificate {
+        out.push(managed_environment_certificate::spec(
+            Placement::new(
+                ids.aca_env_certificate(),
+                "environment certificate (from Key Vault)",
+                stage,
+            )
+            .after(aca_env.clone())
+            .after(env_identity_rbac_id),
+            &managed_environment_certificate::EnvironmentCertificate {
+                location: location.clone(),
+                tags: tags.clone(),
+                properties: managed_environment_certificate::CertificateProperties {
+                    certificate_key_vault_properties:
+                        managed_environment_certificate::CertificateKeyVaultProperties {
+                            identity: env_identity.clone(),
+                            key_vault_url: Input::Ref(Reference::new(
+                                ids.spoke_secret(SECRET_CERTIFICATE),
+                                "/properties/secretUri",
+                            )),
+                        },
+                },
             },
-        },
-    )?);
+        )?);
+        custom_domains.push(container_app::CustomDomain {
+            name: env.domain.custom_domain.clone(),
+            binding_type: "SniEnabled".into(),
+            certificate_id: ids.aca_env_certificate(),
+        });
+    }
 
     // ---- Open WebUI --------------------------------------------------------
     let app = ids.container_app();
+    let mut app_at = at(app.clone(), format!("container app {}", ca.name))
+        .after(aca_env.clone())
+        .after(ids.aca_env_storage());
+    if !opts.without_certificate {
+        app_at = app_at.after(ids.aca_env_certificate());
+    }
     out.push(container_app::spec(
-        at(app.clone(), format!("container app {}", ca.name))
-            .after(aca_env.clone())
-            .after(ids.aca_env_storage())
-            .after(ids.aca_env_certificate()),
+        app_at,
         &container_app::ContainerApp {
             location: location.clone(),
             tags: tags.clone(),
@@ -651,11 +656,7 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
                             ip_address_range: env.hub.subnets.appgw.to_string(),
                             action: "Allow".into(),
                         }],
-                        custom_domains: vec![container_app::CustomDomain {
-                            name: env.domain.custom_domain.clone(),
-                            binding_type: "SniEnabled".into(),
-                            certificate_id: ids.aca_env_certificate(),
-                        }],
+                        custom_domains,
                     },
                     secrets: vec![container_app::AppSecret {
                         name: APP_SECRET_DATABASE_URL.into(),

@@ -38,8 +38,10 @@ pub struct AppGatewayInput {
     pub subnet_id: String,
     /// Frontend public IP ID.
     pub public_ip_id: String,
-    /// Key Vault secret ID (versionless URI) of the TLS certificate (PFX).
-    pub ssl_certificate_secret_id: Input<String>,
+    /// Key Vault secret ID (versionless URI) of the TLS certificate (PFX). `None`
+    /// when no certificate exists (e.g. the sandbox without one): the gateway then
+    /// serves plain HTTP on port 80 and sends the app's own host name to the backend.
+    pub ssl_certificate_secret_id: Option<Input<String>>,
     /// Key Vault secret ID of the trusted root certificate of the backend, if any.
     pub trusted_root_secret_id: Option<Input<String>>,
     /// Backend FQDN (the container app's).
@@ -70,8 +72,10 @@ pub struct AppGatewayProperties {
     /// Predefined modern TLS policy.
     pub ssl_policy: SslPolicy,
     /// Subnet.
+    #[serde(rename = "gatewayIPConfigurations")]
     pub gateway_ip_configurations: Vec<Named<SubnetProps>>,
     /// TLS certificate(s).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ssl_certificates: Vec<Named<KeyVaultCert>>,
     /// Trusted root certificate(s) of the backend.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -90,6 +94,7 @@ pub struct AppGatewayProperties {
     /// HTTPS and HTTP listeners.
     pub http_listeners: Vec<Named<ListenerProps>>,
     /// HTTP -> HTTPS.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub redirect_configurations: Vec<Named<RedirectProps>>,
     /// Routing rules.
     pub request_routing_rules: Vec<Named<RuleProps>>,
@@ -185,8 +190,9 @@ pub struct HttpSettingsProps {
     pub affinity_cookie_name: String,
     /// Seconds.
     pub request_timeout: u32,
-    /// Host header sent to the backend.
-    pub host_name: String,
+    /// Host header sent to the backend (the custom domain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_name: Option<String>,
     /// Not picked from the backend address.
     pub pick_host_name_from_backend_address: bool,
     /// Probe.
@@ -203,7 +209,8 @@ pub struct ProbeProps {
     /// `Https`.
     pub protocol: String,
     /// Host header of probes.
-    pub host: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// Path.
     pub path: String,
     /// Seconds between probes.
@@ -288,6 +295,7 @@ fn named<P>(name: &str, properties: P) -> Named<P> {
 /// The gateway body for `input`.
 pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
     let sub = |kind: &str, name: &str| SubResource::new(Ids::child(&input.id, kind, name));
+    let tls = input.ssl_certificate_secret_id.as_ref();
     let trusted: Vec<Named<KeyVaultCert>> = input
         .trusted_root_secret_id
         .iter()
@@ -304,6 +312,87 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
         .iter()
         .map(|t| sub("trustedRootCertificates", &t.name))
         .collect();
+    let listener = |name: &str, port: &str, protocol: &str, cert: bool| {
+        named(
+            name,
+            ListenerProps {
+                frontend_ip_configuration: sub("frontendIPConfigurations", "public-frontend"),
+                frontend_port: sub("frontendPorts", port),
+                protocol: protocol.into(),
+                ssl_certificate: cert.then(|| sub("sslCertificates", "public-tls")),
+            },
+        )
+    };
+    let forward = |name: &str, listener: &str, priority: u32| {
+        named(
+            name,
+            RuleProps {
+                rule_type: "Basic".into(),
+                priority,
+                http_listener: sub("httpListeners", listener),
+                backend_address_pool: Some(sub("backendAddressPools", "open-webui")),
+                backend_http_settings: Some(sub(
+                    "backendHttpSettingsCollection",
+                    "open-webui-https",
+                )),
+                redirect_configuration: None,
+            },
+        )
+    };
+    let (ssl_certificates, frontend_ports, http_listeners, redirects, rules) = match tls {
+        Some(secret) => (
+            vec![named(
+                "public-tls",
+                KeyVaultCert {
+                    key_vault_secret_id: secret.clone(),
+                },
+            )],
+            vec![
+                named("port-443", PortProps { port: 443 }),
+                named("port-80", PortProps { port: 80 }),
+            ],
+            vec![
+                listener("https", "port-443", "Https", true),
+                listener("http", "port-80", "Http", false),
+            ],
+            vec![named(
+                "http-to-https",
+                RedirectProps {
+                    redirect_type: "Permanent".into(),
+                    target_listener: sub("httpListeners", "https"),
+                    include_path: true,
+                    include_query_string: true,
+                },
+            )],
+            vec![
+                forward("https-to-open-webui", "https", 100),
+                named(
+                    "http-redirect",
+                    RuleProps {
+                        rule_type: "Basic".into(),
+                        priority: 200,
+                        http_listener: sub("httpListeners", "http"),
+                        backend_address_pool: None,
+                        backend_http_settings: None,
+                        redirect_configuration: Some(sub(
+                            "redirectConfigurations",
+                            "http-to-https",
+                        )),
+                    },
+                ),
+            ],
+        ),
+        None => (
+            Vec::new(),
+            vec![named("port-80", PortProps { port: 80 })],
+            vec![listener("http", "port-80", "Http", false)],
+            Vec::new(),
+            vec![forward("http-to-open-webui", "http", 100)],
+        ),
+    };
+    // With a certificate the app serves the custom domain; without one it only
+    // answers to its own FQDN.
+    let host = tls.map(|_| input.host_name.clone());
     AppGatewayBody {
         location: input.location.clone(),
         tags: input.tags.clone(),
@@ -324,12 +413,7 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
                     subnet: SubResource::new(&input.subnet_id),
                 },
             )],
-            ssl_certificates: vec![named(
-                "public-tls",
-                KeyVaultCert {
-                    key_vault_secret_id: input.ssl_certificate_secret_id.clone(),
-                },
-            )],
+            ssl_certificates,
             trusted_root_certificates: trusted,
             frontend_ip_configurations: vec![named(
                 "public-frontend",
@@ -337,10 +421,7 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
                     public_ip_address: SubResource::new(&input.public_ip_id),
                 },
             )],
-            frontend_ports: vec![
-                named("port-443", PortProps { port: 443 }),
-                named("port-80", PortProps { port: 80 }),
-            ],
+            frontend_ports,
             backend_address_pools: vec![named(
                 "open-webui",
                 PoolProps {
@@ -357,8 +438,8 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
                     cookie_based_affinity: "Enabled".into(),
                     affinity_cookie_name: "ApplicationGatewayAffinity".into(),
                     request_timeout: REQUEST_TIMEOUT_S,
-                    host_name: input.host_name.clone(),
-                    pick_host_name_from_backend_address: false,
+                    host_name: host.clone(),
+                    pick_host_name_from_backend_address: host.is_none(),
                     probe: sub("probes", "open-webui-health"),
                     trusted_root_certificates: trusted_refs,
                 },
@@ -367,82 +448,20 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
                 "open-webui-health",
                 ProbeProps {
                     protocol: "Https".into(),
-                    host: input.host_name.clone(),
+                    host: host.clone(),
                     path: PROBE_PATH.into(),
                     interval: 30,
                     timeout: 30,
                     unhealthy_threshold: 3,
-                    pick_host_name_from_backend_http_settings: false,
+                    pick_host_name_from_backend_http_settings: host.is_none(),
                     match_: ProbeMatch {
                         status_codes: vec!["200-399".into()],
                     },
                 },
             )],
-            http_listeners: vec![
-                named(
-                    "https",
-                    ListenerProps {
-                        frontend_ip_configuration: sub(
-                            "frontendIPConfigurations",
-                            "public-frontend",
-                        ),
-                        frontend_port: sub("frontendPorts", "port-443"),
-                        protocol: "Https".into(),
-                        ssl_certificate: Some(sub("sslCertificates", "public-tls")),
-                    },
-                ),
-                named(
-                    "http",
-                    ListenerProps {
-                        frontend_ip_configuration: sub(
-                            "frontendIPConfigurations",
-                            "public-frontend",
-                        ),
-                        frontend_port: sub("frontendPorts", "port-80"),
-                        protocol: "Http".into(),
-                        ssl_certificate: None,
-                    },
-                ),
-            ],
-            redirect_configurations: vec![named(
-                "http-to-https",
-                RedirectProps {
-                    redirect_type: "Permanent".into(),
-                    target_listener: sub("httpListeners", "https"),
-                    include_path: true,
-                    include_query_string: true,
-                },
-            )],
-            request_routing_rules: vec![
-                named(
-                    "https-to-open-webui",
-                    RuleProps {
-                        rule_type: "Basic".into(),
-                        priority: 100,
-                        http_listener: sub("httpListeners", "https"),
-                        backend_address_pool: Some(sub("backendAddressPools", "open-webui")),
-                        backend_http_settings: Some(sub(
-                            "backendHttpSettingsCollection",
-                            "open-webui-https",
-                        )),
-                        redirect_configuration: None,
-                    },
-                ),
-                named(
-                    "http-redirect",
-                    RuleProps {
-                        rule_type: "Basic".into(),
-                        priority: 200,
-                        http_listener: sub("httpListeners", "http"),
-                        backend_address_pool: None,
-                        backend_http_settings: None,
-                        redirect_configuration: Some(sub(
-                            "redirectConfigurations",
-                            "http-to-https",
-                        )),
-                    },
-                ),
-            ],
+            http_listeners,
+            redirect_configurations: redirects,
+            request_routing_rules: rules,
         },
     }
 }
