@@ -157,3 +157,36 @@ fn a_user_policy_file_gets_the_same_checks_and_validates() {
     let xsd = shared.join("apim-policy-schemas/policies.xsd");
     validate(&xsd, &xml, dir.path(), "custom").expect("custom policy validates");
 }
+
+#[test]
+fn the_shipped_environments_render_valid_policies() {
+    let Some(shared) = finalize_env::shared() else {
+        eprintln!("skipped: ../shared is absent");
+        return;
+    };
+    if !xmllint_available() {
+        if std::env::var("OWUI_SKIP_XSD").as_deref() == Ok("1") {
+            eprintln!("skipped: xmllint is absent and OWUI_SKIP_XSD=1");
+            return;
+        }
+        panic!(
+            "xmllint is not installed (apt-get install libxml2-utils); set OWUI_SKIP_XSD=1 to skip"
+        );
+    }
+    let xsd = shared.join("apim-policy-schemas/policies.xsd");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let envs = Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
+    let mut checked = 0;
+    for name in ["dev", "prod", "sandbox"] {
+        let path = envs.join(format!("{name}.toml"));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let env: owui_deploy::config::Environment =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let xml = render_policy(&env, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        validate(&xsd, &xml, dir.path(), name).unwrap_or_else(|e| panic!("{e}"));
+        checked += 1;
+    }
+    assert!(checked > 0, "no environment file under {}", envs.display());
+}

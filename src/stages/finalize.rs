@@ -1,15 +1,15 @@
 //! The `finalize` stage: what the Bicep quickstart could not do in one pass. APIM
 //! AI-gateway wiring (named values, Foundry backend or pool, product, API imported
 //! from an OpenAPI document, policy, logger, diagnostics), RBAC for the APIM and App
-//! Gateway identities, private DNS records, hub -> spoke peering, and the
-//! Application Gateway.
+//! Gateway identities, private DNS records, and the Application Gateway. (The
+//! hub -> spoke peering is created by the spoke stage, with the spoke -> hub one.)
 //!
 //! Everything Azure assigns (principal IDs, private IPs, FQDNs, the Container Apps
 //! default domain, the Entra application ID, the App Insights connection string) is
-//! read from Azure through [`Reference`]s; [`finalize_prerequisites`] lists the hub
-//! and spoke resources those references read, as `Mode::Data` specs of their owning
-//! stage, so a missing prerequisite fails the plan before any write and names the
-//! stage to run.
+//! read from Azure through [`Reference`]s. When finalize runs alone,
+//! `stages::select` turns the hub and spoke resources those references read into
+//! `Mode::Data` specs of their owning stage, so a missing prerequisite fails the
+//! plan before any write and names the stage to run.
 //!
 //! # Why the Foundry backend URL is computed, not rewritten
 //! An AIServices account's endpoint is `https://{customSubDomainName}.cognitiveservices.azure.com/`:
@@ -602,9 +602,8 @@ pub fn finalize_resources(
 
 /// The ARM ID of the Container Apps environment's private zone in the hub resource
 /// group. Its name is the environment's default domain, which Azure assigns
-/// (`{random}.{region}.azurecontainerapps.io`), so the ID holds a reference marker:
-/// see the engine contract in `dns_record`'s module docs of this stage
-/// ([`crate::stages::finalize`], "Dynamic addresses").
+/// (`{random}.{region}.azurecontainerapps.io`), so the ID holds a reference marker
+/// (see "Dynamic addresses" in the module docs).
 pub fn aca_zone_id(env: &Environment, r: &FinalizeRefs) -> String {
     Ids::new(env).hub(
         private_dns_zone::TYPE,
