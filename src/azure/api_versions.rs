@@ -62,6 +62,42 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
         "2025-07-01",
     ),
     ("Microsoft.App/containerApps", "2025-07-01"),
+    // finalize stage
+    (
+        "Microsoft.ApiManagement/service/namedValues",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.ApiManagement/service/backends",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.ApiManagement/service/products",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.ApiManagement/service/products/apis",
+        "2024-06-01-preview",
+    ),
+    ("Microsoft.ApiManagement/service/apis", "2024-06-01-preview"),
+    (
+        "Microsoft.ApiManagement/service/apis/policies",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.ApiManagement/service/apis/diagnostics",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.ApiManagement/service/loggers",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.Insights/diagnosticSettings",
+        "2021-05-01-preview",
+    ),
+    ("Microsoft.Network/privateDnsZones/A", "2024-06-01"),
+    ("Microsoft.Network/applicationGateways", "2024-05-01"),
 ];
 
 /// The pinned API version of `type_name` (compared case-insensitively).

@@ -7,8 +7,12 @@
 //! what they need from other stages into read-only [`Mode::Data`] resources. That
 //! is how `spoke` alone reads the hub from Azure.
 
+pub mod entra;
+pub mod finalize;
 pub mod hub;
 pub mod ids;
+pub mod openapi;
+pub mod policy;
 pub mod resources;
 pub mod spoke;
 
@@ -44,6 +48,20 @@ pub enum StageError {
         /// What is wrong (with line and column where the parser gives them).
         message: String,
     },
+    /// The API policy failed rendering or its checks (finalize).
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
+    /// The OpenAPI document could not be used (finalize).
+    #[error(transparent)]
+    OpenApi(#[from] openapi::OpenApiError),
+    /// A setting of the environment file cannot be honoured.
+    #[error("{key}: {message}")]
+    Setting {
+        /// The setting, e.g. `foundry.pool[0]` or `apim.policy_file`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Two resources have the same address.
     #[error("resource {address} is declared twice ({first} and {second})")]
     DuplicateAddress {
@@ -66,6 +84,9 @@ pub struct StageOptions {
     /// environment certificate and the app's custom domain binding. The default
     /// (`false`) is the full architecture.
     pub without_certificate: bool,
+    /// Create the tenant-wide admin consent (`oauth2PermissionGrant`) for the Entra
+    /// application's Microsoft Graph permissions (`--grant-admin-consent`).
+    pub grant_admin_consent: bool,
 }
 
 /// Builds the resources of one stage.
@@ -75,6 +96,8 @@ pub type StageBuilder = fn(&Environment, &StageOptions) -> Result<Vec<ResourceSp
 pub const STAGE_BUILDERS: &[(Stage, StageBuilder)] = &[
     (Stage::Hub, hub::resources),
     (Stage::Spoke, spoke::resources),
+    (Stage::Spoke, entra::resources),
+    (Stage::Finalize, finalize::resources),
 ];
 
 /// Every desired resource of every stage, all [`Mode::Managed`], in stage order.

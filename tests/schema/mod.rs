@@ -88,6 +88,38 @@ pub fn resource_name(address: &str) -> String {
     address.rsplit('/').next().unwrap_or_default().to_string()
 }
 
+/// Whether a definition's `name` patterns describe the template form
+/// `parent/child` (a pattern with a `/`) rather than the resource's own name.
+pub fn name_is_template_form(definition: &Value) -> bool {
+    let name = &definition["properties"]["name"];
+    let mut patterns = vec![name.get("pattern")];
+    if let Some(branches) = name.get("oneOf").and_then(Value::as_array) {
+        patterns.extend(branches.iter().map(|b| b.get("pattern")));
+    }
+    patterns
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .any(|p| p.contains('/'))
+}
+
+/// The template form of a resource's name: its own name prefixed by its parents'
+/// names (`service/apis/policies` -> `apim/openai/policy`).
+pub fn template_form_name(address: &str) -> String {
+    let lower = address.to_ascii_lowercase();
+    match lower.rfind("/providers/") {
+        None => resource_name(address),
+        Some(i) => address[i + "/providers/".len()..]
+            .split('/')
+            .skip(1)
+            .enumerate()
+            .filter(|(n, _)| n % 2 == 1)
+            .map(|(_, s)| s)
+            .collect::<Vec<_>>()
+            .join("/"),
+    }
+}
+
 /// The definition groups to look in for a resource at `address`, by its scope.
 /// Resource groups are subscription-scope resources; resources directly under a
 /// resource group are `resourceDefinitions`; resources whose parent scope is
@@ -356,13 +388,18 @@ impl Schemas {
             Ok(d) => d,
             Err(e) => return vec![e],
         };
-        let body = template_body(spec);
+        let mut body = template_body(spec);
+        // A few definitions describe `name` in its template form `parent/child`
+        // (APIM policies: `^.*/policy$`); validate that form for them.
+        let doc = self.file(&def.file);
+        if name_is_template_form(&doc[&def.group][&def.key]) {
+            body["name"] = json!(template_form_name(spec.address.as_str()));
+        }
         let validator = self.validator(&def);
         let mut errors: Vec<String> = validator
             .iter_errors(&body)
             .map(|e| format!("{}: schema: {} at {}", spec.address, e, e.instance_path))
             .collect();
-        let doc = self.file(&def.file);
         let walker = Walker {
             provider: &doc,
             common: &self.common,

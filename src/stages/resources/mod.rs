@@ -9,10 +9,24 @@
 //! whether the type takes tags.
 
 pub mod api_management;
+pub mod apim_api;
+pub mod apim_backend;
+pub mod apim_diagnostic;
+pub mod apim_logger;
+pub mod apim_named_value;
+pub mod apim_policy;
+pub mod apim_product;
+pub mod apim_product_api;
+pub mod app_gateway;
 pub mod app_insights;
 pub mod cognitive_account;
 pub mod container_app;
+pub mod diagnostic_setting;
+pub mod dns_record;
 pub mod file_share;
+pub mod graph_application;
+pub mod graph_permission_grant;
+pub mod graph_service_principal;
 pub mod key_vault;
 pub mod key_vault_secret;
 pub mod log_analytics_workspace;
