@@ -971,6 +971,28 @@ async fn apim_openapi_import_named_values_policies() {
         vec!["createChatCompletion", "deleteModel", "retrieveModel"]
     );
 
+    // Import by link: the document is hosted by the sandbox itself.
+    let up = env
+        .http
+        .put(format!("{}/_sandbox/files/small.json", env.base))
+        .header("content-type", "application/json")
+        .body(doc.to_string())
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(up.status(), 201);
+    let linked = format!("{svc}/apis/linked");
+    let r = env
+        .put_done(&linked, json!({"properties": {"path": "linked", "format": "openapi+json-link", "value": format!("{}/_sandbox/files/small.json", env.base)}}))
+        .await;
+    assert!(r.body["properties"].get("value").is_none());
+    let ops = env.arm("GET", &format!("{linked}/operations"), None).await;
+    assert_eq!(ops.body["value"].as_array().map(Vec::len), Some(3));
+    let bad = env
+        .arm("PUT", &format!("{svc}/apis/broken"), Some(json!({"properties": {"path": "b", "format": "openapi+json-link", "value": format!("{}/_sandbox/files/missing.json", env.base)}})))
+        .await;
+    assert_eq!((bad.status, bad.code()), (400, "ValidationError"));
+
     // Product link returns the API contract; a missing API is 404.
     env.put_done(&format!("{svc}/products/platform"), json!({"properties": {"displayName": "platform", "subscriptionRequired": true, "state": "published"}})).await;
     let link = env

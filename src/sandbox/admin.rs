@@ -26,9 +26,14 @@ pub(crate) fn handle(
     method: &str,
     path: &str,
     raw_query: &str,
-    body: &[u8],
+    content_type: Option<&str>,
+    body: axum::body::Bytes,
 ) -> Reply {
     let sub = path.trim_start_matches("/_sandbox").trim_matches('/');
+    if let Some(name) = sub.strip_prefix("files/").filter(|n| !n.is_empty()) {
+        return file(shared, method, name, content_type, body);
+    }
+    let body: &[u8] = &body;
     match (method, sub) {
         ("GET", "journal") => {
             let since = query_param(raw_query, "since")
@@ -174,5 +179,40 @@ pub(crate) fn handle(
             404,
             json!({"error": {"code": "NotFound", "message": format!("no admin endpoint {method} /_sandbox/{sub}")}}),
         ),
+    }
+}
+
+/// `/_sandbox/files/{name}`: a place to host documents (e.g. an OpenAPI file for an
+/// `openapi+json-link` import) at a URL the sandbox itself can fetch.
+fn file(
+    shared: &Shared,
+    method: &str,
+    name: &str,
+    content_type: Option<&str>,
+    body: axum::body::Bytes,
+) -> Reply {
+    let Ok(mut files) = shared.files.lock() else {
+        return bad("files unavailable");
+    };
+    match method {
+        "PUT" => {
+            let ct = content_type
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            files.insert(name.to_string(), (ct, body));
+            Reply::empty(201)
+        }
+        "GET" => match files.get(name) {
+            Some((ct, bytes)) => Reply::raw(200, ct, bytes.clone()),
+            None => Reply::json(
+                404,
+                json!({"error": {"code": "NotFound", "message": format!("no file '{name}'")}}),
+            ),
+        },
+        "DELETE" => {
+            files.remove(name);
+            Reply::empty(204)
+        }
+        _ => bad("files support PUT, GET and DELETE"),
     }
 }

@@ -88,8 +88,10 @@ pub(crate) struct Shared {
     persister: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// `https://127.0.0.1:PORT`
     pub base_url: String,
-    /// HTTP client for `*-link` OpenAPI imports.
+    /// HTTP client for `*-link` OpenAPI imports (also trusts the sandbox CA).
     pub http: reqwest::Client,
+    /// Files served at `/_sandbox/files/{name}`: content type and bytes.
+    pub files: Mutex<std::collections::BTreeMap<String, (String, Bytes)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -188,7 +190,15 @@ impl Shared {
 pub(crate) struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: Option<Value>,
+    payload: Payload,
+}
+
+/// Body of a [`Reply`].
+enum Payload {
+    Empty,
+    Json(Value),
+    /// Raw bytes (files served by the admin API).
+    Raw(Bytes),
 }
 
 impl Reply {
@@ -197,7 +207,16 @@ impl Reply {
         Reply {
             status,
             headers: Vec::new(),
-            body: Some(body),
+            payload: Payload::Json(body),
+        }
+    }
+
+    /// A response with raw bytes.
+    pub fn raw(status: u16, content_type: &str, bytes: Bytes) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            payload: Payload::Raw(bytes),
         }
     }
 
@@ -206,7 +225,7 @@ impl Reply {
         Reply {
             status,
             headers: Vec::new(),
-            body: None,
+            payload: Payload::Empty,
         }
     }
 
@@ -234,14 +253,15 @@ impl Reply {
         let mut builder = Response::builder()
             .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
         let has_ct = self.has_header("content-type");
-        let body = match self.body {
-            Some(v) => {
+        let body = match self.payload {
+            Payload::Raw(bytes) => Body::from(bytes),
+            Payload::Json(v) => {
                 if !has_ct {
                     builder = builder.header("content-type", "application/json; charset=utf-8");
                 }
                 Body::from(serde_json::to_vec(&v).unwrap_or_default())
             }
-            None => Body::empty(),
+            Payload::Empty => Body::empty(),
         };
         for (n, v) in self.headers {
             if let (Ok(n), Ok(v)) = (
@@ -376,9 +396,14 @@ pub(crate) async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError>
         persister: Mutex::new(None),
         base_url: format!("https://{addr}"),
         http: reqwest::Client::builder()
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(tls.ca_pem.as_bytes())
+                    .map_err(|e| SandboxError::Tls(e.to_string()))?,
+            )
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| SandboxError::Tls(e.to_string()))?,
+        files: Mutex::new(std::collections::BTreeMap::new()),
     });
     if shared.state_file.is_some() {
         shared.persist_now();
@@ -444,7 +469,11 @@ async fn handle(
         }
     };
     if path == "/_sandbox" || path.starts_with("/_sandbox/") {
-        let reply = super::admin::handle(&shared, &method, &path, &raw_query, &bytes);
+        let content_type = parts
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok());
+        let reply = super::admin::handle(&shared, &method, &path, &raw_query, content_type, bytes);
         return Ok(reply.into_response());
     }
 
