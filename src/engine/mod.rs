@@ -1,5 +1,31 @@
 //! The deployment engine: dependency graph, plan/diff, parallel apply, progress events.
+//!
+//! Terraform-like: [`plan`] reads every resource of a [`Model`] concurrently and
+//! produces a serialisable [`Plan`] (no writes); [`apply`] executes exactly that
+//! plan over the dependency graph. Azure is reached through a [`Backend`]
+//! ([`AzureBackend`] for ARM and Graph).
 
+pub mod apply;
+pub mod backend;
+pub mod diff;
+pub mod error;
+pub mod events;
+pub mod model;
+pub mod plan;
+pub mod render;
 pub mod resource;
+pub mod secrets;
 
+pub use apply::{ApplyOptions, ApplyReport, Outcome, ROLE_ASSIGNMENT_TYPE, apply};
+pub use backend::{Backend, BackendError, DiscoveredResource, NoObserver, Observer};
+pub use diff::{DiffValue, PropertyDiff};
+pub use error::{EngineError, Operation, StaleResource};
+pub use events::{CancelToken, Event, EventSink};
+pub use model::{Discovery, Edge, Model, OWNER_TAG};
+pub use plan::{
+    Action, Change, DEFAULT_PARALLELISM, Fingerprint, Plan, PlanOptions, Summary, plan,
+    verify_plan,
+};
+pub use render::{plan_json, render_plan_human};
 pub use resource::*;
+pub use secrets::Secrets;

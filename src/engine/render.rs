@@ -1,0 +1,280 @@
+//! Pure functions turning plans and events into text or JSON. Nothing here
+//! prints: the CLI decides where output goes.
+
+use super::diff::{DiffValue, sha256_hex, value_bytes};
+use super::events::Event;
+use super::plan::{Action, Change, Plan};
+use super::resource::Api;
+use serde_json::{Value, json};
+
+/// Version of the JSON documents of [`plan_json`] and the event stream.
+pub const JSON_FORMAT_VERSION: &str = "1";
+
+/// Values longer than this (characters of compact JSON) are shown as a digest.
+pub const DISPLAY_LIMIT: usize = 200;
+
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const RED: &str = "\x1b[31m";
+const CYAN: &str = "\x1b[36m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("{code}{s}{RESET}")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// `1.1 MB`, `4.2 KB`, `12 B` (decimal units).
+pub fn human_size(bytes: u64) -> String {
+    if bytes < 1000 {
+        format!("{bytes} B")
+    } else if bytes < 1_000_000 {
+        format!("{:.1} KB", bytes as f64 / 1e3)
+    } else if bytes < 1_000_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    } else {
+        format!("{:.1} GB", bytes as f64 / 1e9)
+    }
+}
+
+fn short_digest(sha256: &str, bytes: u64) -> String {
+    let hex = sha256.strip_prefix("sha256:").unwrap_or(sha256);
+    let head: String = hex.chars().take(12).collect();
+    format!("sha256:{head}… ({})", human_size(bytes))
+}
+
+/// A diff value as shown to people: large values as a digest, secrets never.
+pub fn display_value(v: &DiffValue) -> String {
+    match v {
+        DiffValue::Absent => "null".into(),
+        DiffValue::Unknown => "(known after apply)".into(),
+        DiffValue::Sensitive => "(sensitive)".into(),
+        DiffValue::Digest { sha256, bytes } => short_digest(sha256, *bytes),
+        DiffValue::Known(v) => {
+            let text = v.to_string();
+            if text.chars().count() > DISPLAY_LIMIT {
+                let bytes = value_bytes(v);
+                short_digest(&sha256_hex(&bytes), bytes.len() as u64)
+            } else {
+                text
+            }
+        }
+    }
+}
+
+fn api_text(api: &Api) -> String {
+    match api {
+        Api::Arm {
+            type_name,
+            api_version,
+        } => format!("{type_name}@{api_version}"),
+        Api::Graph { kind } => format!("graph {kind}"),
+    }
+}
+
+fn render_change(out: &mut String, c: &Change, p: &Painter) {
+    let (symbol, code, what) = match c.action {
+        Action::Create => ("  +", GREEN, "will be created"),
+        Action::Update => ("  ~", YELLOW, "will be updated in place"),
+        Action::Replace => ("-/+", RED, "must be replaced"),
+        Action::Delete => ("  -", RED, "will be destroyed"),
+        Action::Read => (" <=", CYAN, "will be read"),
+        Action::NoOp => return,
+    };
+    out.push_str(&p.paint(BOLD, &format!("  # {} {what}", c.label)));
+    out.push('\n');
+    out.push_str(&format!(
+        "{} {}\n",
+        p.paint(code, symbol),
+        p.paint(BOLD, &c.label)
+    ));
+    out.push_str(&format!("      {} ({})\n", c.address, api_text(&c.api)));
+    for d in &c.diffs {
+        let (sym, code) = match (&d.old, &d.new, c.action) {
+            (_, _, Action::Create) | (DiffValue::Absent, _, _) => ("+", GREEN),
+            (_, DiffValue::Absent, _) => ("-", RED),
+            _ => ("~", YELLOW),
+        };
+        let value = match (&d.old, &d.new, c.action) {
+            (_, new, Action::Create) | (DiffValue::Absent, new, _) => display_value(new),
+            (old, DiffValue::Absent, _) => display_value(old),
+            (old, new, _) => format!("{} -> {}", display_value(old), display_value(new)),
+        };
+        let mut line = format!("      {} {} = {value}", p.paint(code, sym), d.path);
+        if d.forces_replacement {
+            line.push_str(&p.paint(RED, "  # forces replacement"));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push('\n');
+}
+
+/// A plan in Terraform-like form: `+` create, `~` update (`old -> new`),
+/// `-/+` replace (`# forces replacement`), `-` delete, `<=` read, then the
+/// summary line; or `No changes. ...` when nothing would be written.
+pub fn render_plan_human(plan: &Plan, color: bool) -> String {
+    let p = Painter { color };
+    let mut out = String::new();
+    if plan.has_changes() {
+        out.push_str("owui-deploy will perform the following actions:\n\n");
+        for c in &plan.changes {
+            render_change(&mut out, c, &p);
+        }
+        let s = plan.summary();
+        out.push_str(&p.paint(
+            BOLD,
+            &format!(
+                "Plan: {} to add, {} to change, {} to replace, {} to destroy.",
+                s.add, s.change, s.replace, s.destroy
+            ),
+        ));
+        out.push('\n');
+    } else {
+        out.push_str(&p.paint(
+            GREEN,
+            "No changes. Your infrastructure matches the configuration.",
+        ));
+        out.push('\n');
+    }
+    for w in &plan.warnings {
+        out.push_str(&format!("{} {w}\n", p.paint(YELLOW, "Warning:")));
+    }
+    out
+}
+
+fn diff_value_json(v: &DiffValue) -> Value {
+    match v {
+        DiffValue::Absent => json!({"state": "absent"}),
+        DiffValue::Known(v) => json!({"state": "known", "value": v}),
+        DiffValue::Unknown => json!({"state": "unknown"}),
+        DiffValue::Sensitive => json!({"state": "sensitive"}),
+        DiffValue::Digest { sha256, bytes } => {
+            json!({"state": "digest", "sha256": sha256, "bytes": bytes})
+        }
+    }
+}
+
+fn api_json(api: &Api) -> Value {
+    match api {
+        Api::Arm {
+            type_name,
+            api_version,
+        } => json!({"kind": "arm", "type": type_name, "api_version": api_version}),
+        Api::Graph { kind } => json!({"kind": "graph", "type": kind}),
+    }
+}
+
+/// The plan as the documented JSON document (docs/json-output.md,
+/// `format_version` [`JSON_FORMAT_VERSION`]). Holds no secret and no large value.
+pub fn plan_json(plan: &Plan) -> Value {
+    let s = plan.summary();
+    let changes: Vec<Value> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            json!({
+                "address": c.address,
+                "label": c.label,
+                "stage": c.stage,
+                "api": api_json(&c.api),
+                "action": c.action,
+                "fingerprint": c.fingerprint,
+                "replace_paths": c.replace_paths,
+                "depends_on": c.depends_on,
+                "diffs": c.diffs.iter().map(|d| json!({
+                    "path": d.path,
+                    "old": diff_value_json(&d.old),
+                    "new": diff_value_json(&d.new),
+                    "forces_replacement": d.forces_replacement,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "format_version": JSON_FORMAT_VERSION,
+        "has_changes": plan.has_changes(),
+        "summary": {
+            "add": s.add,
+            "change": s.change,
+            "replace": s.replace,
+            "destroy": s.destroy,
+            "read": s.read,
+            "no_op": s.no_op,
+        },
+        "changes": changes,
+        "warnings": plan.warnings,
+    })
+}
+
+/// One line of the JSON event stream (no trailing newline).
+pub fn event_json_line(event: &Event) -> String {
+    let mut v = serde_json::to_value(event).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert("format_version".into(), json!(JSON_FORMAT_VERSION));
+    }
+    v.to_string()
+}
+
+/// One plain progress line for an event (the CLI prefixes a timestamp).
+pub fn event_text(event: &Event) -> String {
+    match event {
+        Event::Started { label, action, .. } => format!("{label}: {} started", action.as_str()),
+        Event::Polled {
+            address,
+            status,
+            elapsed,
+        } => format!("{address}: {status} ({}s)", elapsed.as_secs()),
+        Event::Retrying {
+            address,
+            reason,
+            delay,
+        } => format!("{address}: retrying in {:.1}s: {reason}", delay.as_secs_f64()),
+        Event::Succeeded {
+            label,
+            action,
+            elapsed,
+            note,
+            ..
+        } => {
+            let mut s = format!(
+                "{label}: {} done in {:.1}s",
+                action.as_str(),
+                elapsed.as_secs_f64()
+            );
+            if let Some(n) = note {
+                s.push_str(&format!(" ({n})"));
+            }
+            s
+        }
+        Event::Failed { label, error, .. } => format!("{label}: failed: {error}"),
+        Event::Skipped { label, because, .. } => {
+            format!("{label}: skipped because {because} failed")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_digests() {
+        assert_eq!(human_size(1_130_461), "1.1 MB");
+        assert_eq!(human_size(12), "12 B");
+        let big = Value::String("a".repeat(300));
+        let shown = display_value(&DiffValue::Known(big));
+        assert!(shown.starts_with("sha256:") && shown.ends_with("(300 B)"), "{shown}");
+        assert_eq!(display_value(&DiffValue::Known(json!("x"))), "\"x\"");
+    }
+}
