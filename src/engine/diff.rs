@@ -383,6 +383,7 @@ pub(crate) fn is_write_only(rules: &DiffRules, path: &[Seg]) -> bool {
 pub(crate) fn diff(desired: &Desired, live: Option<&Value>, rules: &DiffRules) -> Vec<PropertyDiff> {
     let mut d = Differ {
         rules,
+        exists: live.is_some(),
         out: Vec::new(),
     };
     d.walk(desired, live, &mut Vec::new());
@@ -421,6 +422,8 @@ pub(crate) fn sensitive_paths(desired: &Desired, rules: &DiffRules) -> Vec<Strin
 
 struct Differ<'a> {
     rules: &'a DiffRules,
+    /// Whether the live resource exists.
+    exists: bool,
     out: Vec<PropertyDiff>,
 }
 
@@ -443,11 +446,16 @@ impl Differ<'_> {
         if self.rules.ignore.iter().any(|p| rule_covers(p, path)) {
             return;
         }
-        if matches!(desired, Desired::Sensitive) || is_write_only(self.rules, path) {
-            // Compared by presence only.
-            if matches!(desired, Desired::Known(Value::Null)) {
-                return;
+        if is_write_only(self.rules, path) {
+            // ARM never returns write-only values: they are set when the
+            // resource is created (or rewritten on request), never compared.
+            if !self.exists && !matches!(desired, Desired::Known(Value::Null)) {
+                self.push(path, DiffValue::Absent, DiffValue::Sensitive);
             }
+            return;
+        }
+        if matches!(desired, Desired::Sensitive) {
+            // Holds a secret: compared by presence only.
             if is_absent(live) {
                 self.push(path, DiffValue::Absent, DiffValue::Sensitive);
             }
@@ -567,6 +575,7 @@ impl Differ<'_> {
                     !used[j] && {
                         let mut probe = Differ {
                             rules: self.rules,
+                            exists: self.exists,
                             out: Vec::new(),
                         };
                         let mut p = path.clone();
@@ -775,9 +784,7 @@ mod tests {
                 "flag": "True"
             }
         });
-        let mut live2 = live.clone();
-        live2["properties"]["password"] = json!("***");
-        let d = diff(&known(desired), Some(&live2), &rules());
+        let d = diff(&known(desired), Some(&live), &rules());
         assert_eq!(d, vec![], "{d:#?}");
     }
 
