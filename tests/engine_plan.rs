@@ -29,7 +29,10 @@ fn vnet_rules() -> DiffRules {
 
 fn vnet() -> engine::ResourceSpec {
     let mut s = spec(
-        &format!("{}/providers/Microsoft.Network/virtualNetworks/vnet-hub", rg()),
+        &format!(
+            "{}/providers/Microsoft.Network/virtualNetworks/vnet-hub",
+            rg()
+        ),
         "Microsoft.Network/virtualNetworks",
         json!({
             "location": "UK South",
@@ -54,7 +57,10 @@ fn vnet() -> engine::ResourceSpec {
 
 fn identity() -> engine::ResourceSpec {
     spec(
-        &format!("{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-appgw", rg()),
+        &format!(
+            "{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-appgw",
+            rg()
+        ),
         "Microsoft.ManagedIdentity/userAssignedIdentities",
         json!({"location": "uksouth", "tags": {OWNER_TAG: "dev"}}),
     )
@@ -62,7 +68,10 @@ fn identity() -> engine::ResourceSpec {
 
 fn role_assignment(principal: &engine::ResourceSpec) -> engine::ResourceSpec {
     let mut s = spec(
-        &format!("{}/providers/Microsoft.Authorization/roleAssignments/1111", rg()),
+        &format!(
+            "{}/providers/Microsoft.Authorization/roleAssignments/1111",
+            rg()
+        ),
         "Microsoft.Authorization/roleAssignments",
         json!({"properties": {
             "roleDefinitionId": "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/abc",
@@ -77,12 +86,17 @@ fn role_assignment(principal: &engine::ResourceSpec) -> engine::ResourceSpec {
 
 fn secrets() -> Secrets {
     let mut s = Secrets::new();
-    s.insert("vnet-secret", azure_core::credentials::Secret::new("S3cr3t-VALUE-never-shown"));
+    s.insert(
+        "vnet-secret",
+        azure_core::credentials::Secret::new("S3cr3t-VALUE-never-shown"),
+    );
     s
 }
 
 async fn apply_all(fake: &Arc<Fake>, model: &Model) -> engine::ApplyReport {
-    let p = plan(fake.as_ref(), model, &PlanOptions::default()).await.unwrap();
+    let p = plan(fake.as_ref(), model, &PlanOptions::default())
+        .await
+        .unwrap();
     engine::apply(
         fake.clone(),
         &p,
@@ -103,7 +117,9 @@ async fn create_then_no_op_despite_arm_normalisation() {
         resources: vec![vnet(), id.clone(), role_assignment(&id)],
         discoveries: vec![],
     };
-    let p = plan(fake.as_ref(), &model, &PlanOptions::default()).await.unwrap();
+    let p = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
     assert_eq!(
         p.changes.iter().map(|c| c.action).collect::<Vec<_>>(),
         vec![Action::Create; 3]
@@ -116,7 +132,9 @@ async fn create_then_no_op_despite_arm_normalisation() {
     assert_eq!(live["properties"]["subnets"][0]["name"], json!("pe-subnet"));
     assert!(live["properties"].get("adminPassword").is_none());
     let before = fake.st().calls.len();
-    let p2 = plan(fake.as_ref(), &model, &PlanOptions::default()).await.unwrap();
+    let p2 = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
     assert!(!p2.has_changes(), "{}", render_plan_human(&p2, false));
     assert!(p2.changes.iter().all(|c| c.action == Action::NoOp));
     assert_eq!(fake.st().calls.len(), before, "a plan never writes");
@@ -138,7 +156,9 @@ async fn update_shows_exact_property_diff() {
     changed.resources[0].body["sku"]["capacity"] = json!(2);
     changed.resources[0].body["properties"]["subnets"][1]["properties"]["addressPrefix"] =
         json!("10.0.0.128/26");
-    let p = plan(fake.as_ref(), &changed, &PlanOptions::default()).await.unwrap();
+    let p = plan(fake.as_ref(), &changed, &PlanOptions::default())
+        .await
+        .unwrap();
     let c = &p.changes[0];
     assert_eq!(c.action, Action::Update);
     let diffs: Vec<(String, DiffValue, DiffValue)> = c
@@ -162,7 +182,10 @@ async fn update_shows_exact_property_diff() {
         ]
     );
     let text = render_plan_human(&p, false);
-    assert!(text.contains("  ~ vnet-hub") || text.contains("~ virtualNetworks vnet-hub"), "{text}");
+    assert!(
+        text.contains("  ~ vnet-hub") || text.contains("~ virtualNetworks vnet-hub"),
+        "{text}"
+    );
     assert!(text.contains("/sku/capacity = 1.0 -> 2"), "{text}");
     assert!(
         text.contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."),
@@ -180,16 +203,24 @@ async fn immutable_change_is_a_replace_naming_the_path() {
     apply_all(&fake, &model).await;
     let mut changed = model.clone();
     changed.resources[0].body["properties"]["kind"] = json!("v2");
-    let p = plan(fake.as_ref(), &changed, &PlanOptions::default()).await.unwrap();
+    let p = plan(fake.as_ref(), &changed, &PlanOptions::default())
+        .await
+        .unwrap();
     assert_eq!(p.changes[0].action, Action::Replace);
-    assert_eq!(p.changes[0].replace_paths, vec!["/properties/kind".to_string()]);
+    assert_eq!(
+        p.changes[0].replace_paths,
+        vec!["/properties/kind".to_string()]
+    );
     let text = render_plan_human(&p, false);
     assert!(text.contains("-/+ "), "{text}");
     assert!(
         text.contains("/properties/kind = \"v1\" -> \"v2\"  # forces replacement"),
         "{text}"
     );
-    assert!(text.contains("0 to add, 0 to change, 1 to replace"), "{text}");
+    assert!(
+        text.contains("0 to add, 0 to change, 1 to replace"),
+        "{text}"
+    );
     // Apply deletes and creates it again.
     let r = engine::apply(
         fake.clone(),
@@ -216,19 +247,38 @@ async fn unknown_values_for_resources_not_yet_created() {
         resources: vec![ra.clone(), id.clone()],
         discoveries: vec![],
     };
-    let p = plan(fake.as_ref(), &model, &PlanOptions::default()).await.unwrap();
+    let p = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
     let c = p.change(&ra.address).unwrap();
-    let pid = c.diffs.iter().find(|d| d.path == "/properties/principalId").unwrap();
+    let pid = c
+        .diffs
+        .iter()
+        .find(|d| d.path == "/properties/principalId")
+        .unwrap();
     assert_eq!(pid.new, DiffValue::Unknown);
-    let desc = c.diffs.iter().find(|d| d.path == "/properties/description").unwrap();
+    let desc = c
+        .diffs
+        .iter()
+        .find(|d| d.path == "/properties/description")
+        .unwrap();
     assert_eq!(desc.new, DiffValue::Unknown);
     let text = render_plan_human(&p, false);
-    assert!(text.contains("/properties/principalId = (known after apply)"), "{text}");
+    assert!(
+        text.contains("/properties/principalId = (known after apply)"),
+        "{text}"
+    );
     // After the identity exists the value is known from its live state.
     fake.seed(id.address.as_str(), id.api.clone(), id.body.clone());
-    let p = plan(fake.as_ref(), &model, &PlanOptions::default()).await.unwrap();
+    let p = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
     let c = p.change(&ra.address).unwrap();
-    let pid = c.diffs.iter().find(|d| d.path == "/properties/principalId").unwrap();
+    let pid = c
+        .diffs
+        .iter()
+        .find(|d| d.path == "/properties/principalId")
+        .unwrap();
     let live_pid = fake.get(id.address.as_str()).unwrap()["properties"]["principalId"].clone();
     assert_eq!(pid.new, DiffValue::Known(live_pid.clone()));
     // The identity is unchanged: its referenced value travels in the plan.
@@ -251,7 +301,10 @@ async fn plan_never_writes_and_reads_concurrently() {
     assert_eq!(p.summary().add, 64);
     let st = fake.st();
     assert_eq!(st.reads, 64, "one GET per resource");
-    assert_eq!(st.max_reads_in_flight, 16, "bounded by the default parallelism");
+    assert_eq!(
+        st.max_reads_in_flight, 16,
+        "bounded by the default parallelism"
+    );
     assert!(st.calls.is_empty());
     // 64 reads of 20 ms with 16 in flight: ~4 round trips, far from 64.
     assert!(elapsed < Duration::from_millis(20 * 16), "{elapsed:?}");
@@ -273,7 +326,9 @@ async fn missing_data_resource_fails_before_anything_else() {
         resources: vec![peering, hub_vnet.clone()],
         discoveries: vec![],
     };
-    let e = plan(&fake, &model, &PlanOptions::default()).await.unwrap_err();
+    let e = plan(&fake, &model, &PlanOptions::default())
+        .await
+        .unwrap_err();
     match &e {
         EngineError::MissingPrerequisite {
             address,
@@ -288,9 +343,16 @@ async fn missing_data_resource_fails_before_anything_else() {
         other => panic!("{other}"),
     }
     let msg = e.to_string();
-    assert!(msg.contains("owui-deploy hub") && msg.contains("hub VNet vnet-hub"), "{msg}");
+    assert!(
+        msg.contains("owui-deploy hub") && msg.contains("hub VNet vnet-hub"),
+        "{msg}"
+    );
     // Once it exists, it is read (shown with <=) and its values flow.
-    fake.seed(hub_vnet.address.as_str(), hub_vnet.api.clone(), hub_vnet.body.clone());
+    fake.seed(
+        hub_vnet.address.as_str(),
+        hub_vnet.api.clone(),
+        hub_vnet.body.clone(),
+    );
     let p = plan(&fake, &model, &PlanOptions::default()).await.unwrap();
     assert_eq!(p.change(&hub_vnet.address).unwrap().action, Action::Read);
     assert!(render_plan_human(&p, false).contains(" <= hub VNet vnet-hub"));
@@ -300,7 +362,10 @@ async fn missing_data_resource_fails_before_anything_else() {
 async fn removed_children_are_deleted_serially_and_after_other_writes() {
     let fake = Arc::new(Fake::with_delays(0, 5));
     let account = spec(
-        &format!("{}/providers/Microsoft.CognitiveServices/accounts/foundry", rg()),
+        &format!(
+            "{}/providers/Microsoft.CognitiveServices/accounts/foundry",
+            rg()
+        ),
         "Microsoft.CognitiveServices/accounts",
         json!({"location": "swedencentral", "tags": {OWNER_TAG: "dev"}}),
     );
@@ -335,14 +400,25 @@ async fn removed_children_are_deleted_serially_and_after_other_writes() {
     assert_eq!(fake.st().conflicts, 0, "serial writes under one account");
     // Remove two, change one's capacity, add one.
     let v2 = Model {
-        resources: vec![account.clone(), deployment("gpt-4o", 20), deployment("embed", 5)],
+        resources: vec![
+            account.clone(),
+            deployment("gpt-4o", 20),
+            deployment("embed", 5),
+        ],
         discoveries: vec![discovery],
     };
-    let p = plan(fake.as_ref(), &v2, &PlanOptions::default()).await.unwrap();
+    let p = plan(fake.as_ref(), &v2, &PlanOptions::default())
+        .await
+        .unwrap();
     let actions: Vec<(String, Action)> = p
         .changes
         .iter()
-        .map(|c| (c.address.as_str().rsplit('/').next().unwrap().to_string(), c.action))
+        .map(|c| {
+            (
+                c.address.as_str().rsplit('/').next().unwrap().to_string(),
+                c.action,
+            )
+        })
         .collect();
     assert_eq!(
         actions,
@@ -356,7 +432,10 @@ async fn removed_children_are_deleted_serially_and_after_other_writes() {
     );
     let text = render_plan_human(&p, false);
     assert!(text.contains("  - deployments gpt-35"), "{text}");
-    assert!(text.contains("Plan: 1 to add, 1 to change, 0 to replace, 2 to destroy."), "{text}");
+    assert!(
+        text.contains("Plan: 1 to add, 1 to change, 0 to replace, 2 to destroy."),
+        "{text}"
+    );
     let calls_before = fake.writes().len();
     let r = engine::apply(
         fake.clone(),
@@ -379,8 +458,13 @@ async fn removed_children_are_deleted_serially_and_after_other_writes() {
         })
         .collect();
     assert_eq!(kinds, vec!["write", "write", "delete", "delete"]);
-    assert!(fake.get(&format!("{}/deployments/o1", account.address)).is_none());
-    let again = plan(fake.as_ref(), &v2, &PlanOptions::default()).await.unwrap();
+    assert!(
+        fake.get(&format!("{}/deployments/o1", account.address))
+            .is_none()
+    );
+    let again = plan(fake.as_ref(), &v2, &PlanOptions::default())
+        .await
+        .unwrap();
     assert!(!again.has_changes());
 }
 
@@ -421,12 +505,23 @@ async fn destroy_deletes_dependents_first_and_only_owned() {
     let v = vnet();
     let mut foreign = thing("foreign");
     foreign.body["tags"][OWNER_TAG] = json!("prod");
-    fake.seed(foreign.address.as_str(), foreign.api.clone(), foreign.body.clone());
+    fake.seed(
+        foreign.address.as_str(),
+        foreign.api.clone(),
+        foreign.body.clone(),
+    );
     let model = Model {
         resources: vec![v.clone(), id.clone(), ra.clone(), foreign.clone()],
         discoveries: vec![],
     };
-    apply_all(&fake, &Model { resources: model.resources[..3].to_vec(), discoveries: vec![] }).await;
+    apply_all(
+        &fake,
+        &Model {
+            resources: model.resources[..3].to_vec(),
+            discoveries: vec![],
+        },
+    )
+    .await;
     let opts = PlanOptions {
         destroy: true,
         environment: Some("dev".into()),
@@ -434,8 +529,17 @@ async fn destroy_deletes_dependents_first_and_only_owned() {
     };
     let p = plan(fake.as_ref(), &model, &opts).await.unwrap();
     assert_eq!(p.summary().destroy, 3, "{:#?}", p.changes);
-    assert!(p.warnings.iter().any(|w| w.contains("prod")), "{:?}", p.warnings);
-    assert!(p.change(&id.address).unwrap().depends_on.contains(&ra.address));
+    assert!(
+        p.warnings.iter().any(|w| w.contains("prod")),
+        "{:?}",
+        p.warnings
+    );
+    assert!(
+        p.change(&id.address)
+            .unwrap()
+            .depends_on
+            .contains(&ra.address)
+    );
     engine::apply(
         fake.clone(),
         &p,
@@ -449,7 +553,10 @@ async fn destroy_deletes_dependents_first_and_only_owned() {
     let st = fake.st();
     let ra_done = st.finished[&ra.address.as_str().to_ascii_lowercase()];
     let id_start = st.started[&id.address.as_str().to_ascii_lowercase()];
-    assert!(ra_done <= id_start, "the role assignment goes before its principal");
+    assert!(
+        ra_done <= id_start,
+        "the role assignment goes before its principal"
+    );
     drop(st);
     assert!(fake.get(foreign.address.as_str()).is_some());
     assert!(fake.get(id.address.as_str()).is_none());
@@ -464,7 +571,9 @@ async fn secrets_never_appear_in_plans_renderings_or_events() {
         resources: vec![vnet()],
         discoveries: vec![],
     };
-    let p = plan(fake.as_ref(), &model, &PlanOptions::default()).await.unwrap();
+    let p = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
     let pw = p.changes[0]
         .diffs
         .iter()
@@ -498,7 +607,9 @@ async fn secrets_never_appear_in_plans_renderings_or_events() {
         outputs.push(engine::render::event_text(&e));
     }
     // Write-only: ARM never returns it, so an existing resource shows no change.
-    let p2 = plan(fake.as_ref(), &model, &PlanOptions::default()).await.unwrap();
+    let p2 = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
     assert!(!p2.has_changes());
     // A forced rewrite (rotation) shows the secret as changed, still sensitive.
     let forced = PlanOptions {
@@ -508,7 +619,10 @@ async fn secrets_never_appear_in_plans_renderings_or_events() {
     let p3 = plan(fake.as_ref(), &model, &forced).await.unwrap();
     assert_eq!(p3.changes[0].action, Action::Update);
     let text = render_plan_human(&p3, false);
-    assert!(text.contains("/properties/adminPassword = (sensitive) -> (sensitive)"), "{text}");
+    assert!(
+        text.contains("/properties/adminPassword = (sensitive) -> (sensitive)"),
+        "{text}"
+    );
     outputs.push(text);
     outputs.push(serde_json::to_string(&p3).unwrap());
     for o in outputs {
@@ -526,7 +640,10 @@ async fn secrets_never_appear_in_plans_renderings_or_events() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(&e, EngineError::MissingSecret { name, .. } if name == "vnet-secret"), "{e}");
+    assert!(
+        matches!(&e, EngineError::MissingSecret { name, .. } if name == "vnet-secret"),
+        "{e}"
+    );
     assert_eq!(fake.writes().len(), before);
 }
 
@@ -542,7 +659,11 @@ async fn plan_serialises_round_trips_and_follows_the_json_schema() {
     };
     let p = plan(&fake, &model, &PlanOptions::default()).await.unwrap();
     let text = serde_json::to_string(&p).unwrap();
-    assert!(text.len() < 100_000, "large values stay out of the plan ({} bytes)", text.len());
+    assert!(
+        text.len() < 100_000,
+        "large values stay out of the plan ({} bytes)",
+        text.len()
+    );
     let mut back: Plan = serde_json::from_str(&text).unwrap();
     assert_eq!(back, p);
     // The loaded plan needs the large content back before it can be applied.
@@ -556,7 +677,15 @@ async fn plan_serialises_round_trips_and_follows_the_json_schema() {
     assert_eq!(doc["format_version"], json!("1"));
     assert_eq!(doc["summary"]["add"], json!(4));
     let ch = &doc["changes"][0];
-    for k in ["address", "label", "stage", "api", "action", "fingerprint", "diffs"] {
+    for k in [
+        "address",
+        "label",
+        "stage",
+        "api",
+        "action",
+        "fingerprint",
+        "diffs",
+    ] {
         assert!(ch.get(k).is_some(), "{k} missing in {ch}");
     }
     assert_eq!(ch["api"]["kind"], json!("arm"));
@@ -583,7 +712,9 @@ async fn stale_plans_are_detected_by_fingerprint() {
     apply_all(&fake, &model).await;
     let mut changed = model.clone();
     changed.resources[0].body["properties"]["size"] = json!(2);
-    let p = plan(fake.as_ref(), &changed, &PlanOptions::default()).await.unwrap();
+    let p = plan(fake.as_ref(), &changed, &PlanOptions::default())
+        .await
+        .unwrap();
     engine::verify_plan(fake.as_ref(), &p, 4).await.unwrap();
     fake.tamper(model.resources[1].address.as_str(), |v| {
         v["properties"]["size"] = json!(7);
@@ -617,36 +748,62 @@ async fn stale_plans_are_detected_by_fingerprint() {
 async fn graph_addresses_may_embed_references() {
     let fake = Arc::new(Fake::new());
     let app_addr = "graph:/applications(uniqueName='owui-dev')";
-    let mut app = spec(app_addr, "x", json!({"displayName": "Open WebUI", "uniqueName": "owui-dev"}));
-    app.api = engine::Api::Graph { kind: "application".into() };
+    let mut app = spec(
+        app_addr,
+        "x",
+        json!({"displayName": "Open WebUI", "uniqueName": "owui-dev"}),
+    );
+    app.api = engine::Api::Graph {
+        kind: "application".into(),
+    };
     app.taggable = false;
     let app_id = Reference::new(app_addr, "/appId");
     let sp_addr = format!("graph:/servicePrincipals(appId='{}')", app_id.marker());
-    let mut sp = spec(&sp_addr, "x", json!({"appId": app_id.marker(), "appRoleAssignmentRequired": true}));
-    sp.api = engine::Api::Graph { kind: "servicePrincipal".into() };
+    let mut sp = spec(
+        &sp_addr,
+        "x",
+        json!({"appId": app_id.marker(), "appRoleAssignmentRequired": true}),
+    );
+    sp.api = engine::Api::Graph {
+        kind: "servicePrincipal".into(),
+    };
     sp.taggable = false;
     let mut grant = spec(
         "graph:/oauth2PermissionGrants?$filter=clientId eq 'x'",
         "x",
         json!({"clientId": Reference::new(sp_addr.as_str(), "/id").marker()}),
     );
-    grant.api = engine::Api::Graph { kind: "oauth2PermissionGrant".into() };
+    grant.api = engine::Api::Graph {
+        kind: "oauth2PermissionGrant".into(),
+    };
     grant.taggable = false;
     let model = Model {
         resources: vec![grant.clone(), sp.clone(), app.clone()],
         discoveries: vec![],
     };
     model.validate().unwrap();
-    let p = plan(fake.as_ref(), &model, &PlanOptions::default()).await.unwrap();
+    let p = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
     assert_eq!(p.summary().add, 3);
     apply_all(&fake, &model).await;
     let app_live = fake.get(app_addr).unwrap();
-    let resolved_sp = format!("graph:/servicePrincipals(appId='{}')", app_live["appId"].as_str().unwrap());
-    let sp_live = fake.get(&resolved_sp).expect("service principal at the resolved address");
+    let resolved_sp = format!(
+        "graph:/servicePrincipals(appId='{}')",
+        app_live["appId"].as_str().unwrap()
+    );
+    let sp_live = fake
+        .get(&resolved_sp)
+        .expect("service principal at the resolved address");
     assert_eq!(sp_live["appId"], app_live["appId"]);
     let grant_live = fake.get(grant.address.as_str()).unwrap();
     assert_eq!(grant_live["clientId"], sp_live["id"]);
-    let p2 = plan(fake.as_ref(), &model, &PlanOptions::default()).await.unwrap();
+    let p2 = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
     assert!(!p2.has_changes(), "{}", render_plan_human(&p2, false));
-    assert_eq!(p2.change(&sp.address).unwrap().target, Some(Address(resolved_sp)));
+    assert_eq!(
+        p2.change(&sp.address).unwrap().target,
+        Some(Address(resolved_sp))
+    );
 }

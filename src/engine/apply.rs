@@ -7,8 +7,7 @@ use super::diff::value_as_text;
 use super::error::{EngineError, Operation};
 use super::events::{CancelToken, Event, EventSink, millis, now_rfc3339};
 use super::plan::{
-    Action, Change, DEFAULT_PARALLELISM, Plan, has_markers, pointer,
-    resolve_address, verify_plan,
+    Action, Change, DEFAULT_PARALLELISM, Plan, has_markers, pointer, resolve_address, verify_plan,
 };
 use super::resource::{Address, Api, Reference, Segment, parse_markers};
 use super::secrets::Secrets;
@@ -616,7 +615,10 @@ impl Task {
     }
 
     async fn write(&self) -> Result<(Value, Option<String>), EngineError> {
-        let body = self.body.clone().unwrap_or(Value::Object(Default::default()));
+        let body = self
+            .body
+            .clone()
+            .unwrap_or(Value::Object(Default::default()));
         let is_role_assignment = matches!(&self.api, Api::Arm { type_name, .. }
             if type_name.eq_ignore_ascii_case(ROLE_ASSIGNMENT_TYPE));
         let started = Instant::now();
@@ -648,7 +650,8 @@ impl Task {
                         delay,
                     );
                     tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(self.opts.retry_max_delay.max(self.opts.retry_initial_delay));
+                    delay = (delay * 2)
+                        .min(self.opts.retry_max_delay.max(self.opts.retry_initial_delay));
                 }
                 Err(e) => return Err(self.err(Operation::Write, e)),
             }

@@ -209,7 +209,11 @@ impl Desired {
                 }
                 Some(Value::Object(m))
             }
-            Desired::Array(a) => a.iter().map(Desired::to_value).collect::<Option<Vec<_>>>().map(Value::Array),
+            Desired::Array(a) => a
+                .iter()
+                .map(Desired::to_value)
+                .collect::<Option<Vec<_>>>()
+                .map(Value::Array),
         }
     }
 
@@ -220,11 +224,16 @@ impl Desired {
     /// The `name` of an array element, if it is an object with a known string name.
     fn element_name(&self) -> Option<String> {
         match self {
-            Desired::Known(Value::Object(o)) => o.get("name").and_then(Value::as_str).map(str::to_string),
-            Desired::Object(o) => o.iter().find(|(k, _)| k == "name").and_then(|(_, d)| match d {
-                Desired::Known(Value::String(s)) => Some(s.clone()),
-                _ => None,
-            }),
+            Desired::Known(Value::Object(o)) => {
+                o.get("name").and_then(Value::as_str).map(str::to_string)
+            }
+            Desired::Object(o) => o
+                .iter()
+                .find(|(k, _)| k == "name")
+                .and_then(|(_, d)| match d {
+                    Desired::Known(Value::String(s)) => Some(s.clone()),
+                    _ => None,
+                }),
             _ => None,
         }
     }
@@ -232,7 +241,9 @@ impl Desired {
     /// Elements of an array (known or resolved).
     fn elements(&self) -> Option<Vec<Desired>> {
         match self {
-            Desired::Known(Value::Array(a)) => Some(a.iter().cloned().map(Desired::Known).collect()),
+            Desired::Known(Value::Array(a)) => {
+                Some(a.iter().cloned().map(Desired::Known).collect())
+            }
             Desired::Array(a) => Some(a.clone()),
             _ => None,
         }
@@ -276,7 +287,10 @@ pub(crate) fn resolve_desired(
             }
         }
         Value::Array(a) => {
-            let out = a.iter().map(|v| resolve_desired(v, lookup)).collect::<Result<Vec<_>, _>>()?;
+            let out = a
+                .iter()
+                .map(|v| resolve_desired(v, lookup))
+                .collect::<Result<Vec<_>, _>>()?;
             if out.iter().all(|d| matches!(d, Desired::Known(_))) {
                 Ok(Desired::Known(Value::Array(
                     out.into_iter()
@@ -380,7 +394,11 @@ pub(crate) fn is_write_only(rules: &DiffRules, path: &[Seg]) -> bool {
 
 /// Compares `desired` with `live` under `rules`. `live == None` means the
 /// resource does not exist (every desired leaf is reported as added).
-pub(crate) fn diff(desired: &Desired, live: Option<&Value>, rules: &DiffRules) -> Vec<PropertyDiff> {
+pub(crate) fn diff(
+    desired: &Desired,
+    live: Option<&Value>,
+    rules: &DiffRules,
+) -> Vec<PropertyDiff> {
     let mut d = Differ {
         rules,
         exists: live.is_some(),
@@ -465,7 +483,10 @@ impl Differ<'_> {
             Desired::Sensitive => {}
             Desired::Unknown => self.push(path, DiffValue::from_live(live), DiffValue::Unknown),
             Desired::Object(children) => self.walk_object(
-                children.iter().map(|(k, d)| (k.clone(), d.clone())).collect(),
+                children
+                    .iter()
+                    .map(|(k, d)| (k.clone(), d.clone()))
+                    .collect(),
                 desired,
                 live,
                 path,
@@ -473,7 +494,9 @@ impl Differ<'_> {
             Desired::Array(_) => self.walk_array(desired, live, path),
             Desired::Known(v) => match v {
                 Value::Object(o) => self.walk_object(
-                    o.iter().map(|(k, v)| (k.clone(), Desired::Known(v.clone()))).collect(),
+                    o.iter()
+                        .map(|(k, v)| (k.clone(), Desired::Known(v.clone())))
+                        .collect(),
                     desired,
                     live,
                     path,
@@ -543,7 +566,11 @@ impl Differ<'_> {
         if self.is_set(path) {
             if all_scalar && live_scalar {
                 if !self.scalar_multiset_eq(&items, live_items, path) {
-                    self.push(path, DiffValue::known(live.unwrap_or(&Value::Null)), desired.to_diff_value());
+                    self.push(
+                        path,
+                        DiffValue::known(live.unwrap_or(&Value::Null)),
+                        desired.to_diff_value(),
+                    );
                 }
                 return;
             }
@@ -551,7 +578,9 @@ impl Differ<'_> {
             if let Some(names) = names {
                 for (it, name) in items.iter().zip(&names) {
                     let found = live_items.iter().find(|l| {
-                        l.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(name))
+                        l.get("name")
+                            .and_then(Value::as_str)
+                            .is_some_and(|n| n.eq_ignore_ascii_case(name))
                     });
                     path.push(Seg::Name(name.clone()));
                     self.walk(it, found, path);
@@ -611,7 +640,11 @@ impl Differ<'_> {
                     _ => false,
                 });
             if !same {
-                self.push(path, DiffValue::known(live.unwrap_or(&Value::Null)), desired.to_diff_value());
+                self.push(
+                    path,
+                    DiffValue::known(live.unwrap_or(&Value::Null)),
+                    desired.to_diff_value(),
+                );
             }
             return;
         }
@@ -667,7 +700,8 @@ impl Differ<'_> {
         match (desired, live) {
             (Value::Number(a), Value::Number(b)) => numbers_eq(a, b),
             (Value::String(a), Value::String(b)) => {
-                let is_location = matches!(path.last(), Some(Seg::Key(k)) if k.eq_ignore_ascii_case("location"));
+                let is_location =
+                    matches!(path.last(), Some(Seg::Key(k)) if k.eq_ignore_ascii_case("location"));
                 if is_location {
                     return normalise_location(a) == normalise_location(b);
                 }
@@ -675,7 +709,11 @@ impl Differ<'_> {
                 let matched_name = matches!(path, [.., Seg::Name(_), Seg::Key(k)] if k == "name");
                 if matched_name
                     || is_arm_id(a)
-                    || self.rules.case_insensitive.iter().any(|p| rule_covers(p, path))
+                    || self
+                        .rules
+                        .case_insensitive
+                        .iter()
+                        .any(|p| rule_covers(p, path))
                 {
                     return a.eq_ignore_ascii_case(b);
                 }
@@ -684,9 +722,11 @@ impl Differ<'_> {
             (Value::Bool(a), Value::String(b)) | (Value::String(b), Value::Bool(a)) => {
                 b.eq_ignore_ascii_case(if *a { "true" } else { "false" })
             }
-            (Value::Number(a), Value::String(b)) | (Value::String(b), Value::Number(a)) => {
-                b.parse::<f64>().ok().zip(a.as_f64()).is_some_and(|(x, y)| x == y)
-            }
+            (Value::Number(a), Value::String(b)) | (Value::String(b), Value::Number(a)) => b
+                .parse::<f64>()
+                .ok()
+                .zip(a.as_f64())
+                .is_some_and(|(x, y)| x == y),
             (a, b) => a == b,
         }
     }
@@ -704,7 +744,10 @@ fn numbers_eq(a: &serde_json::Number, b: &serde_json::Number) -> bool {
 
 /// `UK South` and `uksouth` are the same location.
 pub fn normalise_location(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Whether a string is an ARM resource ID (compared case-insensitively).
@@ -793,7 +836,10 @@ mod tests {
         let desired = json!({"sku": {"capacity": 2}, "properties": {"kind": "v2", "prefixes": ["a"], "list": [1, 2]}});
         let live = json!({"sku": {"capacity": 1}, "properties": {"kind": "v1", "prefixes": ["a", "b"], "list": [2, 1]}});
         let d = diff(&known(desired), Some(&live), &rules());
-        let paths: Vec<(&str, bool)> = d.iter().map(|p| (p.path.as_str(), p.forces_replacement)).collect();
+        let paths: Vec<(&str, bool)> = d
+            .iter()
+            .map(|p| (p.path.as_str(), p.forces_replacement))
+            .collect();
         assert_eq!(
             paths,
             vec![
@@ -815,7 +861,11 @@ mod tests {
         let paths: Vec<&str> = d.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(
             paths,
-            vec!["/properties/subnets[a]/properties/x", "/properties/subnets[c]/name", "/properties/subnets[b]"]
+            vec![
+                "/properties/subnets[a]/properties/x",
+                "/properties/subnets[c]/name",
+                "/properties/subnets[b]"
+            ]
         );
         assert_eq!(d[2].new, DiffValue::Absent);
     }
@@ -842,7 +892,10 @@ mod tests {
         let live_missing = json!({"a": "guid", "b": "pre-guid"});
         let d = diff(&resolved, Some(&live_missing), &DiffRules::default());
         assert_eq!(d.len(), 2);
-        assert!(d.iter().all(|p| p.new == DiffValue::Sensitive && p.old == DiffValue::Absent));
+        assert!(
+            d.iter()
+                .all(|p| p.new == DiffValue::Sensitive && p.old == DiffValue::Absent)
+        );
     }
 
     #[test]

@@ -23,8 +23,7 @@ pub use error::{EngineError, Operation, StaleResource};
 pub use events::{CancelToken, Event, EventSink};
 pub use model::{Discovery, Edge, Model, OWNER_TAG};
 pub use plan::{
-    Action, Change, DEFAULT_PARALLELISM, Fingerprint, Plan, PlanOptions, Summary, plan,
-    verify_plan,
+    Action, Change, DEFAULT_PARALLELISM, Fingerprint, Plan, PlanOptions, Summary, plan, verify_plan,
 };
 pub use render::{plan_json, render_plan_human};
 pub use resource::*;

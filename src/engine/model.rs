@@ -97,8 +97,12 @@ impl Model {
     /// A resource present in both is kept once (the first).
     pub fn merge(&mut self, other: Model) {
         let known: BTreeSet<Address> = self.resources.iter().map(|r| r.address.clone()).collect();
-        self.resources
-            .extend(other.resources.into_iter().filter(|r| !known.contains(&r.address)));
+        self.resources.extend(
+            other
+                .resources
+                .into_iter()
+                .filter(|r| !known.contains(&r.address)),
+        );
         for d in other.discoveries {
             if !self.discoveries.contains(&d) {
                 self.discoveries.push(d);

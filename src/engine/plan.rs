@@ -142,7 +142,11 @@ pub fn canonical_json(v: &Value) -> String {
             Value::Object(o) => {
                 let mut keys: Vec<&String> = o.keys().collect();
                 keys.sort();
-                Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&o[k]))).collect())
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&o[k])))
+                        .collect(),
+                )
             }
             Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
             other => other.clone(),
@@ -354,7 +358,11 @@ fn blob_digests(v: &Value) -> Vec<String> {
     out
 }
 
-fn expand_blobs(v: &Value, blobs: &BTreeMap<String, String>, missing: &mut Option<String>) -> Value {
+fn expand_blobs(
+    v: &Value,
+    blobs: &BTreeMap<String, String>,
+    missing: &mut Option<String>,
+) -> Value {
     match v {
         Value::String(s) => match blob_digest_of(s) {
             Some(d) => match blobs.get(d) {
@@ -366,7 +374,9 @@ fn expand_blobs(v: &Value, blobs: &BTreeMap<String, String>, missing: &mut Optio
             },
             None => v.clone(),
         },
-        Value::Array(a) => Value::Array(a.iter().map(|x| expand_blobs(x, blobs, missing)).collect()),
+        Value::Array(a) => {
+            Value::Array(a.iter().map(|x| expand_blobs(x, blobs, missing)).collect())
+        }
         Value::Object(o) => Value::Object(
             o.iter()
                 .map(|(k, x)| (k.clone(), expand_blobs(x, blobs, missing)))
@@ -457,11 +467,19 @@ pub async fn plan(
     model.validate()?;
     let specs = &model.resources;
     let n = specs.len();
-    let index: HashMap<&Address, usize> =
-        specs.iter().enumerate().map(|(i, r)| (&r.address, i)).collect();
+    let index: HashMap<&Address, usize> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (&r.address, i))
+        .collect();
     let deps: Vec<Vec<usize>> = specs
         .iter()
-        .map(|r| r.dependencies().iter().filter_map(|d| index.get(d).copied()).collect())
+        .map(|r| {
+            r.dependencies()
+                .iter()
+                .filter_map(|d| index.get(d).copied())
+                .collect()
+        })
         .collect();
     let addr_refs: Vec<Vec<Reference>> = specs
         .iter()
@@ -669,14 +687,13 @@ pub async fn plan(
                     return Err("the referenced resource is not part of the model".into());
                 };
                 match (actions[j], &live[j]) {
-                    (Some(Action::Create | Action::Replace), _) | (_, None) => Ok(RefValue::Unknown),
+                    (Some(Action::Create | Action::Replace), _) | (_, None) => {
+                        Ok(RefValue::Unknown)
+                    }
                     (a, Some(v)) => match pointer(v, &r.pointer) {
                         Some(x) => Ok(RefValue::Known(x.clone())),
                         None if a == Some(Action::Update) => Ok(RefValue::Unknown),
-                        None => Err(format!(
-                            "{} has no value at {}",
-                            specs[j].label, r.pointer
-                        )),
+                        None => Err(format!("{} has no value at {}", specs[j].label, r.pointer)),
                     },
                 }
             };
@@ -691,10 +708,15 @@ pub async fn plan(
             // An address depending on a resource being (re)created points to a new object.
             let address_unknown = addr_refs[i].iter().any(|r| {
                 index.get(&r.address).is_some_and(|&j| {
-                    matches!(actions[j], Some(Action::Create | Action::Replace)) || live[j].is_none()
+                    matches!(actions[j], Some(Action::Create | Action::Replace))
+                        || live[j].is_none()
                 })
             });
-            let live_eff = if address_unknown { None } else { live[i].as_ref() };
+            let live_eff = if address_unknown {
+                None
+            } else {
+                live[i].as_ref()
+            };
             let (action, diffs) = match live_eff {
                 None => (Action::Create, diff::diff(&desired, None, &spec.rules)),
                 Some(l) => {
@@ -733,7 +755,11 @@ pub async fn plan(
                 replace_paths,
                 fingerprint,
                 desired: Some(body),
-                target: if address_unknown { None } else { targets[i].clone() },
+                target: if address_unknown {
+                    None
+                } else {
+                    targets[i].clone()
+                },
                 depends_on: spec.dependencies(),
                 serial_key: spec.serial_key.clone(),
                 outputs: BTreeMap::new(),
@@ -753,12 +779,16 @@ pub async fn plan(
                 .collect();
             flows.extend(addr_refs[i].iter().cloned().map(|r| (r, false)));
             for (r, sensitive) in flows {
-                let Some(&j) = index.get(&r.address) else { continue };
+                let Some(&j) = index.get(&r.address) else {
+                    continue;
+                };
                 if !matches!(actions[j], Some(Action::NoOp | Action::Read)) {
                     continue;
                 }
                 let Some(l) = &live[j] else { continue };
-                let Some(change) = changes[j].as_mut() else { continue };
+                let Some(change) = changes[j].as_mut() else {
+                    continue;
+                };
                 if sensitive {
                     change.reread |= consumer_writes;
                 } else if let Some(v) = pointer(l, &r.pointer) {
@@ -909,7 +939,9 @@ fn order_destroy(
         .filter_map(|c| index.get(&c.address).copied())
         .collect();
     for c in changes.iter_mut() {
-        let Some(&i) = index.get(&c.address) else { continue };
+        let Some(&i) = index.get(&c.address) else {
+            continue;
+        };
         let mut seen = vec![false; n];
         let mut stack = dependents[i].clone();
         while let Some(k) = stack.pop() {
@@ -925,7 +957,12 @@ fn order_destroy(
 }
 
 /// Whether a live resource belongs to this environment (warns when not).
-fn owned(spec: &ResourceSpec, live: &Value, opts: &PlanOptions, warnings: &mut Vec<String>) -> bool {
+fn owned(
+    spec: &ResourceSpec,
+    live: &Value,
+    opts: &PlanOptions,
+    warnings: &mut Vec<String>,
+) -> bool {
     let (Some(env), true) = (&opts.environment, spec.taggable) else {
         return true;
     };
@@ -1001,7 +1038,9 @@ pub async fn verify_plan(
             let reason = match (&c.fingerprint, &now) {
                 (Fingerprint::Absent, _) => "now exists".to_string(),
                 (_, Fingerprint::Absent) => "was deleted".to_string(),
-                (Fingerprint::Etag(a), Fingerprint::Etag(b)) => format!("etag changed ({a} -> {b})"),
+                (Fingerprint::Etag(a), Fingerprint::Etag(b)) => {
+                    format!("etag changed ({a} -> {b})")
+                }
                 _ => "changed since the plan was made".to_string(),
             };
             stale.push(StaleResource {
@@ -1029,8 +1068,12 @@ mod tests {
             Fingerprint::of(Some(&json!({"etag": "W/\"1\"", "a": 1}))),
             Fingerprint::Etag("W/\"1\"".into())
         );
-        let a = Fingerprint::of(Some(&json!({"a": 1, "b": {"provisioningState": "Updating", "c": 2}})));
-        let b = Fingerprint::of(Some(&json!({"b": {"c": 2, "provisioningState": "Succeeded"}, "a": 1})));
+        let a = Fingerprint::of(Some(
+            &json!({"a": 1, "b": {"provisioningState": "Updating", "c": 2}}),
+        ));
+        let b = Fingerprint::of(Some(
+            &json!({"b": {"c": 2, "provisioningState": "Succeeded"}, "a": 1}),
+        ));
         assert_eq!(a, b);
         let c = Fingerprint::of(Some(&json!({"a": 2, "b": {"c": 2}})));
         assert_ne!(a, c);

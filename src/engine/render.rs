@@ -239,7 +239,10 @@ pub fn event_text(event: &Event) -> String {
             address,
             reason,
             delay,
-        } => format!("{address}: retrying in {:.1}s: {reason}", delay.as_secs_f64()),
+        } => format!(
+            "{address}: retrying in {:.1}s: {reason}",
+            delay.as_secs_f64()
+        ),
         Event::Succeeded {
             label,
             action,
@@ -274,7 +277,10 @@ mod tests {
         assert_eq!(human_size(12), "12 B");
         let big = Value::String("a".repeat(300));
         let shown = display_value(&DiffValue::Known(big));
-        assert!(shown.starts_with("sha256:") && shown.ends_with("(300 B)"), "{shown}");
+        assert!(
+            shown.starts_with("sha256:") && shown.ends_with("(300 B)"),
+            "{shown}"
+        );
         assert_eq!(display_value(&DiffValue::Known(json!("x"))), "\"x\"");
     }
 }

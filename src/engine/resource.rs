@@ -290,7 +290,11 @@ pub fn parse_markers(s: &str) -> Vec<Segment> {
             (None, Some(x)) => (x, false),
             (None, None) => break,
         };
-        let open_len = if is_ref { REF_OPEN.len() } else { SECRET_OPEN.len() };
+        let open_len = if is_ref {
+            REF_OPEN.len()
+        } else {
+            SECRET_OPEN.len()
+        };
         let after = &rest[start + open_len..];
         let Some(end) = matching_close(after) else {
             break;
@@ -436,7 +440,9 @@ mod tests {
             address: Address(sp_addr),
             label: "sp".into(),
             stage: Stage::Spoke,
-            api: Api::Graph { kind: "servicePrincipal".into() },
+            api: Api::Graph {
+                kind: "servicePrincipal".into(),
+            },
             body: serde_json::json!({}),
             depends_on: BTreeSet::new(),
             rules: DiffRules::default(),

@@ -57,6 +57,9 @@ mod tests {
         let d = format!("{s:?}");
         assert!(d.contains("pg-password"));
         assert!(!d.contains("hunter2"));
-        assert_eq!(s.get("pg-password").map(|x| x.secret()), Some("hunter2-very-secret"));
+        assert_eq!(
+            s.get("pg-password").map(|x| x.secret()),
+            Some("hunter2-very-secret")
+        );
     }
 }

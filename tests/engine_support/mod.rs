@@ -8,8 +8,8 @@
 
 use async_trait::async_trait;
 use owui_deploy::engine::{
-    Address, Api, Backend, BackendError, DiffRules, DiscoveredResource, Discovery, Mode, Observer,
-    OWNER_TAG, ResourceSpec, Stage,
+    Address, Api, Backend, BackendError, DiffRules, DiscoveredResource, Discovery, Mode, OWNER_TAG,
+    Observer, ResourceSpec, Stage,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -155,7 +155,10 @@ impl Fake {
         let mut st = self.st();
         st.etag_counter += 1;
         let etag = format!("W/\"{}\"", st.etag_counter);
-        let v = st.store.get_mut(&addr.to_ascii_lowercase()).expect("exists");
+        let v = st
+            .store
+            .get_mut(&addr.to_ascii_lowercase())
+            .expect("exists");
         f(v);
         if v.get("etag").is_some() {
             v["etag"] = json!(etag);
@@ -219,7 +222,12 @@ fn arm_view(
     let Value::Object(m) = &mut live else {
         return live;
     };
-    let name = address.as_str().rsplit('/').next().unwrap_or_default().to_string();
+    let name = address
+        .as_str()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     match api {
         Api::Arm { type_name, .. } => {
             m.insert("id".into(), json!(recase_id(address.as_str())));
@@ -271,7 +279,10 @@ fn arm_view(
                 });
             m.insert("id".into(), id.clone());
             if !m.contains_key("appId") {
-                m.insert("appId".into(), json!(format!("app-{}", id.as_str().unwrap_or(""))));
+                m.insert(
+                    "appId".into(),
+                    json!(format!("app-{}", id.as_str().unwrap_or(""))),
+                );
             } else if let Some(prev) = previous.and_then(|p| p.get("appId")) {
                 m.insert("appId".into(), prev.clone());
             }
@@ -424,7 +435,11 @@ impl Backend for Fake {
                 api_version,
                 ..
             } => {
-                let last = child_type.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+                let last = child_type
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
                 let prefix = format!("{}/{last}/", key(parent));
                 for (a, v) in &st.store {
                     if a.starts_with(&prefix) && !a[prefix.len()..].contains('/') {
@@ -482,7 +497,11 @@ pub fn arm(type_name: &str) -> Api {
 pub fn spec(address: &str, type_name: &str, body: Value) -> ResourceSpec {
     ResourceSpec {
         address: address.into(),
-        label: format!("{} {}", type_name.rsplit('/').next().unwrap_or(""), address.rsplit('/').next().unwrap_or("")),
+        label: format!(
+            "{} {}",
+            type_name.rsplit('/').next().unwrap_or(""),
+            address.rsplit('/').next().unwrap_or("")
+        ),
         stage: Stage::Hub,
         api: arm(type_name),
         body,

@@ -1,0 +1,423 @@
+//! Engine apply against an in-memory ARM-like fake: graph scheduling, bounded
+//! concurrency, serial keys, failures and skips, references from created
+//! resources, role-assignment retries, cancellation, events.
+
+mod engine_support;
+
+use engine_support::*;
+use owui_deploy::engine::{
+    self, ApplyOptions, CancelToken, EngineError, Event, EventSink, Model, Outcome, PlanOptions,
+    Reference, Secrets, plan,
+};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn fast() -> ApplyOptions {
+    ApplyOptions {
+        retry_initial_delay: Duration::from_millis(1),
+        retry_max_delay: Duration::from_millis(4),
+        principal_retry_timeout: Duration::from_millis(500),
+        ..ApplyOptions::default()
+    }
+}
+
+async fn run(
+    fake: &Arc<Fake>,
+    model: &Model,
+    opts: &ApplyOptions,
+) -> (Result<engine::ApplyReport, EngineError>, Vec<Event>) {
+    let p = plan(fake.as_ref(), model, &PlanOptions::default())
+        .await
+        .unwrap();
+    let (sink, mut rx) = EventSink::channel();
+    let r = engine::apply(
+        fake.clone(),
+        &p,
+        opts,
+        &Secrets::new(),
+        sink,
+        CancelToken::new(),
+    )
+    .await;
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    (r, events)
+}
+
+fn key(s: &engine::ResourceSpec) -> String {
+    s.address.as_str().to_ascii_lowercase()
+}
+
+#[tokio::test]
+async fn concurrency_is_bounded_by_parallelism() {
+    let fake = Arc::new(Fake::with_delays(0, 10));
+    let model = Model {
+        resources: (0..20).map(|i| thing(&format!("t{i}"))).collect(),
+        discoveries: vec![],
+    };
+    let opts = ApplyOptions {
+        parallelism: 4,
+        ..fast()
+    };
+    let (r, _) = run(&fake, &model, &opts).await;
+    let r = r.unwrap();
+    assert!(r.results.iter().all(|(_, o)| *o == Outcome::Created));
+    assert_eq!(fake.st().max_in_flight, 4);
+}
+
+#[tokio::test]
+async fn dependents_start_only_after_dependencies_succeed() {
+    let fake = Arc::new(Fake::with_delays(0, 15));
+    let a = thing("a");
+    let mut b = thing("b");
+    b.depends_on.insert(a.address.clone());
+    let mut c = thing("c");
+    c.body["properties"]["peer"] = json!(Reference::new(b.address.clone(), "/id").marker());
+    let d = thing("d");
+    let model = Model {
+        resources: vec![c.clone(), b.clone(), a.clone(), d.clone()],
+        discoveries: vec![],
+    };
+    let (r, events) = run(&fake, &model, &fast()).await;
+    r.unwrap();
+    let st = fake.st();
+    assert!(st.finished[&key(&a)] <= st.started[&key(&b)]);
+    assert!(st.finished[&key(&b)] <= st.started[&key(&c)]);
+    // The independent one ran alongside the first.
+    assert!(st.started[&key(&d)] < st.finished[&key(&a)]);
+    // c's reference was resolved from b's live ID (as ARM returned it).
+    let live_c = st.store[&key(&c)].clone();
+    assert_eq!(live_c["properties"]["peer"], st.store[&key(&b)]["id"]);
+    drop(st);
+    let started = events
+        .iter()
+        .filter(|e| matches!(e, Event::Started { .. }))
+        .count();
+    let succeeded = events
+        .iter()
+        .filter(|e| matches!(e, Event::Succeeded { .. }))
+        .count();
+    let polled = events
+        .iter()
+        .filter(|e| matches!(e, Event::Polled { .. }))
+        .count();
+    assert_eq!((started, succeeded, polled), (4, 4, 4));
+}
+
+#[tokio::test]
+async fn failure_skips_dependents_and_lets_independent_branches_finish() {
+    let fake = Arc::new(Fake::with_delays(0, 5));
+    let a = thing("a");
+    let mut b = thing("b");
+    b.depends_on.insert(a.address.clone());
+    let mut c = thing("c");
+    c.depends_on.insert(b.address.clone());
+    let x = thing("x");
+    let mut y = thing("y");
+    y.depends_on.insert(x.address.clone());
+    fake.fail_writes(a.address.as_str(), 400, "InvalidTemplate");
+    let bad2 = thing("bad2");
+    fake.fail_writes(bad2.address.as_str(), 409, "Conflict");
+    let model = Model {
+        resources: vec![
+            a.clone(),
+            b.clone(),
+            c.clone(),
+            x.clone(),
+            y.clone(),
+            bad2.clone(),
+        ],
+        discoveries: vec![],
+    };
+    let (r, events) = run(&fake, &model, &fast()).await;
+    let EngineError::ApplyFailed { failures, report } = r.unwrap_err() else {
+        panic!("expected ApplyFailed");
+    };
+    assert_eq!(failures.len(), 2, "every failure is reported");
+    let msg = failures[0].to_string();
+    assert!(
+        msg.contains("InvalidTemplate") && msg.contains("fake-request-1"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(a.label.as_str()) && msg.contains(a.address.as_str()),
+        "{msg}"
+    );
+    assert!(failures[1].to_string().contains("Conflict"));
+    assert_eq!(
+        report.outcome(&b.address),
+        Some(&Outcome::Skipped {
+            because: a.address.clone()
+        })
+    );
+    assert_eq!(
+        report.outcome(&c.address),
+        Some(&Outcome::Skipped {
+            because: a.address.clone()
+        })
+    );
+    assert_eq!(report.outcome(&x.address), Some(&Outcome::Created));
+    assert_eq!(report.outcome(&y.address), Some(&Outcome::Created));
+    assert!(fake.get(b.address.as_str()).is_none());
+    let skipped: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, Event::Skipped { .. }))
+        .collect();
+    assert_eq!(skipped.len(), 2);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Failed { error, .. } if error.contains("InvalidTemplate")))
+    );
+    // Re-running after the fault is gone converges without duplicates.
+    fake.st().fail.clear();
+    let (r, _) = run(&fake, &model, &fast()).await;
+    let r = r.unwrap();
+    assert_eq!(r.outcome(&x.address), Some(&Outcome::Unchanged));
+    assert_eq!(r.outcome(&c.address), Some(&Outcome::Created));
+}
+
+#[tokio::test]
+async fn serial_key_never_has_two_writes_in_flight_and_keeps_spec_order() {
+    let fake = Arc::new(Fake::with_delays(0, 5));
+    let account = thing("acct");
+    let mut model = Model {
+        resources: vec![account.clone()],
+        discoveries: vec![],
+    };
+    for i in 0..6 {
+        let mut d = spec(
+            &format!("{}/deployments/m{i}", account.address),
+            "Microsoft.CognitiveServices/accounts/deployments",
+            json!({"sku": {"capacity": 1}}),
+        );
+        d.taggable = false;
+        d.depends_on.insert(account.address.clone());
+        d.serial_key = Some(account.address.to_string());
+        model.resources.push(d);
+    }
+    // Independent resources keep running in parallel meanwhile.
+    model
+        .resources
+        .extend((0..4).map(|i| thing(&format!("other{i}"))));
+    let (r, _) = run(&fake, &model, &fast()).await;
+    r.unwrap();
+    let st = fake.st();
+    assert_eq!(
+        st.conflicts, 0,
+        "the fake rejects concurrent writes under one account"
+    );
+    let order: Vec<String> = st
+        .calls
+        .iter()
+        .filter_map(|c| match c {
+            Call::Write(a) if a.contains("/deployments/") => {
+                Some(a.rsplit('/').next().unwrap().to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, vec!["m0", "m1", "m2", "m3", "m4", "m5"]);
+    assert!(st.max_in_flight >= 2, "other resources ran alongside");
+    // Without the serial key the fake would have answered 409.
+    drop(st);
+    let fake2 = Arc::new(Fake::with_delays(0, 5));
+    for r in &mut model.resources {
+        r.serial_key = None;
+    }
+    let (r, _) = run(&fake2, &model, &fast()).await;
+    assert!(r.is_err());
+    assert!(fake2.st().conflicts > 0);
+}
+
+fn identity_and_assignment(name: &str) -> (engine::ResourceSpec, engine::ResourceSpec) {
+    let id = spec(
+        &format!(
+            "{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
+            rg()
+        ),
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        json!({"location": "uksouth"}),
+    );
+    let mut ra = spec(
+        &format!(
+            "{}/providers/Microsoft.Authorization/roleAssignments/ra-{name}",
+            rg()
+        ),
+        "Microsoft.Authorization/roleAssignments",
+        json!({"properties": {
+            "principalId": Reference::new(id.address.clone(), "/properties/principalId").marker(),
+            "roleDefinitionId": "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/4633458b",
+            "principalType": "ServicePrincipal"
+        }}),
+    );
+    ra.taggable = false;
+    (id, ra)
+}
+
+#[tokio::test]
+async fn references_resolve_from_created_resources() {
+    let fake = Arc::new(Fake::new());
+    let (id, ra) = identity_and_assignment("uai");
+    let model = Model {
+        resources: vec![ra.clone(), id.clone()],
+        discoveries: vec![],
+    };
+    let (r, _) = run(&fake, &model, &fast()).await;
+    r.unwrap();
+    let pid = fake.get(id.address.as_str()).unwrap()["properties"]["principalId"].clone();
+    assert!(pid.as_str().unwrap().starts_with("00000000-0000"));
+    assert_eq!(
+        fake.get(ra.address.as_str()).unwrap()["properties"]["principalId"],
+        pid
+    );
+    let p = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
+    assert!(!p.has_changes());
+}
+
+#[tokio::test]
+async fn principal_not_found_is_retried_until_it_succeeds() {
+    let fake = Arc::new(Fake::new());
+    let (id, ra) = identity_and_assignment("uai");
+    fake.st().principal_not_found.insert(key(&ra), 3);
+    let model = Model {
+        resources: vec![id, ra.clone()],
+        discoveries: vec![],
+    };
+    let (r, events) = run(&fake, &model, &fast()).await;
+    let r = r.unwrap();
+    assert_eq!(r.outcome(&ra.address), Some(&Outcome::Created));
+    let retries = events
+        .iter()
+        .filter(
+            |e| matches!(e, Event::Retrying { reason, .. } if reason.contains("PrincipalNotFound")),
+        )
+        .count();
+    assert_eq!(retries, 3);
+    // Bounded: with a timeout shorter than the outage it fails with the ARM error.
+    let fake = Arc::new(Fake::new());
+    let (id, ra) = identity_and_assignment("uai2");
+    fake.st().principal_not_found.insert(key(&ra), 1000);
+    let model = Model {
+        resources: vec![id, ra.clone()],
+        discoveries: vec![],
+    };
+    let opts = ApplyOptions {
+        principal_retry_timeout: Duration::from_millis(30),
+        ..fast()
+    };
+    let (r, _) = run(&fake, &model, &opts).await;
+    let e = r.unwrap_err();
+    assert!(e.to_string().contains("PrincipalNotFound"), "{e}");
+}
+
+#[tokio::test]
+async fn role_assignment_exists_is_treated_as_done() {
+    let fake = Arc::new(Fake::new());
+    let (id, ra) = identity_and_assignment("uai");
+    fake.st().role_exists.insert(key(&ra));
+    let model = Model {
+        resources: vec![id, ra.clone()],
+        discoveries: vec![],
+    };
+    let (r, events) = run(&fake, &model, &fast()).await;
+    let r = r.unwrap();
+    assert_eq!(r.outcome(&ra.address), Some(&Outcome::AlreadyExisted));
+    assert!(events.iter().any(|e| matches!(e,
+        Event::Succeeded { address, note: Some(n), .. } if *address == ra.address && n.contains("already exists"))));
+}
+
+#[tokio::test]
+async fn cancellation_stops_new_starts_and_rerun_converges() {
+    let fake = Arc::new(Fake::with_delays(0, 40));
+    // A chain: cancelling during the first write means later ones never start.
+    let mut specs = vec![thing("c0")];
+    for i in 1..5 {
+        let mut s = thing(&format!("c{i}"));
+        s.depends_on.insert(specs[i - 1].address.clone());
+        specs.push(s);
+    }
+    let model = Model {
+        resources: specs.clone(),
+        discoveries: vec![],
+    };
+    let p = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
+    let cancel = CancelToken::new();
+    let (sink, mut rx) = EventSink::channel();
+    let c2 = cancel.clone();
+    tokio::spawn(async move {
+        // Cancel once the second resource has started.
+        let mut started = 0;
+        while let Some(e) = rx.recv().await {
+            if matches!(e, Event::Started { .. }) {
+                started += 1;
+                if started == 2 {
+                    c2.cancel();
+                }
+            }
+        }
+    });
+    let e = engine::apply(fake.clone(), &p, &fast(), &Secrets::new(), sink, cancel)
+        .await
+        .unwrap_err();
+    let EngineError::Cancelled { report } = e else {
+        panic!("expected Cancelled");
+    };
+    assert_eq!(report.outcome(&specs[0].address), Some(&Outcome::Created));
+    assert_eq!(
+        report.outcome(&specs[1].address),
+        Some(&Outcome::Interrupted)
+    );
+    assert_eq!(
+        report.outcome(&specs[4].address),
+        Some(&Outcome::NotStarted)
+    );
+    let writes = fake.writes().len();
+    assert_eq!(writes, 2, "nothing new started after the cancellation");
+    assert!(fake.get(specs[2].address.as_str()).is_none());
+    // Re-running converges, without touching what is done.
+    let (r, _) = run(&fake, &model, &fast()).await;
+    let r = r.unwrap();
+    assert_eq!(r.outcome(&specs[0].address), Some(&Outcome::Unchanged));
+    assert!(specs.iter().all(|s| fake.get(s.address.as_str()).is_some()));
+    let p = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
+    assert!(!p.has_changes());
+}
+
+#[tokio::test]
+async fn events_serialise_as_tagged_json_lines() {
+    let fake = Arc::new(Fake::new());
+    let model = Model {
+        resources: vec![thing("e")],
+        discoveries: vec![],
+    };
+    let (r, events) = run(&fake, &model, &fast()).await;
+    r.unwrap();
+    let lines: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| serde_json::from_str(&engine::render::event_json_line(e)).unwrap())
+        .collect();
+    assert_eq!(lines[0]["event"], json!("started"));
+    assert_eq!(lines[0]["action"], json!("create"));
+    assert_eq!(lines[0]["format_version"], json!("1"));
+    assert!(lines[0]["at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(lines[1]["event"], json!("polled"));
+    assert!(lines[1]["elapsed_ms"].is_u64());
+    assert_eq!(lines[2]["event"], json!("succeeded"));
+    for e in &events {
+        // Durations travel in whole milliseconds: compare the serialized forms.
+        let v = serde_json::to_value(e).unwrap();
+        let back: Event = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&back).unwrap(), v);
+    }
+    assert_eq!(events.len(), 3);
+}
