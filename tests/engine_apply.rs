@@ -205,25 +205,26 @@ async fn serial_key_never_has_two_writes_in_flight_and_keeps_spec_order() {
         .extend((0..4).map(|i| thing(&format!("other{i}"))));
     let (r, _) = run(&fake, &model, &fast()).await;
     r.unwrap();
-    let st = fake.st();
-    assert_eq!(
-        st.conflicts, 0,
-        "the fake rejects concurrent writes under one account"
-    );
-    let order: Vec<String> = st
-        .calls
-        .iter()
-        .filter_map(|c| match c {
-            Call::Write(a) if a.contains("/deployments/") => {
-                Some(a.rsplit('/').next().unwrap().to_string())
-            }
-            _ => None,
-        })
-        .collect();
-    assert_eq!(order, vec!["m0", "m1", "m2", "m3", "m4", "m5"]);
-    assert!(st.max_in_flight >= 2, "other resources ran alongside");
+    {
+        let st = fake.st();
+        assert_eq!(
+            st.conflicts, 0,
+            "the fake rejects concurrent writes under one account"
+        );
+        let order: Vec<String> = st
+            .calls
+            .iter()
+            .filter_map(|c| match c {
+                Call::Write(a) if a.contains("/deployments/") => {
+                    Some(a.rsplit('/').next().unwrap().to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(order, vec!["m0", "m1", "m2", "m3", "m4", "m5"]);
+        assert!(st.max_in_flight >= 2, "other resources ran alongside");
+    }
     // Without the serial key the fake would have answered 409.
-    drop(st);
     let fake2 = Arc::new(Fake::with_delays(0, 5));
     for r in &mut model.resources {
         r.serial_key = None;

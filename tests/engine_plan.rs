@@ -550,14 +550,17 @@ async fn destroy_deletes_dependents_first_and_only_owned() {
     )
     .await
     .unwrap();
-    let st = fake.st();
-    let ra_done = st.finished[&ra.address.as_str().to_ascii_lowercase()];
-    let id_start = st.started[&id.address.as_str().to_ascii_lowercase()];
+    let (ra_done, id_start) = {
+        let st = fake.st();
+        (
+            st.finished[&ra.address.as_str().to_ascii_lowercase()],
+            st.started[&id.address.as_str().to_ascii_lowercase()],
+        )
+    };
     assert!(
         ra_done <= id_start,
         "the role assignment goes before its principal"
     );
-    drop(st);
     assert!(fake.get(foreign.address.as_str()).is_some());
     assert!(fake.get(id.address.as_str()).is_none());
     let again = plan(fake.as_ref(), &model, &opts).await.unwrap();

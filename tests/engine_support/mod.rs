@@ -313,15 +313,15 @@ impl Fake {
     fn begin(&self, addr: &Address) -> Result<Guard<'_>, BackendError> {
         let mut st = self.st();
         let parent = self.parent_of(addr.as_str());
-        if let Some(p) = &parent {
-            if !st.parents_busy.insert(p.clone()) {
-                st.conflicts += 1;
-                return Err(fake_error(
-                    409,
-                    "Conflict",
-                    "Another operation is being performed on the parent resource",
-                ));
-            }
+        if let Some(p) = &parent
+            && !st.parents_busy.insert(p.clone())
+        {
+            st.conflicts += 1;
+            return Err(fake_error(
+                409,
+                "Conflict",
+                "Another operation is being performed on the parent resource",
+            ));
         }
         st.in_flight += 1;
         st.max_in_flight = st.max_in_flight.max(st.in_flight);
@@ -377,15 +377,15 @@ impl Backend for Fake {
         if let Some((status, code, message)) = st.fail.get(&k).cloned() {
             return Err(fake_error(status, &code, &message));
         }
-        if let Some(n) = st.principal_not_found.get_mut(&k) {
-            if *n > 0 {
-                *n -= 1;
-                return Err(fake_error(
-                    400,
-                    "PrincipalNotFound",
-                    "Principal 0000 does not exist in the directory",
-                ));
-            }
+        if let Some(n) = st.principal_not_found.get_mut(&k)
+            && *n > 0
+        {
+            *n -= 1;
+            return Err(fake_error(
+                400,
+                "PrincipalNotFound",
+                "Principal 0000 does not exist in the directory",
+            ));
         }
         if st.role_exists.contains(&k) {
             return Err(fake_error(
