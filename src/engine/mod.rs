@@ -6,6 +6,7 @@
 //! ([`AzureBackend`] for ARM and Graph).
 
 pub mod apply;
+pub mod azure_backend;
 pub mod backend;
 pub mod diff;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod resource;
 pub mod secrets;
 
 pub use apply::{ApplyOptions, ApplyReport, Outcome, ROLE_ASSIGNMENT_TYPE, apply};
+pub use azure_backend::AzureBackend;
 pub use backend::{Backend, BackendError, DiscoveredResource, NoObserver, Observer};
 pub use diff::{DiffValue, PropertyDiff};
 pub use error::{EngineError, Operation, StaleResource};
