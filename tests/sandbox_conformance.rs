@@ -26,13 +26,18 @@ struct Resp {
 
 impl Resp {
     fn header(&self, n: &str) -> Option<String> {
-        self.headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_string)
+        self.headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
     fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
     }
     fn state(&self) -> &str {
-        self.body["properties"]["provisioningState"].as_str().unwrap_or("")
+        self.body["properties"]["provisioningState"]
+            .as_str()
+            .unwrap_or("")
     }
 }
 
@@ -85,11 +90,25 @@ impl Env {
             .expect("token request");
         assert_eq!(r.status(), 200);
         let v: Value = r.json().await.expect("token json");
-        v["access_token"].as_str().expect("access_token").to_string()
+        v["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
     }
 
-    async fn send(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>, headers: &[(&str, &str)]) -> Resp {
-        let url = if path.starts_with("https://") { path.to_string() } else { format!("{}{path}", self.base) };
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let url = if path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        };
         let mut rb = self.http.request(method.parse().expect("method"), url);
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
@@ -104,34 +123,65 @@ impl Env {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.expect("body");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Resp { status, headers, body }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn arm(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
         let sep = if path.contains('?') { '&' } else { '?' };
-        let path = if path.contains("api-version=") || path.starts_with("https://") { path.to_string() } else { format!("{path}{sep}api-version=2024-01-01") };
-        self.send(method, &path, body, Some(&self.token.clone()), &[]).await
+        let path = if path.contains("api-version=") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{path}{sep}api-version=2024-01-01")
+        };
+        self.send(method, &path, body, Some(&self.token.clone()), &[])
+            .await
     }
 
-    async fn graph(&self, method: &str, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Resp {
-        self.send(method, &format!("/v1.0/{path}"), body, Some(&self.graph_token.clone()), headers).await
+    async fn graph(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        self.send(
+            method,
+            &format!("/v1.0/{path}"),
+            body,
+            Some(&self.graph_token.clone()),
+            headers,
+        )
+        .await
     }
 
     async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
-        self.send(method, &format!("/_sandbox/{path}"), body, None, &[]).await
+        self.send(method, &format!("/_sandbox/{path}"), body, None, &[])
+            .await
     }
 
     async fn rg(&self, name: &str) -> String {
         let id = format!("/subscriptions/{SUB}/resourceGroups/{name}");
-        let r = self.arm("PUT", &id, Some(json!({"location": "westeurope"}))).await;
+        let r = self
+            .arm("PUT", &id, Some(json!({"location": "westeurope"})))
+            .await;
         assert!(r.status == 201 || r.status == 200, "rg create: {}", r.body);
         id
     }
 
     /// Follow the Azure-AsyncOperation URL until a terminal status; returns (status, polls).
     async fn wait_op(&self, r: &Resp) -> (String, u32) {
-        let url = r.header("azure-asyncoperation").expect("Azure-AsyncOperation header");
+        let url = r
+            .header("azure-asyncoperation")
+            .expect("Azure-AsyncOperation header");
         let mut polls = 0;
         loop {
             let s = self.arm("GET", &url, None).await;
@@ -141,7 +191,10 @@ impl Env {
             if st != "InProgress" {
                 return (st, polls);
             }
-            let ms: u64 = s.header("retry-after-ms").and_then(|v| v.parse().ok()).expect("retry-after-ms while running");
+            let ms: u64 = s
+                .header("retry-after-ms")
+                .and_then(|v| v.parse().ok())
+                .expect("retry-after-ms while running");
             tokio::time::sleep(Duration::from_millis(ms)).await;
             assert!(polls < 500, "operation never finished");
         }
@@ -172,7 +225,10 @@ async fn auth_refuses_missing_malformed_unknown_expired_and_wrong_audience() {
     assert_eq!(r.status, 401);
     assert_eq!(r.code(), "AuthenticationFailed");
     let www = r.header("www-authenticate").expect("WWW-Authenticate");
-    assert!(www.starts_with("Bearer authorization_uri=") && www.contains("error=\"invalid_token\""), "{www}");
+    assert!(
+        www.starts_with("Bearer authorization_uri=") && www.contains("error=\"invalid_token\""),
+        "{www}"
+    );
 
     let r = env.send("GET", &rg, None, Some("not-a-jwt"), &[]).await;
     assert_eq!((r.status, r.code()), (401, "InvalidAuthenticationToken"));
@@ -187,8 +243,13 @@ async fn auth_refuses_missing_malformed_unknown_expired_and_wrong_audience() {
     assert_eq!((r.status, r.code()), (401, "InvalidAuthenticationToken"));
 
     // Graph token presented to ARM.
-    let r = env.send("GET", &rg, None, Some(&env.graph_token), &[]).await;
-    assert_eq!((r.status, r.code()), (401, "InvalidAuthenticationTokenAudience"));
+    let r = env
+        .send("GET", &rg, None, Some(&env.graph_token), &[])
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (401, "InvalidAuthenticationTokenAudience")
+    );
 
     // Graph refuses too, in Graph's shape.
     let r = env.send("GET", "/v1.0/applications", None, None, &[]).await;
@@ -197,10 +258,20 @@ async fn auth_refuses_missing_malformed_unknown_expired_and_wrong_audience() {
     assert!(r.body["error"]["innerError"].is_object());
 
     // Expiry: tokens that live 1 s.
-    let c = env.admin("POST", "config", Some(json!({"token_lifetime_secs": 1}))).await;
+    let c = env
+        .admin("POST", "config", Some(json!({"token_lifetime_secs": 1})))
+        .await;
     assert_eq!(c.status, 200);
     let short = env.get_token("https://management.azure.com/.default").await;
-    let ok = env.send("GET", &format!("/subscriptions/{SUB}/resourcegroups?api-version=2024-11-01"), None, Some(&short), &[]).await;
+    let ok = env
+        .send(
+            "GET",
+            &format!("/subscriptions/{SUB}/resourcegroups?api-version=2024-11-01"),
+            None,
+            Some(&short),
+            &[],
+        )
+        .await;
     assert_eq!(ok.status, 200);
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let r = env.send("GET", &rg, None, Some(&short), &[]).await;
@@ -211,7 +282,12 @@ async fn auth_refuses_missing_malformed_unknown_expired_and_wrong_audience() {
     let r = env
         .http
         .post(format!("{}/{TENANT}/oauth2/v2.0/token", env.base))
-        .form(&[("client_id", "sandbox"), ("client_secret", "wrong"), ("grant_type", "client_credentials"), ("scope", "https://management.azure.com/.default")])
+        .form(&[
+            ("client_id", "sandbox"),
+            ("client_secret", "wrong"),
+            ("grant_type", "client_credentials"),
+            ("scope", "https://management.azure.com/.default"),
+        ])
         .send()
         .await
         .expect("token request");
@@ -233,10 +309,19 @@ async fn token_is_jwt_shaped_with_claims() {
     let parts: Vec<&str> = env.token.split('.').collect();
     assert_eq!(parts.len(), 3);
     use base64::Engine as _;
-    let payload: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+    let payload: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[1])
+            .expect("b64"),
+    )
+    .expect("json");
     assert_eq!(payload["aud"], "https://management.azure.com");
     assert_eq!(payload["tid"], TENANT);
-    assert!(payload["exp"].as_u64().is_some() && payload["oid"].is_string() && payload["appid"] == "sandbox");
+    assert!(
+        payload["exp"].as_u64().is_some()
+            && payload["oid"].is_string()
+            && payload["appid"] == "sandbox"
+    );
     env.sb.shutdown().await;
 }
 
@@ -247,26 +332,65 @@ async fn token_is_jwt_shaped_with_claims() {
 async fn arm_error_codes_and_common_headers() {
     let env = start(0.0005).await;
     // api-version required.
-    let r = env.send("GET", &format!("/subscriptions/{SUB}/resourcegroups/x"), None, Some(&env.token), &[]).await;
+    let r = env
+        .send(
+            "GET",
+            &format!("/subscriptions/{SUB}/resourcegroups/x"),
+            None,
+            Some(&env.token),
+            &[],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, "MissingApiVersionParameter"));
 
-    let r = env.send("GET", &format!("/subscriptions/{SUB}/resourcegroups/nope?api-version=2024-11-01"), None, Some(&env.token), &[("x-ms-correlation-request-id", "corr-123")]).await;
+    let r = env
+        .send(
+            "GET",
+            &format!("/subscriptions/{SUB}/resourcegroups/nope?api-version=2024-11-01"),
+            None,
+            Some(&env.token),
+            &[("x-ms-correlation-request-id", "corr-123")],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (404, "ResourceGroupNotFound"));
-    assert_eq!(r.header("x-ms-correlation-request-id").as_deref(), Some("corr-123"));
+    assert_eq!(
+        r.header("x-ms-correlation-request-id").as_deref(),
+        Some("corr-123")
+    );
     assert!(r.header("x-ms-request-id").is_some());
-    assert!(r.header("x-ms-ratelimit-remaining-subscription-reads").is_some());
+    assert!(
+        r.header("x-ms-ratelimit-remaining-subscription-reads")
+            .is_some()
+    );
 
-    let r = env.arm("PUT", &format!("/subscriptions/{SUB}/resourceGroups/r1"), Some(json!({}))).await;
+    let r = env
+        .arm(
+            "PUT",
+            &format!("/subscriptions/{SUB}/resourceGroups/r1"),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, "LocationRequired"));
     let rg = env.rg("r1").await;
-    let r = env.arm("PUT", &rg, Some(json!({"location": "westeurope"}))).await;
+    let r = env
+        .arm("PUT", &rg, Some(json!({"location": "westeurope"})))
+        .await;
     assert_eq!(r.status, 200, "replace is 200");
-    assert!(r.header("x-ms-ratelimit-remaining-subscription-writes").is_some());
+    assert!(
+        r.header("x-ms-ratelimit-remaining-subscription-writes")
+            .is_some()
+    );
 
     let vnet = format!("{rg}/providers/Microsoft.Network/virtualNetworks/v1");
     let r = env.arm("GET", &vnet, None).await;
     assert_eq!((r.status, r.code()), (404, "ResourceNotFound"));
-    let r = env.arm("PUT", &format!("{vnet}/subnets/s1"), Some(json!({"properties": {"addressPrefix": "10.0.0.0/24"}}))).await;
+    let r = env
+        .arm(
+            "PUT",
+            &format!("{vnet}/subnets/s1"),
+            Some(json!({"properties": {"addressPrefix": "10.0.0.0/24"}})),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (404, "ParentResourceNotFound"));
     let r = env.arm("PUT", &format!("/subscriptions/{SUB}/resourceGroups/missing/providers/Microsoft.Network/virtualNetworks/v1"), Some(json!({"location": "westeurope"}))).await;
     assert_eq!((r.status, r.code()), (404, "ResourceGroupNotFound"));
@@ -286,12 +410,22 @@ async fn arm_error_codes_and_common_headers() {
     assert_eq!(v["error"]["code"], "InvalidRequestContent");
     let r = env.arm("PUT", &vnet, Some(json!({"properties": {}}))).await;
     assert_eq!((r.status, r.code()), (400, "LocationRequired"));
-    let r = env.arm("PUT", &format!("{rg}/providers/Microsoft.KeyVault/vaults/kv1"), Some(json!({"location": "westeurope"}))).await;
+    let r = env
+        .arm(
+            "PUT",
+            &format!("{rg}/providers/Microsoft.KeyVault/vaults/kv1"),
+            Some(json!({"location": "westeurope"})),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, "InvalidRequestContent"));
 
     // Role assignment names are GUIDs.
     let r = env
-        .arm("PUT", &format!("{rg}/providers/Microsoft.Authorization/roleAssignments/not-a-guid"), Some(json!({"properties": {"principalId": SUB, "roleDefinitionId": "x"}})))
+        .arm(
+            "PUT",
+            &format!("{rg}/providers/Microsoft.Authorization/roleAssignments/not-a-guid"),
+            Some(json!({"properties": {"principalId": SUB, "roleDefinitionId": "x"}})),
+        )
         .await;
     assert_eq!((r.status, r.code()), (400, "InvalidRoleAssignmentId"));
 
@@ -324,10 +458,15 @@ async fn lro_headers_and_state_progression() {
         .await;
     assert_eq!(r.status, 201);
     assert_eq!(r.state(), "Updating");
-    let op_url = r.header("azure-asyncoperation").expect("Azure-AsyncOperation");
+    let op_url = r
+        .header("azure-asyncoperation")
+        .expect("Azure-AsyncOperation");
     assert!(op_url.starts_with(&env.base), "{op_url}");
     assert!(r.header("location").is_some());
-    let ra: u64 = r.header("retry-after").and_then(|v| v.parse().ok()).expect("Retry-After seconds");
+    let ra: u64 = r
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After seconds");
     assert!(ra >= 1);
     assert!(r.header("retry-after-ms").is_some());
     let s = env.arm("GET", &op_url, None).await;
@@ -395,9 +534,18 @@ async fn resource_group_delete_cascades() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(st == 200 || st == 204, "final {st}");
-    assert_eq!(env.arm("GET", &rg, None).await.code(), "ResourceGroupNotFound");
+    assert_eq!(
+        env.arm("GET", &rg, None).await.code(),
+        "ResourceGroupNotFound"
+    );
     let list = env.admin("GET", "resources", None).await;
-    assert!(list.body.as_array().expect("array").iter().all(|r| !r["id"].as_str().unwrap_or("").contains("/doomed")));
+    assert!(
+        list.body
+            .as_array()
+            .expect("array")
+            .iter()
+            .all(|r| !r["id"].as_str().unwrap_or("").contains("/doomed"))
+    );
     env.sb.shutdown().await;
 }
 
@@ -410,7 +558,10 @@ async fn network_computed_properties_and_inline_subnets() {
     let rg = env.rg("net").await;
     let vnet = format!("{rg}/providers/Microsoft.Network/virtualNetworks/hub-vnet");
     // Lower-case provider path, display-form location.
-    let lower = vnet.replace("Microsoft.Network/virtualNetworks", "microsoft.network/virtualnetworks");
+    let lower = vnet.replace(
+        "Microsoft.Network/virtualNetworks",
+        "microsoft.network/virtualnetworks",
+    );
     let g = env
         .put_done(
             &lower,
@@ -420,44 +571,101 @@ async fn network_computed_properties_and_inline_subnets() {
     assert_eq!(g.body["id"], vnet, "provider casing");
     assert_eq!(g.body["type"], "Microsoft.Network/virtualNetworks");
     assert_eq!(g.body["location"], "uksouth");
-    assert!(g.body["etag"].as_str().is_some_and(|e| e.starts_with("W/\"")));
+    assert!(
+        g.body["etag"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("W/\""))
+    );
     let subnets = g.body["properties"]["subnets"].as_array().expect("subnets");
     assert_eq!(subnets.len(), 1);
     assert_eq!(subnets[0]["id"], format!("{vnet}/subnets/apim-subnet"));
-    assert_eq!(subnets[0]["properties"]["privateEndpointNetworkPolicies"], "Disabled");
+    assert_eq!(
+        subnets[0]["properties"]["privateEndpointNetworkPolicies"],
+        "Disabled"
+    );
 
     // Child PUT shows up inline.
-    env.put_done(&format!("{vnet}/subnets/pe-subnet"), json!({"properties": {"addressPrefix": "10.0.0.64/26"}})).await;
+    env.put_done(
+        &format!("{vnet}/subnets/pe-subnet"),
+        json!({"properties": {"addressPrefix": "10.0.0.64/26"}}),
+    )
+    .await;
     let g = env.arm("GET", &vnet, None).await;
-    let names: Vec<&str> = g.body["properties"]["subnets"].as_array().expect("subnets").iter().filter_map(|s| s["name"].as_str()).collect();
+    let names: Vec<&str> = g.body["properties"]["subnets"]
+        .as_array()
+        .expect("subnets")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
     assert_eq!(names, vec!["apim-subnet", "pe-subnet"]);
     let l = env.arm("GET", &format!("{vnet}/subnets"), None).await;
     assert_eq!(l.body["value"].as_array().map(Vec::len), Some(2));
 
     // NSG default rules; public IP address.
-    let nsg = env.put_done(&format!("{rg}/providers/Microsoft.Network/networkSecurityGroups/nsg1"), json!({"location": "uksouth"})).await;
-    assert_eq!(nsg.body["properties"]["defaultSecurityRules"].as_array().map(Vec::len), Some(6));
+    let nsg = env
+        .put_done(
+            &format!("{rg}/providers/Microsoft.Network/networkSecurityGroups/nsg1"),
+            json!({"location": "uksouth"}),
+        )
+        .await;
+    assert_eq!(
+        nsg.body["properties"]["defaultSecurityRules"]
+            .as_array()
+            .map(Vec::len),
+        Some(6)
+    );
     let pip = env
         .put_done(
             &format!("{rg}/providers/Microsoft.Network/publicIPAddresses/pip1"),
             json!({"location": "uksouth", "sku": {"name": "Standard"}, "properties": {"publicIPAllocationMethod": "Static", "dnsSettings": {"domainNameLabel": "apim-mgmt"}}}),
         )
         .await;
-    let ip = pip.body["properties"]["ipAddress"].as_str().expect("ipAddress");
+    let ip = pip.body["properties"]["ipAddress"]
+        .as_str()
+        .expect("ipAddress");
     assert!(ip.parse::<std::net::Ipv4Addr>().is_ok());
-    assert_eq!(pip.body["properties"]["dnsSettings"]["fqdn"], "apim-mgmt.uksouth.cloudapp.azure.com");
+    assert_eq!(
+        pip.body["properties"]["dnsSettings"]["fqdn"],
+        "apim-mgmt.uksouth.cloudapp.azure.com"
+    );
 
     // Replacing the VNet without subnets removes them, as Azure does.
     env.put_done(&vnet, json!({"location": "uksouth", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/24"]}}})).await;
     let g = env.arm("GET", &vnet, None).await;
-    assert_eq!(g.body["properties"]["subnets"].as_array().map(Vec::len), Some(0));
-    assert_eq!(env.arm("GET", &format!("{vnet}/subnets/pe-subnet"), None).await.status, 404);
+    assert_eq!(
+        g.body["properties"]["subnets"].as_array().map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(
+        env.arm("GET", &format!("{vnet}/subnets/pe-subnet"), None)
+            .await
+            .status,
+        404
+    );
 
     // Tag filter on the resource group listing.
-    env.put_done(&format!("{rg}/providers/Microsoft.Network/routeTables/rt1"), json!({"location": "uksouth", "tags": {"owui-deploy-env": "dev"}})).await;
-    let l = env.arm("GET", &format!("{rg}/resources?$filter=tagName eq 'owui-deploy-env' and tagValue eq 'dev'"), None).await;
-    let ids: Vec<&str> = l.body["value"].as_array().expect("value").iter().filter_map(|r| r["id"].as_str()).collect();
-    assert_eq!(ids, vec![format!("{rg}/providers/Microsoft.Network/routeTables/rt1").as_str()]);
+    env.put_done(
+        &format!("{rg}/providers/Microsoft.Network/routeTables/rt1"),
+        json!({"location": "uksouth", "tags": {"owui-deploy-env": "dev"}}),
+    )
+    .await;
+    let l = env
+        .arm(
+            "GET",
+            &format!("{rg}/resources?$filter=tagName eq 'owui-deploy-env' and tagValue eq 'dev'"),
+            None,
+        )
+        .await;
+    let ids: Vec<&str> = l.body["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![format!("{rg}/providers/Microsoft.Network/routeTables/rt1").as_str()]
+    );
     env.sb.shutdown().await;
 }
 
@@ -490,13 +698,26 @@ async fn apim_foundry_containerapps_postgres_keyvault_monitoring_identity() {
         .await;
     let p = &apim.body["properties"];
     assert_eq!(p["gatewayUrl"], "https://apim1.azure-api.net");
-    assert_eq!(p["developerPortalUrl"], "https://apim1.developer.azure-api.net");
-    assert_eq!(p["managementApiUrl"], "https://apim1.management.azure-api.net");
+    assert_eq!(
+        p["developerPortalUrl"],
+        "https://apim1.developer.azure-api.net"
+    );
+    assert_eq!(
+        p["managementApiUrl"],
+        "https://apim1.management.azure-api.net"
+    );
     assert_eq!(p["platformVersion"], "stv2");
     assert_eq!(p["privateIPAddresses"][0], "10.0.1.5");
-    assert_eq!(p["publicIPAddresses"][0], pip.body["properties"]["ipAddress"]);
+    assert_eq!(
+        p["publicIPAddresses"][0],
+        pip.body["properties"]["ipAddress"]
+    );
     assert!(p["createdAtUtc"].is_string());
-    assert!(apim.body["identity"]["principalId"].as_str().is_some_and(|s| s.len() == 36));
+    assert!(
+        apim.body["identity"]["principalId"]
+            .as_str()
+            .is_some_and(|s| s.len() == 36)
+    );
     assert!(apim.body["systemData"]["createdAt"].is_string());
 
     // Foundry account.
@@ -507,10 +728,20 @@ async fn apim_foundry_containerapps_postgres_keyvault_monitoring_identity() {
                    "properties": {"customSubDomainName": "foundry1-sub", "disableLocalAuth": true}}),
         )
         .await;
-    assert_eq!(acct.body["properties"]["endpoint"], "https://foundry1-sub.cognitiveservices.azure.com/");
-    assert_eq!(acct.body["properties"]["endpoints"]["OpenAI Language Model Instance API"], "https://foundry1-sub.openai.azure.com/");
+    assert_eq!(
+        acct.body["properties"]["endpoint"],
+        "https://foundry1-sub.cognitiveservices.azure.com/"
+    );
+    assert_eq!(
+        acct.body["properties"]["endpoints"]["OpenAI Language Model Instance API"],
+        "https://foundry1-sub.openai.azure.com/"
+    );
     assert!(acct.body["identity"]["principalId"].is_string());
-    assert!(acct.body["etag"].as_str().is_some_and(|e| e.starts_with("W/\"datetime'")));
+    assert!(
+        acct.body["etag"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("W/\"datetime'"))
+    );
 
     // Container Apps environment (internal) and app.
     let env_id = format!("{rg}/providers/Microsoft.App/managedEnvironments/cae1");
@@ -521,9 +752,19 @@ async fn apim_foundry_containerapps_postgres_keyvault_monitoring_identity() {
                    "appLogsConfiguration": {"destination": "log-analytics", "logAnalyticsConfiguration": {"customerId": "c", "sharedKey": "SHARED-KEY-SECRET"}}}}),
         )
         .await;
-    let domain = cae.body["properties"]["defaultDomain"].as_str().expect("defaultDomain").to_string();
-    assert!(domain.ends_with(".westeurope.azurecontainerapps.io"), "{domain}");
-    let static_ip: std::net::Ipv4Addr = cae.body["properties"]["staticIp"].as_str().expect("staticIp").parse().expect("ip");
+    let domain = cae.body["properties"]["defaultDomain"]
+        .as_str()
+        .expect("defaultDomain")
+        .to_string();
+    assert!(
+        domain.ends_with(".westeurope.azurecontainerapps.io"),
+        "{domain}"
+    );
+    let static_ip: std::net::Ipv4Addr = cae.body["properties"]["staticIp"]
+        .as_str()
+        .expect("staticIp")
+        .parse()
+        .expect("ip");
     assert_eq!(static_ip.octets()[..2], [10, 0]);
     assert!(!cae.to_string_lossy().contains("SHARED-KEY-SECRET"));
     let app = env
@@ -534,9 +775,19 @@ async fn apim_foundry_containerapps_postgres_keyvault_monitoring_identity() {
                    "template": {"containers": [{"name": "owui", "image": "ghcr.io/open-webui/open-webui:main"}]}}}),
         )
         .await;
-    assert_eq!(app.body["properties"]["configuration"]["ingress"]["fqdn"], format!("open-webui.{domain}"));
-    assert!(app.body["properties"]["latestRevisionFqdn"].as_str().is_some_and(|f| f.starts_with("open-webui--") && f.ends_with(&domain)));
-    assert_eq!(app.body["properties"]["configuration"]["secrets"][0]["name"], "database-url");
+    assert_eq!(
+        app.body["properties"]["configuration"]["ingress"]["fqdn"],
+        format!("open-webui.{domain}")
+    );
+    assert!(
+        app.body["properties"]["latestRevisionFqdn"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("open-webui--") && f.ends_with(&domain))
+    );
+    assert_eq!(
+        app.body["properties"]["configuration"]["secrets"][0]["name"],
+        "database-url"
+    );
     assert!(!app.to_string_lossy().contains("TOPSECRET"));
 
     // PostgreSQL: FQDN, no password back.
@@ -546,7 +797,10 @@ async fn apim_foundry_containerapps_postgres_keyvault_monitoring_identity() {
             json!({"location": "westeurope", "sku": {"name": "Standard_B1ms", "tier": "Burstable"}, "properties": {"administratorLogin": "owui", "administratorLoginPassword": "PG-PASSWORD-SECRET", "version": "16"}}),
         )
         .await;
-    assert_eq!(pg.body["properties"]["fullyQualifiedDomainName"], "pg1.postgres.database.azure.com");
+    assert_eq!(
+        pg.body["properties"]["fullyQualifiedDomainName"],
+        "pg1.postgres.database.azure.com"
+    );
     assert_eq!(pg.body["properties"]["state"], "Ready");
     assert!(!pg.to_string_lossy().contains("PG-PASSWORD-SECRET"));
 
@@ -554,35 +808,80 @@ async fn apim_foundry_containerapps_postgres_keyvault_monitoring_identity() {
     let kv = env
         .put_done(&format!("{rg}/providers/Microsoft.KeyVault/vaults/kv-spoke1"), json!({"location": "westeurope", "properties": {"tenantId": TENANT, "sku": {"family": "A", "name": "standard"}, "enableRbacAuthorization": true}}))
         .await;
-    assert_eq!(kv.body["properties"]["vaultUri"], "https://kv-spoke1.vault.azure.net/");
+    assert_eq!(
+        kv.body["properties"]["vaultUri"],
+        "https://kv-spoke1.vault.azure.net/"
+    );
     assert_eq!(kv.body["properties"]["enableSoftDelete"], true);
     assert_eq!(kv.body["properties"]["softDeleteRetentionInDays"], 90);
-    let sec = env.put_done(&format!("{rg}/providers/Microsoft.KeyVault/vaults/kv-spoke1/secrets/pw"), json!({"properties": {"value": "KV-SECRET-VALUE"}})).await;
-    assert_eq!(sec.body["properties"]["secretUri"], "https://kv-spoke1.vault.azure.net/secrets/pw");
+    let sec = env
+        .put_done(
+            &format!("{rg}/providers/Microsoft.KeyVault/vaults/kv-spoke1/secrets/pw"),
+            json!({"properties": {"value": "KV-SECRET-VALUE"}}),
+        )
+        .await;
+    assert_eq!(
+        sec.body["properties"]["secretUri"],
+        "https://kv-spoke1.vault.azure.net/secrets/pw"
+    );
     assert!(!sec.to_string_lossy().contains("KV-SECRET-VALUE"));
 
     // Monitoring.
-    let la = env.put_done(&format!("{rg}/providers/Microsoft.OperationalInsights/workspaces/la1"), json!({"location": "westeurope", "properties": {"sku": {"name": "PerGB2018"}}})).await;
-    assert!(la.body["properties"]["customerId"].as_str().is_some_and(|s| s.len() == 36));
+    let la = env
+        .put_done(
+            &format!("{rg}/providers/Microsoft.OperationalInsights/workspaces/la1"),
+            json!({"location": "westeurope", "properties": {"sku": {"name": "PerGB2018"}}}),
+        )
+        .await;
+    assert!(
+        la.body["properties"]["customerId"]
+            .as_str()
+            .is_some_and(|s| s.len() == 36)
+    );
     let ai = env
         .put_done(&format!("{rg}/providers/Microsoft.Insights/components/ai1"), json!({"location": "westeurope", "kind": "web", "properties": {"Application_Type": "web", "WorkspaceResourceId": la.body["id"]}}))
         .await;
-    let ikey = ai.body["properties"]["InstrumentationKey"].as_str().expect("ikey");
-    assert!(ai.body["properties"]["ConnectionString"].as_str().is_some_and(|c| c.starts_with(&format!("InstrumentationKey={ikey};"))));
+    let ikey = ai.body["properties"]["InstrumentationKey"]
+        .as_str()
+        .expect("ikey");
+    assert!(
+        ai.body["properties"]["ConnectionString"]
+            .as_str()
+            .is_some_and(|c| c.starts_with(&format!("InstrumentationKey={ikey};")))
+    );
     assert!(ai.body["properties"]["AppId"].is_string());
 
     // User-assigned identity.
-    let uai = env.put_done(&format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uai1"), json!({"location": "westeurope"})).await;
+    let uai = env
+        .put_done(
+            &format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uai1"),
+            json!({"location": "westeurope"}),
+        )
+        .await;
     for f in ["principalId", "clientId", "tenantId"] {
         assert!(uai.body["properties"][f].is_string(), "{f}");
     }
     assert_eq!(uai.body["properties"]["tenantId"], TENANT);
 
     // Storage keys only through listKeys.
-    let sa = env.put_done(&format!("{rg}/providers/Microsoft.Storage/storageAccounts/stspoke1"), json!({"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}})).await;
-    assert_eq!(sa.body["properties"]["primaryEndpoints"]["file"], "https://stspoke1.file.core.windows.net/");
+    let sa = env
+        .put_done(
+            &format!("{rg}/providers/Microsoft.Storage/storageAccounts/stspoke1"),
+            json!({"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}),
+        )
+        .await;
+    assert_eq!(
+        sa.body["properties"]["primaryEndpoints"]["file"],
+        "https://stspoke1.file.core.windows.net/"
+    );
     assert_eq!(sa.body["properties"]["accessTier"], "Hot");
-    let keys = env.arm("POST", &format!("{rg}/providers/Microsoft.Storage/storageAccounts/stspoke1/listKeys"), None).await;
+    let keys = env
+        .arm(
+            "POST",
+            &format!("{rg}/providers/Microsoft.Storage/storageAccounts/stspoke1/listKeys"),
+            None,
+        )
+        .await;
     assert_eq!(keys.status, 200);
     assert_eq!(keys.body["keys"].as_array().map(Vec::len), Some(2));
     env.sb.shutdown().await;
@@ -612,27 +911,53 @@ async fn apim_openapi_import_named_values_policies() {
         .arm("PUT", &api, Some(json!({"properties": {"path": "openai/v1", "format": "openapi+json", "value": doc.to_string(), "subscriptionKeyParameterNames": {"header": "api-key"}}})))
         .await;
     assert_eq!(r.status, 201);
-    assert!(r.header("azure-asyncoperation").is_some(), "import is long-running");
+    assert!(
+        r.header("azure-asyncoperation").is_some(),
+        "import is long-running"
+    );
     let (st, _) = env.wait_op(&r).await;
     assert_eq!(st, "Succeeded");
     let g = env.arm("GET", &api, None).await;
-    assert!(g.body["properties"].get("value").is_none() && g.body["properties"].get("format").is_none());
+    assert!(
+        g.body["properties"].get("value").is_none() && g.body["properties"].get("format").is_none()
+    );
     assert_eq!(g.body["properties"]["displayName"], "OpenAI v1");
-    assert_eq!(g.body["properties"]["subscriptionKeyParameterNames"]["header"], "api-key");
+    assert_eq!(
+        g.body["properties"]["subscriptionKeyParameterNames"]["header"],
+        "api-key"
+    );
     let ops = env.arm("GET", &format!("{api}/operations"), None).await;
-    let mut names: Vec<&str> = ops.body["value"].as_array().expect("ops").iter().filter_map(|o| o["name"].as_str()).collect();
+    let mut names: Vec<&str> = ops.body["value"]
+        .as_array()
+        .expect("ops")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
     names.sort();
-    assert_eq!(names, vec!["createChatCompletion", "deleteModel", "retrieveModel"]);
+    assert_eq!(
+        names,
+        vec!["createChatCompletion", "deleteModel", "retrieveModel"]
+    );
 
     // Secret named value: value never returned.
     let nv = env.put_done(&format!("{svc}/namedValues/tenant-id"), json!({"properties": {"displayName": "tenant-id", "value": "NV-SECRET", "secret": true}})).await;
     assert!(!nv.to_string_lossy().contains("NV-SECRET"));
-    let nv2 = env.put_done(&format!("{svc}/namedValues/app-id"), json!({"properties": {"displayName": "app-id", "value": "plain"}})).await;
+    let nv2 = env
+        .put_done(
+            &format!("{svc}/namedValues/app-id"),
+            json!({"properties": {"displayName": "app-id", "value": "plain"}}),
+        )
+        .await;
     assert_eq!(nv2.body["properties"]["value"], "plain");
 
     // Policy comes back as XML value.
     let xml = "<policies><inbound><base /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>";
-    let pol = env.put_done(&format!("{api}/policies/policy"), json!({"properties": {"format": "rawxml", "value": xml}})).await;
+    let pol = env
+        .put_done(
+            &format!("{api}/policies/policy"),
+            json!({"properties": {"format": "rawxml", "value": xml}}),
+        )
+        .await;
     assert_eq!(pol.body["properties"]["value"], xml);
     env.sb.shutdown().await;
 }
@@ -651,9 +976,16 @@ async fn cognitive_deployments_conflict_and_apim_not_ready() {
     let r1 = env.arm("PUT", &dep("gpt-4o"), Some(body.clone())).await;
     assert_eq!(r1.status, 201);
     assert_eq!(r1.state(), "Accepted");
-    let r2 = env.arm("PUT", &dep("gpt-4o-mini"), Some(body.clone())).await;
+    let r2 = env
+        .arm("PUT", &dep("gpt-4o-mini"), Some(body.clone()))
+        .await;
     assert_eq!((r2.status, r2.code()), (409, "RequestConflict"));
-    assert!(r2.body["error"]["message"].as_str().unwrap_or("").contains("Another operation is being performed on the parent resource"));
+    assert!(
+        r2.body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Another operation is being performed on the parent resource")
+    );
     let (st, _) = env.wait_op(&r1).await;
     assert_eq!(st, "Succeeded");
     let r3 = env.arm("PUT", &dep("gpt-4o-mini"), Some(body)).await;
@@ -663,7 +995,13 @@ async fn cognitive_deployments_conflict_and_apim_not_ready() {
     let svc = format!("{rg}/providers/Microsoft.ApiManagement/service/gw2");
     let r = env.arm("PUT", &svc, Some(json!({"location": "westeurope", "sku": {"name": "Developer", "capacity": 1}, "properties": {"publisherEmail": "a@b.c", "publisherName": "p"}}))).await;
     assert_eq!(r.status, 201);
-    let c = env.arm("PUT", &format!("{svc}/namedValues/x"), Some(json!({"properties": {"displayName": "x", "value": "y"}}))).await;
+    let c = env
+        .arm(
+            "PUT",
+            &format!("{svc}/namedValues/x"),
+            Some(json!({"properties": {"displayName": "x", "value": "y"}})),
+        )
+        .await;
     assert_eq!((c.status, c.code()), (409, "ServiceLocked"));
     let again = env.arm("PUT", &svc, Some(json!({"location": "westeurope", "sku": {"name": "Developer", "capacity": 1}, "properties": {"publisherEmail": "a@b.c", "publisherName": "p"}}))).await;
     assert_eq!(again.status, 409);
@@ -674,11 +1012,26 @@ async fn cognitive_deployments_conflict_and_apim_not_ready() {
 async fn principal_not_found_window_then_success_and_role_assignment_exists() {
     let env = start(0.001).await;
     // 300 s realistic replication delay -> 300 ms here.
-    env.admin("POST", "config", Some(json!({"principal_delay_secs": 300.0}))).await;
+    env.admin(
+        "POST",
+        "config",
+        Some(json!({"principal_delay_secs": 300.0})),
+    )
+    .await;
     let rg = env.rg("rbac").await;
-    let uai = env.put_done(&format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u1"), json!({"location": "westeurope"})).await;
-    let principal = uai.body["properties"]["principalId"].as_str().expect("principalId").to_string();
-    let role = format!("/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6");
+    let uai = env
+        .put_done(
+            &format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u1"),
+            json!({"location": "westeurope"}),
+        )
+        .await;
+    let principal = uai.body["properties"]["principalId"]
+        .as_str()
+        .expect("principalId")
+        .to_string();
+    let role = format!(
+        "/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6"
+    );
     let name = uuid::Uuid::new_v4().to_string();
     let ra = format!("{rg}/providers/Microsoft.Authorization/roleAssignments/{name}");
     let body = json!({"properties": {"principalId": principal, "roleDefinitionId": role, "principalType": "ServicePrincipal"}});
@@ -700,10 +1053,18 @@ async fn principal_not_found_window_then_success_and_role_assignment_exists() {
     assert_eq!(ok.body["properties"]["scope"], rg);
     // Same again under the same name: fine (200). Under another name: RoleAssignmentExists.
     assert_eq!(env.arm("PUT", &ra, Some(body.clone())).await.status, 200);
-    let other = format!("{rg}/providers/Microsoft.Authorization/roleAssignments/{}", uuid::Uuid::new_v4());
+    let other = format!(
+        "{rg}/providers/Microsoft.Authorization/roleAssignments/{}",
+        uuid::Uuid::new_v4()
+    );
     let r = env.arm("PUT", &other, Some(body)).await;
     assert_eq!((r.status, r.code()), (409, "RoleAssignmentExists"));
-    assert!(r.body["error"]["message"].as_str().unwrap_or("").contains(&name));
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&name)
+    );
     // Listing by principal.
     let l = env.arm("GET", &format!("{rg}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '{principal}'"), None).await;
     assert_eq!(l.body["value"].as_array().map(Vec::len), Some(1));
@@ -724,7 +1085,9 @@ async fn soft_delete_conflicts_and_purge() {
     }
     let r = env.arm("PUT", &kv, Some(body.clone())).await;
     assert_eq!((r.status, r.code()), (409, "ConflictError"));
-    let deleted = format!("/subscriptions/{SUB}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/kv-soft1");
+    let deleted = format!(
+        "/subscriptions/{SUB}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/kv-soft1"
+    );
     let g = env.arm("GET", &deleted, None).await;
     assert_eq!(g.status, 200);
     assert!(g.body["properties"]["scheduledPurgeDate"].is_string());
@@ -744,7 +1107,9 @@ async fn soft_delete_conflicts_and_purge() {
     env.wait_op(&d).await;
     let r = env.arm("PUT", &acct, Some(ab.clone())).await;
     assert_eq!((r.status, r.code()), (409, "FlagMustBeSetForRestore"));
-    let deleted = format!("/subscriptions/{SUB}/providers/Microsoft.CognitiveServices/locations/swedencentral/resourceGroups/soft/deletedAccounts/ai-soft");
+    let deleted = format!(
+        "/subscriptions/{SUB}/providers/Microsoft.CognitiveServices/locations/swedencentral/resourceGroups/soft/deletedAccounts/ai-soft"
+    );
     assert_eq!(env.arm("GET", &deleted, None).await.status, 200);
     let p = env.arm("DELETE", &deleted, None).await;
     assert_eq!(p.status, 202);
@@ -761,35 +1126,106 @@ async fn graph_upsert_service_principal_and_grants() {
     let env = start(1.0).await;
     let body = json!({"displayName": "Open WebUI dev", "signInAudience": "AzureADMyOrg", "identifierUris": ["api://owui-dev"],
         "appRoles": [{"id": "6a8f3c3e-54a4-4f0e-b7a5-2b9d4f0f0001", "value": "admin", "displayName": "Admin", "description": "a", "isEnabled": true, "allowedMemberTypes": ["User"]}]});
-    let r = env.graph("PATCH", "applications(uniqueName='owui-dev')", Some(body.clone()), &[]).await;
-    assert_eq!((r.status, r.body["error"]["code"].as_str()), (404, Some("Request_ResourceNotFound")));
-    let r = env.graph("PATCH", "applications(uniqueName='owui-dev')", Some(body.clone()), &[("Prefer", "create-if-missing")]).await;
+    let r = env
+        .graph(
+            "PATCH",
+            "applications(uniqueName='owui-dev')",
+            Some(body.clone()),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["error"]["code"].as_str()),
+        (404, Some("Request_ResourceNotFound"))
+    );
+    let r = env
+        .graph(
+            "PATCH",
+            "applications(uniqueName='owui-dev')",
+            Some(body.clone()),
+            &[("Prefer", "create-if-missing")],
+        )
+        .await;
     assert_eq!(r.status, 201);
     let id = r.body["id"].as_str().expect("id").to_string();
     let app_id = r.body["appId"].as_str().expect("appId").to_string();
     assert_eq!(r.body["uniqueName"], "owui-dev");
-    let r = env.graph("PATCH", "applications(uniqueName='owui-dev')", Some(json!({"displayName": "Open WebUI (dev)"})), &[("Prefer", "create-if-missing")]).await;
+    let r = env
+        .graph(
+            "PATCH",
+            "applications(uniqueName='owui-dev')",
+            Some(json!({"displayName": "Open WebUI (dev)"})),
+            &[("Prefer", "create-if-missing")],
+        )
+        .await;
     assert_eq!(r.status, 204);
-    let g = env.graph("GET", "applications(uniqueName='owui-dev')", None, &[]).await;
+    let g = env
+        .graph("GET", "applications(uniqueName='owui-dev')", None, &[])
+        .await;
     assert_eq!(g.body["id"], id);
     assert_eq!(g.body["displayName"], "Open WebUI (dev)");
     assert_eq!(g.body["appRoles"][0]["value"], "admin");
-    let l = env.graph("GET", &format!("applications?$filter=appId eq '{app_id}'"), None, &[]).await;
+    let l = env
+        .graph(
+            "GET",
+            &format!("applications?$filter=appId eq '{app_id}'"),
+            None,
+            &[],
+        )
+        .await;
     assert_eq!(l.body["value"].as_array().map(Vec::len), Some(1));
     // Removing an enabled role is refused.
-    let r = env.graph("PATCH", &format!("applications/{id}"), Some(json!({"appRoles": []})), &[]).await;
-    assert_eq!(r.body["error"]["code"], "CannotDeleteOrUpdateEnabledEntitlement");
+    let r = env
+        .graph(
+            "PATCH",
+            &format!("applications/{id}"),
+            Some(json!({"appRoles": []})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.body["error"]["code"],
+        "CannotDeleteOrUpdateEnabledEntitlement"
+    );
 
     // Service principal, duplicate, alternate key.
-    let sp = env.graph("POST", "servicePrincipals", Some(json!({"appId": app_id, "appRoleAssignmentRequired": true})), &[]).await;
+    let sp = env
+        .graph(
+            "POST",
+            "servicePrincipals",
+            Some(json!({"appId": app_id, "appRoleAssignmentRequired": true})),
+            &[],
+        )
+        .await;
     assert_eq!(sp.status, 201);
     let sp_id = sp.body["id"].as_str().expect("sp id").to_string();
     assert_eq!(sp.body["appRoleAssignmentRequired"], true);
-    let dup = env.graph("POST", "servicePrincipals", Some(json!({"appId": app_id})), &[]).await;
+    let dup = env
+        .graph(
+            "POST",
+            "servicePrincipals",
+            Some(json!({"appId": app_id})),
+            &[],
+        )
+        .await;
     assert_eq!(dup.status, 409);
-    let by_app = env.graph("GET", &format!("servicePrincipals(appId='{app_id}')"), None, &[]).await;
+    let by_app = env
+        .graph(
+            "GET",
+            &format!("servicePrincipals(appId='{app_id}')"),
+            None,
+            &[],
+        )
+        .await;
     assert_eq!(by_app.body["id"], sp_id);
-    let graph_sp = env.graph("GET", "servicePrincipals?$filter=appId eq '00000003-0000-0000-c000-000000000000'", None, &[]).await;
+    let graph_sp = env
+        .graph(
+            "GET",
+            "servicePrincipals?$filter=appId eq '00000003-0000-0000-c000-000000000000'",
+            None,
+            &[],
+        )
+        .await;
     let graph_sp = &graph_sp.body["value"][0];
     assert!(graph_sp["oauth2PermissionScopes"].as_array().expect("scopes").iter().any(|s| s["value"] == "User.Read" && s["id"] == "e1fe6dd8-ba31-4d61-89e7-88639da4683d"));
 
@@ -798,12 +1234,42 @@ async fn graph_upsert_service_principal_and_grants() {
         .graph("POST", "oauth2PermissionGrants", Some(json!({"clientId": sp_id, "consentType": "AllPrincipals", "resourceId": graph_sp["id"], "scope": "User.Read GroupMember.Read.All"})), &[])
         .await;
     assert_eq!(grant.status, 201);
-    let l = env.graph("GET", &format!("oauth2PermissionGrants?$filter=clientId eq '{sp_id}'"), None, &[]).await;
-    assert_eq!(l.body["value"][0]["scope"], "User.Read GroupMember.Read.All");
+    let l = env
+        .graph(
+            "GET",
+            &format!("oauth2PermissionGrants?$filter=clientId eq '{sp_id}'"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        l.body["value"][0]["scope"],
+        "User.Read GroupMember.Read.All"
+    );
     let gid = grant.body["id"].as_str().expect("grant id");
-    assert_eq!(env.graph("DELETE", &format!("oauth2PermissionGrants/{gid}"), None, &[]).await.status, 204);
-    assert_eq!(env.graph("DELETE", &format!("applications/{id}"), None, &[]).await.status, 204);
-    assert_eq!(env.graph("GET", &format!("applications/{id}"), None, &[]).await.status, 404);
+    assert_eq!(
+        env.graph(
+            "DELETE",
+            &format!("oauth2PermissionGrants/{gid}"),
+            None,
+            &[]
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        env.graph("DELETE", &format!("applications/{id}"), None, &[])
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        env.graph("GET", &format!("applications/{id}"), None, &[])
+            .await
+            .status,
+        404
+    );
     env.sb.shutdown().await;
 }
 
@@ -820,25 +1286,55 @@ async fn faults_nth_429_drop_latency_and_failed_lro() {
         ]}"#,
     )
     .expect("plan");
-    let env = start_with(SandboxOptions { time_scale: 0.001, faults: Some(plan), seed: 7, ..Default::default() }).await;
+    let env = start_with(SandboxOptions {
+        time_scale: 0.001,
+        faults: Some(plan),
+        seed: 7,
+        ..Default::default()
+    })
+    .await;
     let rg = env.rg("faults").await;
     let nsg = format!("{rg}/providers/Microsoft.Network/networkSecurityGroups/n1");
     let b = json!({"location": "westeurope"});
     assert_eq!(env.arm("PUT", &nsg, Some(b.clone())).await.status, 201);
     let r = env.arm("PUT", &nsg, Some(b.clone())).await;
     assert_eq!(r.status, 429);
-    assert_eq!(r.header("retry-after").as_deref(), Some("1"), "2 s scaled by 0.001, rounded up");
+    assert_eq!(
+        r.header("retry-after").as_deref(),
+        Some("1"),
+        "2 s scaled by 0.001, rounded up"
+    );
     assert_eq!(r.header("retry-after-ms").as_deref(), Some("2"));
     assert_eq!(r.code(), "TooManyRequests");
 
     // Dropped connection: the client sees a transport error, then the rule is spent.
-    let dropped = env.http.get(format!("{}/subscriptions/{SUB}/resourceGroups/faults/dropme?api-version=1", env.base)).bearer_auth(&env.token).send().await;
+    let dropped = env
+        .http
+        .get(format!(
+            "{}/subscriptions/{SUB}/resourceGroups/faults/dropme?api-version=1",
+            env.base
+        ))
+        .bearer_auth(&env.token)
+        .send()
+        .await;
     assert!(dropped.is_err(), "connection must be dropped");
-    let again = env.arm("GET", &format!("/subscriptions/{SUB}/resourceGroups/faults/dropme"), None).await;
+    let again = env
+        .arm(
+            "GET",
+            &format!("/subscriptions/{SUB}/resourceGroups/faults/dropme"),
+            None,
+        )
+        .await;
     assert_ne!(again.status, 0);
 
     let t = Instant::now();
-    let r = env.arm("PUT", &format!("{rg}/providers/Microsoft.Network/publicIPAddresses/slow"), Some(b.clone())).await;
+    let r = env
+        .arm(
+            "PUT",
+            &format!("{rg}/providers/Microsoft.Network/publicIPAddresses/slow"),
+            Some(b.clone()),
+        )
+        .await;
     assert_eq!(r.status, 201);
     assert!(t.elapsed() >= Duration::from_millis(300));
 
@@ -852,22 +1348,43 @@ async fn faults_nth_429_drop_latency_and_failed_lro() {
     assert_eq!(r.status, 201);
     let (st, _) = env.wait_op(&r).await;
     assert_eq!(st, "Failed");
-    let s = env.arm("GET", &r.header("azure-asyncoperation").expect("op"), None).await;
+    let s = env
+        .arm("GET", &r.header("azure-asyncoperation").expect("op"), None)
+        .await;
     assert_eq!(s.body["error"]["code"], "InternalServerError");
     assert_eq!(env.arm("GET", &vnet, None).await.state(), "Failed");
 
     // The journal saw everything, with bodies and fault markers; clearing works.
     let j = env.admin("GET", "journal", None).await;
     let entries = j.body.as_array().expect("journal");
-    let throttled = entries.iter().find(|e| e["status"] == 429).expect("429 in journal");
+    let throttled = entries
+        .iter()
+        .find(|e| e["status"] == 429)
+        .expect("429 in journal");
     assert_eq!(throttled["request_body"]["location"], "westeurope");
     assert!(!throttled["faults"].as_array().expect("faults").is_empty());
-    assert!(entries.iter().any(|e| e["status"].is_null() && e["path"].as_str().unwrap_or("").contains("dropme")));
-    assert!(entries.iter().all(|e| e["seq"].as_u64().is_some() && e["duration_ms"].as_u64().is_some() && e["time"].is_string()));
-    let token_entry = entries.iter().find(|e| e["path"].as_str().unwrap_or("").contains("oauth2")).expect("token request");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["status"].is_null() && e["path"].as_str().unwrap_or("").contains("dropme"))
+    );
+    assert!(entries.iter().all(|e| e["seq"].as_u64().is_some()
+        && e["duration_ms"].as_u64().is_some()
+        && e["time"].is_string()));
+    let token_entry = entries
+        .iter()
+        .find(|e| e["path"].as_str().unwrap_or("").contains("oauth2"))
+        .expect("token request");
     assert_eq!(token_entry["request_body"]["client_secret"], "(redacted)");
     assert_eq!(env.admin("DELETE", "journal", None).await.status, 204);
-    assert_eq!(env.admin("GET", "journal", None).await.body.as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        env.admin("GET", "journal", None)
+            .await
+            .body
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
     env.sb.shutdown().await;
 }
 
@@ -875,10 +1392,19 @@ async fn faults_nth_429_drop_latency_and_failed_lro() {
 async fn probabilistic_faults_are_reproducible_with_a_seed() {
     async fn pattern(seed: u64) -> Vec<u16> {
         let plan = FaultPlan::from_toml_str("[[rules]]\nmethod = \"GET\"\npath = \"*/resourcegroups*\"\nkind = \"status\"\nstatus = 503\nprobability = 0.5\n").expect("plan");
-        let env = start_with(SandboxOptions { faults: Some(plan), seed, ..Default::default() }).await;
+        let env = start_with(SandboxOptions {
+            faults: Some(plan),
+            seed,
+            ..Default::default()
+        })
+        .await;
         let mut out = Vec::new();
         for _ in 0..16 {
-            out.push(env.arm("GET", &format!("/subscriptions/{SUB}/resourcegroups"), None).await.status);
+            out.push(
+                env.arm("GET", &format!("/subscriptions/{SUB}/resourcegroups"), None)
+                    .await
+                    .status,
+            );
         }
         env.sb.shutdown().await;
         out
@@ -895,28 +1421,79 @@ async fn probabilistic_faults_are_reproducible_with_a_seed() {
 async fn state_survives_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("sandbox.json");
-    let opts = || SandboxOptions { time_scale: 0.0005, state_file: Some(state.clone()), ..Default::default() };
+    let opts = || SandboxOptions {
+        time_scale: 0.0005,
+        state_file: Some(state.clone()),
+        ..Default::default()
+    };
     let env = start_with(opts()).await;
     let rg = env.rg("persist").await;
-    let uai = env.put_done(&format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/keep"), json!({"location": "westeurope"})).await;
+    let uai = env
+        .put_done(
+            &format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/keep"),
+            json!({"location": "westeurope"}),
+        )
+        .await;
     let kv = format!("{rg}/providers/Microsoft.KeyVault/vaults/kv-persist");
     env.put_done(&kv, json!({"location": "westeurope", "properties": {"tenantId": TENANT, "sku": {"family": "A", "name": "standard"}}})).await;
-    env.put_done(&format!("{kv}/secrets/s"), json!({"properties": {"value": "PERSIST-SECRET"}})).await;
-    let app = env.graph("POST", "applications", Some(json!({"displayName": "kept"})), &[]).await;
+    env.put_done(
+        &format!("{kv}/secrets/s"),
+        json!({"properties": {"value": "PERSIST-SECRET"}}),
+    )
+    .await;
+    let app = env
+        .graph(
+            "POST",
+            "applications",
+            Some(json!({"displayName": "kept"})),
+            &[],
+        )
+        .await;
     let ca = env.sb.ca_pem();
     env.sb.shutdown().await;
     let text = std::fs::read_to_string(&state).expect("state file written");
-    assert!(!text.contains("PERSIST-SECRET"), "secrets never reach the state file");
+    assert!(
+        !text.contains("PERSIST-SECRET"),
+        "secrets never reach the state file"
+    );
 
     let env2 = start_with(opts()).await;
     assert_eq!(env2.sb.ca_pem(), ca, "same CA after restart");
-    let g = env2.arm("GET", &format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/keep"), None).await;
+    let g = env2
+        .arm(
+            "GET",
+            &format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/keep"),
+            None,
+        )
+        .await;
     assert_eq!(g.status, 200);
-    assert_eq!(g.body["properties"]["principalId"], uai.body["properties"]["principalId"]);
-    assert_eq!(env2.arm("GET", &format!("{kv}/secrets/s"), None).await.status, 200);
-    let a = env2.graph("GET", &format!("applications/{}", app.body["id"].as_str().expect("id")), None, &[]).await;
+    assert_eq!(
+        g.body["properties"]["principalId"],
+        uai.body["properties"]["principalId"]
+    );
+    assert_eq!(
+        env2.arm("GET", &format!("{kv}/secrets/s"), None)
+            .await
+            .status,
+        200
+    );
+    let a = env2
+        .graph(
+            "GET",
+            &format!("applications/{}", app.body["id"].as_str().expect("id")),
+            None,
+            &[],
+        )
+        .await;
     assert_eq!(a.body["displayName"], "kept");
     let res = env2.admin("GET", "resources", None).await;
-    assert!(res.body.as_array().expect("list").iter().any(|r| r["type"] == "Microsoft.KeyVault/vaults" && r["provisioningState"] == "Succeeded"));
+    assert!(
+        res.body
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|r| r["type"] == "Microsoft.KeyVault/vaults"
+                && r["provisioningState"] == "Succeeded")
+    );
     env2.sb.shutdown().await;
 }

@@ -544,13 +544,15 @@ pub async fn plan(
         if first_wave {
             for (k, d) in model.discoveries.iter().enumerate() {
                 jobs.push(Box::pin(async move {
-                    let r = backend
-                        .list(d)
-                        .await
-                        .map_err(|source| EngineError::Discovery {
+                    // A parent or group that does not exist owns nothing.
+                    let r = match backend.list(d).await {
+                        Ok(found) => Ok(found),
+                        Err(e) if e.status() == Some(404) => Ok(Vec::new()),
+                        Err(source) => Err(EngineError::Discovery {
                             discovery: d.describe(),
                             source,
-                        });
+                        }),
+                    };
                     Job::Discover(k, r)
                 }));
             }

@@ -7,20 +7,38 @@ use super::server::{Config, Reply, Shared, now_ms, set_faults};
 use super::state::{Principal, World};
 
 fn bad(message: impl Into<String>) -> Reply {
-    Reply::json(400, json!({"error": {"code": "BadRequest", "message": message.into()}}))
+    Reply::json(
+        400,
+        json!({"error": {"code": "BadRequest", "message": message.into()}}),
+    )
 }
 
 fn query_param(raw: &str, name: &str) -> Option<String> {
-    super::journal::url_decode_pairs(raw).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    super::journal::url_decode_pairs(raw)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 /// Serve `/_sandbox/...`.
-pub(crate) fn handle(shared: &Shared, method: &str, path: &str, raw_query: &str, body: &[u8]) -> Reply {
+pub(crate) fn handle(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+    raw_query: &str,
+    body: &[u8],
+) -> Reply {
     let sub = path.trim_start_matches("/_sandbox").trim_matches('/');
     match (method, sub) {
         ("GET", "journal") => {
-            let since = query_param(raw_query, "since").and_then(|s| s.parse().ok()).unwrap_or(0);
-            let entries = shared.journal.lock().map(|j| j.since(since)).unwrap_or_default();
+            let since = query_param(raw_query, "since")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let entries = shared
+                .journal
+                .lock()
+                .map(|j| j.since(since))
+                .unwrap_or_default();
             Reply::json(200, serde_json::to_value(entries).unwrap_or(Value::Null))
         }
         ("DELETE", "journal") => {
@@ -53,8 +71,12 @@ pub(crate) fn handle(shared: &Shared, method: &str, path: &str, raw_query: &str,
             {
                 let mut w = shared.world();
                 let tokens = std::mem::take(&mut w.tokens);
-                let principals: Vec<(String, Principal)> =
-                    w.principals.iter().filter(|(_, p)| p.created_ms == 0).map(|(k, p)| (k.clone(), p.clone())).collect();
+                let principals: Vec<(String, Principal)> = w
+                    .principals
+                    .iter()
+                    .filter(|(_, p)| p.created_ms == 0)
+                    .map(|(k, p)| (k.clone(), p.clone()))
+                    .collect();
                 *w = World::default();
                 w.tokens = tokens;
                 w.principals.extend(principals);
@@ -86,7 +108,10 @@ pub(crate) fn handle(shared: &Shared, method: &str, path: &str, raw_query: &str,
             set_faults(shared, FaultPlan::default(), false);
             Reply::empty(204)
         }
-        ("GET", "config") => Reply::json(200, serde_json::to_value(&shared.rt().config).unwrap_or(Value::Null)),
+        ("GET", "config") => Reply::json(
+            200,
+            serde_json::to_value(&shared.rt().config).unwrap_or(Value::Null),
+        ),
         ("POST", "config") => {
             let patch: Value = match serde_json::from_slice(body) {
                 Ok(v @ Value::Object(_)) => v,
@@ -100,7 +125,9 @@ pub(crate) fn handle(shared: &Shared, method: &str, path: &str, raw_query: &str,
                 Ok(c) => c,
                 Err(e) => return bad(e.to_string()),
             };
-            if !(cfg.time_scale.is_finite() && cfg.time_scale > 0.0) || cfg.principal_delay_secs < 0.0 {
+            if !(cfg.time_scale.is_finite() && cfg.time_scale > 0.0)
+                || cfg.principal_delay_secs < 0.0
+            {
                 return bad("time_scale must be > 0 and principal_delay_secs >= 0");
             }
             rt.config = cfg;
@@ -112,9 +139,15 @@ pub(crate) fn handle(shared: &Shared, method: &str, path: &str, raw_query: &str,
                 Err(e) => return bad(e.to_string()),
             };
             let Some(id) = v["id"].as_str().filter(|s| super::ids::is_guid(s)) else {
-                return bad("expected {\"id\": GUID, \"type\"?: \"User\"|\"Group\"|\"ServicePrincipal\", \"replicated\"?: bool}");
+                return bad(
+                    "expected {\"id\": GUID, \"type\"?: \"User\"|\"Group\"|\"ServicePrincipal\", \"replicated\"?: bool}",
+                );
             };
-            let created_ms = if v["replicated"].as_bool() == Some(false) { now_ms() } else { 0 };
+            let created_ms = if v["replicated"].as_bool() == Some(false) {
+                now_ms()
+            } else {
+                0
+            };
             shared.world().principals.insert(
                 id.to_ascii_lowercase(),
                 Principal {

@@ -40,7 +40,8 @@ pub(crate) async fn handle(shared: &Arc<Shared>, req: &Req) -> Reply {
     if let Target::Provider(p) = &target
         && req.method == "PUT"
         && p.is_instance()
-        && p.type_name().eq_ignore_ascii_case("Microsoft.ApiManagement/service/apis")
+        && p.type_name()
+            .eq_ignore_ascii_case("Microsoft.ApiManagement/service/apis")
     {
         match fetch_linked_document(shared, &req.body).await {
             Ok(b) => body_override = b,
@@ -85,7 +86,10 @@ fn method_not_allowed(req: &Req) -> Reply {
     Reply::arm_error(
         405,
         "MethodNotAllowed",
-        format!("The requested method '{}' is not allowed on '{}'.", req.method, req.path),
+        format!(
+            "The requested method '{}' is not allowed on '{}'.",
+            req.method, req.path
+        ),
     )
 }
 
@@ -160,7 +164,9 @@ pub(crate) fn view(world: &World, k: &str) -> Value {
             .resources
             .range(prefix.clone()..)
             .take_while(|(kk, _)| kk.starts_with(&prefix))
-            .filter(|(kk, r)| !kk[prefix.len()..].contains('/') && r.type_name.to_ascii_lowercase() == child_type)
+            .filter(|(kk, r)| {
+                !kk[prefix.len()..].contains('/') && r.type_name.to_ascii_lowercase() == child_type
+            })
             .map(|(_, r)| r)
             .collect();
         kids.sort_by_key(|r| r.seq);
@@ -188,7 +194,11 @@ fn group_key(sub: &str, rg: &str) -> String {
 }
 
 fn group_not_found(rg: &str) -> Reply {
-    Reply::arm_error(404, "ResourceGroupNotFound", format!("Resource group '{rg}' could not be found."))
+    Reply::arm_error(
+        404,
+        "ResourceGroupNotFound",
+        format!("Resource group '{rg}' could not be found."),
+    )
 }
 
 fn resource_not_found(p: &ProviderPath) -> Reply {
@@ -205,7 +215,9 @@ fn resource_not_found(p: &ProviderPath) -> Reply {
         Some(rg) => format!(
             "The Resource '{t}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
         ),
-        None => format!("The Resource '{t}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"),
+        None => format!(
+            "The Resource '{t}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+        ),
     };
     Reply::arm_error(404, "ResourceNotFound", msg)
 }
@@ -217,11 +229,16 @@ fn check_ancestors(w: &World, p: &ProviderPath) -> Result<(), Reply> {
     {
         return Err(group_not_found(rg));
     }
-    if p.scope.to_ascii_lowercase().contains("/providers/") && !w.resources.contains_key(&key(&p.scope)) {
+    if p.scope.to_ascii_lowercase().contains("/providers/")
+        && !w.resources.contains_key(&key(&p.scope))
+    {
         return Err(Reply::arm_error(
             404,
             "ResourceNotFound",
-            format!("The scope resource '{}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", p.scope),
+            format!(
+                "The scope resource '{}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+                p.scope
+            ),
         ));
     }
     if let Some(parent) = p.parent_id()
@@ -231,7 +248,9 @@ fn check_ancestors(w: &World, p: &ProviderPath) -> Result<(), Reply> {
         return Err(Reply::arm_error(
             404,
             "ParentResourceNotFound",
-            format!("Can not perform requested operation on nested resource. Parent resource '{names}' not found."),
+            format!(
+                "Can not perform requested operation on nested resource. Parent resource '{names}' not found."
+            ),
         ));
     }
     Ok(())
@@ -244,7 +263,9 @@ fn group_deleting(w: &World, p: &ProviderPath) -> Option<Reply> {
     Some(Reply::arm_error(
         409,
         "ResourceGroupBeingDeleted",
-        format!("The resource group '{rg}' is in deprovisioning state and cannot perform this operation."),
+        format!(
+            "The resource group '{rg}' is in deprovisioning state and cannot perform this operation."
+        ),
     ))
 }
 
@@ -254,7 +275,10 @@ fn canonical_id(w: &World, p: &ProviderPath, upto: usize) -> String {
     let scope = canonical_scope(w, &p.scope);
     let canon_type = types::canonical_type(&p.type_name());
     let segs: Vec<&str> = canon_type.split('/').collect();
-    let mut id = format!("{scope}/providers/{}", segs.first().copied().unwrap_or(&p.namespace));
+    let mut id = format!(
+        "{scope}/providers/{}",
+        segs.first().copied().unwrap_or(&p.namespace)
+    );
     for i in 0..upto {
         let ty = segs.get(i + 1).copied().unwrap_or(p.types[i].as_str());
         let candidate = format!("{id}/{ty}/{}", p.names[i]);
@@ -299,7 +323,13 @@ fn group(w: &mut World, c: &mut Call<'_>, sub: &str, rg: &str) -> (Reply, u64) {
                 && e.pending.is_some()
             {
                 return (
-                    Reply::arm_error(409, "ResourceGroupBeingDeleted", format!("The resource group '{rg}' is in deprovisioning state and cannot perform this operation.")),
+                    Reply::arm_error(
+                        409,
+                        "ResourceGroupBeingDeleted",
+                        format!(
+                            "The resource group '{rg}' is in deprovisioning state and cannot perform this operation."
+                        ),
+                    ),
                     0,
                 );
             }
@@ -308,26 +338,48 @@ fn group(w: &mut World, c: &mut Call<'_>, sub: &str, rg: &str) -> (Reply, u64) {
                 return (group_not_found(rg), 0);
             }
             let mut body = if patch {
-                let mut b = existing.as_ref().map(|e| e.body.clone()).unwrap_or_else(|| json!({}));
+                let mut b = existing
+                    .as_ref()
+                    .map(|e| e.body.clone())
+                    .unwrap_or_else(|| json!({}));
                 merge_patch(&mut b, &input);
                 b
             } else {
                 input
             };
-            let location = body["location"].as_str().map(ids::normalize_location).unwrap_or_default();
+            let location = body["location"]
+                .as_str()
+                .map(ids::normalize_location)
+                .unwrap_or_default();
             if location.is_empty() {
-                return (Reply::arm_error(400, "LocationRequired", "The location property is required for this definition."), 0);
+                return (
+                    Reply::arm_error(
+                        400,
+                        "LocationRequired",
+                        "The location property is required for this definition.",
+                    ),
+                    0,
+                );
             }
             if let Some(e) = &existing {
                 let old = e.body["location"].as_str().unwrap_or("");
                 if old != location {
                     return (
-                        Reply::arm_error(409, "InvalidResourceGroupLocation", format!("Invalid resource group location '{location}'. The Resource group already exists in location '{old}'.")),
+                        Reply::arm_error(
+                            409,
+                            "InvalidResourceGroupLocation",
+                            format!(
+                                "Invalid resource group location '{location}'. The Resource group already exists in location '{old}'."
+                            ),
+                        ),
                         0,
                     );
                 }
             }
-            let id = existing.as_ref().map(|e| e.id.clone()).unwrap_or_else(|| ids::group_id(sub, rg));
+            let id = existing
+                .as_ref()
+                .map(|e| e.id.clone())
+                .unwrap_or_else(|| ids::group_id(sub, rg));
             let name = id.rsplit('/').next().unwrap_or(rg).to_string();
             let mut out = Map::new();
             out.insert("id".into(), json!(id));
@@ -343,21 +395,34 @@ fn group(w: &mut World, c: &mut Call<'_>, sub: &str, rg: &str) -> (Reply, u64) {
             out.insert("properties".into(), json!({}));
             body = Value::Object(out);
             let created = existing.is_none();
-            let seq = existing.as_ref().map(|e| e.seq).unwrap_or_else(|| w.next_seq());
+            let seq = existing
+                .as_ref()
+                .map(|e| e.seq)
+                .unwrap_or_else(|| w.next_seq());
             w.resources.insert(
                 k.clone(),
                 Resource {
                     id,
                     type_name: RESOURCE_GROUPS.into(),
                     body,
-                    created_ms: existing.as_ref().map(|e| e.created_ms).unwrap_or_else(now_ms),
+                    created_ms: existing
+                        .as_ref()
+                        .map(|e| e.created_ms)
+                        .unwrap_or_else(now_ms),
                     seq,
                     pending: None,
                     failed: None,
                 },
             );
-            let secs = if created { def.create_secs } else { def.update_secs };
-            (view_reply(w, &k, if created { 201 } else { 200 }), c.shared.scaled_ms(secs))
+            let secs = if created {
+                def.create_secs
+            } else {
+                def.update_secs
+            };
+            (
+                view_reply(w, &k, if created { 201 } else { 200 }),
+                c.shared.scaled_ms(secs),
+            )
         }
         "DELETE" => {
             let Some(res) = w.resources.get(&k).cloned() else {
@@ -366,7 +431,13 @@ fn group(w: &mut World, c: &mut Call<'_>, sub: &str, rg: &str) -> (Reply, u64) {
             let op_id = match &res.pending {
                 Some(op) => op.clone(),
                 None => {
-                    let op = lro::start(w, c.shared, OpAction::Delete { key: k.clone() }, def.delete_secs, c.req.fail_lro.clone());
+                    let op = lro::start(
+                        w,
+                        c.shared,
+                        OpAction::Delete { key: k.clone() },
+                        def.delete_secs,
+                        c.req.fail_lro.clone(),
+                    );
                     if let Some(r) = w.resources.get_mut(&k) {
                         r.pending = Some(op.clone());
                     }
@@ -395,12 +466,25 @@ fn tag_filter(filter: Option<&str>) -> Result<Vec<(String, String)>, Reply> {
     for part in f.split(" and ") {
         let part = part.trim();
         let Some((field, rest)) = part.split_once(" eq ") else {
-            return Err(Reply::arm_error(400, "InvalidFilterInQueryString", format!("Invalid $filter '{f}': only 'field eq 'value'' clauses joined by 'and' are supported.")));
+            return Err(Reply::arm_error(
+                400,
+                "InvalidFilterInQueryString",
+                format!(
+                    "Invalid $filter '{f}': only 'field eq 'value'' clauses joined by 'and' are supported."
+                ),
+            ));
         };
         let value = rest.trim().trim_matches('\'').to_string();
         let field = field.trim().to_string();
-        if !["tagName", "tagValue", "resourceType", "name"].iter().any(|x| x.eq_ignore_ascii_case(&field)) {
-            return Err(Reply::arm_error(400, "InvalidFilterInQueryString", format!("Invalid $filter '{f}': unsupported field '{field}'.")));
+        if !["tagName", "tagValue", "resourceType", "name"]
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(&field))
+        {
+            return Err(Reply::arm_error(
+                400,
+                "InvalidFilterInQueryString",
+                format!("Invalid $filter '{f}': unsupported field '{field}'."),
+            ));
         }
         clauses.push((field.to_ascii_lowercase(), value));
     }
@@ -409,10 +493,17 @@ fn tag_filter(filter: Option<&str>) -> Result<Vec<(String, String)>, Reply> {
 
 fn matches_filter(body: &Value, type_name: &str, clauses: &[(String, String)]) -> bool {
     let tag_name = clauses.iter().find(|(f, _)| f == "tagname").map(|(_, v)| v);
-    let tag_value = clauses.iter().find(|(f, _)| f == "tagvalue").map(|(_, v)| v);
+    let tag_value = clauses
+        .iter()
+        .find(|(f, _)| f == "tagvalue")
+        .map(|(_, v)| v);
     if let Some(n) = tag_name {
         let tags = body["tags"].as_object();
-        let found = tags.and_then(|t| t.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone()));
+        let found = tags.and_then(|t| {
+            t.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.clone())
+        });
         match (found, tag_value) {
             (None, _) => return false,
             (Some(v), Some(want)) if v.as_str() != Some(want.as_str()) => return false,
@@ -422,7 +513,13 @@ fn matches_filter(body: &Value, type_name: &str, clauses: &[(String, String)]) -
     for (f, v) in clauses {
         match f.as_str() {
             "resourcetype" if !type_name.eq_ignore_ascii_case(v) => return false,
-            "name" if !body["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(v)) => return false,
+            "name"
+                if !body["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(v)) =>
+            {
+                return false;
+            }
             _ => {}
         }
     }
@@ -434,12 +531,17 @@ fn list_groups(w: &World, c: &Call<'_>, sub: &str) -> Reply {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let prefix = format!("/subscriptions/{}/resourcegroups/", sub.to_ascii_lowercase());
+    let prefix = format!(
+        "/subscriptions/{}/resourcegroups/",
+        sub.to_ascii_lowercase()
+    );
     let value: Vec<Value> = w
         .resources
         .range(prefix.clone()..)
         .take_while(|(k, _)| k.starts_with(&prefix))
-        .filter(|(k, r)| !k[prefix.len()..].contains('/') && matches_filter(&r.body, &r.type_name, &clauses))
+        .filter(|(k, r)| {
+            !k[prefix.len()..].contains('/') && matches_filter(&r.body, &r.type_name, &clauses)
+        })
         .map(|(k, _)| view(w, k))
         .collect();
     Reply::json(200, json!({"value": value}))
@@ -469,7 +571,16 @@ fn list_group_resources(w: &World, c: &Call<'_>, sub: &str, rg: &str) -> Reply {
         .map(|r| {
             let mut m = Map::new();
             m.insert("id".into(), json!(r.id));
-            for f in ["name", "type", "sku", "kind", "location", "identity", "managedBy", "tags"] {
+            for f in [
+                "name",
+                "type",
+                "sku",
+                "kind",
+                "location",
+                "identity",
+                "managedBy",
+                "tags",
+            ] {
                 if let Some(v) = r.body.get(f).filter(|v| !v.is_null()) {
                     m.insert(f.into(), v.clone());
                 }
@@ -499,7 +610,12 @@ fn list(w: &World, c: &Call<'_>, p: &ProviderPath) -> Reply {
     if let Err(r) = check_ancestors(w, p) {
         return r;
     }
-    let last = p.types.last().cloned().unwrap_or_default().to_ascii_lowercase();
+    let last = p
+        .types
+        .last()
+        .cloned()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let base = key(&p.id_as_sent(p.names.len()));
     let type_lower = p.type_name().to_ascii_lowercase();
     let is_ra = type_lower == ROLE_ASSIGNMENTS;
@@ -513,9 +629,15 @@ fn list(w: &World, c: &Call<'_>, p: &ProviderPath) -> Reply {
         let scope = key(&p.scope);
         w.resources
             .values()
-            .filter(|r| r.type_name.eq_ignore_ascii_case(ROLE_ASSIGNMENTS) && key(&r.id).starts_with(&scope))
             .filter(|r| {
-                principal_filter.as_ref().is_none_or(|pf| r.body["properties"]["principalId"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(pf)))
+                r.type_name.eq_ignore_ascii_case(ROLE_ASSIGNMENTS) && key(&r.id).starts_with(&scope)
+            })
+            .filter(|r| {
+                principal_filter.as_ref().is_none_or(|pf| {
+                    r.body["properties"]["principalId"]
+                        .as_str()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(pf))
+                })
             })
             .collect()
     } else {
@@ -523,7 +645,9 @@ fn list(w: &World, c: &Call<'_>, p: &ProviderPath) -> Reply {
         w.resources
             .range(prefix.clone()..)
             .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(k, r)| !k[prefix.len()..].contains('/') && r.type_name.eq_ignore_ascii_case(&type_lower))
+            .filter(|(k, r)| {
+                !k[prefix.len()..].contains('/') && r.type_name.eq_ignore_ascii_case(&type_lower)
+            })
             .map(|(_, r)| r)
             .collect()
     };
@@ -553,10 +677,16 @@ pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 fn apim_service_key(p: &ProviderPath) -> Option<String> {
-    if !p.namespace.eq_ignore_ascii_case("Microsoft.ApiManagement") || p.types.len() < 2 || !p.types[0].eq_ignore_ascii_case("service") {
+    if !p.namespace.eq_ignore_ascii_case("Microsoft.ApiManagement")
+        || p.types.len() < 2
+        || !p.types[0].eq_ignore_ascii_case("service")
+    {
         return None;
     }
-    Some(key(&format!("{}/providers/{}/{}/{}", p.scope, p.namespace, p.types[0], p.names[0])))
+    Some(key(&format!(
+        "{}/providers/{}/{}/{}",
+        p.scope, p.namespace, p.types[0], p.names[0]
+    )))
 }
 
 /// 409s for writes Azure refuses while something else runs.
@@ -577,26 +707,35 @@ fn conflicts(w: &World, p: &ProviderPath, own_key: &str) -> Option<Reply> {
         ));
     }
     // Cognitive Services: one deployment write at a time per account.
-    if p.namespace.eq_ignore_ascii_case("Microsoft.CognitiveServices")
+    if p.namespace
+        .eq_ignore_ascii_case("Microsoft.CognitiveServices")
         && p.types.len() == 2
         && p.types[0].eq_ignore_ascii_case("accounts")
         && p.types[1].eq_ignore_ascii_case("deployments")
     {
         let account = key(&p.id_as_sent(1));
         let prefix = format!("{account}/deployments/");
-        let account_busy = w.resources.get(&account).is_some_and(|a| a.pending.is_some());
+        let account_busy = w
+            .resources
+            .get(&account)
+            .is_some_and(|a| a.pending.is_some());
         let busy = account_busy
-            || w
-                .resources
+            || w.resources
                 .range(prefix.clone()..)
                 .take_while(|(k, _)| k.starts_with(&prefix))
                 .any(|(k, r)| k != own_key && r.pending.is_some());
         if busy {
-            let account_id = w.resources.get(&account).map(|a| a.id.clone()).unwrap_or(account);
+            let account_id = w
+                .resources
+                .get(&account)
+                .map(|a| a.id.clone())
+                .unwrap_or(account);
             return Some(Reply::arm_error(
                 409,
                 "RequestConflict",
-                format!("Another operation is being performed on the parent resource '{account_id}'. Please try again later."),
+                format!(
+                    "Another operation is being performed on the parent resource '{account_id}'. Please try again later."
+                ),
             ));
         }
     }
@@ -606,7 +745,10 @@ fn conflicts(w: &World, p: &ProviderPath, own_key: &str) -> Option<Reply> {
         return Some(Reply::arm_error(
             409,
             "AnotherOperationInProgress",
-            format!("Operation on resource '{}' cannot be performed because another operation ({op}) on this resource is in progress.", r.id),
+            format!(
+                "Operation on resource '{}' cannot be performed because another operation ({op}) on this resource is in progress.",
+                r.id
+            ),
         ));
     }
     None
@@ -618,12 +760,28 @@ struct Built {
 
 /// Compute the stored body of a resource from its input.
 #[allow(clippy::too_many_arguments)]
-fn build(w: &World, c: &Call<'_>, def: &TypeDef, id: &str, names: &[String], p: &ProviderPath, input: Value, created_ms: u64) -> Built {
-    let type_name = if def.name.is_empty() { types::canonical_type(&p.type_name()) } else { def.name.to_string() };
+fn build(
+    w: &World,
+    c: &Call<'_>,
+    def: &TypeDef,
+    id: &str,
+    names: &[String],
+    p: &ProviderPath,
+    input: Value,
+    created_ms: u64,
+) -> Built {
+    let type_name = if def.name.is_empty() {
+        types::canonical_type(&p.type_name())
+    } else {
+        def.name.to_string()
+    };
     let mut src = input;
     let mut out = Map::new();
     out.insert("id".into(), json!(id));
-    out.insert("name".into(), json!(names.last().cloned().unwrap_or_default()));
+    out.insert(
+        "name".into(),
+        json!(names.last().cloned().unwrap_or_default()),
+    );
     out.insert("type".into(), json!(type_name));
     if let Value::Object(m) = &mut src {
         for ro in ["id", "name", "type", "etag", "systemData"] {
@@ -669,12 +827,17 @@ fn build(w: &World, c: &Call<'_>, def: &TypeDef, id: &str, names: &[String], p: 
         b.copy_from_slice(&d[..16]);
         b
     };
-    let guid = uuid::Builder::from_random_bytes(digest).into_uuid().to_string();
+    let guid = uuid::Builder::from_random_bytes(digest)
+        .into_uuid()
+        .to_string();
     let etag = match def.etag {
         types::Etag::None => None,
         types::Etag::WeakGuid => Some(format!("W/\"{guid}\"")),
         types::Etag::Guid => Some(guid),
-        types::Etag::Datetime => Some(format!("W/\"datetime'{}'\"", rfc3339(now).replace(':', "%3A"))),
+        types::Etag::Datetime => Some(format!(
+            "W/\"datetime'{}'\"",
+            rfc3339(now).replace(':', "%3A")
+        )),
         types::Etag::Quoted => Some(format!("\"{}\"", &guid.replace('-', "")[..16])),
     };
     if let Value::Object(m) = &mut body {
@@ -714,24 +877,47 @@ fn register_principals(w: &mut World, body: &Value, type_name: &str) {
     }
 }
 
-fn role_assignment_checks(w: &World, c: &Call<'_>, p: &ProviderPath, input: &Value, own_key: &str) -> Option<Reply> {
+fn role_assignment_checks(
+    w: &World,
+    c: &Call<'_>,
+    p: &ProviderPath,
+    input: &Value,
+    own_key: &str,
+) -> Option<Reply> {
     let name = p.names.last().map(String::as_str).unwrap_or("");
     if !ids::is_guid(name) {
         return Some(Reply::arm_error(
             400,
             "InvalidRoleAssignmentId",
-            format!("The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID."),
+            format!(
+                "The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID."
+            ),
         ));
     }
     let props = &input["properties"];
-    let (Some(principal), Some(role)) = (props["principalId"].as_str(), props["roleDefinitionId"].as_str()) else {
-        return Some(super::server::invalid_content("Required properties 'principalId' and 'roleDefinitionId' not found in JSON. Path 'properties'."));
+    let (Some(principal), Some(role)) = (
+        props["principalId"].as_str(),
+        props["roleDefinitionId"].as_str(),
+    ) else {
+        return Some(super::server::invalid_content(
+            "Required properties 'principalId' and 'roleDefinitionId' not found in JSON. Path 'properties'.",
+        ));
     };
     let role_guid = role.rsplit('/').next().unwrap_or("").to_ascii_lowercase();
     if let Some(existing) = w.resources.get(own_key) {
-        let ep = existing.body["properties"]["principalId"].as_str().unwrap_or("");
-        let er = existing.body["properties"]["roleDefinitionId"].as_str().unwrap_or("");
-        if !ep.eq_ignore_ascii_case(principal) || !er.rsplit('/').next().unwrap_or("").eq_ignore_ascii_case(&role_guid) {
+        let ep = existing.body["properties"]["principalId"]
+            .as_str()
+            .unwrap_or("");
+        let er = existing.body["properties"]["roleDefinitionId"]
+            .as_str()
+            .unwrap_or("");
+        if !ep.eq_ignore_ascii_case(principal)
+            || !er
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .eq_ignore_ascii_case(&role_guid)
+        {
             return Some(Reply::arm_error(
                 400,
                 "RoleAssignmentUpdateNotPermitted",
@@ -763,21 +949,38 @@ fn role_assignment_checks(w: &World, c: &Call<'_>, p: &ProviderPath, input: &Val
         k.as_str() != own_key
             && r.type_name.eq_ignore_ascii_case(ROLE_ASSIGNMENTS)
             && key(r.body["properties"]["scope"].as_str().unwrap_or("")) == scope
-            && r.body["properties"]["principalId"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(principal))
-            && r.body["properties"]["roleDefinitionId"].as_str().is_some_and(|x| x.rsplit('/').next().unwrap_or("").eq_ignore_ascii_case(&role_guid))
+            && r.body["properties"]["principalId"]
+                .as_str()
+                .is_some_and(|x| x.eq_ignore_ascii_case(principal))
+            && r.body["properties"]["roleDefinitionId"]
+                .as_str()
+                .is_some_and(|x| {
+                    x.rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .eq_ignore_ascii_case(&role_guid)
+                })
     });
     if let Some((_, r)) = dup {
         let existing_name = r.id.rsplit('/').next().unwrap_or("");
         return Some(Reply::arm_error(
             409,
             "RoleAssignmentExists",
-            format!("The role assignment already exists. The ID of the existing role assignment is {existing_name}."),
+            format!(
+                "The role assignment already exists. The ID of the existing role assignment is {existing_name}."
+            ),
         ));
     }
     None
 }
 
-fn soft_delete_checks(w: &mut World, p: &ProviderPath, def: &TypeDef, input: &Value, exists: bool) -> Result<Option<Vec<Resource>>, Reply> {
+fn soft_delete_checks(
+    w: &mut World,
+    p: &ProviderPath,
+    def: &TypeDef,
+    input: &Value,
+    exists: bool,
+) -> Result<Option<Vec<Resource>>, Reply> {
     if exists {
         return Ok(None);
     }
@@ -785,32 +988,52 @@ fn soft_delete_checks(w: &mut World, p: &ProviderPath, def: &TypeDef, input: &Va
     if def.name == "Microsoft.KeyVault/vaults" {
         let dk = name.to_ascii_lowercase();
         if let Some(d) = w.deleted_vaults.get(&dk) {
-            let recover = input["properties"]["createMode"].as_str().is_some_and(|m| m.eq_ignore_ascii_case("recover"));
+            let recover = input["properties"]["createMode"]
+                .as_str()
+                .is_some_and(|m| m.eq_ignore_ascii_case("recover"));
             if recover && d.purging.is_none() {
                 return Ok(w.deleted_vaults.remove(&dk).map(|d| d.resources));
             }
             return Err(Reply::arm_error(
                 409,
                 "ConflictError",
-                format!("A vault with the same name already exists in deleted state. You need to either recover or purge existing deleted vault '{name}'."),
+                format!(
+                    "A vault with the same name already exists in deleted state. You need to either recover or purge existing deleted vault '{name}'."
+                ),
             ));
         }
-        if input["properties"]["createMode"].as_str().is_some_and(|m| m.eq_ignore_ascii_case("recover")) {
-            return Err(Reply::arm_error(404, "ResourceNotFound", format!("A deleted vault named '{name}' was not found, so it cannot be recovered.")));
+        if input["properties"]["createMode"]
+            .as_str()
+            .is_some_and(|m| m.eq_ignore_ascii_case("recover"))
+        {
+            return Err(Reply::arm_error(
+                404,
+                "ResourceNotFound",
+                format!("A deleted vault named '{name}' was not found, so it cannot be recovered."),
+            ));
         }
     }
     if def.name == "Microsoft.CognitiveServices/accounts" {
-        let location = input["location"].as_str().map(ids::normalize_location).unwrap_or_default();
+        let location = input["location"]
+            .as_str()
+            .map(ids::normalize_location)
+            .unwrap_or_default();
         let dk = lro::account_key(&p.sub, &location, p.rg.as_deref().unwrap_or(""), &name);
         if let Some(d) = w.deleted_accounts.get(&dk) {
             if input["properties"]["restore"].as_bool() == Some(true) && d.purging.is_none() {
                 return Ok(w.deleted_accounts.remove(&dk).map(|d| d.resources));
             }
-            let id = d.resources.first().map(|r| r.id.clone()).unwrap_or_default();
+            let id = d
+                .resources
+                .first()
+                .map(|r| r.id.clone())
+                .unwrap_or_default();
             return Err(Reply::arm_error(
                 409,
                 "FlagMustBeSetForRestore",
-                format!("An existing resource with ID '{id}' has been soft-deleted. To restore the resource, you must specify 'restore' to be 'true' in the property. If you don't want to restore existing resource, please purge it first."),
+                format!(
+                    "An existing resource with ID '{id}' has been soft-deleted. To restore the resource, you must specify 'restore' to be 'true' in the property. If you don't want to restore existing resource, please purge it first."
+                ),
             ));
         }
     }
@@ -821,15 +1044,27 @@ fn global_name_check(w: &World, def: &TypeDef, p: &ProviderPath, own_key: &str) 
     let code = def.global_name?;
     let name = p.names.last()?;
     let taken = w.resources.iter().any(|(k, r)| {
-        k.as_str() != own_key && r.type_name == def.name && r.id.rsplit('/').next().is_some_and(|n| n.eq_ignore_ascii_case(name))
+        k.as_str() != own_key
+            && r.type_name == def.name
+            && r.id
+                .rsplit('/')
+                .next()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
     });
     if !taken {
         return None;
     }
     let msg = match code {
-        "StorageAccountAlreadyTaken" => format!("The storage account named {name} is already taken."),
-        "VaultAlreadyExists" => format!("The vault name '{name}' is already in use. Vault names are globally unique so it is possible that the name is already taken."),
-        _ => format!("The name '{name}' is already in use: names of {} are globally unique.", def.name),
+        "StorageAccountAlreadyTaken" => {
+            format!("The storage account named {name} is already taken.")
+        }
+        "VaultAlreadyExists" => format!(
+            "The vault name '{name}' is already in use. Vault names are globally unique so it is possible that the name is already taken."
+        ),
+        _ => format!(
+            "The name '{name}' is already in use: names of {} are globally unique.",
+            def.name
+        ),
     };
     Some(Reply::arm_error(409, code, msg))
 }
@@ -857,11 +1092,21 @@ fn write_inner(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Result<(Rep
     }
     let input = c.body()?;
     if !patch {
-        if def.tracked && input["location"].as_str().is_none_or(|l| l.trim().is_empty()) {
-            return Err(Reply::arm_error(400, "LocationRequired", "The location property is required for this definition."));
+        if def.tracked
+            && input["location"]
+                .as_str()
+                .is_none_or(|l| l.trim().is_empty())
+        {
+            return Err(Reply::arm_error(
+                400,
+                "LocationRequired",
+                "The location property is required for this definition.",
+            ));
         }
         if def.requires_properties && !input.get("properties").is_some_and(Value::is_object) {
-            return Err(super::server::invalid_content("Required property 'properties' not found in JSON. Path '', line 1, position 2."));
+            return Err(super::server::invalid_content(
+                "Required property 'properties' not found in JSON. Path '', line 1, position 2.",
+            ));
         }
     }
     if let (Some(e), Some(new)) = (&existing, input["location"].as_str())
@@ -909,7 +1154,10 @@ fn write_inner(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Result<(Rep
     }
 
     let mut src = if patch {
-        let mut b = existing.as_ref().map(|e| e.body.clone()).unwrap_or_else(|| json!({}));
+        let mut b = existing
+            .as_ref()
+            .map(|e| e.body.clone())
+            .unwrap_or_else(|| json!({}));
         merge_patch(&mut b, &input);
         b
     } else {
@@ -918,7 +1166,13 @@ fn write_inner(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Result<(Rep
 
     // OpenAPI import (APIM apis): operations from the document, never the document itself.
     let mut import_ops: Option<Vec<(String, Value)>> = None;
-    let mut duration = if created { def.create_secs } else if patch { def.update_secs } else { def.update_secs.max(0.0) };
+    let mut duration = if created {
+        def.create_secs
+    } else if patch {
+        def.update_secs
+    } else {
+        def.update_secs.max(0.0)
+    };
     if def.name == "Microsoft.ApiManagement/service/apis" {
         match import_operations(&mut src) {
             Ok(Some(ops)) => import_ops = Some(ops),
@@ -938,7 +1192,9 @@ fn write_inner(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Result<(Rep
             Some(Value::Array(items)) => inline_children.push((seg.to_string(), Some(items))),
             Some(Value::Null) | None if !patch => inline_children.push((seg.to_string(), None)),
             Some(other) if !other.is_null() => {
-                return Err(super::server::invalid_content(&format!("Property '{prop}' must be an array.")));
+                return Err(super::server::invalid_content(&format!(
+                    "Property '{prop}' must be an array."
+                )));
             }
             _ => {}
         }
@@ -948,15 +1204,25 @@ fn write_inner(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Result<(Rep
         Some(e) => e.id.clone(),
         None => canonical_id(w, p, p.names.len()),
     };
-    let created_ms = existing.as_ref().map(|e| e.created_ms).unwrap_or_else(now_ms);
+    let created_ms = existing
+        .as_ref()
+        .map(|e| e.created_ms)
+        .unwrap_or_else(now_ms);
     let built = build(w, c, def, &id, &p.names, p, src, created_ms);
     register_principals(w, &built.body, def.name);
-    let seq = existing.as_ref().map(|e| e.seq).unwrap_or_else(|| w.next_seq());
+    let seq = existing
+        .as_ref()
+        .map(|e| e.seq)
+        .unwrap_or_else(|| w.next_seq());
     w.resources.insert(
         own_key.clone(),
         Resource {
             id: id.clone(),
-            type_name: if def.name.is_empty() { types::canonical_type(&type_name) } else { def.name.to_string() },
+            type_name: if def.name.is_empty() {
+                types::canonical_type(&type_name)
+            } else {
+                def.name.to_string()
+            },
             body: built.body,
             created_ms,
             seq,
@@ -980,17 +1246,37 @@ fn write_inner(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Result<(Rep
         let mut keep = Vec::new();
         for item in items.unwrap_or_default() {
             let Some(name) = item["name"].as_str().map(str::to_string) else {
-                return Err(super::server::invalid_content(&format!("Each item of '{seg}' needs a 'name'.")));
+                return Err(super::server::invalid_content(&format!(
+                    "Each item of '{seg}' needs a 'name'."
+                )));
             };
             let mut child_path = p.clone();
             child_path.types.push(seg.clone());
             child_path.names.push(name.clone());
             let ck = key(&child_path.id_as_sent(child_path.names.len()));
             let prev = w.resources.get(&ck).cloned();
-            let cid = prev.as_ref().map(|r| r.id.clone()).unwrap_or_else(|| format!("{id}/{}/{name}", types::canonical_type(&child_type).rsplit('/').next().unwrap_or(&seg)));
+            let cid = prev.as_ref().map(|r| r.id.clone()).unwrap_or_else(|| {
+                format!(
+                    "{id}/{}/{name}",
+                    types::canonical_type(&child_type)
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or(&seg)
+                )
+            });
             let ccreated = prev.as_ref().map(|r| r.created_ms).unwrap_or_else(now_ms);
-            let cinput = json!({"properties": item.get("properties").cloned().unwrap_or_else(|| json!({}))});
-            let cb = build(w, c, child_def, &cid, &child_path.names, &child_path, cinput, ccreated);
+            let cinput =
+                json!({"properties": item.get("properties").cloned().unwrap_or_else(|| json!({}))});
+            let cb = build(
+                w,
+                c,
+                child_def,
+                &cid,
+                &child_path.names,
+                &child_path,
+                cinput,
+                ccreated,
+            );
             let cseq = prev.as_ref().map(|r| r.seq).unwrap_or_else(|| w.next_seq());
             w.resources.insert(
                 ck.clone(),
@@ -1016,7 +1302,12 @@ fn write_inner(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Result<(Rep
     // Imported operations replace the API's operations.
     if let Some(ops) = import_ops {
         let prefix = format!("{own_key}/operations/");
-        let old: Vec<String> = w.resources.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(k, _)| k.clone()).collect();
+        let old: Vec<String> = w
+            .resources
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, _)| k.clone())
+            .collect();
         for k in old {
             w.resources.remove(&k);
         }
@@ -1026,7 +1317,16 @@ fn write_inner(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Result<(Rep
             op_path.types.push("operations".into());
             op_path.names.push(name.clone());
             let oid = format!("{id}/operations/{name}");
-            let ob = build(w, c, op_def, &oid, &op_path.names, &op_path, json!({"properties": props}), now_ms());
+            let ob = build(
+                w,
+                c,
+                op_def,
+                &oid,
+                &op_path.names,
+                &op_path,
+                json!({"properties": props}),
+                now_ms(),
+            );
             let s = w.next_seq();
             w.resources.insert(
                 key(&oid),
@@ -1047,14 +1347,30 @@ fn write_inner(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Result<(Rep
     match def.mode {
         Mode::Sync => {
             let status = if created { def.create_code } else { 200 };
-            Ok((view_reply(w, &own_key, status), c.shared.scaled_ms(duration)))
+            Ok((
+                view_reply(w, &own_key, status),
+                c.shared.scaled_ms(duration),
+            ))
         }
         Mode::Async201 | Mode::Async202 => {
-            let op_id = lro::start(w, c.shared, OpAction::Write { key: own_key.clone(), create: created }, duration, c.req.fail_lro.clone());
+            let op_id = lro::start(
+                w,
+                c.shared,
+                OpAction::Write {
+                    key: own_key.clone(),
+                    create: created,
+                },
+                duration,
+                c.req.fail_lro.clone(),
+            );
             if let Some(r) = w.resources.get_mut(&own_key) {
                 r.pending = Some(op_id.clone());
             }
-            let location = w.resources.get(&own_key).and_then(|r| r.body["location"].as_str().map(str::to_string)).unwrap_or_default();
+            let location = w
+                .resources
+                .get(&own_key)
+                .and_then(|r| r.body["location"].as_str().map(str::to_string))
+                .unwrap_or_default();
             let reply = if def.mode == Mode::Async202 {
                 Reply::empty(202)
             } else {
@@ -1063,7 +1379,10 @@ fn write_inner(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Result<(Rep
             let Some(op) = w.operations.get(&op_id) else {
                 return Ok((reply, 0));
             };
-            Ok((lro::headers(reply, c.shared, op, &p.sub, &p.namespace, &location), 0))
+            Ok((
+                lro::headers(reply, c.shared, op, &p.sub, &p.namespace, &location),
+                0,
+            ))
         }
     }
 }
@@ -1091,7 +1410,15 @@ fn delete(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> (Reply, u64) {
             (Reply::empty(200), c.shared.scaled_ms(def.delete_secs))
         }
         _ => {
-            let op_id = lro::start(w, c.shared, OpAction::Delete { key: own_key.clone() }, def.delete_secs, c.req.fail_lro.clone());
+            let op_id = lro::start(
+                w,
+                c.shared,
+                OpAction::Delete {
+                    key: own_key.clone(),
+                },
+                def.delete_secs,
+                c.req.fail_lro.clone(),
+            );
             if let Some(r) = w.resources.get_mut(&own_key) {
                 r.pending = Some(op_id.clone());
             }
@@ -1099,7 +1426,17 @@ fn delete(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> (Reply, u64) {
             let Some(op) = w.operations.get(&op_id) else {
                 return (Reply::empty(202), 0);
             };
-            (lro::headers(Reply::empty(202), c.shared, op, &p.sub, &p.namespace, &location), 0)
+            (
+                lro::headers(
+                    Reply::empty(202),
+                    c.shared,
+                    op,
+                    &p.sub,
+                    &p.namespace,
+                    &location,
+                ),
+                0,
+            )
         }
     }
 }
@@ -1150,7 +1487,10 @@ fn action(w: &World, c: &Call<'_>, p: &ProviderPath) -> Reply {
         }
         ("microsoft.cognitiveservices/accounts", "listkeys") => {
             let hex = |b: Vec<u8>| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-            Reply::json(200, json!({"key1": hex(derive("key1", 16)), "key2": hex(derive("key2", 16))}))
+            Reply::json(
+                200,
+                json!({"key1": hex(derive("key1", 16)), "key2": hex(derive("key2", 16))}),
+            )
         }
         _ => Reply::arm_error(
             404,
@@ -1177,56 +1517,127 @@ fn special(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Option<(Reply, 
     let ty: Vec<&str> = types.iter().map(String::as_str).collect();
     let m = c.req.method.as_str();
     let r = match (ns.as_str(), ty.as_slice(), p.names.len()) {
-        (_, ["locations", "operationstatuses"], 2) if m == "GET" => lro::status(c.shared, w, &p.names[1], &c.req.path),
+        (_, ["locations", "operationstatuses"], 2) if m == "GET" => {
+            lro::status(c.shared, w, &p.names[1], &c.req.path)
+        }
         (_, ["locations", "operationresults"], 2) if m == "GET" => {
             let pq = match c.req.query.is_empty() {
                 true => c.req.path.clone(),
-                false => format!("{}?api-version={}", c.req.path, c.req.query("api-version").unwrap_or("")),
+                false => format!(
+                    "{}?api-version={}",
+                    c.req.path,
+                    c.req.query("api-version").unwrap_or("")
+                ),
             };
             lro::result(c.shared, w, &p.names[1], &pq)
         }
         ("microsoft.keyvault", ["deletedvaults"], 0) if m == "GET" => {
-            let value: Vec<Value> = w.deleted_vaults.values().filter(|d| d.sub.eq_ignore_ascii_case(&p.sub)).map(deleted_vault_view).collect();
+            let value: Vec<Value> = w
+                .deleted_vaults
+                .values()
+                .filter(|d| d.sub.eq_ignore_ascii_case(&p.sub))
+                .map(deleted_vault_view)
+                .collect();
             Reply::json(200, json!({"value": value}))
         }
-        ("microsoft.keyvault", ["locations", "deletedvaults"], 2) if m == "GET" => match w.deleted_vaults.get(&p.names[1].to_ascii_lowercase()) {
-            Some(d) if d.location.eq_ignore_ascii_case(&ids::normalize_location(&p.names[0])) => Reply::json(200, deleted_vault_view(d)),
-            _ => Reply::arm_error(404, "ResourceNotFound", format!("The deleted vault '{}' was not found in location '{}'.", p.names[1], p.names[0])),
-        },
+        ("microsoft.keyvault", ["locations", "deletedvaults"], 2) if m == "GET" => {
+            match w.deleted_vaults.get(&p.names[1].to_ascii_lowercase()) {
+                Some(d)
+                    if d.location
+                        .eq_ignore_ascii_case(&ids::normalize_location(&p.names[0])) =>
+                {
+                    Reply::json(200, deleted_vault_view(d))
+                }
+                _ => Reply::arm_error(
+                    404,
+                    "ResourceNotFound",
+                    format!(
+                        "The deleted vault '{}' was not found in location '{}'.",
+                        p.names[1], p.names[0]
+                    ),
+                ),
+            }
+        }
         ("microsoft.keyvault", ["locations", "deletedvaults", "purge"], 2) if m == "POST" => {
             let dk = p.names[1].to_ascii_lowercase();
             match w.deleted_vaults.get(&dk).cloned() {
-                Some(d) if d.location.eq_ignore_ascii_case(&ids::normalize_location(&p.names[0])) => {
-                    if d.resources.first().is_some_and(|r| r.body["properties"]["enablePurgeProtection"].as_bool() == Some(true)) {
-                        Reply::arm_error(409, "ConflictError", format!("Vault '{}' has purge protection enabled and cannot be purged before its scheduled purge date.", p.names[1]))
+                Some(d)
+                    if d.location
+                        .eq_ignore_ascii_case(&ids::normalize_location(&p.names[0])) =>
+                {
+                    if d.resources.first().is_some_and(|r| {
+                        r.body["properties"]["enablePurgeProtection"].as_bool() == Some(true)
+                    }) {
+                        Reply::arm_error(
+                            409,
+                            "ConflictError",
+                            format!(
+                                "Vault '{}' has purge protection enabled and cannot be purged before its scheduled purge date.",
+                                p.names[1]
+                            ),
+                        )
                     } else {
-                        purge_reply(w, c, p, d.purging.clone(), OpAction::PurgeVault { key: dk.clone() }, |w, op| {
-                            if let Some(d) = w.deleted_vaults.get_mut(&dk) {
-                                d.purging = Some(op);
-                            }
-                        })
+                        purge_reply(
+                            w,
+                            c,
+                            p,
+                            d.purging.clone(),
+                            OpAction::PurgeVault { key: dk.clone() },
+                            |w, op| {
+                                if let Some(d) = w.deleted_vaults.get_mut(&dk) {
+                                    d.purging = Some(op);
+                                }
+                            },
+                        )
                     }
                 }
-                _ => Reply::arm_error(404, "ResourceNotFound", format!("The deleted vault '{}' was not found in location '{}'.", p.names[1], p.names[0])),
+                _ => Reply::arm_error(
+                    404,
+                    "ResourceNotFound",
+                    format!(
+                        "The deleted vault '{}' was not found in location '{}'.",
+                        p.names[1], p.names[0]
+                    ),
+                ),
             }
         }
         ("microsoft.cognitiveservices", ["deletedaccounts"], 0) if m == "GET" => {
-            let value: Vec<Value> = w.deleted_accounts.values().filter(|d| d.sub.eq_ignore_ascii_case(&p.sub)).map(deleted_account_view).collect();
+            let value: Vec<Value> = w
+                .deleted_accounts
+                .values()
+                .filter(|d| d.sub.eq_ignore_ascii_case(&p.sub))
+                .map(deleted_account_view)
+                .collect();
             Reply::json(200, json!({"value": value}))
         }
         ("microsoft.cognitiveservices", ["locations", "resourcegroups", "deletedaccounts"], 3) => {
-            let dk = lro::account_key(&p.sub, &ids::normalize_location(&p.names[0]), &p.names[1], &p.names[2]);
+            let dk = lro::account_key(
+                &p.sub,
+                &ids::normalize_location(&p.names[0]),
+                &p.names[1],
+                &p.names[2],
+            );
             match (m, w.deleted_accounts.get(&dk).cloned()) {
                 ("GET", Some(d)) => Reply::json(200, deleted_account_view(&d)),
-                ("DELETE", Some(d)) => purge_reply(w, c, p, d.purging.clone(), OpAction::PurgeAccount { key: dk.clone() }, |w, op| {
-                    if let Some(d) = w.deleted_accounts.get_mut(&dk) {
-                        d.purging = Some(op);
-                    }
-                }),
+                ("DELETE", Some(d)) => purge_reply(
+                    w,
+                    c,
+                    p,
+                    d.purging.clone(),
+                    OpAction::PurgeAccount { key: dk.clone() },
+                    |w, op| {
+                        if let Some(d) = w.deleted_accounts.get_mut(&dk) {
+                            d.purging = Some(op);
+                        }
+                    },
+                ),
                 ("GET" | "DELETE", None) => Reply::arm_error(
                     404,
                     "ResourceNotFound",
-                    format!("The deleted account '{}' was not found in resource group '{}' and location '{}'.", p.names[2], p.names[1], p.names[0]),
+                    format!(
+                        "The deleted account '{}' was not found in resource group '{}' and location '{}'.",
+                        p.names[2], p.names[1], p.names[0]
+                    ),
                 ),
                 _ => method_not_allowed(c.req),
             }
@@ -1236,7 +1647,14 @@ fn special(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Option<(Reply, 
     Some((r, 0))
 }
 
-fn purge_reply(w: &mut World, c: &Call<'_>, p: &ProviderPath, running: Option<String>, action: OpAction, mark: impl FnOnce(&mut World, String)) -> Reply {
+fn purge_reply(
+    w: &mut World,
+    c: &Call<'_>,
+    p: &ProviderPath,
+    running: Option<String>,
+    action: OpAction,
+    mark: impl FnOnce(&mut World, String),
+) -> Reply {
     let op_id = match running {
         Some(op) => op,
         None => {
@@ -1247,7 +1665,14 @@ fn purge_reply(w: &mut World, c: &Call<'_>, p: &ProviderPath, running: Option<St
     };
     match w.operations.get(&op_id) {
         Some(op) if op.status == OpStatus::InProgress || op.status == OpStatus::Succeeded => {
-            lro::headers(Reply::empty(202), c.shared, op, &p.sub, &p.namespace, &ids::normalize_location(&p.names[0]))
+            lro::headers(
+                Reply::empty(202),
+                c.shared,
+                op,
+                &p.sub,
+                &p.namespace,
+                &ids::normalize_location(&p.names[0]),
+            )
         }
         _ => Reply::empty(202),
     }
@@ -1272,17 +1697,27 @@ fn deleted_vault_view(d: &super::state::Deleted) -> Value {
 }
 
 fn deleted_account_view(d: &super::state::Deleted) -> Value {
-    let mut body = d.resources.first().map(|r| r.body.clone()).unwrap_or_else(|| json!({}));
+    let mut body = d
+        .resources
+        .first()
+        .map(|r| r.body.clone())
+        .unwrap_or_else(|| json!({}));
     if let Value::Object(m) = &mut body {
         m.insert(
             "id".into(),
             json!(format!("/subscriptions/{}/providers/Microsoft.CognitiveServices/locations/{}/resourceGroups/{}/deletedAccounts/{}", d.sub, d.location, d.rg, d.name)),
         );
-        m.insert("type".into(), json!("Microsoft.CognitiveServices/deletedAccounts"));
+        m.insert(
+            "type".into(),
+            json!("Microsoft.CognitiveServices/deletedAccounts"),
+        );
     }
     let p = types::obj(&mut body, "properties");
     p.insert("deletionDate".into(), json!(rfc3339(d.deleted_ms)));
-    p.insert("scheduledPurgeDate".into(), json!(rfc3339(d.deleted_ms + d.retention_days * 3_600_000)));
+    p.insert(
+        "scheduledPurgeDate".into(),
+        json!(rfc3339(d.deleted_ms + d.retention_days * 3_600_000)),
+    );
     p.insert("provisioningState".into(), json!("Deleted"));
     body
 }
@@ -1294,19 +1729,32 @@ async fn fetch_linked_document(shared: &Shared, body: &[u8]) -> Result<Option<Va
     let Ok(mut v) = serde_json::from_slice::<Value>(body) else {
         return Ok(None);
     };
-    let format = v["properties"]["format"].as_str().unwrap_or("").to_ascii_lowercase();
+    let format = v["properties"]["format"]
+        .as_str()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if !format.ends_with("-link") {
         return Ok(None);
     }
     let Some(url) = v["properties"]["value"].as_str().map(str::to_string) else {
-        return Err(Reply::arm_error(400, "ValidationError", "'value' (the document URL) is required with a '-link' format."));
+        return Err(Reply::arm_error(
+            400,
+            "ValidationError",
+            "'value' (the document URL) is required with a '-link' format.",
+        ));
     };
     let text = match shared.http.get(&url).send().await {
         Ok(resp) if resp.status().is_success() => resp.text().await.map_err(|e| e.to_string()),
         Ok(resp) => Err(format!("HTTP {}", resp.status())),
         Err(e) => Err(e.to_string()),
     };
-    let text = text.map_err(|e| Reply::arm_error(400, "ValidationError", format!("Cannot retrieve the document from link '{url}': {e}")))?;
+    let text = text.map_err(|e| {
+        Reply::arm_error(
+            400,
+            "ValidationError",
+            format!("Cannot retrieve the document from link '{url}': {e}"),
+        )
+    })?;
     if let Some(p) = v.get_mut("properties").and_then(Value::as_object_mut) {
         p.insert("value".into(), json!(text));
         p.insert("format".into(), json!(format.trim_end_matches("-link")));
@@ -1318,12 +1766,30 @@ async fn fetch_linked_document(shared: &Shared, body: &[u8]) -> Result<Option<Va
 /// defaults from it; remove `value`/`format`. `Ok(None)` when there is nothing to import.
 fn import_operations(src: &mut Value) -> Result<Option<Vec<(String, Value)>>, Reply> {
     let props = types::obj(src, "properties");
-    let (Some(format), Some(value)) = (props.get("format").and_then(Value::as_str).map(str::to_string), props.get("value").cloned()) else {
+    let (Some(format), Some(value)) = (
+        props
+            .get("format")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        props.get("value").cloned(),
+    ) else {
         return Ok(None);
     };
     let f = format.to_ascii_lowercase();
-    if !matches!(f.as_str(), "openapi+json" | "openapi" | "swagger-json" | "openapi+json-link" | "openapi-link" | "swagger-link-json") {
-        return Err(Reply::arm_error(400, "ValidationError", format!("The sandbox imports JSON OpenAPI/Swagger documents only (format '{format}').")));
+    if !matches!(
+        f.as_str(),
+        "openapi+json"
+            | "openapi"
+            | "swagger-json"
+            | "openapi+json-link"
+            | "openapi-link"
+            | "swagger-link-json"
+    ) {
+        return Err(Reply::arm_error(
+            400,
+            "ValidationError",
+            format!("The sandbox imports JSON OpenAPI/Swagger documents only (format '{format}')."),
+        ));
     }
     let doc: Value = match &value {
         Value::String(s) => serde_json::from_str(s).map_err(|e| {
@@ -1333,27 +1799,58 @@ fn import_operations(src: &mut Value) -> Result<Option<Vec<(String, Value)>>, Re
         _ => return Err(Reply::arm_error(400, "ValidationError", "'value' must be the document.")),
     };
     let Some(paths) = doc["paths"].as_object() else {
-        return Err(Reply::arm_error(400, "ValidationError", "Parsing error(s): the document has no 'paths'."));
+        return Err(Reply::arm_error(
+            400,
+            "ValidationError",
+            "Parsing error(s): the document has no 'paths'.",
+        ));
     };
     let mut ops = Vec::new();
     for (path, item) in paths {
-        let Some(item) = item.as_object() else { continue };
+        let Some(item) = item.as_object() else {
+            continue;
+        };
         for (method, op) in item {
             let m = method.to_ascii_uppercase();
-            if !matches!(m.as_str(), "GET" | "PUT" | "POST" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS" | "TRACE") {
+            if !matches!(
+                m.as_str(),
+                "GET" | "PUT" | "POST" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS" | "TRACE"
+            ) {
                 continue;
             }
             let name = op["operationId"]
                 .as_str()
-                .map(|s| s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect::<String>())
-                .unwrap_or_else(|| format!("{}{}", m.to_ascii_lowercase(), path.replace(['/', '{', '}'], "-")).trim_end_matches('-').to_string());
+                .map(|s| {
+                    s.chars()
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                                c
+                            } else {
+                                '-'
+                            }
+                        })
+                        .collect::<String>()
+                })
+                .unwrap_or_else(|| {
+                    format!(
+                        "{}{}",
+                        m.to_ascii_lowercase(),
+                        path.replace(['/', '{', '}'], "-")
+                    )
+                    .trim_end_matches('-')
+                    .to_string()
+                });
             let template: Vec<Value> = path
                 .split('{')
                 .skip(1)
                 .filter_map(|s| s.split_once('}').map(|(n, _)| n))
                 .map(|n| json!({"name": n, "required": true, "type": "string", "values": []}))
                 .collect();
-            let display = op["summary"].as_str().or_else(|| op["operationId"].as_str()).unwrap_or(&name).to_string();
+            let display = op["summary"]
+                .as_str()
+                .or_else(|| op["operationId"].as_str())
+                .unwrap_or(&name)
+                .to_string();
             let mut p = json!({"displayName": display, "method": m, "urlTemplate": path, "templateParameters": template, "responses": []});
             if let Some(d) = op["description"].as_str() {
                 p["description"] = json!(d);

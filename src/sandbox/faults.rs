@@ -113,7 +113,9 @@ impl FaultPlan {
             path: path.to_path_buf(),
             source: e,
         })?;
-        let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
             || text.trim_start().starts_with('{');
         let res = if is_json {
             Self::from_json_str(&text)
@@ -262,14 +264,19 @@ impl Engine {
         let mut d = Decision::default();
         for (i, ar) in self.rules.iter_mut().enumerate() {
             let r = &ar.rule;
-            if r.method.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(method)) {
+            if r.method
+                .as_deref()
+                .is_some_and(|m| !m.eq_ignore_ascii_case(method))
+            {
                 continue;
             }
             if !r.path.is_empty() && !path_matches(&r.path, path_and_query) {
                 continue;
             }
             ar.matched += 1;
-            let limit = r.count.unwrap_or(if r.nth.is_some() { 1 } else { u64::MAX });
+            let limit = r
+                .count
+                .unwrap_or(if r.nth.is_some() { 1 } else { u64::MAX });
             if ar.fired >= limit {
                 continue;
             }
@@ -289,20 +296,32 @@ impl Engine {
                 FaultKind::Drop => d.drop = true,
                 FaultKind::Status => {
                     let status = r.status.unwrap_or(500);
-                    let code = r.code.clone().unwrap_or_else(|| default_code(status).into());
-                    let message = r.message.clone().unwrap_or_else(|| default_message(status).into());
+                    let code = r
+                        .code
+                        .clone()
+                        .unwrap_or_else(|| default_code(status).into());
+                    let message = r
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| default_message(status).into());
                     d.status = Some((status, code, message, r.retry_after_secs));
                 }
                 FaultKind::FailLro => {
                     if d.fail_lro.is_some() {
                         continue;
                     }
-                    let code = r.code.clone().unwrap_or_else(|| "InternalServerError".into());
+                    let code = r
+                        .code
+                        .clone()
+                        .unwrap_or_else(|| "InternalServerError".into());
                     let message = r
                         .message
                         .clone()
                         .unwrap_or_else(|| "The operation failed (injected fault).".into());
-                    d.fail_lro = Some((r.status.unwrap_or(400), json!({"code": code, "message": message})));
+                    d.fail_lro = Some((
+                        r.status.unwrap_or(400),
+                        json!({"code": code, "message": message}),
+                    ));
                 }
                 FaultKind::PrincipalDelay => {
                     if d.principal_delay_secs.is_some() {
@@ -312,7 +331,8 @@ impl Engine {
                 }
             }
             ar.fired += 1;
-            d.fired.push(format!("rule {} ({:?})", i + 1, r.kind).to_ascii_lowercase());
+            d.fired
+                .push(format!("rule {} ({:?})", i + 1, r.kind).to_ascii_lowercase());
         }
         d
     }
@@ -347,14 +367,19 @@ mod tests {
 
     #[test]
     fn globs() {
-        assert!(path_matches("*/virtualNetworks/*", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualnetworks/v?api-version=1"));
+        assert!(path_matches(
+            "*/virtualNetworks/*",
+            "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualnetworks/v?api-version=1"
+        ));
         assert!(!path_matches("*/subnets", "/a/subnets/x"));
         assert!(path_matches("subnets", "/a/subnets/x"));
     }
 
     #[test]
     fn nth_and_count() {
-        let plan = FaultPlan::from_json_str(r#"{"rules":[{"path":"x","kind":"drop","nth":2,"count":2}]}"#).unwrap();
+        let plan =
+            FaultPlan::from_json_str(r#"{"rules":[{"path":"x","kind":"drop","nth":2,"count":2}]}"#)
+                .unwrap();
         let mut e = Engine::new(Some(plan), 1);
         let fired: Vec<bool> = (0..5).map(|_| e.decide("GET", "/x").drop).collect();
         assert_eq!(fired, vec![false, true, true, false, false]);

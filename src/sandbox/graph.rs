@@ -15,8 +15,14 @@ pub(crate) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 /// Delegated scopes of the built-in Microsoft Graph service principal: (value, id).
 const GRAPH_SCOPES: &[(&str, &str)] = &[
     ("User.Read", "e1fe6dd8-ba31-4d61-89e7-88639da4683d"),
-    ("GroupMember.Read.All", "bc024368-1153-4739-b217-4326f2e966d0"),
-    ("ProfilePhoto.Read.All", "c72d93c1-a342-4d87-90ff-27b3e0e79e0c"),
+    (
+        "GroupMember.Read.All",
+        "bc024368-1153-4739-b217-4326f2e966d0",
+    ),
+    (
+        "ProfilePhoto.Read.All",
+        "c72d93c1-a342-4d87-90ff-27b3e0e79e0c",
+    ),
     ("openid", "37f7f235-527c-4136-accd-4a02d197296e"),
     ("profile", "14dad69e-099b-42c9-810b-d002981feec1"),
     ("email", "64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0"),
@@ -40,13 +46,19 @@ fn not_found(what: &str) -> Reply {
     err(
         404,
         "Request_ResourceNotFound",
-        format!("Resource '{what}' does not exist or one of its queried reference-property objects are not present."),
+        format!(
+            "Resource '{what}' does not exist or one of its queried reference-property objects are not present."
+        ),
     )
 }
 
 /// Object ID of the built-in Microsoft Graph service principal.
 pub(crate) fn graph_sp_id() -> String {
-    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, b"owui-sandbox:graph-service-principal").to_string()
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        b"owui-sandbox:graph-service-principal",
+    )
+    .to_string()
 }
 
 /// Make sure the built-in objects exist.
@@ -75,7 +87,13 @@ pub(crate) fn ensure_builtins(w: &mut World) {
             "appRoles": [], "oauth2PermissionScopes": scopes, "tags": [],
         }),
     );
-    w.principals.insert(id, Principal { kind: "ServicePrincipal".into(), created_ms: 0 });
+    w.principals.insert(
+        id,
+        Principal {
+            kind: "ServicePrincipal".into(),
+            created_ms: 0,
+        },
+    );
 }
 
 /// A parsed `$filter`: `field eq 'value'` clauses joined by `and`.
@@ -94,7 +112,11 @@ fn parse_filter(f: Option<&str>) -> Result<Vec<(String, String)>, Reply> {
 }
 
 fn matches(obj: &Value, clauses: &[(String, String)]) -> bool {
-    clauses.iter().all(|(f, v)| obj.get(f).and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(v)))
+    clauses.iter().all(|(f, v)| {
+        obj.get(f)
+            .and_then(Value::as_str)
+            .is_some_and(|x| x.eq_ignore_ascii_case(v))
+    })
 }
 
 /// `name(key='value')` -> (name, key, value).
@@ -102,11 +124,21 @@ fn alternate_key(seg: &str) -> Option<(&str, &str, String)> {
     let (name, rest) = seg.split_once('(')?;
     let inner = rest.strip_suffix(')')?;
     let (k, v) = inner.split_once('=')?;
-    Some((name, k, super::journal::url_decode_pairs(&format!("v={}", v.trim_matches('\''))).first().map(|(_, v)| v.clone()).unwrap_or_default()))
+    Some((
+        name,
+        k,
+        super::journal::url_decode_pairs(&format!("v={}", v.trim_matches('\'')))
+            .first()
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default(),
+    ))
 }
 
 fn context(kind: &str, entity: bool) -> String {
-    format!("https://graph.microsoft.com/v1.0/$metadata#{kind}{}", if entity { "/$entity" } else { "" })
+    format!(
+        "https://graph.microsoft.com/v1.0/$metadata#{kind}{}",
+        if entity { "/$entity" } else { "" }
+    )
 }
 
 fn with_context(mut v: Value, kind: &str) -> Value {
@@ -125,17 +157,31 @@ fn body(req: &Req) -> Result<Value, Reply> {
     }
     match serde_json::from_slice::<Value>(&req.body) {
         Ok(v @ Value::Object(_)) => Ok(v),
-        _ => Err(err(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")),
+        _ => Err(err(
+            400,
+            "BadRequest",
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+        )),
     }
 }
 
 /// Serve a Graph request.
 pub(crate) fn handle(shared: &Shared, req: &Req) -> Reply {
     let mut w = shared.world();
-    if let Err(e) = token::check(&w, req.header("authorization"), Api::Graph, &shared.base_url) {
+    if let Err(e) = token::check(
+        &w,
+        req.header("authorization"),
+        Api::Graph,
+        &shared.base_url,
+    ) {
         return token::refusal(&e, Api::Graph, "common");
     }
-    let segs: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).skip(1).collect();
+    let segs: Vec<&str> = req
+        .path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .skip(1)
+        .collect();
     let Some(first) = segs.first() else {
         return err(400, "BadRequest", "Invalid request.");
     };
@@ -149,15 +195,27 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Reply {
             "applications" => collection(&mut w, req, Kind::Application),
             "servicePrincipals" => collection(&mut w, req, Kind::ServicePrincipal),
             "oauth2PermissionGrants" => collection(&mut w, req, Kind::Grant),
-            _ => err(400, "BadRequest", format!("Resource not found for the segment '{first}'.")),
+            _ => err(
+                400,
+                "BadRequest",
+                format!("Resource not found for the segment '{first}'."),
+            ),
         },
         (None, 2) => match *first {
             "applications" => application(&mut w, req, segs[1]),
             "servicePrincipals" => service_principal(&mut w, req, segs[1]),
             "oauth2PermissionGrants" => grant(&mut w, req, segs[1]),
-            _ => err(400, "BadRequest", format!("Resource not found for the segment '{first}'.")),
+            _ => err(
+                400,
+                "BadRequest",
+                format!("Resource not found for the segment '{first}'."),
+            ),
         },
-        _ => err(400, "BadRequest", "The sandbox does not serve this Graph path."),
+        _ => err(
+            400,
+            "BadRequest",
+            "The sandbox does not serve this Graph path.",
+        ),
     };
     if reply.status < 300 && req.method != "GET" {
         shared.mark_dirty();
@@ -173,7 +231,13 @@ enum Kind {
 }
 
 fn find(map: &std::collections::BTreeMap<String, Value>, k: &str, v: &str) -> Option<String> {
-    map.iter().find(|(_, o)| o.get(k).and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(v))).map(|(id, _)| id.clone())
+    map.iter()
+        .find(|(_, o)| {
+            o.get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|x| x.eq_ignore_ascii_case(v))
+        })
+        .map(|(id, _)| id.clone())
 }
 
 fn collection(w: &mut World, req: &Req, kind: Kind) -> Reply {
@@ -184,12 +248,28 @@ fn collection(w: &mut World, req: &Req, kind: Kind) -> Reply {
                 Err(r) => return r,
             };
             let (name, items): (&str, Vec<Value>) = match kind {
-                Kind::Application => ("applications", w.graph.applications.values().cloned().collect()),
-                Kind::ServicePrincipal => ("servicePrincipals", w.graph.service_principals.values().map(|sp| sp_view(w, sp)).collect()),
-                Kind::Grant => ("oauth2PermissionGrants", w.graph.grants.values().cloned().collect()),
+                Kind::Application => (
+                    "applications",
+                    w.graph.applications.values().cloned().collect(),
+                ),
+                Kind::ServicePrincipal => (
+                    "servicePrincipals",
+                    w.graph
+                        .service_principals
+                        .values()
+                        .map(|sp| sp_view(w, sp))
+                        .collect(),
+                ),
+                Kind::Grant => (
+                    "oauth2PermissionGrants",
+                    w.graph.grants.values().cloned().collect(),
+                ),
             };
             let value: Vec<Value> = items.into_iter().filter(|o| matches(o, &clauses)).collect();
-            Reply::json(200, json!({"@odata.context": context(name, false), "value": value}))
+            Reply::json(
+                200,
+                json!({"@odata.context": context(name, false), "value": value}),
+            )
         }
         "POST" => {
             let b = match body(req) {
@@ -213,18 +293,36 @@ fn collection(w: &mut World, req: &Req, kind: Kind) -> Reply {
 
 fn check_unique(w: &World, app: &Value, own_id: &str) -> Option<Reply> {
     let unique = app["uniqueName"].as_str();
-    let uris: Vec<&str> = app["identifierUris"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let uris: Vec<&str> = app["identifierUris"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     for (id, other) in &w.graph.applications {
         if id == own_id {
             continue;
         }
-        if unique.is_some_and(|u| other["uniqueName"].as_str().is_some_and(|o| o.eq_ignore_ascii_case(u))) {
-            return Some(err(400, "Request_BadRequest", "Another object with the same value for property uniqueName already exists."));
+        if unique.is_some_and(|u| {
+            other["uniqueName"]
+                .as_str()
+                .is_some_and(|o| o.eq_ignore_ascii_case(u))
+        }) {
+            return Some(err(
+                400,
+                "Request_BadRequest",
+                "Another object with the same value for property uniqueName already exists.",
+            ));
         }
         if let Some(ou) = other["identifierUris"].as_array()
-            && ou.iter().filter_map(Value::as_str).any(|o| uris.iter().any(|u| u.eq_ignore_ascii_case(o)))
+            && ou
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|o| uris.iter().any(|u| u.eq_ignore_ascii_case(o)))
         {
-            return Some(err(400, "Request_BadRequest", "Another object with the same value for property identifierUris already exists."));
+            return Some(err(
+                400,
+                "Request_BadRequest",
+                "Another object with the same value for property identifierUris already exists.",
+            ));
         }
     }
     None
@@ -234,7 +332,12 @@ fn check_unique(w: &World, app: &Value, own_id: &str) -> Option<Reply> {
 fn check_entitlements(old: &Value, new: &Value) -> Option<Reply> {
     let lists = |v: &Value| -> Vec<Value> {
         let mut all = v["appRoles"].as_array().cloned().unwrap_or_default();
-        all.extend(v["api"]["oauth2PermissionScopes"].as_array().cloned().unwrap_or_default());
+        all.extend(
+            v["api"]["oauth2PermissionScopes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        );
         all
     };
     let new_items = lists(new);
@@ -292,18 +395,36 @@ fn app_defaults(id: &str, app_id: &str) -> Value {
 
 fn strip_readonly(b: &mut Value) {
     if let Value::Object(m) = b {
-        for k in ["id", "appId", "createdDateTime", "deletedDateTime", "publisherDomain", "@odata.context"] {
+        for k in [
+            "id",
+            "appId",
+            "createdDateTime",
+            "deletedDateTime",
+            "publisherDomain",
+            "@odata.context",
+        ] {
             m.remove(k);
         }
     }
 }
 
-fn create_application(w: &mut World, mut b: Value, unique_name: Option<&str>) -> Result<Value, Reply> {
+fn create_application(
+    w: &mut World,
+    mut b: Value,
+    unique_name: Option<&str>,
+) -> Result<Value, Reply> {
     if let Some(u) = unique_name {
         b["uniqueName"] = json!(u);
     }
-    if b["displayName"].as_str().is_none_or(|d| d.trim().is_empty()) {
-        return Err(err(400, "Request_BadRequest", "Property 'displayName' is required."));
+    if b["displayName"]
+        .as_str()
+        .is_none_or(|d| d.trim().is_empty())
+    {
+        return Err(err(
+            400,
+            "Request_BadRequest",
+            "Property 'displayName' is required.",
+        ));
     }
     strip_readonly(&mut b);
     let id = uuid::Uuid::new_v4().to_string();
@@ -354,12 +475,19 @@ fn application(w: &mut World, req: &Req, id: &str) -> Reply {
 
 fn application_by_key(w: &mut World, req: &Req, k: &str, v: &str) -> Reply {
     if k != "appId" && k != "uniqueName" {
-        return err(400, "Request_BadRequest", format!("'{k}' is not an alternate key of applications."));
+        return err(
+            400,
+            "Request_BadRequest",
+            format!("'{k}' is not an alternate key of applications."),
+        );
     }
     let found = find(&w.graph.applications, k, v);
     match (req.method.as_str(), found) {
         ("PATCH", None) if k == "uniqueName" => {
-            let create = req.header("prefer").is_some_and(|p| p.split(',').any(|x| x.trim().eq_ignore_ascii_case("create-if-missing")));
+            let create = req.header("prefer").is_some_and(|p| {
+                p.split(',')
+                    .any(|x| x.trim().eq_ignore_ascii_case("create-if-missing"))
+            });
             if !create {
                 return not_found(v);
             }
@@ -378,13 +506,22 @@ fn application_by_key(w: &mut World, req: &Req, k: &str, v: &str) -> Reply {
 fn sp_view(w: &World, sp: &Value) -> Value {
     let mut v = sp.clone();
     if let Some(app_id) = sp["appId"].as_str()
-        && let Some(app) = w.graph.applications.values().find(|a| a["appId"].as_str() == Some(app_id))
+        && let Some(app) = w
+            .graph
+            .applications
+            .values()
+            .find(|a| a["appId"].as_str() == Some(app_id))
     {
         v["appRoles"] = app["appRoles"].clone();
         v["oauth2PermissionScopes"] = app["api"]["oauth2PermissionScopes"].clone();
         v["appDisplayName"] = app["displayName"].clone();
         let mut names = vec![json!(app_id)];
-        names.extend(app["identifierUris"].as_array().cloned().unwrap_or_default());
+        names.extend(
+            app["identifierUris"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        );
         v["servicePrincipalNames"] = Value::Array(names);
     }
     v
@@ -394,15 +531,32 @@ fn create_service_principal(w: &mut World, mut b: Value) -> Reply {
     let Some(app_id) = b["appId"].as_str().map(str::to_string) else {
         return err(400, "Request_BadRequest", "Property 'appId' is required.");
     };
-    let app = w.graph.applications.values().find(|a| a["appId"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(&app_id))).cloned();
+    let app = w
+        .graph
+        .applications
+        .values()
+        .find(|a| {
+            a["appId"]
+                .as_str()
+                .is_some_and(|x| x.eq_ignore_ascii_case(&app_id))
+        })
+        .cloned();
     let Some(app) = app else {
-        return err(400, "Request_BadRequest", format!("The appId '{app_id}' of the service principal does not reference a valid application object."));
+        return err(
+            400,
+            "Request_BadRequest",
+            format!(
+                "The appId '{app_id}' of the service principal does not reference a valid application object."
+            ),
+        );
     };
     if find(&w.graph.service_principals, "appId", &app_id).is_some() {
         return err(
             409,
             "Request_MultipleObjectsWithSameKeyValue",
-            format!("The service principal cannot be created, updated, or restored because the service principal name {app_id} is already in use."),
+            format!(
+                "The service principal cannot be created, updated, or restored because the service principal name {app_id} is already in use."
+            ),
         );
     }
     strip_readonly(&mut b);
@@ -418,7 +572,13 @@ fn create_service_principal(w: &mut World, mut b: Value) -> Reply {
     merge_patch(&mut sp, &b);
     sp["appId"] = json!(app_id);
     w.graph.service_principals.insert(id.clone(), sp.clone());
-    w.principals.insert(id.to_ascii_lowercase(), Principal { kind: "ServicePrincipal".into(), created_ms: now_ms() });
+    w.principals.insert(
+        id.to_ascii_lowercase(),
+        Principal {
+            kind: "ServicePrincipal".into(),
+            created_ms: now_ms(),
+        },
+    );
     Reply::json(201, with_context(sp_view(w, &sp), "servicePrincipals"))
 }
 
@@ -444,12 +604,18 @@ fn service_principal(w: &mut World, req: &Req, id: &str) -> Reply {
         }
         "DELETE" => {
             if id == graph_sp_id() {
-                return err(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+                return err(
+                    403,
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                );
             }
             match w.graph.service_principals.remove(id) {
                 Some(_) => {
                     w.principals.remove(&id.to_ascii_lowercase());
-                    w.graph.grants.retain(|_, g| g["clientId"].as_str() != Some(id) && g["resourceId"].as_str() != Some(id));
+                    w.graph.grants.retain(|_, g| {
+                        g["clientId"].as_str() != Some(id) && g["resourceId"].as_str() != Some(id)
+                    });
                     Reply::empty(204)
                 }
                 None => not_found(id),
@@ -466,23 +632,50 @@ fn create_grant(w: &mut World, b: Value) -> Reply {
     let resource = b["resourceId"].as_str().unwrap_or("").to_string();
     let consent = b["consentType"].as_str().unwrap_or("").to_string();
     if !w.graph.service_principals.contains_key(&client) {
-        return err(400, "Request_BadRequest", format!("Invalid value specified for property 'clientId' of resource 'OAuth2PermissionGrant': '{client}' is not a service principal."));
+        return err(
+            400,
+            "Request_BadRequest",
+            format!(
+                "Invalid value specified for property 'clientId' of resource 'OAuth2PermissionGrant': '{client}' is not a service principal."
+            ),
+        );
     }
     if !w.graph.service_principals.contains_key(&resource) {
-        return err(400, "Request_BadRequest", format!("Invalid value specified for property 'resourceId' of resource 'OAuth2PermissionGrant': '{resource}' is not a service principal."));
+        return err(
+            400,
+            "Request_BadRequest",
+            format!(
+                "Invalid value specified for property 'resourceId' of resource 'OAuth2PermissionGrant': '{resource}' is not a service principal."
+            ),
+        );
     }
     if consent != "AllPrincipals" && consent != "Principal" {
-        return err(400, "Request_BadRequest", "Property 'consentType' must be 'AllPrincipals' or 'Principal'.");
+        return err(
+            400,
+            "Request_BadRequest",
+            "Property 'consentType' must be 'AllPrincipals' or 'Principal'.",
+        );
     }
     if consent == "Principal" && b["principalId"].as_str().is_none() {
-        return err(400, "Request_BadRequest", "Property 'principalId' is required when 'consentType' is 'Principal'.");
+        return err(
+            400,
+            "Request_BadRequest",
+            "Property 'principalId' is required when 'consentType' is 'Principal'.",
+        );
     }
     let principal = b["principalId"].clone();
     let dup = w.graph.grants.values().any(|g| {
-        g["clientId"].as_str() == Some(client.as_str()) && g["resourceId"].as_str() == Some(resource.as_str()) && g["consentType"].as_str() == Some(consent.as_str()) && g["principalId"] == principal
+        g["clientId"].as_str() == Some(client.as_str())
+            && g["resourceId"].as_str() == Some(resource.as_str())
+            && g["consentType"].as_str() == Some(consent.as_str())
+            && g["principalId"] == principal
     });
     if dup {
-        return err(409, "Request_MultipleObjectsWithSameKeyValue", "Permission entry already exists.");
+        return err(
+            409,
+            "Request_MultipleObjectsWithSameKeyValue",
+            "Permission entry already exists.",
+        );
     }
     use base64::Engine as _;
     let raw: [u8; 32] = rand::random();

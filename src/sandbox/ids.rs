@@ -104,7 +104,9 @@ pub(crate) fn parse(path: &str) -> Option<Target> {
         }
     }
     // The last `providers` segment that sits at a type position.
-    let p = (2..segs.len()).rev().find(|&i| eq(segs[i], "providers") && i + 2 < segs.len() + 1)?;
+    let p = (2..segs.len())
+        .rev()
+        .find(|&i| eq(segs[i], "providers") && i + 2 < segs.len() + 1)?;
     if p + 2 > segs.len() {
         return None;
     }
@@ -171,13 +173,22 @@ mod tests {
         let t = parse("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a/providers/Microsoft.Authorization/roleAssignments/g").unwrap();
         let Target::Provider(p) = t else { panic!() };
         assert_eq!(p.namespace, "Microsoft.Authorization");
-        assert_eq!(p.scope, "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a");
+        assert_eq!(
+            p.scope,
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/a"
+        );
         assert!(p.is_instance());
         let t = parse("/subscriptions/s/resourcegroups/rg/providers/microsoft.network/virtualnetworks/v/subnets").unwrap();
         let Target::Provider(p) = t else { panic!() };
         assert!(!p.is_instance());
         assert_eq!(p.type_name(), "microsoft.network/virtualnetworks/subnets");
-        assert_eq!(p.parent_id(), None.or(Some("/subscriptions/s/resourcegroups/rg/providers/microsoft.network/virtualnetworks/v".to_string())));
+        assert_eq!(
+            p.parent_id(),
+            None.or(Some(
+                "/subscriptions/s/resourcegroups/rg/providers/microsoft.network/virtualnetworks/v"
+                    .to_string()
+            ))
+        );
         assert_eq!(normalize_location("UK South"), "uksouth");
     }
 }

@@ -48,7 +48,11 @@ impl Journal {
 
     /// Entries with `seq > since`.
     pub fn since(&self, since: u64) -> Vec<Entry> {
-        self.entries.iter().filter(|e| e.seq > since).cloned().collect()
+        self.entries
+            .iter()
+            .filter(|e| e.seq > since)
+            .cloned()
+            .collect()
     }
 
     /// Forget every entry (sequence numbers keep counting).
@@ -69,7 +73,11 @@ pub(crate) fn body_value(bytes: &[u8], content_type: Option<&str>) -> Value {
     if content_type.is_some_and(|c| c.starts_with("application/x-www-form-urlencoded")) {
         let mut map = serde_json::Map::new();
         for (k, v) in url_decode_pairs(&text) {
-            let v = if k == "client_secret" { "(redacted)".to_string() } else { v };
+            let v = if k == "client_secret" {
+                "(redacted)".to_string()
+            } else {
+                v
+            };
             map.insert(k, Value::String(v));
         }
         return Value::Object(map);

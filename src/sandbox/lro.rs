@@ -45,15 +45,32 @@ pub(crate) fn start(
 }
 
 /// The polling headers of an operation: `Azure-AsyncOperation`, `Location`, `Retry-After`.
-pub(crate) fn headers(reply: Reply, shared: &Shared, op: &Operation, sub: &str, namespace: &str, location: &str) -> Reply {
-    let loc = if location.is_empty() { "global" } else { location };
+pub(crate) fn headers(
+    reply: Reply,
+    shared: &Shared,
+    op: &Operation,
+    sub: &str,
+    namespace: &str,
+    location: &str,
+) -> Reply {
+    let loc = if location.is_empty() {
+        "global"
+    } else {
+        location
+    };
     let base = format!(
         "{}/subscriptions/{sub}/providers/{namespace}/locations/{loc}",
         shared.base_url
     );
     let reply = reply
-        .header("Azure-AsyncOperation", format!("{base}/operationStatuses/{}?api-version=2024-01-01", op.id))
-        .header("Location", format!("{base}/operationResults/{}?api-version=2024-01-01", op.id));
+        .header(
+            "Azure-AsyncOperation",
+            format!("{base}/operationStatuses/{}?api-version=2024-01-01", op.id),
+        )
+        .header(
+            "Location",
+            format!("{base}/operationResults/{}?api-version=2024-01-01", op.id),
+        );
     retry_headers(reply, op.retry_after_ms)
 }
 
@@ -72,8 +89,14 @@ pub(crate) fn tick(world: &mut World) {
 }
 
 fn finish(world: &mut World, op_id: &str, now: u64) {
-    let Some(op) = world.operations.get_mut(op_id) else { return };
-    op.status = if op.fail.is_some() { OpStatus::Failed } else { OpStatus::Succeeded };
+    let Some(op) = world.operations.get_mut(op_id) else {
+        return;
+    };
+    op.status = if op.fail.is_some() {
+        OpStatus::Failed
+    } else {
+        OpStatus::Succeeded
+    };
     op.ended_ms = Some(now);
     let op = op.clone();
     match &op.action {
@@ -116,7 +139,9 @@ pub(crate) fn remove_tree(world: &mut World, key: &str, now: u64) {
         .collect();
     // Soft delete: keep the vault/account (and its children) aside.
     for k in &keys {
-        let Some(r) = world.resources.get(k) else { continue };
+        let Some(r) = world.resources.get(k) else {
+            continue;
+        };
         let t = r.type_name.to_ascii_lowercase();
         let is_vault = t == "microsoft.keyvault/vaults";
         let is_account = t == "microsoft.cognitiveservices/accounts";
@@ -132,11 +157,15 @@ pub(crate) fn remove_tree(world: &mut World, key: &str, now: u64) {
             .filter(|x| *x == k || x.starts_with(&own_prefix))
             .filter_map(|x| world.resources.get(x).cloned())
             .collect();
-        let Some(super::ids::Target::Provider(p)) = super::ids::parse(&r.id) else { continue };
+        let Some(super::ids::Target::Provider(p)) = super::ids::parse(&r.id) else {
+            continue;
+        };
         let name = p.names.last().cloned().unwrap_or_default();
         let location = r.body["location"].as_str().unwrap_or("").to_string();
         let retention = if is_vault {
-            r.body["properties"]["softDeleteRetentionInDays"].as_u64().unwrap_or(90)
+            r.body["properties"]["softDeleteRetentionInDays"]
+                .as_u64()
+                .unwrap_or(90)
         } else {
             48
         };
@@ -171,7 +200,11 @@ pub(crate) fn account_key(sub: &str, location: &str, rg: &str, name: &str) -> St
 pub(crate) fn state_now(world: &World, res: &super::state::Resource) -> (&'static str, String) {
     let def = types::lookup(&res.type_name);
     let s = def.states;
-    if let Some(op) = res.pending.as_deref().and_then(|id| world.operations.get(id)) {
+    if let Some(op) = res
+        .pending
+        .as_deref()
+        .and_then(|id| world.operations.get(id))
+    {
         let state = match &op.action {
             OpAction::Delete { .. } => s.deleting,
             OpAction::Write { create, .. } => {
@@ -197,7 +230,11 @@ pub(crate) fn state_now(world: &World, res: &super::state::Resource) -> (&'stati
 /// `GET .../operationStatuses/{id}`.
 pub(crate) fn status(shared: &Shared, world: &World, op_id: &str, path: &str) -> Reply {
     let Some(op) = world.operations.get(op_id) else {
-        return Reply::arm_error(404, "OperationNotFound", format!("The operation '{op_id}' could not be found."));
+        return Reply::arm_error(
+            404,
+            "OperationNotFound",
+            format!("The operation '{op_id}' could not be found."),
+        );
     };
     let mut body = json!({
         "id": path,
@@ -229,15 +266,23 @@ pub(crate) fn status(shared: &Shared, world: &World, op_id: &str, path: &str) ->
 /// writes, 204 for deletes and purges, or the error with its status.
 pub(crate) fn result(shared: &Shared, world: &World, op_id: &str, path_and_query: &str) -> Reply {
     let Some(op) = world.operations.get(op_id) else {
-        return Reply::arm_error(404, "OperationNotFound", format!("The operation '{op_id}' could not be found."));
+        return Reply::arm_error(
+            404,
+            "OperationNotFound",
+            format!("The operation '{op_id}' could not be found."),
+        );
     };
     match op.status {
         OpStatus::InProgress => {
-            let reply = Reply::empty(202).header("Location", format!("{}{path_and_query}", shared.base_url));
+            let reply = Reply::empty(202)
+                .header("Location", format!("{}{path_and_query}", shared.base_url));
             retry_headers(reply, op.retry_after_ms)
         }
         OpStatus::Failed => {
-            let e = op.fail.clone().unwrap_or_else(|| json!({"code": "Failed", "message": "The operation failed."}));
+            let e = op
+                .fail
+                .clone()
+                .unwrap_or_else(|| json!({"code": "Failed", "message": "The operation failed."}));
             Reply::json(op.fail_status.unwrap_or(400), json!({"error": e}))
         }
         OpStatus::Succeeded => match &op.action {

@@ -144,7 +144,8 @@ impl Sandbox {
 
     /// Stop serving, and write the state file if one is configured.
     pub async fn shutdown(self) {
-        self.handle.graceful_shutdown(Some(Duration::from_millis(200)));
+        self.handle
+            .graceful_shutdown(Some(Duration::from_millis(200)));
         let _ = self.task.await;
         self.shared.stop_persister();
         self.shared.persist_now();

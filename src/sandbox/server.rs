@@ -209,15 +209,21 @@ impl Reply {
 
     /// ARM-shaped error.
     pub fn arm_error(status: u16, code: &str, message: impl Into<String>) -> Reply {
-        Reply::json(status, json!({"error": {"code": code, "message": message.into()}}))
+        Reply::json(
+            status,
+            json!({"error": {"code": code, "message": message.into()}}),
+        )
     }
 
     fn has_header(&self, name: &str) -> bool {
-        self.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
     }
 
     fn into_response(self) -> Response<Body> {
-        let mut builder = Response::builder().status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+        let mut builder = Response::builder()
+            .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
         let has_ct = self.has_header("content-type");
         let body = match (self.body, self.text) {
             (_, Some((ct, text))) => {
@@ -235,11 +241,16 @@ impl Reply {
             (None, None) => Body::empty(),
         };
         for (n, v) in self.headers {
-            if let (Ok(n), Ok(v)) = (HeaderName::try_from(n.as_str()), HeaderValue::try_from(v.as_str())) {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::try_from(n.as_str()),
+                HeaderValue::try_from(v.as_str()),
+            ) {
                 builder = builder.header(n, v);
             }
         }
-        builder.body(body).unwrap_or_else(|_| Response::new(Body::empty()))
+        builder
+            .body(body)
+            .unwrap_or_else(|_| Response::new(Body::empty()))
     }
 }
 
@@ -386,7 +397,12 @@ pub(crate) async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError>
         .handle(handle.clone());
     let service = SandboxService(shared.clone());
     let task = tokio::spawn(async move {
-        if let Err(e) = server.serve(axum::ServiceExt::<Request<Body>>::into_make_service(service)).await {
+        if let Err(e) = server
+            .serve(axum::ServiceExt::<Request<Body>>::into_make_service(
+                service,
+            ))
+            .await
+        {
             tracing::error!("sandbox server stopped: {e}");
         }
     });
@@ -399,7 +415,10 @@ pub(crate) async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError>
     })
 }
 
-async fn handle(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<Body>, DroppedConnection> {
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Body>,
+) -> Result<Response<Body>, DroppedConnection> {
     let started = Instant::now();
     let start_ms = now_ms();
     let (parts, body) = req.into_parts();
@@ -414,7 +433,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<Body
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            return Ok(Reply::arm_error(413, "RequestEntityTooLarge", "The request body is too large or was not received completely.").into_response());
+            return Ok(Reply::arm_error(
+                413,
+                "RequestEntityTooLarge",
+                "The request body is too large or was not received completely.",
+            )
+            .into_response());
         }
     };
     if path == "/_sandbox" || path.starts_with("/_sandbox/") {
@@ -426,7 +450,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<Body
     if decision.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
     }
-    let content_type = parts.headers.get("content-type").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let content_type = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let journal_entry = |status: Option<u16>, correlation: Option<String>| Entry {
         seq: 0,
         time: rfc3339(start_ms),
@@ -484,9 +512,15 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<Body
         let write = matches!(method.as_str(), "PUT" | "PATCH" | "DELETE" | "POST");
         let (reads, writes) = shared.rate_headers(write);
         reply = if write {
-            reply.header("x-ms-ratelimit-remaining-subscription-writes", writes.to_string())
+            reply.header(
+                "x-ms-ratelimit-remaining-subscription-writes",
+                writes.to_string(),
+            )
         } else {
-            reply.header("x-ms-ratelimit-remaining-subscription-reads", reads.to_string())
+            reply.header(
+                "x-ms-ratelimit-remaining-subscription-reads",
+                reads.to_string(),
+            )
         };
     }
     if is_graph {
@@ -496,7 +530,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<Body
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
             .unwrap_or_else(|| request_id.clone());
-        reply = reply.header("request-id", request_id).header("client-request-id", client);
+        reply = reply
+            .header("request-id", request_id)
+            .header("client-request-id", client);
     }
     lock(&shared.journal).push(journal_entry(Some(reply.status), Some(correlation)));
     Ok(reply.into_response())
@@ -512,9 +548,17 @@ pub(crate) fn retry_headers(r: Reply, ms: u64) -> Reply {
 
 async fn dispatch(shared: &Arc<Shared>, req: &Req) -> Reply {
     let segs: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
-    if segs.len() == 4 && segs[1].eq_ignore_ascii_case("oauth2") && segs[2] == "v2.0" && segs[3] == "token" {
+    if segs.len() == 4
+        && segs[1].eq_ignore_ascii_case("oauth2")
+        && segs[2] == "v2.0"
+        && segs[3] == "token"
+    {
         if req.method != "POST" {
-            return Reply::arm_error(405, "MethodNotAllowed", "The token endpoint only accepts POST.");
+            return Reply::arm_error(
+                405,
+                "MethodNotAllowed",
+                "The token endpoint only accepts POST.",
+            );
         }
         let form = journal::url_decode_pairs(&String::from_utf8_lossy(&req.body));
         return super::token::issue(shared, segs[0], &form);

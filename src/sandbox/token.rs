@@ -41,7 +41,11 @@ pub(crate) enum AuthError {
 
 /// The object ID of the service principal behind a client ID.
 pub(crate) fn caller_object_id(client_id: &str) -> String {
-    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("owui-sandbox:client:{client_id}").as_bytes()).to_string()
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("owui-sandbox:client:{client_id}").as_bytes(),
+    )
+    .to_string()
 }
 
 fn aad_error(status: u16, error: &str, code: u32, description: &str) -> Reply {
@@ -81,14 +85,19 @@ pub(crate) fn issue(shared: &Shared, tenant: &str, form: &[(String, String)]) ->
             );
         }
     }
-    let (client_id, secret) = (get("client_id").unwrap_or(""), get("client_secret").unwrap_or(""));
+    let (client_id, secret) = (
+        get("client_id").unwrap_or(""),
+        get("client_secret").unwrap_or(""),
+    );
     let (want_id, want_secret) = shared.credentials();
     if client_id != want_id {
         return aad_error(
             401,
             "invalid_client",
             700016,
-            &format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'."),
+            &format!(
+                "Application with identifier '{client_id}' was not found in the directory '{tenant}'."
+            ),
         );
     }
     if secret != want_secret {
@@ -108,12 +117,17 @@ pub(crate) fn issue(shared: &Shared, tenant: &str, form: &[(String, String)]) ->
         );
     };
     let scope = scope.split_whitespace().next().unwrap_or("");
-    let Some(resource) = scope.strip_suffix("/.default").or_else(|| scope.strip_suffix(".default")) else {
+    let Some(resource) = scope
+        .strip_suffix("/.default")
+        .or_else(|| scope.strip_suffix(".default"))
+    else {
         return aad_error(
             400,
             "invalid_scope",
             1002012,
-            &format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."),
+            &format!(
+                "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+            ),
         );
     };
     let aud = resource.trim_end_matches('/').to_string();
@@ -145,10 +159,12 @@ pub(crate) fn issue(shared: &Shared, tenant: &str, form: &[(String, String)]) ->
         let mut w = shared.world();
         w.tokens.retain(|_, e| *e + 3600 > now);
         w.tokens.insert(jti, exp);
-        w.principals.entry(oid.to_ascii_lowercase()).or_insert(Principal {
-            kind: "ServicePrincipal".into(),
-            created_ms: 0,
-        });
+        w.principals
+            .entry(oid.to_ascii_lowercase())
+            .or_insert(Principal {
+                kind: "ServicePrincipal".into(),
+                created_ms: 0,
+            });
     }
     shared.mark_dirty();
     Reply::json(
@@ -169,17 +185,28 @@ fn audience_ok(api: Api, aud: &str, base_url: &str) -> bool {
         || aud == base_url.trim_end_matches('/').to_ascii_lowercase();
     sandbox
         || match api {
-            Api::Arm => aud == "https://management.azure.com" || aud == "https://management.core.windows.net",
+            Api::Arm => {
+                aud == "https://management.azure.com"
+                    || aud == "https://management.core.windows.net"
+            }
             Api::Graph => aud == "https://graph.microsoft.com",
         }
 }
 
 /// Check the bearer token of a request.
-pub(crate) fn check(world: &World, authorization: Option<&str>, api: Api, base_url: &str) -> Result<Claims, AuthError> {
+pub(crate) fn check(
+    world: &World,
+    authorization: Option<&str>,
+    api: Api,
+    base_url: &str,
+) -> Result<Claims, AuthError> {
     let Some(h) = authorization else {
         return Err(AuthError::Missing);
     };
-    let Some(token) = h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")) else {
+    let Some(token) = h
+        .strip_prefix("Bearer ")
+        .or_else(|| h.strip_prefix("bearer "))
+    else {
         return Err(AuthError::Malformed);
     };
     let parts: Vec<&str> = token.trim().split('.').collect();
@@ -202,7 +229,9 @@ pub(crate) fn check(world: &World, authorization: Option<&str>, api: Api, base_u
     }
     let aud = payload["aud"].as_str().unwrap_or("");
     if !audience_ok(api, aud, base_url) {
-        return Err(AuthError::Audience { aud: aud.to_string() });
+        return Err(AuthError::Audience {
+            aud: aud.to_string(),
+        });
     }
     Ok(Claims {
         tid: payload["tid"].as_str().unwrap_or_default().to_string(),
@@ -242,7 +271,8 @@ pub(crate) fn refusal(err: &AuthError, api: Api, tenant_hint: &str) -> Reply {
             format!(
                 "The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences {}.",
                 match api {
-                    Api::Arm => "'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'",
+                    Api::Arm =>
+                        "'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'",
                     Api::Graph => "'https://graph.microsoft.com'",
                 }
             ),
@@ -255,7 +285,11 @@ pub(crate) fn refusal(err: &AuthError, api: Api, tenant_hint: &str) -> Reply {
     let body = match api {
         Api::Arm => json!({"error": {"code": code, "message": message}}),
         Api::Graph => super::graph::error_body(
-            if matches!(err, AuthError::Missing) { "InvalidAuthenticationToken" } else { code },
+            if matches!(err, AuthError::Missing) {
+                "InvalidAuthenticationToken"
+            } else {
+                code
+            },
             &message,
         ),
     };

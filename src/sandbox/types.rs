@@ -163,67 +163,603 @@ const BASE: TypeDef = TypeDef {
 
 /// The table. Durations are realistic seconds (multiplied by the time scale).
 pub(crate) static TYPES: &[TypeDef] = &[
-    TypeDef { name: "Microsoft.Resources/resourceGroups", create_secs: 1.0, update_secs: 1.0, delete_secs: 60.0, tracked: true, ..BASE },
+    TypeDef {
+        name: "Microsoft.Resources/resourceGroups",
+        create_secs: 1.0,
+        update_secs: 1.0,
+        delete_secs: 60.0,
+        tracked: true,
+        ..BASE
+    },
     // --- Network
-    TypeDef { name: "Microsoft.Network/virtualNetworks", create_secs: 5.0, update_secs: 5.0, delete_secs: 10.0, mode: Mode::Async201, tracked: true, states: NETWORK_STATES, etag: Etag::WeakGuid, inline: &[("subnets", "subnets"), ("virtualNetworkPeerings", "virtualNetworkPeerings")], compute: Some(vnet), ..BASE },
-    TypeDef { name: "Microsoft.Network/virtualNetworks/subnets", create_secs: 3.0, update_secs: 3.0, delete_secs: 3.0, mode: Mode::Async201, states: NETWORK_STATES, etag: Etag::WeakGuid, compute: Some(subnet), ..BASE },
-    TypeDef { name: "Microsoft.Network/virtualNetworks/virtualNetworkPeerings", create_secs: 5.0, update_secs: 5.0, delete_secs: 5.0, mode: Mode::Async201, requires_properties: true, states: NETWORK_STATES, etag: Etag::WeakGuid, compute: Some(peering), ..BASE },
-    TypeDef { name: "Microsoft.Network/networkSecurityGroups", create_secs: 3.0, update_secs: 3.0, delete_secs: 5.0, mode: Mode::Async201, tracked: true, states: NETWORK_STATES, etag: Etag::WeakGuid, inline: &[("securityRules", "securityRules")], compute: Some(nsg), ..BASE },
-    TypeDef { name: "Microsoft.Network/networkSecurityGroups/securityRules", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, mode: Mode::Async201, requires_properties: true, states: NETWORK_STATES, etag: Etag::WeakGuid, compute: Some(network_child), ..BASE },
-    TypeDef { name: "Microsoft.Network/routeTables", create_secs: 3.0, update_secs: 3.0, delete_secs: 5.0, mode: Mode::Async201, tracked: true, states: NETWORK_STATES, etag: Etag::WeakGuid, inline: &[("routes", "routes")], compute: Some(route_table), ..BASE },
-    TypeDef { name: "Microsoft.Network/routeTables/routes", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, mode: Mode::Async201, requires_properties: true, states: NETWORK_STATES, etag: Etag::WeakGuid, compute: Some(network_child), ..BASE },
-    TypeDef { name: "Microsoft.Network/publicIPAddresses", create_secs: 3.0, update_secs: 3.0, delete_secs: 5.0, mode: Mode::Async201, tracked: true, states: NETWORK_STATES, etag: Etag::WeakGuid, compute: Some(public_ip), ..BASE },
-    TypeDef { name: "Microsoft.Network/privateEndpoints", create_secs: 60.0, update_secs: 30.0, delete_secs: 30.0, mode: Mode::Async201, tracked: true, requires_properties: true, states: NETWORK_STATES, etag: Etag::WeakGuid, compute: Some(private_endpoint), ..BASE },
-    TypeDef { name: "Microsoft.Network/privateEndpoints/privateDnsZoneGroups", create_secs: 10.0, update_secs: 10.0, delete_secs: 10.0, mode: Mode::Async201, requires_properties: true, states: NETWORK_STATES, etag: Etag::WeakGuid, compute: Some(dns_zone_group), ..BASE },
-    TypeDef { name: "Microsoft.Network/privateDnsZones", create_secs: 30.0, update_secs: 30.0, delete_secs: 30.0, mode: Mode::Async202, tracked: true, etag: Etag::Guid, compute: Some(private_dns_zone), ..BASE },
-    TypeDef { name: "Microsoft.Network/privateDnsZones/virtualNetworkLinks", create_secs: 30.0, update_secs: 30.0, delete_secs: 30.0, mode: Mode::Async202, tracked: true, requires_properties: true, etag: Etag::Guid, compute: Some(vnet_link), ..BASE },
-    TypeDef { name: "Microsoft.Network/privateDnsZones/A", create_secs: 1.0, update_secs: 1.0, delete_secs: 1.0, requires_properties: true, etag: Etag::Guid, compute: Some(record_set), ..BASE },
-    TypeDef { name: "Microsoft.Network/privateDnsZones/CNAME", create_secs: 1.0, update_secs: 1.0, delete_secs: 1.0, requires_properties: true, etag: Etag::Guid, compute: Some(record_set), ..BASE },
-    TypeDef { name: "Microsoft.Network/applicationGateways", create_secs: 360.0, update_secs: 300.0, delete_secs: 180.0, mode: Mode::Async201, tracked: true, requires_properties: true, states: NETWORK_STATES, etag: Etag::WeakGuid, secrets: &["properties.sslCertificates[].properties.data", "properties.sslCertificates[].properties.password"], compute: Some(app_gateway), ..BASE },
+    TypeDef {
+        name: "Microsoft.Network/virtualNetworks",
+        create_secs: 5.0,
+        update_secs: 5.0,
+        delete_secs: 10.0,
+        mode: Mode::Async201,
+        tracked: true,
+        states: NETWORK_STATES,
+        etag: Etag::WeakGuid,
+        inline: &[
+            ("subnets", "subnets"),
+            ("virtualNetworkPeerings", "virtualNetworkPeerings"),
+        ],
+        compute: Some(vnet),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/virtualNetworks/subnets",
+        create_secs: 3.0,
+        update_secs: 3.0,
+        delete_secs: 3.0,
+        mode: Mode::Async201,
+        states: NETWORK_STATES,
+        etag: Etag::WeakGuid,
+        compute: Some(subnet),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
+        create_secs: 5.0,
+        update_secs: 5.0,
+        delete_secs: 5.0,
+        mode: Mode::Async201,
+        requires_properties: true,
+        states: NETWORK_STATES,
+        etag: Etag::WeakGuid,
+        compute: Some(peering),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/networkSecurityGroups",
+        create_secs: 3.0,
+        update_secs: 3.0,
+        delete_secs: 5.0,
+        mode: Mode::Async201,
+        tracked: true,
+        states: NETWORK_STATES,
+        etag: Etag::WeakGuid,
+        inline: &[("securityRules", "securityRules")],
+        compute: Some(nsg),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/networkSecurityGroups/securityRules",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        mode: Mode::Async201,
+        requires_properties: true,
+        states: NETWORK_STATES,
+        etag: Etag::WeakGuid,
+        compute: Some(network_child),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/routeTables",
+        create_secs: 3.0,
+        update_secs: 3.0,
+        delete_secs: 5.0,
+        mode: Mode::Async201,
+        tracked: true,
+        states: NETWORK_STATES,
+        etag: Etag::WeakGuid,
+        inline: &[("routes", "routes")],
+        compute: Some(route_table),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/routeTables/routes",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        mode: Mode::Async201,
+        requires_properties: true,
+        states: NETWORK_STATES,
+        etag: Etag::WeakGuid,
+        compute: Some(network_child),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/publicIPAddresses",
+        create_secs: 3.0,
+        update_secs: 3.0,
+        delete_secs: 5.0,
+        mode: Mode::Async201,
+        tracked: true,
+        states: NETWORK_STATES,
+        etag: Etag::WeakGuid,
+        compute: Some(public_ip),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/privateEndpoints",
+        create_secs: 60.0,
+        update_secs: 30.0,
+        delete_secs: 30.0,
+        mode: Mode::Async201,
+        tracked: true,
+        requires_properties: true,
+        states: NETWORK_STATES,
+        etag: Etag::WeakGuid,
+        compute: Some(private_endpoint),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+        create_secs: 10.0,
+        update_secs: 10.0,
+        delete_secs: 10.0,
+        mode: Mode::Async201,
+        requires_properties: true,
+        states: NETWORK_STATES,
+        etag: Etag::WeakGuid,
+        compute: Some(dns_zone_group),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/privateDnsZones",
+        create_secs: 30.0,
+        update_secs: 30.0,
+        delete_secs: 30.0,
+        mode: Mode::Async202,
+        tracked: true,
+        etag: Etag::Guid,
+        compute: Some(private_dns_zone),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+        create_secs: 30.0,
+        update_secs: 30.0,
+        delete_secs: 30.0,
+        mode: Mode::Async202,
+        tracked: true,
+        requires_properties: true,
+        etag: Etag::Guid,
+        compute: Some(vnet_link),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/privateDnsZones/A",
+        create_secs: 1.0,
+        update_secs: 1.0,
+        delete_secs: 1.0,
+        requires_properties: true,
+        etag: Etag::Guid,
+        compute: Some(record_set),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/privateDnsZones/CNAME",
+        create_secs: 1.0,
+        update_secs: 1.0,
+        delete_secs: 1.0,
+        requires_properties: true,
+        etag: Etag::Guid,
+        compute: Some(record_set),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Network/applicationGateways",
+        create_secs: 360.0,
+        update_secs: 300.0,
+        delete_secs: 180.0,
+        mode: Mode::Async201,
+        tracked: true,
+        requires_properties: true,
+        states: NETWORK_STATES,
+        etag: Etag::WeakGuid,
+        secrets: &[
+            "properties.sslCertificates[].properties.data",
+            "properties.sslCertificates[].properties.password",
+        ],
+        compute: Some(app_gateway),
+        ..BASE
+    },
     // --- API Management
-    TypeDef { name: "Microsoft.ApiManagement/service", create_secs: 2700.0, update_secs: 1200.0, delete_secs: 600.0, mode: Mode::Async201, tracked: true, requires_properties: true, states: APIM_STATES, etag: Etag::Quoted, compute: Some(apim_service), global_name: Some("ServiceAlreadyExists"), system_data: true, ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/apis", create_secs: 60.0, update_secs: 60.0, delete_secs: 2.0, mode: Mode::Async201, requires_properties: true, states: APIM_CHILD_STATES, etag: Etag::Quoted, secrets: &["properties.value", "properties.format"], compute: Some(apim_api), ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/apis/operations", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, compute: Some(apim_operation), ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/apis/policies", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, secrets: &["properties.format"], ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/apis/operations/policies", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, secrets: &["properties.format"], ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/policies", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, secrets: &["properties.format"], ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/apis/diagnostics", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/diagnostics", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/namedValues", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, mode: Mode::Async201, requires_properties: true, states: APIM_CHILD_STATES, etag: Etag::Quoted, compute: Some(apim_named_value), ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/backends", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/loggers", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, compute: Some(apim_logger), ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/products", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, compute: Some(apim_product), ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/products/apis", create_secs: 1.0, update_secs: 1.0, delete_secs: 1.0, compute: Some(apim_product_api), ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/subscriptions", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, secrets: &["properties.primaryKey", "properties.secondaryKey"], ..BASE },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service",
+        create_secs: 2700.0,
+        update_secs: 1200.0,
+        delete_secs: 600.0,
+        mode: Mode::Async201,
+        tracked: true,
+        requires_properties: true,
+        states: APIM_STATES,
+        etag: Etag::Quoted,
+        compute: Some(apim_service),
+        global_name: Some("ServiceAlreadyExists"),
+        system_data: true,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service/apis",
+        create_secs: 60.0,
+        update_secs: 60.0,
+        delete_secs: 2.0,
+        mode: Mode::Async201,
+        requires_properties: true,
+        states: APIM_CHILD_STATES,
+        etag: Etag::Quoted,
+        secrets: &["properties.value", "properties.format"],
+        compute: Some(apim_api),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service/apis/operations",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        requires_properties: true,
+        etag: Etag::Quoted,
+        compute: Some(apim_operation),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service/apis/policies",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        requires_properties: true,
+        etag: Etag::Quoted,
+        secrets: &["properties.format"],
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service/apis/operations/policies",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        requires_properties: true,
+        etag: Etag::Quoted,
+        secrets: &["properties.format"],
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service/policies",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        requires_properties: true,
+        etag: Etag::Quoted,
+        secrets: &["properties.format"],
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service/apis/diagnostics",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        requires_properties: true,
+        etag: Etag::Quoted,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service/diagnostics",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        requires_properties: true,
+        etag: Etag::Quoted,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service/namedValues",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        mode: Mode::Async201,
+        requires_properties: true,
+        states: APIM_CHILD_STATES,
+        etag: Etag::Quoted,
+        compute: Some(apim_named_value),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service/backends",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        requires_properties: true,
+        etag: Etag::Quoted,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service/loggers",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        requires_properties: true,
+        etag: Etag::Quoted,
+        compute: Some(apim_logger),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service/products",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        requires_properties: true,
+        etag: Etag::Quoted,
+        compute: Some(apim_product),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service/products/apis",
+        create_secs: 1.0,
+        update_secs: 1.0,
+        delete_secs: 1.0,
+        compute: Some(apim_product_api),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.ApiManagement/service/subscriptions",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        requires_properties: true,
+        etag: Etag::Quoted,
+        secrets: &["properties.primaryKey", "properties.secondaryKey"],
+        ..BASE
+    },
     // --- Cognitive Services (Foundry)
-    TypeDef { name: "Microsoft.CognitiveServices/accounts", create_secs: 60.0, update_secs: 30.0, delete_secs: 30.0, mode: Mode::Async201, tracked: true, etag: Etag::Datetime, compute: Some(cognitive_account), system_data: true, ..BASE },
-    TypeDef { name: "Microsoft.CognitiveServices/accounts/deployments", create_secs: 60.0, update_secs: 60.0, delete_secs: 20.0, mode: Mode::Async201, requires_properties: true, etag: Etag::Datetime, compute: Some(cognitive_deployment), system_data: true, ..BASE },
-    TypeDef { name: "Microsoft.CognitiveServices/accounts/projects", create_secs: 30.0, update_secs: 30.0, delete_secs: 30.0, mode: Mode::Async201, tracked: true, etag: Etag::Datetime, system_data: true, ..BASE },
+    TypeDef {
+        name: "Microsoft.CognitiveServices/accounts",
+        create_secs: 60.0,
+        update_secs: 30.0,
+        delete_secs: 30.0,
+        mode: Mode::Async201,
+        tracked: true,
+        etag: Etag::Datetime,
+        compute: Some(cognitive_account),
+        system_data: true,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.CognitiveServices/accounts/deployments",
+        create_secs: 60.0,
+        update_secs: 60.0,
+        delete_secs: 20.0,
+        mode: Mode::Async201,
+        requires_properties: true,
+        etag: Etag::Datetime,
+        compute: Some(cognitive_deployment),
+        system_data: true,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.CognitiveServices/accounts/projects",
+        create_secs: 30.0,
+        update_secs: 30.0,
+        delete_secs: 30.0,
+        mode: Mode::Async201,
+        tracked: true,
+        etag: Etag::Datetime,
+        system_data: true,
+        ..BASE
+    },
     // --- Container Apps
-    TypeDef { name: "Microsoft.App/managedEnvironments", create_secs: 300.0, update_secs: 120.0, delete_secs: 120.0, mode: Mode::Async201, tracked: true, requires_properties: true, states: ACA_ENV_STATES, secrets: &["properties.appLogsConfiguration.logAnalyticsConfiguration.sharedKey", "properties.customDomainConfiguration.certificatePassword", "properties.customDomainConfiguration.certificateValue"], compute: Some(aca_environment), system_data: true, ..BASE },
-    TypeDef { name: "Microsoft.App/managedEnvironments/storages", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, create_code: 200, requires_properties: true, secrets: &["properties.azureFile.accountKey", "properties.nfsAzureFile.accountKey"], system_data: true, ..BASE },
-    TypeDef { name: "Microsoft.App/managedEnvironments/certificates", create_secs: 5.0, update_secs: 5.0, delete_secs: 2.0, tracked: true, secrets: &["properties.password", "properties.value"], compute: Some(aca_certificate), system_data: true, ..BASE },
-    TypeDef { name: "Microsoft.App/containerApps", create_secs: 60.0, update_secs: 45.0, delete_secs: 30.0, mode: Mode::Async201, tracked: true, requires_properties: true, states: ACA_APP_STATES, secrets: &["properties.configuration.secrets[].value", "properties.configuration.registries[].password"], compute: Some(container_app), system_data: true, ..BASE },
+    TypeDef {
+        name: "Microsoft.App/managedEnvironments",
+        create_secs: 300.0,
+        update_secs: 120.0,
+        delete_secs: 120.0,
+        mode: Mode::Async201,
+        tracked: true,
+        requires_properties: true,
+        states: ACA_ENV_STATES,
+        secrets: &[
+            "properties.appLogsConfiguration.logAnalyticsConfiguration.sharedKey",
+            "properties.customDomainConfiguration.certificatePassword",
+            "properties.customDomainConfiguration.certificateValue",
+        ],
+        compute: Some(aca_environment),
+        system_data: true,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.App/managedEnvironments/storages",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        create_code: 200,
+        requires_properties: true,
+        secrets: &[
+            "properties.azureFile.accountKey",
+            "properties.nfsAzureFile.accountKey",
+        ],
+        system_data: true,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.App/managedEnvironments/certificates",
+        create_secs: 5.0,
+        update_secs: 5.0,
+        delete_secs: 2.0,
+        tracked: true,
+        secrets: &["properties.password", "properties.value"],
+        compute: Some(aca_certificate),
+        system_data: true,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.App/containerApps",
+        create_secs: 60.0,
+        update_secs: 45.0,
+        delete_secs: 30.0,
+        mode: Mode::Async201,
+        tracked: true,
+        requires_properties: true,
+        states: ACA_APP_STATES,
+        secrets: &[
+            "properties.configuration.secrets[].value",
+            "properties.configuration.registries[].password",
+        ],
+        compute: Some(container_app),
+        system_data: true,
+        ..BASE
+    },
     // --- PostgreSQL
-    TypeDef { name: "Microsoft.DBforPostgreSQL/flexibleServers", create_secs: 360.0, update_secs: 180.0, delete_secs: 60.0, mode: Mode::Async202, tracked: true, requires_properties: true, states: PG_STATES, secrets: &["properties.administratorLoginPassword"], compute: Some(postgres_server), global_name: Some("ServerNameAlreadyExists"), system_data: true, ..BASE },
-    TypeDef { name: "Microsoft.DBforPostgreSQL/flexibleServers/databases", create_secs: 10.0, update_secs: 10.0, delete_secs: 10.0, mode: Mode::Async202, compute: Some(postgres_database), system_data: true, ..BASE },
-    TypeDef { name: "Microsoft.DBforPostgreSQL/flexibleServers/configurations", create_secs: 10.0, update_secs: 10.0, delete_secs: 10.0, mode: Mode::Async202, requires_properties: true, system_data: true, ..BASE },
-    TypeDef { name: "Microsoft.DBforPostgreSQL/flexibleServers/firewallRules", create_secs: 10.0, update_secs: 10.0, delete_secs: 10.0, mode: Mode::Async202, requires_properties: true, system_data: true, ..BASE },
+    TypeDef {
+        name: "Microsoft.DBforPostgreSQL/flexibleServers",
+        create_secs: 360.0,
+        update_secs: 180.0,
+        delete_secs: 60.0,
+        mode: Mode::Async202,
+        tracked: true,
+        requires_properties: true,
+        states: PG_STATES,
+        secrets: &["properties.administratorLoginPassword"],
+        compute: Some(postgres_server),
+        global_name: Some("ServerNameAlreadyExists"),
+        system_data: true,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.DBforPostgreSQL/flexibleServers/databases",
+        create_secs: 10.0,
+        update_secs: 10.0,
+        delete_secs: 10.0,
+        mode: Mode::Async202,
+        compute: Some(postgres_database),
+        system_data: true,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.DBforPostgreSQL/flexibleServers/configurations",
+        create_secs: 10.0,
+        update_secs: 10.0,
+        delete_secs: 10.0,
+        mode: Mode::Async202,
+        requires_properties: true,
+        system_data: true,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.DBforPostgreSQL/flexibleServers/firewallRules",
+        create_secs: 10.0,
+        update_secs: 10.0,
+        delete_secs: 10.0,
+        mode: Mode::Async202,
+        requires_properties: true,
+        system_data: true,
+        ..BASE
+    },
     // --- Key Vault
-    TypeDef { name: "Microsoft.KeyVault/vaults", create_secs: 20.0, update_secs: 5.0, delete_secs: 5.0, mode: Mode::Async201, tracked: true, requires_properties: true, states: KV_STATES, compute: Some(key_vault), global_name: Some("VaultAlreadyExists"), system_data: true, ..BASE },
-    TypeDef { name: "Microsoft.KeyVault/vaults/secrets", create_secs: 1.0, update_secs: 1.0, delete_secs: 1.0, requires_properties: true, secrets: &["properties.value"], compute: Some(key_vault_secret), ..BASE },
+    TypeDef {
+        name: "Microsoft.KeyVault/vaults",
+        create_secs: 20.0,
+        update_secs: 5.0,
+        delete_secs: 5.0,
+        mode: Mode::Async201,
+        tracked: true,
+        requires_properties: true,
+        states: KV_STATES,
+        compute: Some(key_vault),
+        global_name: Some("VaultAlreadyExists"),
+        system_data: true,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.KeyVault/vaults/secrets",
+        create_secs: 1.0,
+        update_secs: 1.0,
+        delete_secs: 1.0,
+        requires_properties: true,
+        secrets: &["properties.value"],
+        compute: Some(key_vault_secret),
+        ..BASE
+    },
     // --- Storage
-    TypeDef { name: "Microsoft.Storage/storageAccounts", create_secs: 20.0, update_secs: 5.0, delete_secs: 5.0, mode: Mode::Async202, tracked: true, states: STORAGE_STATES, compute: Some(storage_account), global_name: Some("StorageAccountAlreadyTaken"), ..BASE },
-    TypeDef { name: "Microsoft.Storage/storageAccounts/fileServices", create_secs: 1.0, update_secs: 1.0, delete_secs: 1.0, create_code: 200, ..BASE },
-    TypeDef { name: "Microsoft.Storage/storageAccounts/fileServices/shares", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, etag: Etag::Quoted, compute: Some(file_share), ..BASE },
-    TypeDef { name: "Microsoft.Storage/storageAccounts/blobServices", create_secs: 1.0, update_secs: 1.0, delete_secs: 1.0, create_code: 200, ..BASE },
+    TypeDef {
+        name: "Microsoft.Storage/storageAccounts",
+        create_secs: 20.0,
+        update_secs: 5.0,
+        delete_secs: 5.0,
+        mode: Mode::Async202,
+        tracked: true,
+        states: STORAGE_STATES,
+        compute: Some(storage_account),
+        global_name: Some("StorageAccountAlreadyTaken"),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Storage/storageAccounts/fileServices",
+        create_secs: 1.0,
+        update_secs: 1.0,
+        delete_secs: 1.0,
+        create_code: 200,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Storage/storageAccounts/fileServices/shares",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        etag: Etag::Quoted,
+        compute: Some(file_share),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Storage/storageAccounts/blobServices",
+        create_secs: 1.0,
+        update_secs: 1.0,
+        delete_secs: 1.0,
+        create_code: 200,
+        ..BASE
+    },
     // --- Monitoring
-    TypeDef { name: "Microsoft.OperationalInsights/workspaces", create_secs: 20.0, update_secs: 10.0, delete_secs: 10.0, mode: Mode::Async201, tracked: true, compute: Some(log_analytics), ..BASE },
-    TypeDef { name: "Microsoft.Insights/components", create_secs: 10.0, update_secs: 5.0, delete_secs: 5.0, create_code: 200, tracked: true, compute: Some(app_insights), ..BASE },
-    TypeDef { name: "Microsoft.Insights/diagnosticSettings", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, create_code: 200, requires_properties: true, ..BASE },
+    TypeDef {
+        name: "Microsoft.OperationalInsights/workspaces",
+        create_secs: 20.0,
+        update_secs: 10.0,
+        delete_secs: 10.0,
+        mode: Mode::Async201,
+        tracked: true,
+        compute: Some(log_analytics),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Insights/components",
+        create_secs: 10.0,
+        update_secs: 5.0,
+        delete_secs: 5.0,
+        create_code: 200,
+        tracked: true,
+        compute: Some(app_insights),
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Insights/diagnosticSettings",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        create_code: 200,
+        requires_properties: true,
+        ..BASE
+    },
     // --- Identity and RBAC
-    TypeDef { name: "Microsoft.ManagedIdentity/userAssignedIdentities", create_secs: 2.0, update_secs: 1.0, delete_secs: 2.0, tracked: true, compute: Some(user_identity), system_data: true, ..BASE },
-    TypeDef { name: "Microsoft.Authorization/roleAssignments", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, compute: Some(role_assignment), ..BASE },
+    TypeDef {
+        name: "Microsoft.ManagedIdentity/userAssignedIdentities",
+        create_secs: 2.0,
+        update_secs: 1.0,
+        delete_secs: 2.0,
+        tracked: true,
+        compute: Some(user_identity),
+        system_data: true,
+        ..BASE
+    },
+    TypeDef {
+        name: "Microsoft.Authorization/roleAssignments",
+        create_secs: 2.0,
+        update_secs: 2.0,
+        delete_secs: 2.0,
+        requires_properties: true,
+        compute: Some(role_assignment),
+        ..BASE
+    },
 ];
 
 static UNKNOWN: TypeDef = TypeDef { name: "", ..BASE };
@@ -239,7 +775,10 @@ pub(crate) fn lookup(type_name: &str) -> &'static TypeDef {
 /// Canonical casing of a type name: from the table, else its known parent's casing plus
 /// the rest as sent.
 pub(crate) fn canonical_type(type_name: &str) -> String {
-    if let Some(t) = TYPES.iter().find(|t| t.name.eq_ignore_ascii_case(type_name)) {
+    if let Some(t) = TYPES
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(type_name))
+    {
         return t.name.to_string();
     }
     if let Some((parent, last)) = type_name.rsplit_once('/')
@@ -249,7 +788,12 @@ pub(crate) fn canonical_type(type_name: &str) -> String {
     }
     // Namespace only known: take its casing.
     if let Some((ns, rest)) = type_name.split_once('/')
-        && let Some(t) = TYPES.iter().find(|t| t.name.split('/').next().is_some_and(|n| n.eq_ignore_ascii_case(ns)))
+        && let Some(t) = TYPES.iter().find(|t| {
+            t.name
+                .split('/')
+                .next()
+                .is_some_and(|n| n.eq_ignore_ascii_case(ns))
+        })
     {
         let ns = t.name.split('/').next().unwrap_or(ns);
         return format!("{ns}/{rest}");
@@ -330,12 +874,18 @@ impl Ctx<'_> {
         let b = self.hash(label);
         let mut bytes = [0u8; 16];
         bytes.copy_from_slice(&b[..16]);
-        uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
     }
 
     /// Lower-case hex derived like [`Ctx::hash`].
     pub fn hex(&self, label: &str, len: usize) -> String {
-        self.hash(label).iter().map(|b| format!("{b:02x}")).collect::<String>()[..len.min(64)].to_string()
+        self.hash(label)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()[..len.min(64)]
+            .to_string()
     }
 
     /// A public IPv4 address derived like [`Ctx::hash`] (in 20.0.0.0/8).
@@ -346,7 +896,10 @@ impl Ctx<'_> {
 
     /// Stored body of another resource by ID (case-insensitive).
     pub fn resource(&self, id: &str) -> Option<&Value> {
-        self.world.resources.get(&super::ids::key(id)).map(|r| &r.body)
+        self.world
+            .resources
+            .get(&super::ids::key(id))
+            .map(|r| &r.body)
     }
 
     /// Creation time as RFC 3339.
@@ -383,7 +936,9 @@ pub(crate) fn default(map: &mut Map<String, Value>, key: &str, value: Value) {
 /// Remove the secret fields (dotted paths, `[]` for every element of an array).
 pub(crate) fn strip_secrets(body: &mut Value, paths: &[&str]) {
     fn strip(v: &mut Value, parts: &[&str]) {
-        let Some((first, rest)) = parts.split_first() else { return };
+        let Some((first, rest)) = parts.split_first() else {
+            return;
+        };
         let (key, each) = match first.strip_suffix("[]") {
             Some(k) => (k, true),
             None => (*first, false),
@@ -393,7 +948,9 @@ pub(crate) fn strip_secrets(body: &mut Value, paths: &[&str]) {
             map.remove(key);
             return;
         }
-        let Some(child) = map.get_mut(key) else { return };
+        let Some(child) = map.get_mut(key) else {
+            return;
+        };
         if each {
             if let Some(items) = child.as_array_mut() {
                 for item in items {
@@ -414,7 +971,9 @@ pub(crate) fn strip_secrets(body: &mut Value, paths: &[&str]) {
 fn host_in(prefix: &str, offset: u32) -> Option<String> {
     let net: ipnet::Ipv4Net = prefix.parse().ok()?;
     let base = u32::from(net.network());
-    let size = 1u32.checked_shl(32 - u32::from(net.prefix_len())).unwrap_or(0);
+    let size = 1u32
+        .checked_shl(32 - u32::from(net.prefix_len()))
+        .unwrap_or(0);
     let host = 4 + offset.min(size.saturating_sub(6));
     Some(Ipv4Addr::from(base + host).to_string())
 }
@@ -442,8 +1001,14 @@ pub(crate) fn identities(ctx: &mut Ctx<'_>) {
         for id in map.keys() {
             let info = ctx.resource(id).map(|b| {
                 (
-                    b["properties"]["principalId"].as_str().unwrap_or("").to_string(),
-                    b["properties"]["clientId"].as_str().unwrap_or("").to_string(),
+                    b["properties"]["principalId"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                    b["properties"]["clientId"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
                 )
             });
             uai.push((id.clone(), info));
@@ -476,12 +1041,18 @@ fn subresource_ids(ctx: &mut Ctx<'_>, collections: &[&str]) {
     for c in collections {
         if let Some(Value::Array(items)) = props.get_mut(*c) {
             for item in items.iter_mut() {
-                let Some(name) = item["name"].as_str().map(str::to_string) else { continue };
+                let Some(name) = item["name"].as_str().map(str::to_string) else {
+                    continue;
+                };
                 if let Some(m) = item.as_object_mut() {
                     m.insert("id".into(), json!(format!("{id}/{c}/{name}")));
                     m.insert("etag".into(), json!(etag));
                 }
-                default(obj(item, "properties"), "provisioningState", json!("Succeeded"));
+                default(
+                    obj(item, "properties"),
+                    "provisioningState",
+                    json!("Succeeded"),
+                );
             }
         }
     }
@@ -530,7 +1101,9 @@ fn type_of(id: &str) -> String {
 }
 
 fn peering(ctx: &mut Ctx<'_>) {
-    let remote = ctx.body["properties"]["remoteVirtualNetwork"]["id"].as_str().map(str::to_string);
+    let remote = ctx.body["properties"]["remoteVirtualNetwork"]["id"]
+        .as_str()
+        .map(str::to_string);
     let remote_space = remote
         .as_deref()
         .and_then(|r| ctx.resource(r))
@@ -539,9 +1112,15 @@ fn peering(ctx: &mut Ctx<'_>) {
     let own_vnet = ctx.parent_id().to_ascii_lowercase();
     let back = remote.as_deref().is_some_and(|r| {
         let prefix = format!("{}/virtualnetworkpeerings/", super::ids::key(r));
-        ctx.world.resources.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).any(|(_, res)| {
-            res.body["properties"]["remoteVirtualNetwork"]["id"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(&own_vnet))
-        })
+        ctx.world
+            .resources
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .any(|(_, res)| {
+                res.body["properties"]["remoteVirtualNetwork"]["id"]
+                    .as_str()
+                    .is_some_and(|x| x.eq_ignore_ascii_case(&own_vnet))
+            })
     });
     let p = ctx.props();
     if let Some(space) = remote_space.filter(|s| !s.is_null()) {
@@ -552,7 +1131,10 @@ fn peering(ctx: &mut Ctx<'_>) {
     default(p, "allowForwardedTraffic", json!(false));
     default(p, "allowGatewayTransit", json!(false));
     default(p, "useRemoteGateways", json!(false));
-    p.insert("peeringState".into(), json!(if back { "Connected" } else { "Initiated" }));
+    p.insert(
+        "peeringState".into(),
+        json!(if back { "Connected" } else { "Initiated" }),
+    );
     p.insert("peeringSyncLevel".into(), json!("FullyInSync"));
     network_child(ctx);
 }
@@ -561,29 +1143,78 @@ fn nsg(ctx: &mut Ctx<'_>) {
     resource_guid(ctx);
     let id = ctx.id.to_string();
     let etag = format!("W/\"{}\"", ctx.guid("etag"));
-    let rule = |name: &str, desc: &str, src: &str, dst: &str, access: &str, prio: u32, dir: &str| {
-        json!({
-            "name": name,
-            "id": format!("{id}/defaultSecurityRules/{name}"),
-            "etag": etag,
-            "type": "Microsoft.Network/networkSecurityGroups/defaultSecurityRules",
-            "properties": {
-                "provisioningState": "Succeeded", "description": desc, "protocol": "*",
-                "sourcePortRange": "*", "destinationPortRange": "*",
-                "sourceAddressPrefix": src, "destinationAddressPrefix": dst,
-                "sourcePortRanges": [], "destinationPortRanges": [],
-                "sourceAddressPrefixes": [], "destinationAddressPrefixes": [],
-                "access": access, "priority": prio, "direction": dir
-            }
-        })
-    };
+    let rule =
+        |name: &str, desc: &str, src: &str, dst: &str, access: &str, prio: u32, dir: &str| {
+            json!({
+                "name": name,
+                "id": format!("{id}/defaultSecurityRules/{name}"),
+                "etag": etag,
+                "type": "Microsoft.Network/networkSecurityGroups/defaultSecurityRules",
+                "properties": {
+                    "provisioningState": "Succeeded", "description": desc, "protocol": "*",
+                    "sourcePortRange": "*", "destinationPortRange": "*",
+                    "sourceAddressPrefix": src, "destinationAddressPrefix": dst,
+                    "sourcePortRanges": [], "destinationPortRanges": [],
+                    "sourceAddressPrefixes": [], "destinationAddressPrefixes": [],
+                    "access": access, "priority": prio, "direction": dir
+                }
+            })
+        };
     let rules = json!([
-        rule("AllowVnetInBound", "Allow inbound traffic from all VMs in VNET", "VirtualNetwork", "VirtualNetwork", "Allow", 65000, "Inbound"),
-        rule("AllowAzureLoadBalancerInBound", "Allow inbound traffic from azure load balancer", "AzureLoadBalancer", "*", "Allow", 65001, "Inbound"),
-        rule("DenyAllInBound", "Deny all inbound traffic", "*", "*", "Deny", 65500, "Inbound"),
-        rule("AllowVnetOutBound", "Allow outbound traffic from all VMs to all VMs in VNET", "VirtualNetwork", "VirtualNetwork", "Allow", 65000, "Outbound"),
-        rule("AllowInternetOutBound", "Allow outbound traffic from all VMs to Internet", "*", "Internet", "Allow", 65001, "Outbound"),
-        rule("DenyAllOutBound", "Deny all outbound traffic", "*", "*", "Deny", 65500, "Outbound"),
+        rule(
+            "AllowVnetInBound",
+            "Allow inbound traffic from all VMs in VNET",
+            "VirtualNetwork",
+            "VirtualNetwork",
+            "Allow",
+            65000,
+            "Inbound"
+        ),
+        rule(
+            "AllowAzureLoadBalancerInBound",
+            "Allow inbound traffic from azure load balancer",
+            "AzureLoadBalancer",
+            "*",
+            "Allow",
+            65001,
+            "Inbound"
+        ),
+        rule(
+            "DenyAllInBound",
+            "Deny all inbound traffic",
+            "*",
+            "*",
+            "Deny",
+            65500,
+            "Inbound"
+        ),
+        rule(
+            "AllowVnetOutBound",
+            "Allow outbound traffic from all VMs to all VMs in VNET",
+            "VirtualNetwork",
+            "VirtualNetwork",
+            "Allow",
+            65000,
+            "Outbound"
+        ),
+        rule(
+            "AllowInternetOutBound",
+            "Allow outbound traffic from all VMs to Internet",
+            "*",
+            "Internet",
+            "Allow",
+            65001,
+            "Outbound"
+        ),
+        rule(
+            "DenyAllOutBound",
+            "Deny all outbound traffic",
+            "*",
+            "*",
+            "Deny",
+            65500,
+            "Outbound"
+        ),
     ]);
     ctx.props().insert("defaultSecurityRules".into(), rules);
 }
@@ -597,7 +1228,9 @@ fn public_ip(ctx: &mut Ctx<'_>) {
     resource_guid(ctx);
     let ip = ctx.public_ip("ip");
     let location = ctx.location();
-    let standard = ctx.body["sku"]["name"].as_str().is_some_and(|s| s.eq_ignore_ascii_case("Standard"));
+    let standard = ctx.body["sku"]["name"]
+        .as_str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("Standard"));
     if ctx.body.get("sku").is_none()
         && let Some(m) = ctx.body.as_object_mut()
     {
@@ -605,20 +1238,35 @@ fn public_ip(ctx: &mut Ctx<'_>) {
     }
     let p = ctx.props();
     default(p, "publicIPAddressVersion", json!("IPv4"));
-    default(p, "publicIPAllocationMethod", json!(if standard { "Static" } else { "Dynamic" }));
+    default(
+        p,
+        "publicIPAllocationMethod",
+        json!(if standard { "Static" } else { "Dynamic" }),
+    );
     default(p, "idleTimeoutInMinutes", json!(4));
     default(p, "ipTags", json!([]));
-    if p["publicIPAllocationMethod"].as_str().is_some_and(|m| m.eq_ignore_ascii_case("Static")) {
+    if p["publicIPAllocationMethod"]
+        .as_str()
+        .is_some_and(|m| m.eq_ignore_ascii_case("Static"))
+    {
         p.insert("ipAddress".into(), json!(ip));
     }
-    if let Some(label) = p.get("dnsSettings").and_then(|d| d["domainNameLabel"].as_str()).map(str::to_string) {
+    if let Some(label) = p
+        .get("dnsSettings")
+        .and_then(|d| d["domainNameLabel"].as_str())
+        .map(str::to_string)
+    {
         let fqdn = format!("{label}.{location}.cloudapp.azure.com");
         if let Some(d) = p.get_mut("dnsSettings").and_then(Value::as_object_mut) {
             d.insert("fqdn".into(), json!(fqdn));
         }
     }
     if standard {
-        default(p, "ddosSettings", json!({"protectionMode": "VirtualNetworkInherited"}));
+        default(
+            p,
+            "ddosSettings",
+            json!({"protectionMode": "VirtualNetworkInherited"}),
+        );
     }
 }
 
@@ -630,7 +1278,9 @@ fn private_endpoint(ctx: &mut Ctx<'_>) {
         .as_str()
         .map(str::to_string)
         .unwrap_or_else(|| format!("{name}.nic.{}", ctx.guid("nic")));
-    let subnet = ctx.body["properties"]["subnet"]["id"].as_str().map(str::to_string);
+    let subnet = ctx.body["properties"]["subnet"]["id"]
+        .as_str()
+        .map(str::to_string);
     let ip = subnet
         .as_deref()
         .and_then(|s| subnet_prefix(ctx, s))
@@ -638,16 +1288,28 @@ fn private_endpoint(ctx: &mut Ctx<'_>) {
         .unwrap_or_else(|| "10.0.0.4".into());
     // customDnsConfigs: one FQDN per group the target serves.
     let mut fqdns = Vec::new();
-    for conn in ctx.body["properties"]["privateLinkServiceConnections"].as_array().cloned().unwrap_or_default() {
-        let target = conn["properties"]["privateLinkServiceId"].as_str().unwrap_or("");
+    for conn in ctx.body["properties"]["privateLinkServiceConnections"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let target = conn["properties"]["privateLinkServiceId"]
+            .as_str()
+            .unwrap_or("");
         let tname = target.rsplit('/').next().unwrap_or("");
-        for g in conn["properties"]["groupIds"].as_array().cloned().unwrap_or_default() {
+        for g in conn["properties"]["groupIds"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
             let g = g.as_str().unwrap_or("").to_ascii_lowercase();
             let host = match g.as_str() {
                 "account" => format!("{tname}.cognitiveservices.azure.com"),
                 "vault" => format!("{tname}.vault.azure.net"),
                 "postgresqlserver" => format!("{tname}.postgres.database.azure.com"),
-                "blob" | "file" | "queue" | "table" | "dfs" | "web" => format!("{tname}.{g}.core.windows.net"),
+                "blob" | "file" | "queue" | "table" | "dfs" | "web" => {
+                    format!("{tname}.{g}.core.windows.net")
+                }
                 "gateway" => format!("{tname}.azure-api.net"),
                 other => format!("{tname}.{other}.privatelink.azure.com"),
             };
@@ -656,17 +1318,27 @@ fn private_endpoint(ctx: &mut Ctx<'_>) {
     }
     let id = ctx.id.to_string();
     let p = ctx.props();
-    for key in ["privateLinkServiceConnections", "manualPrivateLinkServiceConnections"] {
+    for key in [
+        "privateLinkServiceConnections",
+        "manualPrivateLinkServiceConnections",
+    ] {
         if let Some(Value::Array(conns)) = p.get_mut(key) {
             for c in conns.iter_mut() {
                 let cname = c["name"].as_str().unwrap_or("connection").to_string();
                 if let Some(m) = c.as_object_mut() {
                     m.insert("id".into(), json!(format!("{id}/{key}/{cname}")));
-                    m.insert("type".into(), json!(format!("Microsoft.Network/privateEndpoints/{key}")));
+                    m.insert(
+                        "type".into(),
+                        json!(format!("Microsoft.Network/privateEndpoints/{key}")),
+                    );
                 }
                 let cp = obj(c, "properties");
                 default(cp, "provisioningState", json!("Succeeded"));
-                default(cp, "privateLinkServiceConnectionState", json!({"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"}));
+                default(
+                    cp,
+                    "privateLinkServiceConnectionState",
+                    json!({"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"}),
+                );
             }
         }
     }
@@ -685,7 +1357,10 @@ fn dns_zone_group(ctx: &mut Ctx<'_>) {
         for c in cfgs.iter_mut() {
             let n = c["name"].as_str().unwrap_or("config").to_string();
             if let Some(m) = c.as_object_mut() {
-                m.insert("id".into(), json!(format!("{id}/privateDnsZoneConfigs/{n}")));
+                m.insert(
+                    "id".into(),
+                    json!(format!("{id}/privateDnsZoneConfigs/{n}")),
+                );
             }
             default(obj(c, "properties"), "recordSets", json!([]));
         }
@@ -697,7 +1372,11 @@ fn private_dns_zone(ctx: &mut Ctx<'_>) {
     let zone_key = super::ids::key(ctx.id);
     let count = |seg: &str| {
         let prefix = format!("{zone_key}/{seg}/");
-        ctx.world.resources.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).count()
+        ctx.world
+            .resources
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .count()
     };
     let links = count("virtualnetworklinks");
     let p = ctx.props();
@@ -705,9 +1384,18 @@ fn private_dns_zone(ctx: &mut Ctx<'_>) {
     p.insert("numberOfRecordSets".into(), json!(1));
     p.insert("maxNumberOfVirtualNetworkLinks".into(), json!(1000));
     p.insert("numberOfVirtualNetworkLinks".into(), json!(links));
-    p.insert("maxNumberOfVirtualNetworkLinksWithRegistration".into(), json!(100));
-    p.insert("numberOfVirtualNetworkLinksWithRegistration".into(), json!(0));
-    p.insert("internalId".into(), json!(format!("Subscription|{}|{}", "sandbox", zone_key)));
+    p.insert(
+        "maxNumberOfVirtualNetworkLinksWithRegistration".into(),
+        json!(100),
+    );
+    p.insert(
+        "numberOfVirtualNetworkLinksWithRegistration".into(),
+        json!(0),
+    );
+    p.insert(
+        "internalId".into(),
+        json!(format!("Subscription|{}|{}", "sandbox", zone_key)),
+    );
 }
 
 fn vnet_link(ctx: &mut Ctx<'_>) {
@@ -720,7 +1408,11 @@ fn vnet_link(ctx: &mut Ctx<'_>) {
 fn record_set(ctx: &mut Ctx<'_>) {
     let zone = ctx.names.first().cloned().unwrap_or_default();
     let name = ctx.name().to_string();
-    let fqdn = if name == "@" { format!("{zone}.") } else { format!("{name}.{zone}.") };
+    let fqdn = if name == "@" {
+        format!("{zone}.")
+    } else {
+        format!("{name}.{zone}.")
+    };
     let p = ctx.props();
     p.insert("fqdn".into(), json!(fqdn));
     p.insert("isAutoRegistered".into(), json!(false));
@@ -732,9 +1424,21 @@ fn app_gateway(ctx: &mut Ctx<'_>) {
     subresource_ids(
         ctx,
         &[
-            "gatewayIPConfigurations", "sslCertificates", "trustedRootCertificates", "frontendIPConfigurations",
-            "frontendPorts", "backendAddressPools", "backendHttpSettingsCollection", "httpListeners", "listeners",
-            "requestRoutingRules", "routingRules", "probes", "redirectConfigurations", "rewriteRuleSets", "urlPathMaps",
+            "gatewayIPConfigurations",
+            "sslCertificates",
+            "trustedRootCertificates",
+            "frontendIPConfigurations",
+            "frontendPorts",
+            "backendAddressPools",
+            "backendHttpSettingsCollection",
+            "httpListeners",
+            "listeners",
+            "requestRoutingRules",
+            "routingRules",
+            "probes",
+            "redirectConfigurations",
+            "rewriteRuleSets",
+            "urlPathMaps",
         ],
     );
     let p = ctx.props();
@@ -760,22 +1464,54 @@ fn apim_service(ctx: &mut Ctx<'_>) {
         .and_then(|id| ctx.resource(id))
         .and_then(|b| b["properties"]["ipAddress"].as_str().map(str::to_string))
         .unwrap_or_else(|| ctx.public_ip("apim-public"));
-    let vnet_type = ctx.body["properties"]["virtualNetworkType"].as_str().unwrap_or("None").to_string();
-    let subnet = ctx.body["properties"]["virtualNetworkConfiguration"]["subnetResourceId"].as_str().map(str::to_string);
+    let vnet_type = ctx.body["properties"]["virtualNetworkType"]
+        .as_str()
+        .unwrap_or("None")
+        .to_string();
+    let subnet = ctx.body["properties"]["virtualNetworkConfiguration"]["subnetResourceId"]
+        .as_str()
+        .map(str::to_string);
     let private_ip = match vnet_type.as_str() {
-        "Internal" | "External" => subnet.as_deref().and_then(|s| subnet_prefix(ctx, s)).and_then(|p| host_in(&p, 1)),
+        "Internal" | "External" => subnet
+            .as_deref()
+            .and_then(|s| subnet_prefix(ctx, s))
+            .and_then(|p| host_in(&p, 1)),
         _ => None,
     };
     let p = ctx.props();
-    default(p, "notificationSenderEmail", json!("apimgmt-noreply@mail.windowsazure.com"));
+    default(
+        p,
+        "notificationSenderEmail",
+        json!("apimgmt-noreply@mail.windowsazure.com"),
+    );
     p.insert("targetProvisioningState".into(), json!(""));
     p.insert("createdAtUtc".into(), json!(created));
-    p.insert("gatewayUrl".into(), json!(format!("https://{name}.azure-api.net")));
-    p.insert("gatewayRegionalUrl".into(), json!(format!("https://{name}-{location}-01.regional.azure-api.net")));
-    p.insert("portalUrl".into(), json!(format!("https://{name}.portal.azure-api.net")));
-    p.insert("developerPortalUrl".into(), json!(format!("https://{name}.developer.azure-api.net")));
-    p.insert("managementApiUrl".into(), json!(format!("https://{name}.management.azure-api.net")));
-    p.insert("scmUrl".into(), json!(format!("https://{name}.scm.azure-api.net")));
+    p.insert(
+        "gatewayUrl".into(),
+        json!(format!("https://{name}.azure-api.net")),
+    );
+    p.insert(
+        "gatewayRegionalUrl".into(),
+        json!(format!(
+            "https://{name}-{location}-01.regional.azure-api.net"
+        )),
+    );
+    p.insert(
+        "portalUrl".into(),
+        json!(format!("https://{name}.portal.azure-api.net")),
+    );
+    p.insert(
+        "developerPortalUrl".into(),
+        json!(format!("https://{name}.developer.azure-api.net")),
+    );
+    p.insert(
+        "managementApiUrl".into(),
+        json!(format!("https://{name}.management.azure-api.net")),
+    );
+    p.insert(
+        "scmUrl".into(),
+        json!(format!("https://{name}.scm.azure-api.net")),
+    );
     default(
         p,
         "hostnameConfigurations",
@@ -819,7 +1555,11 @@ fn apim_api(ctx: &mut Ctx<'_>) {
     default(p, "type", json!("http"));
     default(p, "protocols", json!(["https"]));
     default(p, "subscriptionRequired", json!(true));
-    default(p, "subscriptionKeyParameterNames", json!({"header": "Ocp-Apim-Subscription-Key", "query": "subscription-key"}));
+    default(
+        p,
+        "subscriptionKeyParameterNames",
+        json!({"header": "Ocp-Apim-Subscription-Key", "query": "subscription-key"}),
+    );
     if let Some(Value::Object(names)) = p.get_mut("subscriptionKeyParameterNames") {
         default(names, "header", json!("Ocp-Apim-Subscription-Key"));
         default(names, "query", json!("subscription-key"));
@@ -881,7 +1621,9 @@ fn cognitive_account(ctx: &mut Ctx<'_>) {
     let created = ctx.created();
     let internal = ctx.hex("internal", 32);
     let kind = ctx.body["kind"].as_str().unwrap_or("").to_string();
-    let sub = ctx.body["properties"]["customSubDomainName"].as_str().map(str::to_string);
+    let sub = ctx.body["properties"]["customSubDomainName"]
+        .as_str()
+        .map(str::to_string);
     let p = ctx.props();
     let endpoint = match &sub {
         Some(s) => format!("https://{s}.cognitiveservices.azure.com/"),
@@ -891,13 +1633,28 @@ fn cognitive_account(ctx: &mut Ctx<'_>) {
     let mut endpoints = Map::new();
     if let Some(s) = &sub {
         if kind.eq_ignore_ascii_case("AIServices") || kind.eq_ignore_ascii_case("OpenAI") {
-            endpoints.insert("OpenAI Language Model Instance API".into(), json!(format!("https://{s}.openai.azure.com/")));
-            endpoints.insert("OpenAI Model Scaleset API".into(), json!(format!("https://{s}.openai.azure.com/")));
+            endpoints.insert(
+                "OpenAI Language Model Instance API".into(),
+                json!(format!("https://{s}.openai.azure.com/")),
+            );
+            endpoints.insert(
+                "OpenAI Model Scaleset API".into(),
+                json!(format!("https://{s}.openai.azure.com/")),
+            );
         }
         if kind.eq_ignore_ascii_case("AIServices") {
-            endpoints.insert("AI Foundry API".into(), json!(format!("https://{s}.services.ai.azure.com/")));
-            endpoints.insert("Azure AI Model Inference API".into(), json!(format!("https://{s}.services.ai.azure.com/")));
-            endpoints.insert("Content Safety".into(), json!(format!("https://{s}.cognitiveservices.azure.com/")));
+            endpoints.insert(
+                "AI Foundry API".into(),
+                json!(format!("https://{s}.services.ai.azure.com/")),
+            );
+            endpoints.insert(
+                "Azure AI Model Inference API".into(),
+                json!(format!("https://{s}.services.ai.azure.com/")),
+            );
+            endpoints.insert(
+                "Content Safety".into(),
+                json!(format!("https://{s}.cognitiveservices.azure.com/")),
+            );
         }
     }
     endpoints.insert("Cognitive Services".into(), json!(endpoint));
@@ -905,14 +1662,22 @@ fn cognitive_account(ctx: &mut Ctx<'_>) {
     p.insert("internalId".into(), json!(internal));
     p.insert("dateCreated".into(), json!(created));
     default(p, "publicNetworkAccess", json!("Enabled"));
-    default(p, "networkAcls", json!({"defaultAction": "Allow", "virtualNetworkRules": [], "ipRules": []}));
+    default(
+        p,
+        "networkAcls",
+        json!({"defaultAction": "Allow", "virtualNetworkRules": [], "ipRules": []}),
+    );
     default(p, "isMigrated", json!(false));
     default(p, "capabilities", json!([]));
 }
 
 fn cognitive_deployment(ctx: &mut Ctx<'_>) {
     let p = ctx.props();
-    default(p, "versionUpgradeOption", json!("OnceNewDefaultVersionAvailable"));
+    default(
+        p,
+        "versionUpgradeOption",
+        json!("OnceNewDefaultVersionAvailable"),
+    );
     default(p, "raiPolicyName", json!("Microsoft.DefaultV2"));
     default(p, "capabilities", json!({"chatCompletion": "true"}));
     if let Some(cap) = ctx.body["sku"]["capacity"].as_i64() {
@@ -926,16 +1691,28 @@ fn cognitive_deployment(ctx: &mut Ctx<'_>) {
 // Container Apps
 
 const DOMAIN_WORDS: &[&str] = &[
-    "happyhill", "bravesea", "calmriver", "gentlemoss", "proudsky", "wittyfield", "livelytree", "mildstone",
+    "happyhill",
+    "bravesea",
+    "calmriver",
+    "gentlemoss",
+    "proudsky",
+    "wittyfield",
+    "livelytree",
+    "mildstone",
 ];
 
 fn aca_environment(ctx: &mut Ctx<'_>) {
     let location = ctx.location();
     let h = ctx.hash("domain");
     let word = DOMAIN_WORDS[usize::from(h[0]) % DOMAIN_WORDS.len()];
-    let domain = format!("{word}-{}.{location}.azurecontainerapps.io", ctx.hex("domain", 8));
+    let domain = format!(
+        "{word}-{}.{location}.azurecontainerapps.io",
+        ctx.hex("domain", 8)
+    );
     let internal = ctx.body["properties"]["vnetConfiguration"]["internal"].as_bool() == Some(true);
-    let infra_subnet = ctx.body["properties"]["vnetConfiguration"]["infrastructureSubnetId"].as_str().map(str::to_string);
+    let infra_subnet = ctx.body["properties"]["vnetConfiguration"]["infrastructureSubnetId"]
+        .as_str()
+        .map(str::to_string);
     let static_ip = if internal {
         infra_subnet
             .as_deref()
@@ -953,13 +1730,25 @@ fn aca_environment(ctx: &mut Ctx<'_>) {
     p.insert("staticIp".into(), json!(static_ip));
     p.insert("deploymentErrors".into(), Value::Null);
     p.insert("eventStreamEndpoint".into(), json!(format!("https://{location}.azurecontainerapps.dev/subscriptions/sandbox/resourceGroups/{rg}/managedEnvironments/{name}/eventstream")));
-    default(p, "infrastructureResourceGroup", json!(format!("ME_{name}_{rg}_{location}")));
+    default(
+        p,
+        "infrastructureResourceGroup",
+        json!(format!("ME_{name}_{rg}_{location}")),
+    );
     default(p, "zoneRedundant", json!(false));
     default(p, "kedaConfiguration", json!({"version": "2.17.1"}));
     default(p, "daprConfiguration", json!({"version": "1.13.6-msft.4"}));
     default(p, "peerAuthentication", json!({"mtls": {"enabled": false}}));
-    default(p, "peerTrafficConfiguration", json!({"encryption": {"enabled": false}}));
-    default(p, "publicNetworkAccess", json!(if internal { "Disabled" } else { "Enabled" }));
+    default(
+        p,
+        "peerTrafficConfiguration",
+        json!({"encryption": {"enabled": false}}),
+    );
+    default(
+        p,
+        "publicNetworkAccess",
+        json!(if internal { "Disabled" } else { "Enabled" }),
+    );
     let custom = p.entry("customDomainConfiguration").or_insert(json!({}));
     if let Some(m) = custom.as_object_mut() {
         m.insert("customDomainVerificationId".into(), json!(verification));
@@ -985,9 +1774,15 @@ fn container_app(ctx: &mut Ctx<'_>) {
     let env = env_id.as_deref().and_then(|e| ctx.resource(e)).cloned();
     let domain = env
         .as_ref()
-        .and_then(|e| e["properties"]["defaultDomain"].as_str().map(str::to_string))
+        .and_then(|e| {
+            e["properties"]["defaultDomain"]
+                .as_str()
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| format!("sandbox.{}.azurecontainerapps.io", ctx.location()));
-    let env_ip = env.as_ref().and_then(|e| e["properties"]["staticIp"].as_str().map(str::to_string));
+    let env_ip = env
+        .as_ref()
+        .and_then(|e| e["properties"]["staticIp"].as_str().map(str::to_string));
     let suffix = ctx.body["properties"]["template"]["revisionSuffix"]
         .as_str()
         .map(str::to_string)
@@ -1003,23 +1798,43 @@ fn container_app(ctx: &mut Ctx<'_>) {
     default(p, "workloadProfileName", json!("Consumption"));
     p.insert("latestRevisionName".into(), json!(revision));
     p.insert("latestReadyRevisionName".into(), json!(revision));
-    p.insert("latestRevisionFqdn".into(), json!(format!("{revision}.{domain}")));
+    p.insert(
+        "latestRevisionFqdn".into(),
+        json!(format!("{revision}.{domain}")),
+    );
     p.insert("customDomainVerificationId".into(), json!(verification));
-    p.insert("outboundIpAddresses".into(), json!([env_ip.unwrap_or(outbound)]));
+    p.insert(
+        "outboundIpAddresses".into(),
+        json!([env_ip.unwrap_or(outbound)]),
+    );
     p.insert("runningStatus".into(), json!("Running"));
-    let mut cfg = p.remove("configuration").filter(Value::is_object).unwrap_or_else(|| json!({}));
+    let mut cfg = p
+        .remove("configuration")
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({}));
     if let Some(m) = cfg.as_object_mut() {
         default(m, "activeRevisionsMode", json!("Single"));
         default(m, "maxInactiveRevisions", json!(100));
     }
     if let Some(ingress) = cfg.get_mut("ingress").and_then(Value::as_object_mut) {
-        let external = ingress.get("external").and_then(Value::as_bool).unwrap_or(false);
-        let fqdn = if external { format!("{name}.{domain}") } else { format!("{name}.internal.{domain}") };
+        let external = ingress
+            .get("external")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let fqdn = if external {
+            format!("{name}.{domain}")
+        } else {
+            format!("{name}.internal.{domain}")
+        };
         ingress.insert("fqdn".into(), json!(fqdn));
         default(ingress, "external", json!(false));
         default(ingress, "transport", json!("Auto"));
         default(ingress, "allowInsecure", json!(false));
-        default(ingress, "traffic", json!([{"weight": 100, "latestRevision": true}]));
+        default(
+            ingress,
+            "traffic",
+            json!([{"weight": 100, "latestRevision": true}]),
+        );
         default(ingress, "exposedPort", json!(0));
     }
     ctx.props().insert("configuration".into(), cfg);
@@ -1044,19 +1859,41 @@ fn postgres_server(ctx: &mut Ctx<'_>) {
     let created = ctx.created();
     let private = ctx.body["properties"]["network"]["delegatedSubnetResourceId"].is_string();
     let p = ctx.props();
-    p.insert("fullyQualifiedDomainName".into(), json!(format!("{name}.postgres.database.azure.com")));
+    p.insert(
+        "fullyQualifiedDomainName".into(),
+        json!(format!("{name}.postgres.database.azure.com")),
+    );
     default(p, "version", json!("16"));
     p.insert("minorVersion".into(), json!("8"));
     default(p, "replicationRole", json!("Primary"));
     default(p, "replicaCapacity", json!(5));
     default(p, "replica", json!({"role": "Primary", "capacity": 5}));
     default(p, "dataEncryption", json!({"type": "SystemManaged"}));
-    default(p, "authConfig", json!({"activeDirectoryAuth": "Disabled", "passwordAuth": "Enabled"}));
-    default(p, "maintenanceWindow", json!({"customWindow": "Disabled", "dayOfWeek": 0, "startHour": 0, "startMinute": 0}));
+    default(
+        p,
+        "authConfig",
+        json!({"activeDirectoryAuth": "Disabled", "passwordAuth": "Enabled"}),
+    );
+    default(
+        p,
+        "maintenanceWindow",
+        json!({"customWindow": "Disabled", "dayOfWeek": 0, "startHour": 0, "startMinute": 0}),
+    );
     default(p, "highAvailability", json!({"mode": "Disabled"}));
     if let Some(Value::Object(ha)) = p.get_mut("highAvailability") {
-        let mode = ha.get("mode").and_then(Value::as_str).unwrap_or("Disabled").to_string();
-        ha.insert("state".into(), json!(if mode == "Disabled" { "NotEnabled" } else { "Healthy" }));
+        let mode = ha
+            .get("mode")
+            .and_then(Value::as_str)
+            .unwrap_or("Disabled")
+            .to_string();
+        ha.insert(
+            "state".into(),
+            json!(if mode == "Disabled" {
+                "NotEnabled"
+            } else {
+                "Healthy"
+            }),
+        );
     }
     let s = p.entry("storage").or_insert(json!({}));
     if let Some(s) = s.as_object_mut() {
@@ -1074,7 +1911,11 @@ fn postgres_server(ctx: &mut Ctx<'_>) {
     }
     let n = p.entry("network").or_insert(json!({}));
     if let Some(n) = n.as_object_mut() {
-        default(n, "publicNetworkAccess", json!(if private { "Disabled" } else { "Enabled" }));
+        default(
+            n,
+            "publicNetworkAccess",
+            json!(if private { "Disabled" } else { "Enabled" }),
+        );
     }
     default(p, "availabilityZone", json!("1"));
 }
@@ -1092,7 +1933,10 @@ fn key_vault(ctx: &mut Ctx<'_>) {
     let name = ctx.name().to_string();
     let tenant = ctx.tenant.to_string();
     let p = ctx.props();
-    p.insert("vaultUri".into(), json!(format!("https://{name}.vault.azure.net/")));
+    p.insert(
+        "vaultUri".into(),
+        json!(format!("https://{name}.vault.azure.net/")),
+    );
     default(p, "tenantId", json!(tenant));
     default(p, "sku", json!({"family": "A", "name": "standard"}));
     default(p, "accessPolicies", json!([]));
@@ -1103,7 +1947,11 @@ fn key_vault(ctx: &mut Ctx<'_>) {
     default(p, "softDeleteRetentionInDays", json!(90));
     default(p, "enableRbacAuthorization", json!(false));
     default(p, "publicNetworkAccess", json!("Enabled"));
-    default(p, "networkAcls", json!({"bypass": "AzureServices", "defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": []}));
+    default(
+        p,
+        "networkAcls",
+        json!({"bypass": "AzureServices", "defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": []}),
+    );
 }
 
 fn key_vault_secret(ctx: &mut Ctx<'_>) {
@@ -1126,8 +1974,16 @@ fn key_vault_secret(ctx: &mut Ctx<'_>) {
         a.insert("created".into(), json!(created));
         a.insert("updated".into(), json!(updated));
     }
-    p.insert("secretUri".into(), json!(format!("https://{vault}.vault.azure.net/secrets/{name}")));
-    p.insert("secretUriWithVersion".into(), json!(format!("https://{vault}.vault.azure.net/secrets/{name}/{version}")));
+    p.insert(
+        "secretUri".into(),
+        json!(format!("https://{vault}.vault.azure.net/secrets/{name}")),
+    );
+    p.insert(
+        "secretUriWithVersion".into(),
+        json!(format!(
+            "https://{vault}.vault.azure.net/secrets/{name}/{version}"
+        )),
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1150,7 +2006,10 @@ fn storage_account(ctx: &mut Ctx<'_>) {
     p.insert("primaryLocation".into(), json!(location));
     p.insert("statusOfPrimary".into(), json!("available"));
     p.insert("creationTime".into(), json!(created));
-    p.insert("keyCreationTime".into(), json!({"key1": created, "key2": created}));
+    p.insert(
+        "keyCreationTime".into(),
+        json!({"key1": created, "key2": created}),
+    );
     if kind.eq_ignore_ascii_case("StorageV2") || kind.eq_ignore_ascii_case("BlobStorage") {
         default(p, "accessTier", json!("Hot"));
     }
@@ -1158,7 +2017,11 @@ fn storage_account(ctx: &mut Ctx<'_>) {
     default(p, "minimumTlsVersion", json!("TLS1_0"));
     default(p, "allowBlobPublicAccess", json!(false));
     default(p, "allowSharedKeyAccess", json!(true));
-    default(p, "networkAcls", json!({"bypass": "AzureServices", "virtualNetworkRules": [], "ipRules": [], "defaultAction": "Allow"}));
+    default(
+        p,
+        "networkAcls",
+        json!({"bypass": "AzureServices", "virtualNetworkRules": [], "ipRules": [], "defaultAction": "Allow"}),
+    );
     if let Some(Value::Object(acl)) = p.get_mut("networkAcls") {
         if let Some(Value::Array(rules)) = acl.get_mut("virtualNetworkRules") {
             for r in rules {
@@ -1209,7 +2072,11 @@ fn log_analytics(ctx: &mut Ctx<'_>) {
     default(p, "publicNetworkAccessForIngestion", json!("Enabled"));
     default(p, "publicNetworkAccessForQuery", json!("Enabled"));
     default(p, "workspaceCapping", json!({"dailyQuotaGb": -1.0}));
-    default(p, "features", json!({"legacy": 0, "searchVersion": 1, "enableLogAccessUsingOnlyResourcePermissions": true}));
+    default(
+        p,
+        "features",
+        json!({"legacy": 0, "searchVersion": 1, "enableLogAccessUsingOnlyResourcePermissions": true}),
+    );
 }
 
 fn app_insights(ctx: &mut Ctx<'_>) {
@@ -1237,7 +2104,11 @@ fn app_insights(ctx: &mut Ctx<'_>) {
     default(p, "RetentionInDays", json!(90));
     default(p, "publicNetworkAccessForIngestion", json!("Enabled"));
     default(p, "publicNetworkAccessForQuery", json!("Enabled"));
-    let mode = if p.contains_key("WorkspaceResourceId") { "LogAnalytics" } else { "ApplicationInsights" };
+    let mode = if p.contains_key("WorkspaceResourceId") {
+        "LogAnalytics"
+    } else {
+        "ApplicationInsights"
+    };
     p.insert("IngestionMode".into(), json!(mode));
 }
 
@@ -1274,17 +2145,38 @@ mod tests {
 
     #[test]
     fn canonical_casing() {
-        assert_eq!(canonical_type("microsoft.network/VIRTUALNETWORKS/subnets"), "Microsoft.Network/virtualNetworks/subnets");
-        assert_eq!(canonical_type("microsoft.network/virtualnetworks/foo"), "Microsoft.Network/virtualNetworks/foo");
-        assert_eq!(canonical_type("microsoft.network/foos"), "Microsoft.Network/foos");
-        assert_eq!(default_duration("microsoft.apimanagement/service", "PUT"), Duration::from_secs(2700));
+        assert_eq!(
+            canonical_type("microsoft.network/VIRTUALNETWORKS/subnets"),
+            "Microsoft.Network/virtualNetworks/subnets"
+        );
+        assert_eq!(
+            canonical_type("microsoft.network/virtualnetworks/foo"),
+            "Microsoft.Network/virtualNetworks/foo"
+        );
+        assert_eq!(
+            canonical_type("microsoft.network/foos"),
+            "Microsoft.Network/foos"
+        );
+        assert_eq!(
+            default_duration("microsoft.apimanagement/service", "PUT"),
+            Duration::from_secs(2700)
+        );
     }
 
     #[test]
     fn secrets_stripped() {
         let mut v = json!({"properties": {"configuration": {"secrets": [{"name": "a", "value": "x"}]}, "administratorLoginPassword": "p"}});
-        strip_secrets(&mut v, &["properties.configuration.secrets[].value", "properties.administratorLoginPassword"]);
-        assert_eq!(v, json!({"properties": {"configuration": {"secrets": [{"name": "a"}]}}}));
+        strip_secrets(
+            &mut v,
+            &[
+                "properties.configuration.secrets[].value",
+                "properties.administratorLoginPassword",
+            ],
+        );
+        assert_eq!(
+            v,
+            json!({"properties": {"configuration": {"secrets": [{"name": "a"}]}}})
+        );
     }
 
     #[test]

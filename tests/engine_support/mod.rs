@@ -435,6 +435,14 @@ impl Backend for Fake {
                 api_version,
                 ..
             } => {
+                // Like ARM: listing under a parent that does not exist is a 404.
+                if !st.store.contains_key(&key(parent)) {
+                    return Err(fake_error(
+                        404,
+                        "ParentResourceNotFound",
+                        "parent not found",
+                    ));
+                }
                 let last = child_type
                     .rsplit('/')
                     .next()
