@@ -810,3 +810,92 @@ async fn graph_addresses_may_embed_references() {
         Some(Address(resolved_sp))
     );
 }
+
+fn schema(name: &str) -> jsonschema::Validator {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/schemas")
+        .join(name);
+    let text = std::fs::read_to_string(&path).expect("schema file");
+    let v: Value = serde_json::from_str(&text).expect("schema JSON");
+    jsonschema::validator_for(&v).expect("valid schema")
+}
+
+fn assert_valid(validator: &jsonschema::Validator, doc: &Value) {
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+}
+
+#[tokio::test]
+async fn json_output_follows_the_documented_schemas() {
+    let fake = Arc::new(Fake::new());
+    let id = identity();
+    let mut big = thing("openapi");
+    big.body["properties"]["value"] = json!("x".repeat(10_000));
+    big.depends_on.insert(vnet().address);
+    let ra = role_assignment(&id);
+    fake.st()
+        .principal_not_found
+        .insert(ra.address.as_str().to_ascii_lowercase(), 1);
+    let model = Model {
+        resources: vec![vnet(), id.clone(), ra, big],
+        discoveries: vec![],
+    };
+    let plan_schema = schema("plan.v1.schema.json");
+    let p = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
+    assert_valid(&plan_schema, &plan_json(&p));
+    // The schema is strict enough to reject a wrong document.
+    let mut broken = plan_json(&p);
+    broken["changes"][0]["action"] = json!("recreate");
+    assert!(!plan_schema.is_valid(&broken));
+
+    let (sink, mut rx) = EventSink::channel();
+    fake.fail_writes(model.resources[0].address.as_str(), 400, "BadRequest");
+    let fast = engine::ApplyOptions {
+        retry_initial_delay: Duration::from_millis(1),
+        ..engine::ApplyOptions::default()
+    };
+    let _ = engine::apply(
+        fake.clone(),
+        &p,
+        &fast,
+        &secrets(),
+        sink,
+        CancelToken::new(),
+    )
+    .await;
+    let event_schema = schema("event.v1.schema.json");
+    let mut kinds = std::collections::BTreeSet::new();
+    while let Ok(e) = rx.try_recv() {
+        let line: Value = serde_json::from_str(&engine::render::event_json_line(&e)).unwrap();
+        kinds.insert(line["event"].as_str().unwrap().to_string());
+        assert_valid(&event_schema, &line);
+    }
+    for k in [
+        "started",
+        "polled",
+        "retrying",
+        "succeeded",
+        "failed",
+        "skipped",
+    ] {
+        assert!(kinds.contains(k), "{kinds:?}");
+    }
+    // Another plan validates too.
+    fake.st().fail.clear();
+    let p2 = plan(
+        fake.as_ref(),
+        &Model {
+            resources: vec![vnet()],
+            discoveries: vec![],
+        },
+        &PlanOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_valid(&plan_schema, &plan_json(&p2));
+}
