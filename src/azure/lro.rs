@@ -452,6 +452,11 @@ impl Driver {
                 self.http.ids(),
             )));
         }
+        let body: &[u8] = resp.body().as_ref();
+        if body.iter().all(u8::is_ascii_whitespace) {
+            // 204 / empty 200: no result (a purge, a delete)
+            return Ok(RawResponse::from_bytes(resp.status(), Headers::new(), "null").into());
+        }
         Ok(resp.into())
     }
 }
@@ -533,7 +538,9 @@ pub(crate) async fn follow(
             match doc.status() {
                 PollerStatus::Succeeded => match final_result {
                     FinalResult::None => return Ok(None),
-                    FinalResult::TerminalBody => return Ok(doc.result),
+                    FinalResult::TerminalBody => {
+                        return Ok(doc.result.filter(|v| !v.is_null()));
+                    }
                     FinalResult::Get(_) => {
                         // the poller's target: the GET prepared by the driver
                         let fetched = poller.await;
@@ -548,7 +555,7 @@ pub(crate) async fn follow(
                                     resource: resource.to_string(),
                                     message: format!("final GET: {e}"),
                                 })?;
-                        return Ok(Some(value));
+                        return Ok(Some(value).filter(|v| !v.is_null()));
                     }
                 },
                 PollerStatus::Failed | PollerStatus::Canceled => {

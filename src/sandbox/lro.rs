@@ -244,9 +244,10 @@ pub(crate) fn status(shared: &Shared, world: &World, op_id: &str, path: &str) ->
     });
     if let Some(end) = op.ended_ms {
         body["endTime"] = json!(rfc3339(end));
-    } else if op.duration_ms > 0 {
-        let pct = (now_ms().saturating_sub(op.started_ms) * 100 / op.duration_ms).min(99);
-        body["percentComplete"] = json!(pct);
+    } else if let Some(pct) =
+        (now_ms().saturating_sub(op.started_ms) * 100).checked_div(op.duration_ms)
+    {
+        body["percentComplete"] = json!(pct.min(99));
     }
     if op.status == OpStatus::Failed
         && let Some(e) = &op.fail

@@ -176,8 +176,6 @@ pub(crate) struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Option<Value>,
-    /// Raw text body (XML etc.) instead of JSON.
-    pub text: Option<(String, String)>,
 }
 
 impl Reply {
@@ -187,7 +185,6 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: Some(body),
-            text: None,
         }
     }
 
@@ -197,7 +194,6 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: None,
-            text: None,
         }
     }
 
@@ -225,20 +221,14 @@ impl Reply {
         let mut builder = Response::builder()
             .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
         let has_ct = self.has_header("content-type");
-        let body = match (self.body, self.text) {
-            (_, Some((ct, text))) => {
-                if !has_ct {
-                    builder = builder.header("content-type", ct);
-                }
-                Body::from(text)
-            }
-            (Some(v), None) => {
+        let body = match self.body {
+            Some(v) => {
                 if !has_ct {
                     builder = builder.header("content-type", "application/json; charset=utf-8");
                 }
                 Body::from(serde_json::to_vec(&v).unwrap_or_default())
             }
-            (None, None) => Body::empty(),
+            None => Body::empty(),
         };
         for (n, v) in self.headers {
             if let (Ok(n), Ok(v)) = (
