@@ -422,3 +422,73 @@ async fn events_serialise_as_tagged_json_lines() {
     }
     assert_eq!(events.len(), 3);
 }
+
+#[tokio::test]
+async fn values_flowing_into_write_only_properties_stay_out_of_the_plan() {
+    let fake = Arc::new(Fake::new());
+    let (id, _) = identity_and_assignment("uai");
+    fake.seed(id.address.as_str(), id.api.clone(), id.body.clone());
+    let pid = fake.get(id.address.as_str()).unwrap()["properties"]["principalId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut secret = spec(
+        &format!(
+            "{}/providers/Microsoft.KeyVault/vaults/kv/secrets/conn",
+            rg()
+        ),
+        "Microsoft.KeyVault/vaults/secrets",
+        json!({"properties": {
+            "value": format!(
+                "postgresql://{}:${{secret:pw}}@host/db",
+                Reference::new(id.address.clone(), "/properties/principalId").marker()
+            ),
+            "contentType": "text/plain"
+        }}),
+    );
+    secret.taggable = false;
+    secret.rules.write_only = vec!["/properties/value".into()];
+    let model = Model {
+        resources: vec![id.clone(), secret.clone()],
+        discoveries: vec![],
+    };
+    let p = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
+    let idc = p.change(&id.address).unwrap();
+    assert_eq!(idc.action, engine::Action::NoOp);
+    assert!(idc.reread && idc.outputs.is_empty());
+    let text = serde_json::to_string(&p).unwrap();
+    assert!(
+        !text.contains(&pid),
+        "a value bound for a write-only property is not in the plan"
+    );
+    let mut secrets = Secrets::new();
+    secrets.insert("pw", azure_core::credentials::Secret::new("pw-VALUE-123"));
+    let reads = fake.st().reads;
+    engine::apply(
+        fake.clone(),
+        &p,
+        &fast(),
+        &secrets,
+        EventSink::discard(),
+        CancelToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        fake.st().reads,
+        reads + 1,
+        "the unchanged identity is read again"
+    );
+    let sent = fake.st().bodies.last().unwrap().1.clone();
+    assert_eq!(
+        sent["properties"]["value"],
+        json!(format!("postgresql://{pid}:pw-VALUE-123@host/db"))
+    );
+    // ARM does not return the value: the next plan has nothing to do.
+    let again = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
+    assert!(!again.has_changes());
+}

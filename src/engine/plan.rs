@@ -176,7 +176,7 @@ pub struct Change {
     /// The live resource as read.
     pub fingerprint: Fingerprint,
     /// The desired body with reference and secret markers (large strings as
-    /// `${blob:sha256:...}`); `None` for deletes and reads.
+    /// `${blob:sha256:...}`); `None` for deletes, reads and no-ops.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired: Option<Value>,
     /// The address with markers resolved, when it held markers and they were known.
@@ -756,7 +756,8 @@ pub async fn plan(
                 diffs,
                 replace_paths,
                 fingerprint,
-                desired: Some(body),
+                // Unchanged resources are not written: their body stays out of the plan.
+                desired: (action != Action::NoOp).then_some(body),
                 target: if address_unknown {
                     None
                 } else {
