@@ -492,3 +492,39 @@ async fn values_flowing_into_write_only_properties_stay_out_of_the_plan() {
         .unwrap();
     assert!(!again.has_changes());
 }
+
+#[tokio::test]
+async fn role_assignment_under_another_name_is_planned_as_done() {
+    let fake = Arc::new(Fake::new());
+    let (id, ra) = identity_and_assignment("uai");
+    let model = Model {
+        resources: vec![id.clone(), ra.clone()],
+        discoveries: vec![],
+    };
+    let (r, _) = run(&fake, &model, &fast()).await;
+    r.unwrap();
+    // The same assignment (scope, role, principal) under another name.
+    let mut renamed = ra.clone();
+    renamed.address = format!(
+        "{}/providers/Microsoft.Authorization/roleAssignments/other",
+        rg()
+    )
+    .as_str()
+    .into();
+    let model2 = Model {
+        resources: vec![id, renamed.clone()],
+        discoveries: vec![],
+    };
+    let p = plan(fake.as_ref(), &model2, &PlanOptions::default())
+        .await
+        .unwrap();
+    assert!(!p.has_changes(), "{}", engine::render_plan_human(&p, false));
+    let c = p.change(&renamed.address).unwrap();
+    assert_eq!(c.target.as_ref(), Some(&ra.address));
+    assert!(
+        p.warnings.iter().any(|w| w.contains("already exists")),
+        "{:?}",
+        p.warnings
+    );
+    engine::verify_plan(fake.as_ref(), &p, 4).await.unwrap();
+}

@@ -279,6 +279,25 @@ async fn engine_converges_against_the_sandbox() {
             .is_some_and(|t| !t.as_str().contains("${"))
     );
 
+    // The same role assignment under another name is recognised as done.
+    let mut renamed = m.clone();
+    renamed.resources[3].address = Address(format!(
+        "{}/providers/Microsoft.Authorization/roleAssignments/{}",
+        rg(),
+        uuid::Uuid::new_v4()
+    ));
+    let p = plan(b.as_ref(), &renamed, &PlanOptions::default())
+        .await
+        .expect("plan");
+    assert!(!p.has_changes(), "{}", render_plan_human(&p, false));
+    assert_eq!(
+        p.change(&renamed.resources[3].address)
+            .unwrap()
+            .target
+            .as_ref(),
+        Some(&m.resources[3].address)
+    );
+
     // Capacity change and a removed deployment.
     let m2 = model(&[("gpt-4o", 20), ("text-embedding-3-large", 5)]);
     let p2 = plan(b.as_ref(), &m2, &PlanOptions::default())

@@ -12,6 +12,7 @@
 //!
 //! Deletes find the object first and delete it by its `id`.
 
+use super::apply::ROLE_ASSIGNMENT_TYPE;
 use super::backend::{Backend, BackendError, DiscoveredResource, Observer};
 use super::model::{Discovery, OWNER_TAG};
 use super::resource::{Address, Api};
@@ -280,6 +281,47 @@ impl Backend for AzureBackend {
         }
     }
 
+    async fn find_equivalent(
+        &self,
+        address: &Address,
+        api: &Api,
+        body: &Value,
+    ) -> Result<Option<Value>, BackendError> {
+        let Api::Arm {
+            type_name,
+            api_version,
+        } = api
+        else {
+            return Ok(None);
+        };
+        if !type_name.eq_ignore_ascii_case(ROLE_ASSIGNMENT_TYPE) {
+            return Ok(None);
+        }
+        let Some(scope) = role_assignment_scope(address.as_str()) else {
+            return Ok(None);
+        };
+        let (Some(principal), Some(role)) = (
+            body.pointer("/properties/principalId")
+                .and_then(Value::as_str),
+            body.pointer("/properties/roleDefinitionId")
+                .and_then(Value::as_str),
+        ) else {
+            return Ok(None);
+        };
+        let filter = format!("principalId eq '{}'", principal.replace('\'', "''"));
+        let items = self
+            .arm
+            .list(
+                &format!("{scope}/providers/{ROLE_ASSIGNMENT_TYPE}"),
+                api_version,
+                &[("$filter", filter.as_str())],
+            )
+            .await?;
+        Ok(items
+            .into_iter()
+            .find(|item| same_role_assignment(item, scope, principal, role)))
+    }
+
     async fn list(&self, discovery: &Discovery) -> Result<Vec<DiscoveredResource>, BackendError> {
         match discovery {
             Discovery::Children {
@@ -347,6 +389,37 @@ impl Backend for AzureBackend {
     }
 }
 
+/// The scope of a role assignment ID (`SCOPE/providers/Microsoft.Authorization/roleAssignments/NAME`).
+fn role_assignment_scope(id: &str) -> Option<&str> {
+    let needle = format!("/providers/{ROLE_ASSIGNMENT_TYPE}/").to_ascii_lowercase();
+    let pos = id.to_ascii_lowercase().rfind(&needle)?;
+    Some(&id[..pos])
+}
+
+/// Whether a listed role assignment grants `role` to `principal` at exactly `scope`
+/// (the listing also returns assignments inherited from parent scopes).
+fn same_role_assignment(item: &Value, scope: &str, principal: &str, role: &str) -> bool {
+    let props = &item["properties"];
+    let last = |s: &str| s.rsplit('/').next().unwrap_or(s).to_ascii_lowercase();
+    let item_scope = props["scope"]
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| {
+            item["id"]
+                .as_str()
+                .and_then(role_assignment_scope)
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    props["principalId"]
+        .as_str()
+        .is_some_and(|p| p.eq_ignore_ascii_case(principal))
+        && props["roleDefinitionId"]
+            .as_str()
+            .is_some_and(|r| last(r) == last(role))
+        && item_scope.eq_ignore_ascii_case(scope)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +455,26 @@ mod tests {
             }
         );
         assert!(parse_graph(&"/subscriptions/x".into()).is_err());
+        let ra = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments/abc";
+        assert_eq!(
+            role_assignment_scope(ra),
+            Some("/subscriptions/s/resourceGroups/rg")
+        );
+        let item = serde_json::json!({"id": ra, "properties": {
+            "principalId": "P", "roleDefinitionId": "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/R",
+            "scope": "/subscriptions/s/resourcegroups/rg"}});
+        assert!(same_role_assignment(
+            &item,
+            "/subscriptions/s/resourceGroups/rg",
+            "p",
+            "/x/roleDefinitions/r"
+        ));
+        assert!(!same_role_assignment(
+            &item,
+            "/subscriptions/s",
+            "p",
+            "/x/roleDefinitions/r"
+        ));
         assert_eq!(v1("/applications"), "/v1.0/applications");
         assert_eq!(v1("/beta/applications"), "/beta/applications");
     }

@@ -145,6 +145,20 @@ pub trait Backend: Send + Sync {
         observer: &dyn Observer,
     ) -> Result<(), BackendError>;
 
+    /// An existing resource equivalent to `body` under another address, for
+    /// types where Azure forbids duplicates under different names (role
+    /// assignments: same scope, role and principal). The plan treats it as
+    /// already done. Types without that notion return `Ok(None)` (the default).
+    async fn find_equivalent(
+        &self,
+        address: &Address,
+        api: &Api,
+        body: &Value,
+    ) -> Result<Option<Value>, BackendError> {
+        let _ = (address, api, body);
+        Ok(None)
+    }
+
     /// Lists the resources a discovery covers (for `Tagged`, only those carrying
     /// the environment's ownership tag).
     async fn list(&self, discovery: &Discovery) -> Result<Vec<DiscoveredResource>, BackendError>;

@@ -198,7 +198,7 @@ impl Desired {
         }
     }
 
-    fn to_value(&self) -> Option<Value> {
+    pub(crate) fn to_value(&self) -> Option<Value> {
         match self {
             Desired::Known(v) => Some(v.clone()),
             Desired::Unknown | Desired::Sensitive => None,

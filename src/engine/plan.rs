@@ -179,7 +179,9 @@ pub struct Change {
     /// `${blob:sha256:...}`); `None` for deletes, reads and no-ops.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired: Option<Value>,
-    /// The address with markers resolved, when it held markers and they were known.
+    /// The address acted on when it differs from `address`: the address with
+    /// markers resolved (when they were known), or the existing equivalent
+    /// resource (a role assignment under another name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Address>,
     /// Changes that must finish before this one starts.
@@ -591,7 +593,7 @@ pub async fn plan(
             }
         }
     }
-    let live: Vec<Option<Value>> = state
+    let mut live: Vec<Option<Value>> = state
         .into_iter()
         .map(|s| match s {
             ReadState::Read(v) => v,
@@ -719,6 +721,58 @@ pub async fn plan(
             } else {
                 live[i].as_ref()
             };
+            // A role assignment may already exist under another name (Azure
+            // refuses a duplicate): then there is nothing to do.
+            let is_role_assignment = matches!(&spec.api, Api::Arm { type_name, .. }
+                if type_name.eq_ignore_ascii_case(super::apply::ROLE_ASSIGNMENT_TYPE));
+            if live_eff.is_none()
+                && is_role_assignment
+                && let Some(body) = desired.to_value()
+            {
+                let found = backend
+                    .find_equivalent(&spec.address, &spec.api, &body)
+                    .await
+                    .map_err(|source| EngineError::Resource {
+                        address: spec.address.clone(),
+                        label: spec.label.clone(),
+                        operation: Operation::Read,
+                        source,
+                    })?;
+                if let Some(existing) = found {
+                    let other = existing
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .map(|s| Address(s.to_string()));
+                    warnings.push(format!(
+                        "{} ({}) already exists as {}; treated as done",
+                        spec.label,
+                        spec.address,
+                        other
+                            .as_ref()
+                            .map(Address::as_str)
+                            .unwrap_or("another assignment")
+                    ));
+                    actions[i] = Some(Action::NoOp);
+                    changes[i] = Some(Change {
+                        address: spec.address.clone(),
+                        label: spec.label.clone(),
+                        stage: spec.stage,
+                        api: spec.api.clone(),
+                        action: Action::NoOp,
+                        diffs: Vec::new(),
+                        replace_paths: Vec::new(),
+                        fingerprint: Fingerprint::of(Some(&existing)),
+                        desired: None,
+                        target: other,
+                        depends_on: spec.dependencies(),
+                        serial_key: spec.serial_key.clone(),
+                        outputs: BTreeMap::new(),
+                        reread: false,
+                    });
+                    live[i] = Some(existing);
+                    continue;
+                }
+            }
             let (action, diffs) = match live_eff {
                 None => (Action::Create, diff::diff(&desired, None, &spec.rules)),
                 Some(l) => {

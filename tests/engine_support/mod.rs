@@ -424,6 +424,33 @@ impl Backend for Fake {
         Ok(())
     }
 
+    async fn find_equivalent(
+        &self,
+        address: &Address,
+        api: &Api,
+        body: &Value,
+    ) -> Result<Option<Value>, BackendError> {
+        let Api::Arm { type_name, .. } = api else {
+            return Ok(None);
+        };
+        if type_name != "Microsoft.Authorization/roleAssignments" {
+            return Ok(None);
+        }
+        let k = key(address);
+        let scope = &k[..k.rfind("/providers/microsoft.authorization/").unwrap_or(0)];
+        let st = self.st();
+        st.store
+            .iter()
+            .find(|(a, v)| {
+                a.starts_with(&format!(
+                    "{scope}/providers/microsoft.authorization/roleassignments/"
+                )) && v["properties"]["principalId"] == body["properties"]["principalId"]
+                    && v["properties"]["roleDefinitionId"] == body["properties"]["roleDefinitionId"]
+            })
+            .map(|(_, v)| Ok(Some(v.clone())))
+            .unwrap_or(Ok(None))
+    }
+
     async fn list(&self, discovery: &Discovery) -> Result<Vec<DiscoveredResource>, BackendError> {
         let mut st = self.st();
         st.lists += 1;
