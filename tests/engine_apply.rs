@@ -528,3 +528,98 @@ async fn role_assignment_under_another_name_is_planned_as_done() {
     );
     engine::verify_plan(fake.as_ref(), &p, 4).await.unwrap();
 }
+
+#[tokio::test]
+async fn secrets_from_actions_are_fetched_after_their_resource_exists() {
+    let fake = Arc::new(Fake::with_delays(0, 10));
+    let storage = thing("stowui");
+    let mut mount = spec(
+        &format!(
+            "{}/providers/Microsoft.App/managedEnvironments/cae/storages/data",
+            rg()
+        ),
+        "Microsoft.App/managedEnvironments/storages",
+        json!({"properties": {"azureFile": {
+            "accountName": "stowui",
+            "accountKey": "${secret:storage-key}",
+            "shareName": "share"
+        }}}),
+    );
+    mount.taggable = false;
+    mount.rules.write_only = vec!["/properties/azureFile/accountKey".into()];
+    // No explicit dependency: the secret's source orders the writes.
+    let model = Model {
+        resources: vec![mount.clone(), storage.clone()],
+        discoveries: vec![],
+    };
+    let p = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
+    let mut secrets = Secrets::new();
+    secrets.insert_action(
+        "storage-key",
+        engine::SecretAction {
+            address: storage.address.clone(),
+            api_version: "2025-01-01".into(),
+            action: "listKeys".into(),
+            pointer: "/keys/0/value".into(),
+        },
+    );
+    let (sink, mut rx) = EventSink::channel();
+    engine::apply(
+        fake.clone(),
+        &p,
+        &fast(),
+        &secrets,
+        sink,
+        CancelToken::new(),
+    )
+    .await
+    .unwrap();
+    {
+        let st = fake.st();
+        assert!(st.finished[&key(&storage)] <= st.started[&key(&mount)]);
+        let sent = &st
+            .bodies
+            .iter()
+            .find(|(a, _)| a.contains("/storages/"))
+            .unwrap()
+            .1;
+        assert_eq!(
+            sent["properties"]["azureFile"]["accountKey"],
+            json!("KEY1-of-stowui")
+        );
+    }
+    let mut seen = serde_json::to_string(&p).unwrap();
+    while let Ok(e) = rx.try_recv() {
+        seen.push_str(&engine::render::event_json_line(&e));
+    }
+    assert!(!seen.contains("KEY1-of-stowui"));
+    // When the action fails, the error names the secret and the action, not a value.
+    let fake = Arc::new(Fake::new());
+    let p = plan(
+        fake.as_ref(),
+        &Model {
+            resources: vec![mount.clone()],
+            discoveries: vec![],
+        },
+        &PlanOptions::default(),
+    )
+    .await
+    .unwrap();
+    let e = engine::apply(
+        fake.clone(),
+        &p,
+        &fast(),
+        &secrets,
+        EventSink::discard(),
+        CancelToken::new(),
+    )
+    .await
+    .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("storage-key") && msg.contains("listKeys"),
+        "{msg}"
+    );
+}

@@ -232,6 +232,20 @@ pub async fn apply(
         })
         .collect();
 
+    // A write needing a secret fetched from a resource waits for that resource.
+    let mut deps = deps;
+    for (i, body) in bodies.iter().enumerate() {
+        let Some(b) = body else { continue };
+        for name in secret_names(b) {
+            if let Some(&j) = secrets.action(&name).and_then(|a| index.get(&a.address))
+                && j != i
+                && !deps[i].contains(&j)
+            {
+                deps[i].push(j);
+            }
+        }
+    }
+
     let mut state = vec![State::Pending; n];
     let mut known: Vec<Option<Known>> = (0..n).map(|_| None).collect();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
@@ -297,7 +311,7 @@ pub async fn apply(
                     let j = *index.get(&r.address)?;
                     known[j].as_ref()?.get(&r.pointer)
                 };
-                let prepared = prepare(c, bodies[i].as_ref(), &lookup, secrets);
+                let prepared = prepare(c, bodies[i].as_ref(), &lookup);
                 state[i] = State::Running;
                 progressed = true;
                 let (target, body) = match prepared {
@@ -335,6 +349,7 @@ pub async fn apply(
                     api: c.api.clone(),
                     action: c.action,
                     body,
+                    secrets: secrets.clone(),
                     opts: opts.clone(),
                     observer: EventObserver {
                         address: c.address.clone(),
@@ -426,13 +441,12 @@ pub async fn apply(
     Ok(report)
 }
 
-/// Resolves the target address and the body to send (references and secrets
-/// substituted).
+/// Resolves the target address and the body to send with references
+/// substituted (secrets stay markers until the task fills them in).
 fn prepare(
     c: &Change,
     body: Option<&Value>,
     lookup: &dyn Fn(&Reference) -> Option<Value>,
-    secrets: &Secrets,
 ) -> Result<(Address, Option<Value>), EngineError> {
     let target = if has_markers(&c.address) {
         match resolve_address(&c.address, lookup).or_else(|| c.target.clone()) {
@@ -451,7 +465,7 @@ fn prepare(
     };
     let body = match body {
         None => None,
-        Some(b) => Some(substitute(b, lookup, secrets).map_err(|e| match e {
+        Some(b) => Some(substitute(b, Some(lookup), None).map_err(|e| match e {
             Unresolved::Reference(r) => EngineError::UnresolvedReference {
                 address: c.address.clone(),
                 label: c.label.clone(),
@@ -473,32 +487,42 @@ enum Unresolved {
     Secret(String),
 }
 
-/// The body to send: every marker replaced by its value.
+type RefLookup<'a> = &'a dyn Fn(&Reference) -> Option<Value>;
+type SecretLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Replaces reference markers (when `refs` is given) and secret markers (when
+/// `secret` is given); the other kind stays as marker text.
 fn substitute(
     v: &Value,
-    lookup: &dyn Fn(&Reference) -> Option<Value>,
-    secrets: &Secrets,
+    refs: Option<RefLookup<'_>>,
+    secret: Option<SecretLookup<'_>>,
 ) -> Result<Value, Unresolved> {
     match v {
         Value::String(s) => {
             let segments = parse_markers(s);
-            if let [Segment::Ref(r)] = segments.as_slice() {
-                return lookup(r).ok_or_else(|| Unresolved::Reference(r.clone()));
-            }
             if segments.iter().all(|s| matches!(s, Segment::Text(_))) {
                 return Ok(v.clone());
+            }
+            if let ([Segment::Ref(r)], Some(lookup)) = (segments.as_slice(), refs) {
+                return lookup(r).ok_or_else(|| Unresolved::Reference(r.clone()));
             }
             let mut out = String::new();
             for seg in segments {
                 match seg {
                     Segment::Text(t) => out.push_str(&t),
-                    Segment::Ref(r) => match lookup(&r) {
-                        Some(x) => out.push_str(&value_as_text(&x)),
-                        None => return Err(Unresolved::Reference(r)),
+                    Segment::Ref(r) => match refs {
+                        None => out.push_str(&r.marker()),
+                        Some(lookup) => match lookup(&r) {
+                            Some(x) => out.push_str(&value_as_text(&x)),
+                            None => return Err(Unresolved::Reference(r)),
+                        },
                     },
-                    Segment::Secret(name) => match secrets.get(&name.0) {
-                        Some(secret) => out.push_str(secret.secret()),
-                        None => return Err(Unresolved::Secret(name.0)),
+                    Segment::Secret(name) => match secret {
+                        None => out.push_str(&name.marker()),
+                        Some(get) => match get(&name.0) {
+                            Some(value) => out.push_str(&value),
+                            None => return Err(Unresolved::Secret(name.0)),
+                        },
                     },
                 }
             }
@@ -506,13 +530,13 @@ fn substitute(
         }
         Value::Array(a) => a
             .iter()
-            .map(|x| substitute(x, lookup, secrets))
+            .map(|x| substitute(x, refs, secret))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
         Value::Object(o) => {
             let mut m = serde_json::Map::with_capacity(o.len());
             for (k, x) in o {
-                m.insert(k.clone(), substitute(x, lookup, secrets)?);
+                m.insert(k.clone(), substitute(x, refs, secret)?);
             }
             Ok(Value::Object(m))
         }
@@ -550,6 +574,7 @@ struct Task {
     api: Api,
     action: Action,
     body: Option<Value>,
+    secrets: Secrets,
     opts: ApplyOptions,
     observer: EventObserver,
 }
@@ -614,11 +639,74 @@ impl Task {
         }
     }
 
-    async fn write(&self) -> Result<(Value, Option<String>), EngineError> {
+    /// The body with every secret filled in; secrets from actions are fetched now.
+    async fn body_with_secrets(&self) -> Result<Value, EngineError> {
         let body = self
             .body
             .clone()
             .unwrap_or(Value::Object(Default::default()));
+        let mut fetched: HashMap<String, String> = HashMap::new();
+        for name in secret_names(&body) {
+            if fetched.contains_key(&name) {
+                continue;
+            }
+            let value = match (self.secrets.get(&name), self.secrets.action(&name)) {
+                (Some(s), _) => s.secret().to_string(),
+                (None, Some(a)) => {
+                    let result = self
+                        .backend
+                        .action(&a.address, &a.api_version, &a.action)
+                        .await
+                        .map_err(|source| EngineError::SecretUnavailable {
+                            address: self.address.clone(),
+                            label: self.label.clone(),
+                            name: name.clone(),
+                            reason: format!("{} on {} failed: {source}", a.action, a.address),
+                        })?;
+                    match pointer(&result, &a.pointer).and_then(Value::as_str) {
+                        Some(s) => s.to_string(),
+                        None => {
+                            return Err(EngineError::SecretUnavailable {
+                                address: self.address.clone(),
+                                label: self.label.clone(),
+                                name: name.clone(),
+                                reason: format!(
+                                    "the result of {} on {} has no string at {}",
+                                    a.action, a.address, a.pointer
+                                ),
+                            });
+                        }
+                    }
+                }
+                (None, None) => {
+                    return Err(EngineError::MissingSecret {
+                        address: self.address.clone(),
+                        label: self.label.clone(),
+                        name,
+                    });
+                }
+            };
+            fetched.insert(name, value);
+        }
+        if fetched.is_empty() {
+            return Ok(body);
+        }
+        let get = |name: &str| fetched.get(name).cloned();
+        substitute(&body, None, Some(&get)).map_err(|e| {
+            let name = match e {
+                Unresolved::Secret(name) => name,
+                Unresolved::Reference(r) => r.marker(),
+            };
+            EngineError::MissingSecret {
+                address: self.address.clone(),
+                label: self.label.clone(),
+                name,
+            }
+        })
+    }
+
+    async fn write(&self) -> Result<(Value, Option<String>), EngineError> {
+        let body = self.body_with_secrets().await?;
         let is_role_assignment = matches!(&self.api, Api::Arm { type_name, .. }
             if type_name.eq_ignore_ascii_case(ROLE_ASSIGNMENT_TYPE));
         let started = Instant::now();

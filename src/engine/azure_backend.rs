@@ -281,6 +281,24 @@ impl Backend for AzureBackend {
         }
     }
 
+    async fn action(
+        &self,
+        address: &Address,
+        api_version: &str,
+        action: &str,
+    ) -> Result<Value, BackendError> {
+        Ok(self
+            .arm
+            .post(
+                &format!("{address}/{action}"),
+                api_version,
+                None,
+                &crate::azure::NoopObserver,
+            )
+            .await?
+            .unwrap_or(Value::Null))
+    }
+
     async fn find_equivalent(
         &self,
         address: &Address,

@@ -159,6 +159,15 @@ pub trait Backend: Send + Sync {
         Ok(None)
     }
 
+    /// Invokes an ARM action (POST `{address}/{action}`, e.g. `listKeys`) and
+    /// returns its result. Used for secrets fetched during an apply.
+    async fn action(
+        &self,
+        address: &Address,
+        api_version: &str,
+        action: &str,
+    ) -> Result<Value, BackendError>;
+
     /// Lists the resources a discovery covers (for `Tagged`, only those carrying
     /// the environment's ownership tag).
     async fn list(&self, discovery: &Discovery) -> Result<Vec<DiscoveredResource>, BackendError>;

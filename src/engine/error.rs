@@ -124,6 +124,18 @@ pub enum EngineError {
         /// The secret's name (never its value).
         name: String,
     },
+    /// A secret fetched by an action (e.g. a storage key from `listKeys`) could not be had.
+    #[error("{label} ({address}) needs the secret `{name}`: {reason}")]
+    SecretUnavailable {
+        /// The resource needing it.
+        address: Address,
+        /// Its label.
+        label: String,
+        /// The secret's name (never its value).
+        name: String,
+        /// Why (the action's error).
+        reason: String,
+    },
     /// A large value the plan refers to by digest is not available.
     #[error(
         "{label} ({address}): the plan refers to content {digest} that is not available; re-create the plan"

@@ -29,4 +29,4 @@ pub use plan::{
 };
 pub use render::{plan_json, render_plan_human};
 pub use resource::*;
-pub use secrets::Secrets;
+pub use secrets::{SecretAction, Secrets};

@@ -424,6 +424,29 @@ impl Backend for Fake {
         Ok(())
     }
 
+    async fn action(
+        &self,
+        address: &Address,
+        _api_version: &str,
+        action: &str,
+    ) -> Result<Value, BackendError> {
+        let st = self.st();
+        if !st.store.contains_key(&key(address)) {
+            return Err(fake_error(404, "ResourceNotFound", "no such resource"));
+        }
+        match action {
+            "listKeys" => Ok(json!({"keys": [
+                {"keyName": "key1", "value": format!("KEY1-of-{}", address.as_str().rsplit('/').next().unwrap_or(""))},
+                {"keyName": "key2", "value": "KEY2"}
+            ]})),
+            other => Err(fake_error(
+                400,
+                "InvalidAction",
+                &format!("unknown action {other}"),
+            )),
+        }
+    }
+
     async fn find_equivalent(
         &self,
         address: &Address,
