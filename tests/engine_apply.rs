@@ -623,3 +623,86 @@ async fn secrets_from_actions_are_fetched_after_their_resource_exists() {
         "{msg}"
     );
 }
+
+#[tokio::test]
+async fn resources_left_failed_are_rewritten_and_provisioning_ones_awaited() {
+    let fake = Arc::new(Fake::new());
+    let apim = thing("apim");
+    let broken = thing("broken");
+    let mut child = thing("child");
+    child.depends_on.insert(apim.address.clone());
+    for s in [&apim, &broken] {
+        fake.seed(s.address.as_str(), s.api.clone(), s.body.clone());
+    }
+    // An interrupted run left one resource activating and one failed.
+    fake.tamper(apim.address.as_str(), |v| {
+        v["properties"]["provisioningState"] = json!("Activating")
+    });
+    fake.tamper(broken.address.as_str(), |v| {
+        v["properties"]["provisioningState"] = json!("Failed")
+    });
+    let model = Model {
+        resources: vec![apim.clone(), broken.clone(), child.clone()],
+        discoveries: vec![],
+    };
+    let p = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
+    let a = p.change(&apim.address).unwrap();
+    assert!(a.action == engine::Action::NoOp && a.wait);
+    let b = p.change(&broken.address).unwrap();
+    assert_eq!(b.action, engine::Action::Update);
+    assert_eq!(b.diffs[0].path, "/properties/provisioningState");
+    let text = engine::render_plan_human(&p, false);
+    assert!(
+        text.contains("/properties/provisioningState = \"Failed\" -> \"Succeeded\""),
+        "{text}"
+    );
+    // APIM finishes activating a little later.
+    let f2 = fake.clone();
+    let addr = apim.address.to_string();
+    let done = Arc::new(std::sync::Mutex::new(None));
+    let done2 = done.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        f2.tamper(&addr, |v| {
+            v["properties"]["provisioningState"] = json!("Succeeded")
+        });
+        *done2.lock().unwrap() = Some(std::time::Instant::now());
+    });
+    let (sink, mut rx) = EventSink::channel();
+    let r = engine::apply(
+        fake.clone(),
+        &p,
+        &fast(),
+        &Secrets::new(),
+        sink,
+        CancelToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.outcome(&broken.address), Some(&Outcome::Updated));
+    assert_eq!(r.outcome(&apim.address), Some(&Outcome::Unchanged));
+    let ready_at = done.lock().unwrap().expect("activation finished");
+    assert!(
+        fake.st().started[&key(&child)] >= ready_at,
+        "the dependent waited"
+    );
+    let mut polled = 0;
+    while let Ok(e) = rx.try_recv() {
+        if let Event::Polled {
+            address, status, ..
+        } = e
+            && address == apim.address
+        {
+            assert!(status == "Activating" || status == "Succeeded");
+            polled += 1;
+        }
+    }
+    assert!(polled >= 2, "{polled}");
+    let again = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
+    assert!(!again.has_changes());
+    assert!(again.changes.iter().all(|c| !c.wait));
+}

@@ -7,7 +7,8 @@ use super::diff::value_as_text;
 use super::error::{EngineError, Operation};
 use super::events::{CancelToken, Event, EventSink, millis, now_rfc3339};
 use super::plan::{
-    Action, Change, DEFAULT_PARALLELISM, Plan, has_markers, pointer, resolve_address, verify_plan,
+    Action, Change, DEFAULT_PARALLELISM, Plan, has_markers, is_failed, is_provisioning, pointer,
+    provisioning_state, resolve_address, verify_plan,
 };
 use super::resource::{Address, Api, Reference, Segment, parse_markers};
 use super::secrets::Secrets;
@@ -35,6 +36,10 @@ pub struct ApplyOptions {
     pub retry_initial_delay: Duration,
     /// Longest wait between those retries; default 30 s.
     pub retry_max_delay: Duration,
+    /// How long to wait for a resource that was still provisioning when
+    /// planned (e.g. an interrupted APIM creation) before its dependents start;
+    /// default 2 hours.
+    pub wait_timeout: Duration,
     /// Before any write, re-read every planned resource and refuse
     /// ([`EngineError::StalePlan`]) when one differs from its fingerprint.
     pub verify_fingerprints: bool,
@@ -47,6 +52,7 @@ impl Default for ApplyOptions {
             principal_retry_timeout: Duration::from_secs(300),
             retry_initial_delay: Duration::from_secs(5),
             retry_max_delay: Duration::from_secs(30),
+            wait_timeout: Duration::from_secs(2 * 3600),
             verify_fingerprints: false,
         }
     }
@@ -288,7 +294,7 @@ pub async fn apply(
                 if !deps[i].iter().all(|&j| state[j] == State::Done) {
                     continue;
                 }
-                if !c.action.writes() && !c.reread {
+                if !c.action.writes() && !c.reread && !c.wait {
                     known[i] = Some(Known::Outputs(c.outputs.clone()));
                     outcomes[i] = Some(if c.action == Action::Read {
                         Outcome::Read
@@ -333,7 +339,7 @@ pub async fn apply(
                 if let Some(k) = key {
                     busy_keys.insert(k);
                 }
-                if c.action.writes() {
+                if c.action.writes() || c.wait {
                     events.emit(Event::Started {
                         address: c.address.clone(),
                         label: c.label.clone(),
@@ -348,6 +354,7 @@ pub async fn apply(
                     target,
                     api: c.api.clone(),
                     action: c.action,
+                    wait: c.wait,
                     body,
                     secrets: secrets.clone(),
                     opts: opts.clone(),
@@ -388,7 +395,7 @@ pub async fn apply(
         }
         match result {
             Ok((live, outcome, note)) => {
-                if c.action.writes() {
+                if c.action.writes() || c.wait {
                     events.emit(Event::Succeeded {
                         address: c.address.clone(),
                         label: c.label.clone(),
@@ -573,6 +580,7 @@ struct Task {
     target: Address,
     api: Api,
     action: Action,
+    wait: bool,
     body: Option<Value>,
     secrets: Secrets,
     opts: ApplyOptions,
@@ -593,12 +601,15 @@ impl Task {
         match self.action {
             Action::NoOp | Action::Read => {
                 // Re-read because the plan does not hold values flowing into
-                // write-only properties.
-                let live = self
-                    .backend
-                    .read(&self.target, &self.api)
-                    .await
-                    .map_err(|e| self.err(Operation::Read, e))?;
+                // write-only properties, or wait until it is provisioned.
+                let live = if self.wait {
+                    Some(self.wait_ready().await?)
+                } else {
+                    self.backend
+                        .read(&self.target, &self.api)
+                        .await
+                        .map_err(|e| self.err(Operation::Read, e))?
+                };
                 let outcome = if self.action == Action::Read {
                     Outcome::Read
                 } else {
@@ -636,6 +647,47 @@ impl Task {
             Ok(()) => Ok(()),
             Err(e) if e.status() == Some(404) => Ok(()),
             Err(e) => Err(self.err(Operation::Delete, e)),
+        }
+    }
+
+    /// Polls the resource until its provisioning state is no longer in progress.
+    async fn wait_ready(&self) -> Result<Value, EngineError> {
+        let started = Instant::now();
+        let mut delay = self.opts.retry_initial_delay;
+        loop {
+            let live = self
+                .backend
+                .read(&self.target, &self.api)
+                .await
+                .map_err(|e| self.err(Operation::Read, e))?
+                .ok_or_else(|| {
+                    self.err(
+                        Operation::Read,
+                        BackendError::other("the resource disappeared while provisioning"),
+                    )
+                })?;
+            let state = provisioning_state(&live).unwrap_or_default().to_string();
+            self.observer.polled(&state, started.elapsed());
+            if !is_provisioning(&live) {
+                if is_failed(&state) {
+                    return Err(self.err(
+                        Operation::Read,
+                        BackendError::other(format!("its provisioning ended {state}")),
+                    ));
+                }
+                return Ok(live);
+            }
+            if started.elapsed() + delay > self.opts.wait_timeout {
+                return Err(self.err(
+                    Operation::Read,
+                    BackendError::other(format!(
+                        "still {state} after {:?}",
+                        self.opts.wait_timeout
+                    )),
+                ));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.opts.retry_max_delay.max(self.opts.retry_initial_delay));
         }
     }
 

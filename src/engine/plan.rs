@@ -198,6 +198,10 @@ pub struct Change {
     /// properties are not stored in the plan).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reread: bool,
+    /// The resource was still provisioning when read: apply waits until it is
+    /// ready before its dependents start.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wait: bool,
 }
 
 /// Counts of a plan's actions.
@@ -660,6 +664,7 @@ pub async fn plan(
                 serial_key: spec.serial_key.clone(),
                 outputs: BTreeMap::new(),
                 reread: false,
+                wait: false,
             });
         }
     } else {
@@ -683,6 +688,7 @@ pub async fn plan(
                     serial_key: None,
                     outputs: BTreeMap::new(),
                     reread: false,
+                    wait: live[i].as_ref().is_some_and(is_provisioning),
                 });
                 continue;
             }
@@ -768,6 +774,7 @@ pub async fn plan(
                         serial_key: spec.serial_key.clone(),
                         outputs: BTreeMap::new(),
                         reread: false,
+                        wait: false,
                     });
                     live[i] = Some(existing);
                     continue;
@@ -784,6 +791,15 @@ pub async fn plan(
                         (Action::Update, diffs)
                     } else if opts.force_write.contains(&spec.address) {
                         (Action::Update, forced_diffs(&desired, spec))
+                    } else if let Some(state) = provisioning_state(l).filter(|s| is_failed(s)) {
+                        // A failed operation left the resource broken: write it again.
+                        let diff = PropertyDiff {
+                            path: "/properties/provisioningState".into(),
+                            old: DiffValue::Known(Value::String(state.to_string())),
+                            new: DiffValue::Known(Value::String("Succeeded".into())),
+                            forces_replacement: false,
+                        };
+                        (Action::Update, vec![diff])
                     } else {
                         (Action::NoOp, diffs)
                     }
@@ -821,6 +837,7 @@ pub async fn plan(
                 serial_key: spec.serial_key.clone(),
                 outputs: BTreeMap::new(),
                 reread: false,
+                wait: action == Action::NoOp && live_eff.is_some_and(is_provisioning),
             });
         }
 
@@ -925,6 +942,7 @@ pub async fn plan(
             serial_key: serial_key.clone(),
             outputs: BTreeMap::new(),
             reread: false,
+            wait: false,
         });
     }
 
@@ -1011,6 +1029,36 @@ fn order_destroy(
             stack.extend(dependents[k].iter().copied());
         }
     }
+}
+
+/// `properties.provisioningState` of a live resource.
+pub(crate) fn provisioning_state(live: &Value) -> Option<&str> {
+    live.pointer("/properties/provisioningState")
+        .and_then(Value::as_str)
+}
+
+/// Whether a provisioning state says the last operation failed.
+pub(crate) fn is_failed(state: &str) -> bool {
+    ["failed", "canceled", "cancelled"]
+        .iter()
+        .any(|s| state.eq_ignore_ascii_case(s))
+}
+
+/// Whether a live resource is still being created or updated (its dependents
+/// must wait until it is ready).
+pub(crate) fn is_provisioning(live: &Value) -> bool {
+    const IN_PROGRESS: [&str; 9] = [
+        "accepted",
+        "creating",
+        "updating",
+        "provisioning",
+        "activating",
+        "inprogress",
+        "migrating",
+        "scaling",
+        "upgrading",
+    ];
+    provisioning_state(live).is_some_and(|s| IN_PROGRESS.iter().any(|p| s.eq_ignore_ascii_case(p)))
 }
 
 /// Whether a live resource belongs to this environment (warns when not).
