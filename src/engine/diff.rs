@@ -752,7 +752,9 @@ pub fn normalise_location(s: &str) -> String {
 
 /// Whether a string is an ARM resource ID (compared case-insensitively).
 pub fn is_arm_id(s: &str) -> bool {
-    s.len() > 15 && s[..15].eq_ignore_ascii_case("/subscriptions/")
+    s.len() > 15
+        && s.get(..15)
+            .is_some_and(|p| p.eq_ignore_ascii_case("/subscriptions/"))
 }
 
 impl fmt::Display for DiffValue {

@@ -991,7 +991,10 @@ pub(crate) fn effective_address(c: &Change) -> &Address {
 fn is_child(child: &Address, parent: &Address) -> bool {
     let c = child.as_str();
     let p = parent.as_str();
-    c.len() > p.len() + 1 && c[..p.len()].eq_ignore_ascii_case(p) && c.as_bytes()[p.len()] == b'/'
+    c.len() > p.len() + 1
+        && c.get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        && c.as_bytes().get(p.len()) == Some(&b'/')
 }
 
 /// In destroy mode a resource is deleted after everything that depends on it
