@@ -432,6 +432,18 @@ async fn removed_children_are_deleted_serially_and_after_other_writes() {
     );
     let text = render_plan_human(&p, false);
     assert!(text.contains("  - deployments gpt-35"), "{text}");
+    let md = engine::render_plan_markdown(&p);
+    assert!(md.contains("| spoke | 0 | 0 | 0 | 2 |"), "{md}");
+    assert!(md.contains("| hub | 1 | 1 | 0 | 0 |"), "{md}");
+    assert!(
+        md.contains("<code>-</code> destroy <b>deployments gpt-35</b>"),
+        "{md}"
+    );
+    assert!(md.contains("! /sku/capacity = 10.0 -> 20"), "{md}");
+    assert!(
+        md.contains("**Plan: 1 to add, 1 to change, 0 to replace, 2 to destroy.**"),
+        "{md}"
+    );
     assert!(
         text.contains("Plan: 1 to add, 1 to change, 0 to replace, 2 to destroy."),
         "{text}"
@@ -602,6 +614,7 @@ async fn secrets_never_appear_in_plans_renderings_or_events() {
         serde_json::to_string(&p).unwrap(),
         plan_json(&p).to_string(),
         render_plan_human(&p, true),
+        engine::render_plan_markdown(&p),
         format!("{p:?}"),
         format!("{:?}", secrets()),
     ];

@@ -153,6 +153,97 @@ pub fn render_plan_human(plan: &Plan, color: bool) -> String {
     out
 }
 
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn diff_lines(c: &Change) -> Vec<(char, String)> {
+    c.diffs
+        .iter()
+        .map(|d| {
+            let (sym, value) = match (&d.old, &d.new, c.action) {
+                (_, new, Action::Create) | (DiffValue::Absent, new, _) => ('+', display_value(new)),
+                (old, DiffValue::Absent, _) => ('-', display_value(old)),
+                (old, new, _) => (
+                    '!',
+                    format!("{} -> {}", display_value(old), display_value(new)),
+                ),
+            };
+            let mut line = format!("{} = {value}", d.path);
+            if d.forces_replacement {
+                line.push_str("  # forces replacement");
+            }
+            (sym, line)
+        })
+        .collect()
+}
+
+/// A plan as Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: a
+/// table of actions per stage, the summary line, then one collapsible section per
+/// change with its property differences.
+pub fn render_plan_markdown(plan: &Plan) -> String {
+    let mut out = String::from("### owui-deploy plan\n\n");
+    if !plan.has_changes() {
+        out.push_str("No changes. Your infrastructure matches the configuration.\n");
+    } else {
+        out.push_str("| Stage | Add | Change | Replace | Destroy |\n|---|---:|---:|---:|---:|\n");
+        for stage in crate::engine::Stage::ALL {
+            let count = |a: Action| {
+                plan.changes
+                    .iter()
+                    .filter(|c| c.stage == stage && c.action == a)
+                    .count()
+            };
+            let row = [
+                count(Action::Create),
+                count(Action::Update),
+                count(Action::Replace),
+                count(Action::Delete),
+            ];
+            if row.iter().any(|n| *n > 0) {
+                out.push_str(&format!(
+                    "| {stage} | {} | {} | {} | {} |\n",
+                    row[0], row[1], row[2], row[3]
+                ));
+            }
+        }
+        let s = plan.summary();
+        out.push_str(&format!(
+            "\n**Plan: {} to add, {} to change, {} to replace, {} to destroy.**\n\n",
+            s.add, s.change, s.replace, s.destroy
+        ));
+        for c in plan.changes.iter().filter(|c| c.action.writes()) {
+            let (symbol, verb) = match c.action {
+                Action::Create => ("+", "create"),
+                Action::Update => ("~", "update"),
+                Action::Replace => ("-/+", "replace"),
+                _ => ("-", "destroy"),
+            };
+            out.push_str(&format!(
+                "<details><summary><code>{symbol}</code> {verb} <b>{}</b> ({})</summary>\n\n",
+                html_escape(&c.label),
+                c.stage
+            ));
+            out.push_str(&format!("`{}` (`{}`)\n\n", c.address, api_text(&c.api)));
+            let lines = diff_lines(c);
+            if !lines.is_empty() {
+                out.push_str("```diff\n");
+                for (sym, line) in lines {
+                    out.push_str(&format!("{sym} {line}\n"));
+                }
+                out.push_str("```\n\n");
+            }
+            out.push_str("</details>\n\n");
+        }
+    }
+    for w in &plan.warnings {
+        out.push_str(&format!("> **Warning:** {}\n", html_escape(w)));
+    }
+    out
+}
+
 fn diff_value_json(v: &DiffValue) -> Value {
     match v {
         DiffValue::Absent => json!({"state": "absent"}),
