@@ -27,6 +27,8 @@ pub use model::{Discovery, Edge, Model, OWNER_TAG};
 pub use plan::{
     Action, Change, DEFAULT_PARALLELISM, Fingerprint, Plan, PlanOptions, Summary, plan, verify_plan,
 };
-pub use render::{plan_json, render_plan_human, render_plan_markdown};
+pub use render::{
+    plan_json, render_graph_dot, render_graph_mermaid, render_plan_human, render_plan_markdown,
+};
 pub use resource::*;
 pub use secrets::{SecretAction, Secrets};

@@ -244,6 +244,101 @@ pub fn render_plan_markdown(plan: &Plan) -> String {
     out
 }
 
+/// Short names of the values flowing along an edge (last pointer segments).
+fn edge_values(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| v.rsplit('/').next().unwrap_or(v).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The dependency graph as a Mermaid flowchart: one subgraph per stage, an
+/// arrow from each resource to those that need it, labelled with the values
+/// that flow along it.
+pub fn render_graph_mermaid(model: &crate::engine::Model) -> String {
+    let index: std::collections::HashMap<&crate::engine::Address, usize> = model
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (&r.address, i))
+        .collect();
+    let label = |s: &str| s.replace('"', "#quot;");
+    let mut out = String::from("flowchart LR\n");
+    for stage in crate::engine::Stage::ALL {
+        let members: Vec<(usize, &crate::engine::ResourceSpec)> = model
+            .resources
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.stage == stage)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("  subgraph {stage}\n"));
+        for (i, r) in members {
+            out.push_str(&format!("    n{i}[\"{}\"]\n", label(&r.label)));
+        }
+        out.push_str("  end\n");
+    }
+    for e in model.edges() {
+        let (Some(from), Some(to)) = (index.get(&e.from), index.get(&e.to)) else {
+            continue;
+        };
+        if e.values.is_empty() {
+            out.push_str(&format!("  n{to} --> n{from}\n"));
+        } else {
+            out.push_str(&format!(
+                "  n{to} -->|\"{}\"| n{from}\n",
+                label(&edge_values(&e.values))
+            ));
+        }
+    }
+    out
+}
+
+/// The dependency graph in Graphviz DOT, like [`render_graph_mermaid`].
+pub fn render_graph_dot(model: &crate::engine::Model) -> String {
+    let index: std::collections::HashMap<&crate::engine::Address, usize> = model
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (&r.address, i))
+        .collect();
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut out = String::from("digraph owui_deploy {\n  rankdir=LR;\n");
+    for stage in crate::engine::Stage::ALL {
+        out.push_str(&format!(
+            "  subgraph cluster_{stage} {{\n    label={};\n",
+            quote(stage.as_str())
+        ));
+        for (i, r) in model
+            .resources
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.stage == stage)
+        {
+            out.push_str(&format!("    n{i} [label={}];\n", quote(&r.label)));
+        }
+        out.push_str("  }\n");
+    }
+    for e in model.edges() {
+        let (Some(from), Some(to)) = (index.get(&e.from), index.get(&e.to)) else {
+            continue;
+        };
+        if e.values.is_empty() {
+            out.push_str(&format!("  n{to} -> n{from};\n"));
+        } else {
+            out.push_str(&format!(
+                "  n{to} -> n{from} [label={}];\n",
+                quote(&edge_values(&e.values))
+            ));
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
 fn diff_value_json(v: &DiffValue) -> Value {
     match v {
         DiffValue::Absent => json!({"state": "absent"}),
@@ -361,6 +456,49 @@ pub fn event_text(event: &Event) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn graphs_show_resources_edges_and_flowing_values() {
+        use crate::engine::{Api, DiffRules, Mode, Model, Reference, ResourceSpec, Stage};
+        let spec = |addr: &str, label: &str, stage: Stage, body: Value| ResourceSpec {
+            address: addr.into(),
+            label: label.into(),
+            stage,
+            api: Api::Graph { kind: "x".into() },
+            body,
+            depends_on: Default::default(),
+            rules: DiffRules::default(),
+            mode: Mode::Managed,
+            serial_key: None,
+            taggable: false,
+        };
+        let mut b = spec(
+            "/b",
+            "role \"b\"",
+            Stage::Finalize,
+            json!({"p": Reference::new("/a", "/identity/principalId").marker()}),
+        );
+        b.depends_on.insert("/c".into());
+        let model = Model {
+            resources: vec![
+                spec("/a", "APIM", Stage::Hub, json!({})),
+                b,
+                spec("/c", "vault", Stage::Spoke, json!({})),
+            ],
+            discoveries: vec![],
+        };
+        let m = render_graph_mermaid(&model);
+        assert!(
+            m.starts_with("flowchart LR\n  subgraph hub\n    n0[\"APIM\"]"),
+            "{m}"
+        );
+        assert!(m.contains("n1[\"role #quot;b#quot;\"]"), "{m}");
+        assert!(m.contains("  n0 -->|\"principalId\"| n1\n"), "{m}");
+        assert!(m.contains("  n2 --> n1\n"), "{m}");
+        let d = render_graph_dot(&model);
+        assert!(d.contains("n0 -> n1 [label=\"principalId\"];"), "{d}");
+        assert!(d.contains("n1 [label=\"role \\\"b\\\"\"];"), "{d}");
+    }
 
     #[test]
     fn sizes_and_digests() {
