@@ -332,8 +332,9 @@ async fn engine_converges_against_the_sandbox() {
         ..PlanOptions::default()
     };
     let d = plan(b.as_ref(), &m2, &destroy).await.expect("destroy plan");
-    assert!(
-        d.summary().destroy >= m2.resources.len() - 1,
+    assert_eq!(
+        d.summary().destroy,
+        m2.resources.len(),
         "{}",
         render_plan_human(&d, false)
     );
