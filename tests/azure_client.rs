@@ -583,6 +583,42 @@ async fn graph_upsert_by_unique_name_get_list_delete() {
     let listed = graph.list("/v1.0/applications", None).await.unwrap();
     assert!(listed.iter().any(|a| a["id"] == id.as_str()));
 
+    // service principal: POST, PATCH, filtered list
+    let app_id = got["appId"].as_str().unwrap().to_string();
+    let sp = graph
+        .post("/v1.0/servicePrincipals", &json!({"appId": app_id}))
+        .await
+        .unwrap();
+    let sp_id = sp["id"].as_str().expect("sp id").to_string();
+    graph
+        .patch(
+            &format!("/v1.0/servicePrincipals/{sp_id}"),
+            &json!({"appRoleAssignmentRequired": true}),
+        )
+        .await
+        .unwrap();
+    let found = graph
+        .list(
+            "/v1.0/servicePrincipals",
+            Some(&format!("appId eq '{app_id}'")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["id"], sp_id.as_str());
+    assert_eq!(found[0]["appRoleAssignmentRequired"], true);
+
+    // Graph errors carry Graph's code and request id
+    let err = graph
+        .patch(
+            "/v1.0/servicePrincipals/00000000-0000-0000-0000-000000000bad",
+            &json!({}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    assert!(err.to_string().contains("[request-id "), "{err}");
+
     graph
         .delete(&format!("/v1.0/applications/{id}"))
         .await

@@ -1503,3 +1503,48 @@ async fn state_survives_restart() {
     );
     env2.sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn large_openapi_document_imports_and_parent_being_deleted_conflicts() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/openai-v1.openapi.large.json");
+    let Ok(doc) = std::fs::read_to_string(&shared) else {
+        eprintln!("skipped: {} not present", shared.display());
+        return;
+    };
+    let env = start(0.0005).await;
+    let rg = env.rg("big").await;
+    let svc = format!("{rg}/providers/Microsoft.ApiManagement/service/gwbig");
+    env.put_done(&svc, json!({"location": "westeurope", "sku": {"name": "Developer", "capacity": 1}, "properties": {"publisherEmail": "a@b.c", "publisherName": "p"}})).await;
+    let api = format!("{svc}/apis/openai");
+    let g = env
+        .put_done(
+            &api,
+            json!({"properties": {"path": "openai/v1", "format": "openapi+json", "value": doc}}),
+        )
+        .await;
+    assert!(
+        g.body.to_string().len() < 10_000,
+        "the document is never echoed"
+    );
+    let ops = env.arm("GET", &format!("{api}/operations"), None).await;
+    assert_eq!(ops.body["value"].as_array().map(Vec::len), Some(60));
+
+    // A child write while its parent is being deleted.
+    let vnet = format!("{rg}/providers/Microsoft.Network/virtualNetworks/v");
+    env.put_done(&vnet, json!({"location": "westeurope", "properties": {"addressSpace": {"addressPrefixes": ["10.1.0.0/16"]}}})).await;
+    env.admin("POST", "config", Some(json!({"time_scale": 0.05})))
+        .await;
+    let d = env.arm("DELETE", &vnet, None).await;
+    assert_eq!(d.status, 202);
+    let r = env
+        .arm(
+            "PUT",
+            &format!("{vnet}/subnets/s"),
+            Some(json!({"properties": {"addressPrefix": "10.1.0.0/24"}})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "Conflict"));
+    assert_eq!(env.arm("GET", &vnet, None).await.state(), "Deleting");
+    env.sb.shutdown().await;
+}

@@ -324,3 +324,226 @@ impl ArmClient {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::azure::pipeline::test_support;
+    use azure_core::http::headers::Headers;
+    use azure_core::http::policies::{Policy, PolicyResult};
+    use azure_core::http::{AsyncRawResponse, Context, Request, StatusCode};
+    use std::sync::Mutex;
+
+    /// Answers scripted responses in order and records the requests (method, URL).
+    #[derive(Debug)]
+    struct Script {
+        responses: Mutex<Vec<Scripted>>,
+        requests: Mutex<Vec<(String, String)>>,
+    }
+
+    #[async_trait::async_trait]
+    impl Policy for Script {
+        async fn send(
+            &self,
+            _ctx: &Context,
+            request: &mut Request,
+            _next: &[Arc<dyn Policy>],
+        ) -> PolicyResult {
+            self.requests
+                .lock()
+                .unwrap()
+                .push((request.method().to_string(), request.url().to_string()));
+            let (status, headers, body) = self.responses.lock().unwrap().remove(0);
+            let mut h = Headers::new();
+            for (k, v) in headers {
+                h.insert(k, v);
+            }
+            let bytes = body
+                .map(|b| serde_json::to_vec(&b).unwrap())
+                .unwrap_or_default();
+            Ok(AsyncRawResponse::from_bytes(
+                StatusCode::from(status),
+                h,
+                bytes,
+            ))
+        }
+    }
+
+    type Scripted = (u16, Vec<(&'static str, &'static str)>, Option<Value>);
+
+    fn scripted(responses: Vec<Scripted>) -> (ArmClient, Arc<Script>) {
+        let transport = Arc::new(Script {
+            responses: Mutex::new(responses),
+            requests: Mutex::new(Vec::new()),
+        });
+        let http = test_support::http(
+            transport.clone(),
+            &ClientSettings::default(),
+            "https://management.azure.com",
+            ARM_ID_HEADERS,
+        );
+        let client = ArmClient {
+            http: Arc::new(http),
+            lro_timeout: std::time::Duration::from_secs(5),
+        };
+        (client, transport)
+    }
+
+    fn client(pages: Vec<Value>) -> (ArmClient, Arc<Script>) {
+        scripted(pages.into_iter().map(|p| (200, vec![], Some(p))).collect())
+    }
+
+    const ID: &str = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.X/y/z";
+
+    #[tokio::test]
+    async fn put_polls_a_non_terminal_provisioning_state() {
+        let (arm, script) = scripted(vec![
+            (
+                200,
+                vec![],
+                Some(serde_json::json!({"properties": {"provisioningState": "Updating"}})),
+            ),
+            (
+                200,
+                vec![("retry-after-ms", "15")],
+                Some(serde_json::json!({"properties": {"provisioningState": "Updating"}})),
+            ),
+            (
+                200,
+                vec![],
+                Some(
+                    serde_json::json!({"name": "z", "properties": {"provisioningState": "Succeeded"}}),
+                ),
+            ),
+        ]);
+        let v = arm
+            .put(ID, "1", &serde_json::json!({}), &NoopObserver)
+            .await
+            .unwrap();
+        assert_eq!(v["name"], "z");
+        let requests = script.requests.lock().unwrap().clone();
+        let methods: Vec<&str> = requests.iter().map(|(m, _)| m.as_str()).collect();
+        assert_eq!(methods, ["PUT", "GET", "GET"]);
+        assert!(
+            requests[1]
+                .1
+                .contains("/providers/Microsoft.X/y/z?api-version=1")
+        );
+    }
+
+    #[tokio::test]
+    async fn put_follows_location_then_gets_the_resource() {
+        let (arm, script) = scripted(vec![
+            (
+                202,
+                vec![("location", "/op/1"), ("retry-after-ms", "10")],
+                None,
+            ),
+            (202, vec![("location", "/op/1?step=2")], None),
+            (200, vec![], None),
+            (200, vec![], Some(serde_json::json!({"name": "z"}))),
+        ]);
+        let v = arm
+            .put(ID, "1", &serde_json::json!({}), &NoopObserver)
+            .await
+            .unwrap();
+        assert_eq!(v["name"], "z");
+        let urls: Vec<String> = script
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, u)| u.clone())
+            .collect();
+        assert_eq!(urls[1], "https://management.azure.com/op/1");
+        assert_eq!(
+            urls[2], "https://management.azure.com/op/1?step=2",
+            "new Location followed"
+        );
+        assert!(
+            urls[3].ends_with("/providers/Microsoft.X/y/z?api-version=1"),
+            "final GET"
+        );
+    }
+
+    #[tokio::test]
+    async fn location_failure_is_the_operation_error() {
+        let (arm, _) = scripted(vec![
+            (
+                202,
+                vec![("location", "/op/1"), ("retry-after-ms", "10")],
+                None,
+            ),
+            (
+                400,
+                vec![],
+                Some(serde_json::json!({"error": {"code": "QuotaExceeded", "message": "no room"}})),
+            ),
+        ]);
+        let err = arm.delete(ID, "1", &NoopObserver).await.unwrap_err();
+        assert!(
+            matches!(err, AzureError::OperationFailed { ref code, .. } if code == "QuotaExceeded"),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn poll_links_to_other_hosts_are_refused() {
+        let (arm, script) = scripted(vec![(
+            201,
+            vec![
+                ("azure-asyncoperation", "https://elsewhere.example/op/1"),
+                ("retry-after-ms", "10"),
+            ],
+            Some(serde_json::json!({})),
+        )]);
+        let err = arm
+            .put(ID, "1", &serde_json::json!({}), &NoopObserver)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("another host"), "{err}");
+        assert_eq!(script.requests.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn list_follows_next_link() {
+        let (arm, pages) = client(vec![
+            serde_json::json!({"value": [{"n": 1}, {"n": 2}],
+                "nextLink": "https://management.azure.com/subscriptions/s/resourcegroups?api-version=1&$skiptoken=abc"}),
+            serde_json::json!({"value": [{"n": 3}]}),
+        ]);
+        let items = arm
+            .list("/subscriptions/s/resourcegroups", "1", &[("$top", "2")])
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 3);
+        let urls: Vec<String> = pages
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, u)| u.clone())
+            .collect();
+        assert_eq!(
+            urls[0],
+            "https://management.azure.com/subscriptions/s/resourcegroups?api-version=1&%24top=2"
+        );
+        assert!(urls[1].ends_with("$skiptoken=abc"), "{urls:?}");
+    }
+
+    #[tokio::test]
+    async fn next_link_to_another_host_is_refused() {
+        let (arm, pages) = client(vec![serde_json::json!({"value": [],
+            "nextLink": "https://attacker.example/steal?api-version=1"})]);
+        let err = arm
+            .list("/subscriptions/s/resourcegroups", "1", &[])
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("another host"), "{err}");
+        assert_eq!(
+            pages.requests.lock().unwrap().len(),
+            1,
+            "the token never left"
+        );
+    }
+}

@@ -491,18 +491,15 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// Test support: a pipeline over a canned transport, with a fixed token.
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_support {
     use super::*;
-    use crate::azure::error::ARM_ID_HEADERS;
-    use crate::azure::settings::NoopObserver;
     use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
-    use azure_core::http::AsyncRawResponse;
-    use azure_core::http::headers::Headers;
 
     /// A test double: a fixed token, as a credential would return.
     #[derive(Debug)]
-    struct FixedToken;
+    pub(crate) struct FixedToken;
 
     #[async_trait::async_trait]
     impl TokenCredential for FixedToken {
@@ -517,6 +514,48 @@ mod tests {
             ))
         }
     }
+
+    /// An [`Http`] for `base` whose transport is `transport`.
+    pub(crate) fn http(
+        transport: Arc<dyn Policy>,
+        settings: &ClientSettings,
+        base: &str,
+        ids: IdHeaders,
+    ) -> Http {
+        let mut options = client_options(settings, None).expect("options");
+        options.transport = Some(Transport::with_policy(transport));
+        let per_try: Vec<Arc<dyn Policy>> = vec![
+            Arc::new(BearerTokenAuthorizationPolicy::new(
+                Arc::new(FixedToken),
+                ["https://management.azure.com/.default"],
+            )),
+            Arc::new(RetryGuardPolicy::new(settings)),
+        ];
+        Http {
+            pipeline: Pipeline::new(
+                Some("owui-deploy"),
+                Some(env!("CARGO_PKG_VERSION")),
+                options,
+                Vec::new(),
+                per_try,
+                None,
+            ),
+            credential_name: "FixedToken",
+            ids,
+            base: Url::parse(base).expect("base URL"),
+            // short poll intervals, as for the sandbox
+            is_sandbox: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::azure::error::ARM_ID_HEADERS;
+    use crate::azure::settings::NoopObserver;
+    use azure_core::http::AsyncRawResponse;
+    use azure_core::http::headers::Headers;
 
     /// Records request headers, answers 200 `{}`.
     #[derive(Debug, Default)]
@@ -551,29 +590,12 @@ mod tests {
             user_agent_suffix: Some("ci".into()),
             ..Default::default()
         };
-        let mut options = client_options(&settings, None).unwrap();
-        options.transport = Some(Transport::with_policy(capture.clone()));
-        let per_try: Vec<Arc<dyn Policy>> = vec![
-            Arc::new(BearerTokenAuthorizationPolicy::new(
-                Arc::new(FixedToken),
-                ["https://management.azure.com/.default"],
-            )),
-            Arc::new(RetryGuardPolicy::new(&settings)),
-        ];
-        let http = Http {
-            pipeline: Pipeline::new(
-                Some("owui-deploy"),
-                Some(env!("CARGO_PKG_VERSION")),
-                options,
-                Vec::new(),
-                per_try,
-                None,
-            ),
-            credential_name: "FixedToken",
-            ids: ARM_ID_HEADERS,
-            base: Url::parse("https://management.azure.com").unwrap(),
-            is_sandbox: false,
-        };
+        let http = test_support::http(
+            capture.clone(),
+            &settings,
+            "https://management.azure.com",
+            ARM_ID_HEADERS,
+        );
         let url = Url::parse("https://management.azure.com/subscriptions?api-version=1").unwrap();
         let resp = http
             .send(Method::Get, url, None, &[], "/subscriptions", &NoopObserver)
