@@ -16,7 +16,10 @@ use super::apply::ROLE_ASSIGNMENT_TYPE;
 use super::backend::{Backend, BackendError, DiscoveredResource, Observer};
 use super::model::{Discovery, OWNER_TAG};
 use super::resource::{Address, Api};
-use crate::azure::{ArmClient, AzureError, GraphClient, LroObserver, api_versions};
+use crate::azure::{
+    ArmClient, AuthMethod, AzureError, ClientSettings, Endpoints, GraphClient, LroObserver,
+    api_versions,
+};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::time::Duration;
@@ -35,6 +38,20 @@ impl AzureBackend {
     pub fn new(arm: ArmClient, graph: GraphClient) -> Self {
         AzureBackend { arm, graph }
     }
+}
+
+/// Choose a credential and build both clients for `endpoints`: the one way the
+/// CLI reaches Azure (or the sandbox: same code, other endpoints).
+pub fn connect(
+    endpoints: &Endpoints,
+    auth: AuthMethod,
+    tenant_id: &str,
+    settings: ClientSettings,
+) -> Result<AzureBackend, AzureError> {
+    let credential = crate::azure::credential(auth, endpoints, tenant_id)?;
+    let arm = ArmClient::new(endpoints, credential.clone(), settings.clone())?;
+    let graph = GraphClient::new(endpoints, credential, settings)?;
+    Ok(AzureBackend::new(arm, graph))
 }
 
 impl From<AzureError> for BackendError {

@@ -18,7 +18,9 @@ pub mod resource;
 pub mod secrets;
 
 pub use apply::{ApplyOptions, ApplyReport, Outcome, ROLE_ASSIGNMENT_TYPE, apply};
-pub use azure_backend::AzureBackend;
+pub use azure_backend::{AzureBackend, connect};
+/// Re-exported so the CLI reaches Azure through the engine only.
+pub use crate::azure::{AuthMethod, AzureError, ClientSettings, Endpoints};
 pub use backend::{Backend, BackendError, DiscoveredResource, NoObserver, Observer};
 pub use diff::{DiffValue, PropertyDiff};
 pub use error::{EngineError, Operation, StaleResource};

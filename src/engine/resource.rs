@@ -191,6 +191,16 @@ pub enum Api {
     },
 }
 
+impl Api {
+    /// The ARM resource type, or `None` for Graph objects.
+    pub fn type_name(&self) -> Option<&str> {
+        match self {
+            Api::Arm { type_name, .. } => Some(type_name),
+            Api::Graph { .. } => None,
+        }
+    }
+}
+
 /// Whether the engine manages a resource or only reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
