@@ -5,6 +5,8 @@
 //! [`cli`] -> [`config`] -> [`stages`] -> [`engine`] -> [`azure`];
 //! [`sandbox`] (the emulator) stands beside them and is used through HTTP only.
 #![warn(missing_docs)]
+// ARM errors carry code, message, target, details and request IDs on purpose.
+#![allow(clippy::result_large_err)]
 
 pub mod azure;
 pub mod cli;
