@@ -5,9 +5,7 @@
 //! and one line here.
 
 /// `(resource type, api-version)`, resource types in ARM's canonical casing.
-pub const API_VERSIONS: &[(&str, &str)] = &[
-    ("Microsoft.Resources/resourceGroups", "2024-11-01"),
-];
+pub const API_VERSIONS: &[(&str, &str)] = &[("Microsoft.Resources/resourceGroups", "2024-11-01")];
 
 /// The pinned API version of `type_name` (compared case-insensitively).
 pub fn api_version(type_name: &str) -> Option<&'static str> {

@@ -4,6 +4,7 @@
 //! here is documented for users in `docs/configuration.md`; keep the two in step.
 //! Secrets never live in this file: see [`crate::config`] for where they come from.
 
+use crate::config::regions::normalize_location;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -32,12 +33,55 @@ pub struct Environment {
     pub postgres: PostgresSettings,
     /// Container Apps environment and the Open WebUI app.
     pub container_app: ContainerAppSettings,
-    /// Application Gateway in front of Open WebUI.
+    /// Application Gateway in front of Open WebUI (every key has a default, so the
+    /// table may be left out).
+    #[serde(default)]
     pub app_gateway: AppGatewaySettings,
     /// Public host name and its TLS certificate.
     pub domain: DomainSettings,
     /// The Entra ID application Open WebUI signs users in with.
     pub entra: EntraSettings,
+}
+
+impl Environment {
+    /// Region of the hub: `hub.location` or `azure.location`, normalised (`uksouth`).
+    pub fn hub_location(&self) -> String {
+        normalize_location(self.hub.location.as_deref().unwrap_or(&self.azure.location))
+    }
+
+    /// Region of the spoke: `spoke.location` or `azure.location`, normalised.
+    pub fn spoke_location(&self) -> String {
+        normalize_location(
+            self.spoke
+                .location
+                .as_deref()
+                .unwrap_or(&self.azure.location),
+        )
+    }
+
+    /// Region of the main Foundry account: `foundry.location` or the spoke's, normalised.
+    pub fn foundry_location(&self) -> String {
+        match &self.foundry.location {
+            Some(l) => normalize_location(l),
+            None => self.spoke_location(),
+        }
+    }
+
+    /// Subscription of the spoke: `spoke.subscription_id` or `azure.subscription_id`.
+    pub fn spoke_subscription_id(&self) -> &str {
+        self.spoke
+            .subscription_id
+            .as_deref()
+            .unwrap_or(&self.azure.subscription_id)
+    }
+
+    /// Custom subdomain of the main Foundry account: `foundry.custom_subdomain` or its name.
+    pub fn foundry_subdomain(&self) -> &str {
+        self.foundry
+            .custom_subdomain
+            .as_deref()
+            .unwrap_or(&self.foundry.name)
+    }
 }
 
 /// `[azure]`: target subscription, tenant, region and cloud.
@@ -66,10 +110,31 @@ pub enum CloudSetting {
     Named(NamedCloud),
     /// Custom endpoints (Azure Stack Hub, private clouds).
     Custom(CustomCloud),
-    /// The default: Azure public cloud.
+    /// The default: Azure public cloud (the key `cloud` left out). Serializes as
+    /// `"AzureCloud"`.
     #[default]
-    #[serde(skip)]
+    #[serde(skip_deserializing, serialize_with = "serialize_default_cloud")]
     Default,
+}
+
+fn serialize_default_cloud<S: serde::Serializer>(s: S) -> Result<S::Ok, S::Error> {
+    NamedCloud::AzureCloud.serialize(s)
+}
+
+impl CloudSetting {
+    /// The named cloud this setting means (`Default` is `AzureCloud`); `None` for custom endpoints.
+    pub fn named(&self) -> Option<NamedCloud> {
+        match self {
+            CloudSetting::Named(n) => Some(*n),
+            CloudSetting::Default => Some(NamedCloud::AzureCloud),
+            CloudSetting::Custom(_) => None,
+        }
+    }
+
+    /// True for `cloud = "sandbox"`.
+    pub fn is_sandbox(&self) -> bool {
+        self.named() == Some(NamedCloud::Sandbox)
+    }
 }
 
 /// The clouds known by name.
@@ -187,7 +252,8 @@ pub struct HubSettings {
 pub struct HubSubnets {
     /// `apim-subnet`, /28 or larger.
     pub apim: Ipv4Net,
-    /// `appgw-subnet`, /26 recommended, /29 minimum for App Gateway v2... validated as /26.
+    /// `appgw-subnet` for Application Gateway v2: /26 or larger (Microsoft's recommendation,
+    /// enforced).
     pub appgw: Ipv4Net,
     /// `pe-subnet` for private endpoints.
     pub private_endpoints: Ipv4Net,
@@ -464,6 +530,16 @@ pub struct EntraSettings {
     /// Provider name shown on Open WebUI's sign-in button.
     #[serde(default = "d_provider")]
     pub provider_name: String,
+}
+
+impl Default for AppGatewaySettings {
+    fn default() -> Self {
+        Self {
+            name: d_appgw(),
+            sku: d_appgw_sku(),
+            capacity: d_one(),
+        }
+    }
 }
 
 fn d_hub_vnet() -> String {

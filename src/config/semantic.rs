@@ -1,0 +1,1010 @@
+//! Semantic rules over a structurally valid environment: Azure naming, networks,
+//! regions, SKUs, sizes, limits, files. Each problem points at the offending value.
+
+use crate::config::regions::{self, normalize_location};
+use crate::config::rules::{self, NameRule};
+use crate::config::schema::SpanIndex;
+use crate::config::{CloudSetting, Environment, Pos, Problem};
+use ipnet::Ipv4Net;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// APIM SKUs this tool deploys (classic tiers; the gateway is VNet-injected).
+pub(crate) const APIM_SKUS: &[&str] = &["Developer", "Basic", "Standard", "Premium"];
+/// Quota periods of `llm-token-limit`.
+pub(crate) const QUOTA_PERIODS: &[&str] = &["Hourly", "Daily", "Weekly", "Monthly", "Yearly"];
+/// Model deployment SKUs.
+pub(crate) const DEPLOYMENT_SKUS: &[&str] = &[
+    "GlobalStandard",
+    "Standard",
+    "DataZoneStandard",
+    "GlobalProvisionedManaged",
+    "ProvisionedManaged",
+    "DataZoneProvisionedManaged",
+    "GlobalBatch",
+    "DataZoneBatch",
+    "DeveloperTier",
+];
+/// PostgreSQL Flexible Server major versions.
+pub(crate) const POSTGRES_VERSIONS: &[&str] = &["12", "13", "14", "15", "16", "17"];
+/// PostgreSQL compute tiers and the SKU prefix each needs.
+pub(crate) const POSTGRES_TIERS: &[(&str, &str)] = &[
+    ("Burstable", "Standard_B"),
+    ("GeneralPurpose", "Standard_D"),
+    ("MemoryOptimized", "Standard_E"),
+];
+/// PostgreSQL storage sizes in GiB.
+pub(crate) const POSTGRES_STORAGE_GB: &[u32] =
+    &[32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768];
+/// Logins PostgreSQL refuses for the administrator.
+const POSTGRES_RESERVED_LOGINS: &[&str] = &[
+    "azure_superuser",
+    "azure_pg_admin",
+    "admin",
+    "administrator",
+    "root",
+    "guest",
+    "public",
+];
+/// Application Gateway SKUs (v2 only).
+pub(crate) const APPGW_SKUS: &[&str] = &["Standard_v2", "WAF_v2"];
+/// Environment variables the tool sets on the Open WebUI container itself.
+pub(crate) const RESERVED_ENV_VARS: &[&str] = &[
+    "WEBUI_URL",
+    "ENABLE_OAUTH_SIGNUP",
+    "ENABLE_LOGIN_FORM",
+    "ENABLE_OAUTH_PERSISTENT_CONFIG",
+    "OAUTH_CLIENT_ID",
+    "OAUTH_CODE_CHALLENGE_METHOD",
+    "OAUTH_PROVIDER_NAME",
+    "OAUTH_SCOPES",
+    "OPENID_PROVIDER_URL",
+    "OAUTH_EMAIL_CLAIM",
+    "OAUTH_USERNAME_CLAIM",
+    "OPENAI_API_BASE_URL",
+    "ENABLE_OAUTH_ROLE_MANAGEMENT",
+    "OAUTH_ROLES_CLAIM",
+    "OAUTH_ALLOWED_ROLES",
+    "OAUTH_ADMIN_ROLES",
+    "ENABLE_OAUTH_GROUP_MANAGEMENT",
+    "OAUTH_GROUPS_CLAIM",
+    "ENABLE_SIGNUP",
+    "DEFAULT_USER_ROLE",
+    "WEBUI_SESSION_COOKIE_SECURE",
+    "DATABASE_URL",
+];
+/// The ownership tag the tool adds to everything.
+pub(crate) const OWNERSHIP_TAG: &str = "owui-deploy-env";
+
+struct Checker<'a> {
+    spans: &'a SpanIndex,
+    pos: &'a Pos<'a>,
+    dir: &'a Path,
+    problems: Vec<Problem>,
+}
+
+fn list(items: &[&str]) -> String {
+    items.join(", ")
+}
+
+impl Checker<'_> {
+    fn push(&mut self, key: &str, code: &'static str, message: String) {
+        let span = self.spans.values.get(key).cloned();
+        self.problems
+            .push(self.pos.problem(span, key.to_string(), code, message));
+    }
+
+    fn push_at_key(&mut self, key: &str, code: &'static str, message: String) {
+        let span = self
+            .spans
+            .keys
+            .get(key)
+            .or_else(|| self.spans.values.get(key))
+            .cloned();
+        self.problems
+            .push(self.pos.problem(span, key.to_string(), code, message));
+    }
+
+    fn name(&mut self, key: &str, value: &str, rule: &NameRule) {
+        if let Err(m) = rule.check(value) {
+            self.push(key, "invalid-name", m);
+        }
+    }
+
+    fn non_empty(&mut self, key: &str, value: &str, what: &str) -> bool {
+        if value.trim().is_empty() {
+            self.push(key, "empty-value", format!("{what} must not be empty"));
+            false
+        } else {
+            true
+        }
+    }
+
+    fn guid(&mut self, key: &str, value: &str) {
+        if let Err(m) = rules::check_guid(value) {
+            self.push(key, "invalid-guid", m);
+        }
+    }
+
+    fn positive(&mut self, key: &str, value: u64, what: &str) {
+        if value == 0 {
+            self.push(
+                key,
+                "not-positive",
+                format!("{what} must be greater than 0"),
+            );
+        }
+    }
+
+    fn range(&mut self, key: &str, value: u64, lo: u64, hi: u64, what: &str) {
+        if value < lo || value > hi {
+            self.push(
+                key,
+                "out-of-range",
+                format!("{what} must be from {lo} to {hi}, not {value}"),
+            );
+        }
+    }
+
+    fn one_of(
+        &mut self,
+        key: &str,
+        value: &str,
+        allowed: &[&str],
+        code: &'static str,
+        what: &str,
+        note: &str,
+    ) {
+        if allowed.contains(&value) {
+            return;
+        }
+        let mut msg = format!("{what} '{value}' is not one of {}", list(allowed));
+        if let Some(s) = rules::did_you_mean(value, allowed.iter().copied()) {
+            msg.push_str(&format!("; did you mean '{s}'?"));
+        }
+        msg.push_str(note);
+        self.push(key, code, msg);
+    }
+
+    fn location(&mut self, key: &str, value: &str, cloud: &CloudSetting) {
+        if !self.non_empty(key, value, "location") {
+            return;
+        }
+        let Some(named) = cloud.named() else {
+            return; // custom clouds have their own regions
+        };
+        let regions = regions::regions_of(named);
+        let norm = normalize_location(value);
+        if regions.contains(&norm.as_str()) {
+            return;
+        }
+        let mut msg = format!("unknown Azure region '{value}' for {named:?}");
+        if let Some(s) = rules::did_you_mean(&norm, regions.iter().copied()) {
+            msg.push_str(&format!("; did you mean '{s}'?"));
+        } else {
+            msg.push_str(" (use a region name like 'uksouth' or 'UK South')");
+        }
+        self.push(key, "unknown-location", msg);
+    }
+
+    fn file(&mut self, key: &str, value: &str, what: &str) {
+        if !self.non_empty(key, value, what) {
+            return;
+        }
+        let p = self.dir.join(value);
+        if !p.is_file() {
+            self.push(
+                key,
+                "file-not-found",
+                format!(
+                    "{what} '{value}' not found (looked for {}; relative paths start at the environment file's directory)",
+                    p.display()
+                ),
+            );
+        }
+    }
+
+    fn https_url(&mut self, key: &str, value: &str) {
+        let ok = value
+            .strip_prefix("https://")
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+        if !ok {
+            self.push(
+                key,
+                "invalid-url",
+                "must be an https:// URL with a host name".into(),
+            );
+        }
+    }
+
+    /// `net` must lie inside `vnet`.
+    fn inside(&mut self, key: &str, net: Ipv4Net, vnet: Ipv4Net, vnet_key: &str) {
+        if !vnet.contains(&net) {
+            self.push(
+                key,
+                "cidr-outside-vnet",
+                format!("subnet {net} is not inside the VNet address space {vnet} ({vnet_key})"),
+            );
+        }
+    }
+
+    fn min_size(&mut self, key: &str, net: Ipv4Net, max_prefix: u8, why: &str) {
+        if net.prefix_len() > max_prefix {
+            self.push(
+                key,
+                "subnet-too-small",
+                format!(
+                    "{why} needs a /{max_prefix} or larger subnet, not /{}",
+                    net.prefix_len()
+                ),
+            );
+        }
+    }
+}
+
+fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+/// Runs every semantic rule.
+pub(crate) fn check(
+    env: &Environment,
+    spans: &SpanIndex,
+    pos: &Pos<'_>,
+    dir: &Path,
+) -> Vec<Problem> {
+    let mut c = Checker {
+        spans,
+        pos,
+        dir,
+        problems: Vec::new(),
+    };
+    let cloud = &env.azure.cloud;
+
+    // Top level and [azure].
+    c.name("name", &env.name, &rules::ENVIRONMENT_NAME);
+    c.guid("azure.subscription_id", &env.azure.subscription_id);
+    c.guid("azure.tenant_id", &env.azure.tenant_id);
+    c.location("azure.location", &env.azure.location, cloud);
+    if let CloudSetting::Custom(custom) = cloud {
+        c.https_url("azure.cloud.resource_manager", &custom.resource_manager);
+        c.https_url("azure.cloud.graph", &custom.graph);
+        c.https_url("azure.cloud.authority", &custom.authority);
+        if let Some(aud) = &custom.resource_manager_audience {
+            c.https_url("azure.cloud.resource_manager_audience", aud);
+        }
+        if let Some(ca) = &custom.ca_file {
+            c.file("azure.cloud.ca_file", ca, "CA certificate file");
+        }
+    }
+    let ts = env.azure.sandbox.time_scale;
+    if !(ts.is_finite() && ts > 0.0) {
+        c.push(
+            "azure.sandbox.time_scale",
+            "not-positive",
+            "time_scale must be a number greater than 0 (e.g. 0.001)".into(),
+        );
+    }
+    c.non_empty(
+        "azure.sandbox.state_file",
+        &env.azure.sandbox.state_file,
+        "state_file",
+    );
+
+    // [tags]
+    check_tags(&mut c, env);
+
+    // [hub]
+    let hub = &env.hub;
+    c.name(
+        "hub.resource_group",
+        &hub.resource_group,
+        &rules::RESOURCE_GROUP,
+    );
+    if let Some(l) = &hub.location {
+        c.location("hub.location", l, cloud);
+    }
+    c.name("hub.vnet_name", &hub.vnet_name, &rules::VNET);
+    c.name("hub.apim_nsg_name", &hub.apim_nsg_name, &rules::NSG);
+    c.name(
+        "hub.apim_route_table_name",
+        &hub.apim_route_table_name,
+        &rules::ROUTE_TABLE,
+    );
+    c.name(
+        "hub.log_analytics_name",
+        &hub.log_analytics_name,
+        &rules::LOG_ANALYTICS,
+    );
+    c.range(
+        "hub.log_retention_days",
+        hub.log_retention_days.into(),
+        30,
+        730,
+        "log_retention_days",
+    );
+    c.name(
+        "hub.app_insights_name",
+        &hub.app_insights_name,
+        &rules::APP_INSIGHTS,
+    );
+    c.name(
+        "hub.appgw_public_ip_name",
+        &hub.appgw_public_ip_name,
+        &rules::PUBLIC_IP,
+    );
+    c.name(
+        "hub.apim_public_ip_name",
+        &hub.apim_public_ip_name,
+        &rules::PUBLIC_IP,
+    );
+    if hub
+        .apim_public_ip_name
+        .eq_ignore_ascii_case(&hub.appgw_public_ip_name)
+    {
+        c.push(
+            "hub.apim_public_ip_name",
+            "duplicate-name",
+            "the APIM and App Gateway public IPs need different names (hub.appgw_public_ip_name)"
+                .into(),
+        );
+    }
+    if let Err(m) = rules::DNS_LABEL.check(&hub.apim_public_ip_dns_label) {
+        c.push("hub.apim_public_ip_dns_label", "invalid-dns-label", m);
+    }
+    c.name(
+        "hub.appgw_identity_name",
+        &hub.appgw_identity_name,
+        &rules::IDENTITY_RULE,
+    );
+    c.name("hub.key_vault_name", &hub.key_vault_name, &rules::KEY_VAULT);
+
+    // Networks.
+    let hs = &hub.subnets;
+    let hub_subnets = [
+        ("hub.subnets.apim", hs.apim),
+        ("hub.subnets.appgw", hs.appgw),
+        ("hub.subnets.private_endpoints", hs.private_endpoints),
+    ];
+    for (k, net) in hub_subnets {
+        c.inside(k, net, hub.address_space, "hub.address_space");
+    }
+    for i in 0..hub_subnets.len() {
+        for j in 0..i {
+            let (ki, ni) = hub_subnets[i];
+            let (kj, nj) = hub_subnets[j];
+            if overlaps(ni, nj) {
+                c.push(
+                    ki,
+                    "subnet-overlap",
+                    format!("subnet {ni} overlaps {kj} ({nj})"),
+                );
+            }
+        }
+    }
+    c.min_size(
+        "hub.subnets.apim",
+        hs.apim,
+        28,
+        "API Management (stv2, VNet-injected)",
+    );
+    c.min_size(
+        "hub.subnets.appgw",
+        hs.appgw,
+        26,
+        "Application Gateway v2 (Microsoft's recommendation, room to autoscale)",
+    );
+    c.min_size(
+        "hub.subnets.private_endpoints",
+        hs.private_endpoints,
+        29,
+        "an Azure subnet",
+    );
+    let sp = &env.spoke;
+    c.inside(
+        "spoke.container_apps_subnet",
+        sp.container_apps_subnet,
+        sp.address_space,
+        "spoke.address_space",
+    );
+    c.min_size(
+        "spoke.container_apps_subnet",
+        sp.container_apps_subnet,
+        23,
+        "a Container Apps consumption-only environment",
+    );
+    if overlaps(hub.address_space, sp.address_space) {
+        c.push(
+            "spoke.address_space",
+            "address-space-overlap",
+            format!(
+                "spoke address space {} overlaps the hub address space {} (hub.address_space); peered VNets must not overlap",
+                sp.address_space, hub.address_space
+            ),
+        );
+    }
+
+    // [apim]
+    let apim = &env.apim;
+    c.name("apim.name", &apim.name, &rules::APIM);
+    c.one_of(
+        "apim.sku",
+        &apim.sku,
+        APIM_SKUS,
+        "invalid-sku",
+        "API Management SKU",
+        " (the gateway is VNet-injected in internal mode, which needs a classic tier; v2 tiers and Consumption are not supported)",
+    );
+    c.positive("apim.capacity", apim.capacity.into(), "capacity");
+    let max_units = match apim.sku.as_str() {
+        "Developer" => Some(1),
+        "Basic" => Some(2),
+        "Standard" => Some(4),
+        _ => None,
+    };
+    if let Some(max) = max_units
+        && apim.capacity > max
+    {
+        c.push(
+            "apim.capacity",
+            "out-of-range",
+            format!(
+                "the {} SKU allows at most {max} unit{}, not {}",
+                apim.sku,
+                if max == 1 { "" } else { "s" },
+                apim.capacity
+            ),
+        );
+    }
+    if let Err(m) = rules::check_email(&apim.publisher_email) {
+        c.push(
+            "apim.publisher_email",
+            "invalid-email",
+            format!("publisher_email {m}"),
+        );
+    }
+    c.name(
+        "apim.publisher_name",
+        &apim.publisher_name,
+        &rules::display_name("publisher name"),
+    );
+    c.name(
+        "apim.product_name",
+        &apim.product_name,
+        &rules::APIM_PRODUCT,
+    );
+    let tl = &apim.token_limit;
+    c.positive(
+        "apim.token_limit.tokens_per_minute",
+        tl.tokens_per_minute,
+        "tokens_per_minute",
+    );
+    if let Some(q) = tl.token_quota {
+        c.positive("apim.token_limit.token_quota", q, "token_quota");
+        if tl.quota_period.is_none() {
+            c.push(
+                "apim.token_limit.token_quota",
+                "quota-period-required",
+                "token_quota needs quota_period (Hourly, Daily, Weekly, Monthly or Yearly) in [apim.token_limit]".into(),
+            );
+        }
+    }
+    if let Some(p) = &tl.quota_period {
+        c.one_of(
+            "apim.token_limit.quota_period",
+            p,
+            QUOTA_PERIODS,
+            "invalid-quota-period",
+            "quota period",
+            "",
+        );
+        if tl.token_quota.is_none() {
+            c.push(
+                "apim.token_limit.quota_period",
+                "token-quota-required",
+                "quota_period is set but token_quota is not; set both or neither".into(),
+            );
+        }
+    }
+    if tl.allowed_roles.is_empty() {
+        c.push(
+            "apim.token_limit.allowed_roles",
+            "empty-value",
+            "allowed_roles must name at least one role, or nobody gets through the gateway".into(),
+        );
+    }
+    for (i, r) in tl.allowed_roles.iter().enumerate() {
+        // With no roles at all, entra.roles itself is the problem (reported below).
+        if !env.entra.roles.is_empty() && !env.entra.roles.iter().any(|x| x == r) {
+            c.push(
+                &format!("apim.token_limit.allowed_roles[{i}]"),
+                "unknown-role",
+                format!(
+                    "role '{r}' is not one of entra.roles ({})",
+                    env.entra.roles.join(", ")
+                ),
+            );
+        }
+    }
+    if let Some(o) = &apim.openapi {
+        if o.starts_with("https://") {
+            c.https_url("apim.openapi", o);
+        } else if o.contains("://") {
+            c.push(
+                "apim.openapi",
+                "invalid-url",
+                "openapi must be a file path or an https:// URL".into(),
+            );
+        } else {
+            c.file("apim.openapi", o, "OpenAPI document");
+        }
+    }
+    if let Some(p) = &apim.policy_file {
+        c.file("apim.policy_file", p, "policy file");
+    }
+
+    // [spoke]
+    c.name(
+        "spoke.resource_group",
+        &sp.resource_group,
+        &rules::RESOURCE_GROUP,
+    );
+    if let Some(s) = &sp.subscription_id {
+        c.guid("spoke.subscription_id", s);
+    }
+    if let Some(l) = &sp.location {
+        c.location("spoke.location", l, cloud);
+    }
+    c.name("spoke.vnet_name", &sp.vnet_name, &rules::VNET);
+    c.name("spoke.nsg_name", &sp.nsg_name, &rules::NSG);
+    c.name(
+        "spoke.key_vault_name",
+        &sp.key_vault_name,
+        &rules::KEY_VAULT,
+    );
+    c.name(
+        "spoke.storage_account_name",
+        &sp.storage_account_name,
+        &rules::STORAGE_ACCOUNT,
+    );
+    c.name(
+        "spoke.file_share_name",
+        &sp.file_share_name,
+        &rules::FILE_SHARE,
+    );
+    c.range(
+        "spoke.file_share_quota_gib",
+        sp.file_share_quota_gib.into(),
+        1,
+        102_400,
+        "file_share_quota_gib",
+    );
+    if sp.key_vault_name.eq_ignore_ascii_case(&hub.key_vault_name) {
+        c.push(
+            "spoke.key_vault_name",
+            "duplicate-name",
+            "the spoke Key Vault needs a name different from hub.key_vault_name (Key Vault names are globally unique)".into(),
+        );
+    }
+    let same_rg = hub.resource_group.eq_ignore_ascii_case(&sp.resource_group)
+        && env
+            .spoke_subscription_id()
+            .eq_ignore_ascii_case(&env.azure.subscription_id);
+    if same_rg {
+        for (key, a, other, b) in [
+            (
+                "spoke.vnet_name",
+                &sp.vnet_name,
+                "hub.vnet_name",
+                &hub.vnet_name,
+            ),
+            (
+                "spoke.nsg_name",
+                &sp.nsg_name,
+                "hub.apim_nsg_name",
+                &hub.apim_nsg_name,
+            ),
+            (
+                "container_app.environment_identity_name",
+                &env.container_app.environment_identity_name,
+                "hub.appgw_identity_name",
+                &hub.appgw_identity_name,
+            ),
+        ] {
+            if a.eq_ignore_ascii_case(b) {
+                c.push(
+                    key,
+                    "duplicate-name",
+                    format!("hub and spoke share a resource group, so this name must differ from {other}"),
+                );
+            }
+        }
+    }
+
+    // [foundry]
+    check_foundry(&mut c, env);
+
+    // [postgres]
+    let pg = &env.postgres;
+    c.name(
+        "postgres.server_name",
+        &pg.server_name,
+        &rules::POSTGRES_SERVER,
+    );
+    c.one_of(
+        "postgres.version",
+        &pg.version,
+        POSTGRES_VERSIONS,
+        "invalid-value",
+        "PostgreSQL version",
+        "",
+    );
+    let tier = POSTGRES_TIERS.iter().find(|(t, _)| *t == pg.tier);
+    match tier {
+        None => {
+            let names: Vec<&str> = POSTGRES_TIERS.iter().map(|(t, _)| *t).collect();
+            c.one_of(
+                "postgres.tier",
+                &pg.tier,
+                &names,
+                "invalid-value",
+                "compute tier",
+                "",
+            );
+        }
+        Some((t, prefix)) => {
+            if !pg.sku.starts_with(prefix) {
+                c.push(
+                    "postgres.sku",
+                    "invalid-value",
+                    format!("SKU '{}' does not belong to the {t} tier (its SKUs start with {prefix}, e.g. {prefix}1ms or {prefix}2s)", pg.sku),
+                );
+            }
+        }
+    }
+    if !POSTGRES_STORAGE_GB.contains(&pg.storage_gb) {
+        let sizes: Vec<String> = POSTGRES_STORAGE_GB.iter().map(u32::to_string).collect();
+        c.push(
+            "postgres.storage_gb",
+            "invalid-value",
+            format!(
+                "storage_gb must be one of {}, not {}",
+                sizes.join(", "),
+                pg.storage_gb
+            ),
+        );
+    }
+    c.name(
+        "postgres.admin_login",
+        &pg.admin_login,
+        &rules::POSTGRES_LOGIN,
+    );
+    let login = pg.admin_login.to_ascii_lowercase();
+    if POSTGRES_RESERVED_LOGINS.contains(&login.as_str()) || login.starts_with("pg_") {
+        c.push(
+            "postgres.admin_login",
+            "invalid-name",
+            format!(
+                "PostgreSQL refuses '{}' as administrator login (reserved: {}, or a pg_ prefix)",
+                pg.admin_login,
+                list(POSTGRES_RESERVED_LOGINS)
+            ),
+        );
+    }
+    c.name("postgres.database", &pg.database, &rules::POSTGRES_DATABASE);
+
+    // [container_app]
+    check_container_app(&mut c, env);
+
+    // [app_gateway]
+    let ag = &env.app_gateway;
+    c.name("app_gateway.name", &ag.name, &rules::APP_GATEWAY);
+    c.one_of(
+        "app_gateway.sku",
+        &ag.sku,
+        APPGW_SKUS,
+        "invalid-sku",
+        "Application Gateway SKU",
+        "",
+    );
+    c.range(
+        "app_gateway.capacity",
+        ag.capacity.into(),
+        1,
+        125,
+        "capacity",
+    );
+
+    // [domain]
+    let d = &env.domain;
+    if let Err(m) = rules::check_fqdn(&d.custom_domain) {
+        c.push(
+            "domain.custom_domain",
+            "invalid-domain",
+            format!("custom_domain {m}"),
+        );
+    }
+    if let Some(p) = &d.certificate_pfx_path {
+        c.file("domain.certificate_pfx_path", p, "certificate file");
+    }
+    if let Some(p) = &d.trusted_root_certificate_path {
+        c.file(
+            "domain.trusted_root_certificate_path",
+            p,
+            "trusted root certificate file",
+        );
+    }
+
+    // [entra]
+    let e = &env.entra;
+    c.name(
+        "entra.app_name",
+        &e.app_name,
+        &rules::display_name("application name"),
+    );
+    c.name("entra.unique_name", &e.unique_name, &rules::UNIQUE_NAME);
+    c.name(
+        "entra.provider_name",
+        &e.provider_name,
+        &rules::display_name("provider name"),
+    );
+    if e.roles.is_empty() {
+        c.push(
+            "entra.roles",
+            "empty-value",
+            "roles must list at least one app role value (default: admin, user)".into(),
+        );
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, r) in e.roles.iter().enumerate() {
+        let key = format!("entra.roles[{i}]");
+        if !c.non_empty(&key, r, "a role value") {
+            continue;
+        }
+        if r.len() > 120 || r.starts_with('.') || r.chars().any(|ch| !ch.is_ascii_graphic()) {
+            c.push(
+                &key,
+                "invalid-value",
+                "an app role value has at most 120 printable ASCII characters, no spaces, and does not start with '.'".into(),
+            );
+        }
+        if let Some(first) = seen.insert(r.to_ascii_lowercase(), i) {
+            c.push(
+                &key,
+                "duplicate-name",
+                format!("role '{r}' is already listed at entra.roles[{first}]"),
+            );
+        }
+    }
+
+    c.problems
+}
+
+fn check_tags(c: &mut Checker<'_>, env: &Environment) {
+    if env.tags.len() > 49 {
+        c.push(
+            "tags",
+            "invalid-tag",
+            format!(
+                "at most 49 tags (Azure allows 50 and the tool adds {OWNERSHIP_TAG}), not {}",
+                env.tags.len()
+            ),
+        );
+    }
+    for (k, v) in &env.tags {
+        let key = format!("tags.{k}");
+        let lower = k.to_ascii_lowercase();
+        if lower == OWNERSHIP_TAG {
+            c.push_at_key(
+                &key,
+                "reserved-tag",
+                format!(
+                    "the tool sets {OWNERSHIP_TAG} itself (to the environment name); remove it"
+                ),
+            );
+        } else if k.is_empty()
+            || k.chars().count() > 512
+            || k.chars()
+                .any(|ch| "<>%&\\?/".contains(ch) || ch.is_control())
+        {
+            c.push_at_key(
+                &key,
+                "invalid-tag",
+                "a tag name has 1-512 characters and none of < > % & \\ ? /".into(),
+            );
+        } else if ["microsoft", "azure", "windows"]
+            .iter()
+            .any(|p| lower.starts_with(p))
+        {
+            c.push_at_key(
+                &key,
+                "invalid-tag",
+                "tag names starting with microsoft, azure or windows are reserved by Azure".into(),
+            );
+        }
+        if v.chars().count() > 256 {
+            c.push(
+                &key,
+                "invalid-tag",
+                "a tag value has at most 256 characters".into(),
+            );
+        }
+    }
+}
+
+fn check_foundry(c: &mut Checker<'_>, env: &Environment) {
+    let f = &env.foundry;
+    let cloud = &env.azure.cloud;
+    c.name("foundry.name", &f.name, &rules::FOUNDRY_ACCOUNT);
+    if let Some(s) = &f.custom_subdomain {
+        c.name("foundry.custom_subdomain", s, &rules::FOUNDRY_SUBDOMAIN);
+    }
+    if let Some(l) = &f.location {
+        c.location("foundry.location", l, cloud);
+    }
+    let mut names: HashMap<String, String> = HashMap::new();
+    for (i, d) in f.deployments.iter().enumerate() {
+        let p = format!("foundry.deployments[{i}]");
+        if c.non_empty(&format!("{p}.name"), &d.name, "deployment name") {
+            c.name(&format!("{p}.name"), &d.name, &rules::MODEL_DEPLOYMENT);
+            if let Some(first) = names.insert(d.name.to_ascii_lowercase(), p.clone()) {
+                c.push(
+                    &format!("{p}.name"),
+                    "duplicate-name",
+                    format!(
+                        "deployment name '{}' is already used by {first} (names are unique per account, case-insensitively)",
+                        d.name
+                    ),
+                );
+            }
+        }
+        c.non_empty(&format!("{p}.format"), &d.format, "model format");
+        c.non_empty(&format!("{p}.model"), &d.model, "model name");
+        c.non_empty(&format!("{p}.version"), &d.version, "model version");
+        c.one_of(
+            &format!("{p}.sku"),
+            &d.sku,
+            DEPLOYMENT_SKUS,
+            "invalid-sku",
+            "deployment SKU",
+            "",
+        );
+        c.positive(&format!("{p}.capacity"), d.capacity.into(), "capacity");
+    }
+    let mut accounts: HashMap<String, String> = HashMap::new();
+    let mut subdomains: HashMap<String, String> = HashMap::new();
+    accounts.insert(f.name.to_ascii_lowercase(), "foundry.name".into());
+    subdomains.insert(
+        f.custom_subdomain
+            .as_deref()
+            .unwrap_or(&f.name)
+            .to_ascii_lowercase(),
+        "foundry".into(),
+    );
+    for (i, m) in f.pool.iter().enumerate() {
+        let p = format!("foundry.pool[{i}]");
+        c.name(&format!("{p}.name"), &m.name, &rules::FOUNDRY_ACCOUNT);
+        c.location(&format!("{p}.location"), &m.location, cloud);
+        if let Some(s) = &m.custom_subdomain {
+            c.name(
+                &format!("{p}.custom_subdomain"),
+                s,
+                &rules::FOUNDRY_SUBDOMAIN,
+            );
+        }
+        c.positive(&format!("{p}.priority"), m.priority.into(), "priority");
+        c.positive(&format!("{p}.weight"), m.weight.into(), "weight");
+        if let Some(first) = accounts.insert(m.name.to_ascii_lowercase(), format!("{p}.name")) {
+            c.push(
+                &format!("{p}.name"),
+                "duplicate-name",
+                format!("account name '{}' is already used by {first}", m.name),
+            );
+        } else {
+            let sub = m
+                .custom_subdomain
+                .as_deref()
+                .unwrap_or(&m.name)
+                .to_ascii_lowercase();
+            if let Some(first) = subdomains.insert(sub, p.clone()) {
+                let key = if m.custom_subdomain.is_some() {
+                    format!("{p}.custom_subdomain")
+                } else {
+                    format!("{p}.name")
+                };
+                c.push(
+                    &key,
+                    "duplicate-name",
+                    format!("custom subdomain is already used by {first} (subdomains are globally unique)"),
+                );
+            }
+        }
+    }
+}
+
+fn check_container_app(c: &mut Checker<'_>, env: &Environment) {
+    let ca = &env.container_app;
+    c.name(
+        "container_app.environment_name",
+        &ca.environment_name,
+        &rules::MANAGED_ENVIRONMENT,
+    );
+    c.name("container_app.name", &ca.name, &rules::CONTAINER_APP);
+    c.name(
+        "container_app.environment_identity_name",
+        &ca.environment_identity_name,
+        &rules::IDENTITY_RULE,
+    );
+    if ca.image.trim().is_empty() || ca.image.chars().any(char::is_whitespace) {
+        c.push(
+            "container_app.image",
+            "invalid-value",
+            "image must be a container image reference like ghcr.io/open-webui/open-webui:main (no spaces)".into(),
+        );
+    }
+    let quarters = ca.cpu * 4.0;
+    let cpu_ok = ca.cpu.is_finite()
+        && (0.25..=4.0).contains(&ca.cpu)
+        && (quarters - quarters.round()).abs() < 1e-9;
+    if !cpu_ok {
+        c.push(
+            "container_app.cpu",
+            "invalid-cpu-memory",
+            "cpu must be 0.25 to 4 vCPU in steps of 0.25 in a Container Apps consumption environment".into(),
+        );
+    } else {
+        let want = ca.cpu * 2.0;
+        let got = ca
+            .memory
+            .strip_suffix("Gi")
+            .and_then(|n| n.trim().parse::<f64>().ok());
+        if got.is_none_or(|g| (g - want).abs() > 1e-9) {
+            c.push(
+                "container_app.memory",
+                "invalid-cpu-memory",
+                format!(
+                    "{} vCPU needs memory \"{}Gi\" in a consumption environment (2 GiB per vCPU), not \"{}\"",
+                    ca.cpu, want, ca.memory
+                ),
+            );
+        }
+    }
+    c.range(
+        "container_app.max_replicas",
+        ca.max_replicas.into(),
+        1,
+        300,
+        "max_replicas",
+    );
+    if ca.min_replicas > ca.max_replicas {
+        c.push(
+            "container_app.min_replicas",
+            "replicas-range",
+            format!(
+                "min_replicas ({}) must not exceed max_replicas ({})",
+                ca.min_replicas, ca.max_replicas
+            ),
+        );
+    }
+    for k in ca.extra_env.keys() {
+        let key = format!("container_app.extra_env.{k}");
+        let valid = k
+            .chars()
+            .next()
+            .is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
+            && k.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+        if !valid {
+            c.push_at_key(
+                &key,
+                "invalid-env-name",
+                "an environment variable name has letters, digits and underscores and does not start with a digit".into(),
+            );
+        } else if RESERVED_ENV_VARS.contains(&k.as_str()) {
+            c.push_at_key(
+                &key,
+                "reserved-env-var",
+                format!("{k} is set by owui-deploy itself (from the rest of this file); remove it from extra_env"),
+            );
+        }
+    }
+}
