@@ -1,5 +1,6 @@
 //! Command-line arguments (clap). Only commands that are built appear here.
 
+use crate::engine::AuthMethod;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,6 +25,14 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// How to authenticate to Azure.
+    #[arg(long, global = true, value_enum, default_value_t = AuthMethod::Auto, env = "OWUI_AUTH")]
+    pub auth: AuthMethod,
+
+    /// Resources read or written at the same time.
+    #[arg(long, global = true, default_value_t = crate::engine::DEFAULT_PARALLELISM, value_parser = clap::value_parser!(usize))]
+    pub parallelism: usize,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -45,6 +54,48 @@ pub enum Command {
     Validate,
     /// Run the embedded ARM + Graph + token emulator.
     Sandbox(SandboxArgs),
+    /// Show what would change, property by property, without changing anything.
+    Plan(PlanArgs),
+    /// Deploy the hub: networking, private DNS, monitoring, API Management.
+    Hub(ApplyArgs),
+}
+
+/// Which stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StageArg {
+    /// Hub networking, DNS, monitoring, APIM.
+    Hub,
+    /// Foundry, Key Vault, storage, PostgreSQL, Container Apps, Entra app.
+    Spoke,
+    /// APIM wiring, RBAC, DNS records, App Gateway.
+    Finalize,
+    /// Every stage as one graph.
+    All,
+}
+
+/// `owui-deploy plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The stage to plan (default: all).
+    #[arg(value_enum)]
+    pub stage: Option<StageArg>,
+    /// Exit 0 when nothing changes, 2 when something would, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// Options of the commands that apply.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Apply without asking (required when standard input is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Only show the plan (same as `plan`).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Set a new PostgreSQL admin password (server and Key Vault).
+    #[arg(long)]
+    pub rotate_secrets: bool,
 }
 
 /// `owui-deploy sandbox`.

@@ -3,7 +3,11 @@
 //! Exit codes: 0 success, 1 error, 2 usage error (clap's).
 
 pub mod args;
+mod deploy;
+pub mod progress;
 mod sandbox_cmd;
+mod secrets;
+mod session;
 mod validate;
 
 use anyhow::Result;
@@ -38,6 +42,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Validate => validate::run(&cli),
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
+        Command::Plan(args) => deploy::plan_cmd(&cli, args).await,
+        Command::Hub(args) => deploy::apply_cmd(&cli, args::StageArg::Hub, args).await,
     }
 }
 
