@@ -1,0 +1,178 @@
+//! The admin API under `/_sandbox/` (no token needed; test instrumentation).
+
+use serde_json::{Value, json};
+
+use super::faults::FaultPlan;
+use super::server::{Config, Reply, Shared, now_ms, set_faults};
+use super::state::{Principal, World};
+
+fn bad(message: impl Into<String>) -> Reply {
+    Reply::json(
+        400,
+        json!({"error": {"code": "BadRequest", "message": message.into()}}),
+    )
+}
+
+fn query_param(raw: &str, name: &str) -> Option<String> {
+    super::journal::url_decode_pairs(raw)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// Serve `/_sandbox/...`.
+pub(crate) fn handle(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+    raw_query: &str,
+    body: &[u8],
+) -> Reply {
+    let sub = path.trim_start_matches("/_sandbox").trim_matches('/');
+    match (method, sub) {
+        ("GET", "journal") => {
+            let since = query_param(raw_query, "since")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let entries = shared
+                .journal
+                .lock()
+                .map(|j| j.since(since))
+                .unwrap_or_default();
+            Reply::json(200, serde_json::to_value(entries).unwrap_or(Value::Null))
+        }
+        ("DELETE", "journal") => {
+            if let Ok(mut j) = shared.journal.lock() {
+                j.clear();
+            }
+            Reply::empty(204)
+        }
+        ("GET", "resources") => {
+            let mut w = shared.world();
+            super::lro::tick(&mut w);
+            let mut items: Vec<&super::state::Resource> = w.resources.values().collect();
+            items.sort_by_key(|r| r.seq);
+            let list: Vec<Value> = items
+                .iter()
+                .map(|r| {
+                    let (_, state) = super::lro::state_now(&w, r);
+                    json!({"id": r.id, "type": r.type_name, "provisioningState": state})
+                })
+                .collect();
+            Reply::json(200, Value::Array(list))
+        }
+        ("GET", "deleted") => {
+            let w = shared.world();
+            let vaults: Vec<&String> = w.deleted_vaults.keys().collect();
+            let accounts: Vec<&String> = w.deleted_accounts.keys().collect();
+            Reply::json(200, json!({"vaults": vaults, "accounts": accounts}))
+        }
+        ("POST", "reset") => {
+            {
+                let mut w = shared.world();
+                let tokens = std::mem::take(&mut w.tokens);
+                let principals: Vec<(String, Principal)> = w
+                    .principals
+                    .iter()
+                    .filter(|(_, p)| p.created_ms == 0)
+                    .map(|(k, p)| (k.clone(), p.clone()))
+                    .collect();
+                *w = World::default();
+                w.tokens = tokens;
+                w.principals.extend(principals);
+                super::graph::ensure_builtins(&mut w);
+            }
+            if let Ok(mut j) = shared.journal.lock() {
+                j.clear();
+            }
+            set_faults(shared, FaultPlan::default(), false);
+            shared.mark_dirty();
+            Reply::empty(204)
+        }
+        ("GET", "faults") => {
+            let rules = shared.rt().faults.rules.clone();
+            Reply::json(200, json!({"rules": rules}))
+        }
+        ("POST", "faults") => {
+            let text = String::from_utf8_lossy(body);
+            let plan = match FaultPlan::from_json_str(&text) {
+                Ok(p) => p,
+                Err(e) => return bad(e.to_string()),
+            };
+            let append = query_param(raw_query, "mode").is_some_and(|m| m == "append");
+            set_faults(shared, plan, append);
+            let rules = shared.rt().faults.rules.clone();
+            Reply::json(200, json!({"rules": rules}))
+        }
+        ("DELETE", "faults") => {
+            set_faults(shared, FaultPlan::default(), false);
+            Reply::empty(204)
+        }
+        ("GET", "config") => Reply::json(
+            200,
+            serde_json::to_value(&shared.rt().config).unwrap_or(Value::Null),
+        ),
+        ("POST", "config") => {
+            let patch: Value = match serde_json::from_slice(body) {
+                Ok(v @ Value::Object(_)) => v,
+                _ => return bad("expected a JSON object"),
+            };
+            let mut rt = shared.rt();
+            let mut current = serde_json::to_value(&rt.config).unwrap_or(Value::Null);
+            current["client_secret"] = json!(rt.config.client_secret);
+            super::arm::merge_patch(&mut current, &patch);
+            let cfg: Config = match serde_json::from_value(current) {
+                Ok(c) => c,
+                Err(e) => return bad(e.to_string()),
+            };
+            if !(cfg.time_scale.is_finite() && cfg.time_scale > 0.0)
+                || cfg.principal_delay_secs < 0.0
+            {
+                return bad("time_scale must be > 0 and principal_delay_secs >= 0");
+            }
+            rt.config = cfg;
+            Reply::json(200, serde_json::to_value(&rt.config).unwrap_or(Value::Null))
+        }
+        ("POST", "principals") => {
+            let v: Value = match serde_json::from_slice(body) {
+                Ok(v) => v,
+                Err(e) => return bad(e.to_string()),
+            };
+            let Some(id) = v["id"].as_str().filter(|s| super::ids::is_guid(s)) else {
+                return bad(
+                    "expected {\"id\": GUID, \"type\"?: \"User\"|\"Group\"|\"ServicePrincipal\", \"replicated\"?: bool}",
+                );
+            };
+            let created_ms = if v["replicated"].as_bool() == Some(false) {
+                now_ms()
+            } else {
+                0
+            };
+            shared.world().principals.insert(
+                id.to_ascii_lowercase(),
+                Principal {
+                    kind: v["type"].as_str().unwrap_or("User").to_string(),
+                    created_ms,
+                },
+            );
+            shared.mark_dirty();
+            Reply::empty(204)
+        }
+        ("GET", "durations") => {
+            let table: Vec<Value> = super::types::TYPES
+                .iter()
+                .map(|t| {
+                    json!({
+                        "type": t.name, "create_secs": t.create_secs, "update_secs": t.update_secs,
+                        "delete_secs": t.delete_secs, "long_running": t.mode != super::types::Mode::Sync,
+                    })
+                })
+                .collect();
+            Reply::json(200, Value::Array(table))
+        }
+        _ => Reply::json(
+            404,
+            json!({"error": {"code": "NotFound", "message": format!("no admin endpoint {method} /_sandbox/{sub}")}}),
+        ),
+    }
+}

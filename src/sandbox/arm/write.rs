@@ -1,0 +1,729 @@
+//! Writes: body computation, validation, role assignment rules, inline children, LRO start, deletes.
+
+use super::openapi::import_operations;
+#[allow(unused_imports)]
+use super::*;
+
+/// Compute the stored body of a resource from its input.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn build(
+    w: &World,
+    c: &Call<'_>,
+    def: &TypeDef,
+    id: &str,
+    names: &[String],
+    p: &ProviderPath,
+    input: Value,
+    created_ms: u64,
+) -> Value {
+    let type_name = if def.name.is_empty() {
+        types::canonical_type(&p.type_name())
+    } else {
+        def.name.to_string()
+    };
+    let mut src = input;
+    let mut out = Map::new();
+    out.insert("id".into(), json!(id));
+    out.insert(
+        "name".into(),
+        json!(names.last().cloned().unwrap_or_default()),
+    );
+    out.insert("type".into(), json!(type_name));
+    if let Value::Object(m) = &mut src {
+        for ro in ["id", "name", "type", "etag", "systemData"] {
+            m.remove(ro);
+        }
+        if let Some(Value::Object(props)) = m.get_mut("properties") {
+            props.remove(def.states.prop);
+            props.remove("provisioningState");
+        }
+        if let Some(loc) = m.get("location").and_then(Value::as_str) {
+            let n = ids::normalize_location(loc);
+            m.insert("location".into(), json!(n));
+        }
+        for (k, v) in std::mem::take(m) {
+            out.insert(k, v);
+        }
+    }
+    let mut body = Value::Object(out);
+    let now = now_ms();
+    {
+        let mut ctx = Ctx {
+            id,
+            names,
+            sub: &p.sub,
+            rg: p.rg.as_deref(),
+            body: &mut body,
+            world: w,
+            tenant: &c.claims.tid,
+            created_ms,
+            now_ms: now,
+        };
+        types::identities(&mut ctx);
+        if let Some(f) = def.compute {
+            f(&mut ctx);
+        }
+    }
+    types::strip_secrets(&mut body, def.secrets);
+    let etag_seed = format!("{id}{now}{}", rand::random::<u64>());
+    let digest = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(etag_seed.as_bytes());
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&d[..16]);
+        b
+    };
+    let guid = uuid::Builder::from_random_bytes(digest)
+        .into_uuid()
+        .to_string();
+    let etag = match def.etag {
+        types::Etag::None => None,
+        types::Etag::WeakGuid => Some(format!("W/\"{guid}\"")),
+        types::Etag::Guid => Some(guid),
+        types::Etag::Datetime => Some(format!(
+            "W/\"datetime'{}'\"",
+            rfc3339(now).replace(':', "%3A")
+        )),
+        types::Etag::Quoted => Some(format!("\"{}\"", &guid.replace('-', "")[..16])),
+    };
+    if let Value::Object(m) = &mut body {
+        if let Some(e) = etag {
+            m.insert("etag".into(), json!(e));
+        }
+        if def.system_data {
+            let who = c.claims.oid.clone();
+            m.insert(
+                "systemData".into(),
+                json!({
+                    "createdBy": who, "createdByType": "Application", "createdAt": rfc3339(created_ms),
+                    "lastModifiedBy": who, "lastModifiedByType": "Application", "lastModifiedAt": rfc3339(now)
+                }),
+            );
+        }
+    }
+    body
+}
+
+pub(super) fn register_principals(w: &mut World, body: &Value, type_name: &str) {
+    let now = now_ms();
+    let mut ids = Vec::new();
+    if let Some(pid) = body["identity"]["principalId"].as_str() {
+        ids.push(pid.to_ascii_lowercase());
+    }
+    if type_name.eq_ignore_ascii_case("Microsoft.ManagedIdentity/userAssignedIdentities")
+        && let Some(pid) = body["properties"]["principalId"].as_str()
+    {
+        ids.push(pid.to_ascii_lowercase());
+    }
+    for id in ids {
+        w.principals.entry(id).or_insert(Principal {
+            kind: "ServicePrincipal".into(),
+            created_ms: now,
+        });
+    }
+}
+
+pub(super) fn role_assignment_checks(
+    w: &World,
+    c: &Call<'_>,
+    p: &ProviderPath,
+    input: &Value,
+    own_key: &str,
+) -> Option<Reply> {
+    let name = p.names.last().map(String::as_str).unwrap_or("");
+    if !ids::is_guid(name) {
+        return Some(Reply::arm_error(
+            400,
+            "InvalidRoleAssignmentId",
+            format!(
+                "The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID."
+            ),
+        ));
+    }
+    let props = &input["properties"];
+    let (Some(principal), Some(role)) = (
+        props["principalId"].as_str(),
+        props["roleDefinitionId"].as_str(),
+    ) else {
+        return Some(crate::sandbox::server::invalid_content(
+            "Required properties 'principalId' and 'roleDefinitionId' not found in JSON. Path 'properties'.",
+        ));
+    };
+    let role_guid = role.rsplit('/').next().unwrap_or("").to_ascii_lowercase();
+    if let Some(existing) = w.resources.get(own_key) {
+        let ep = existing.body["properties"]["principalId"]
+            .as_str()
+            .unwrap_or("");
+        let er = existing.body["properties"]["roleDefinitionId"]
+            .as_str()
+            .unwrap_or("");
+        if !ep.eq_ignore_ascii_case(principal)
+            || !er
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .eq_ignore_ascii_case(&role_guid)
+        {
+            return Some(Reply::arm_error(
+                400,
+                "RoleAssignmentUpdateNotPermitted",
+                "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+            ));
+        }
+        return None;
+    }
+    // Principal known and replicated?
+    let delay = c.shared.principal_delay_ms(c.req.principal_delay_secs);
+    let replicated = w
+        .principals
+        .get(&principal.to_ascii_lowercase())
+        .is_some_and(|pr| now_ms().saturating_sub(pr.created_ms) >= delay);
+    if !replicated {
+        return Some(Reply::arm_error(
+            400,
+            "PrincipalNotFound",
+            format!(
+                "Principal {} does not exist in the directory {}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group. See https://aka.ms/docs-principaltype",
+                principal.replace('-', ""),
+                c.claims.tid
+            ),
+        ));
+    }
+    // Same (scope, role, principal) under another name?
+    let scope = key(&p.scope);
+    let dup = w.resources.iter().find(|(k, r)| {
+        k.as_str() != own_key
+            && r.type_name.eq_ignore_ascii_case(ROLE_ASSIGNMENTS)
+            && key(r.body["properties"]["scope"].as_str().unwrap_or("")) == scope
+            && r.body["properties"]["principalId"]
+                .as_str()
+                .is_some_and(|x| x.eq_ignore_ascii_case(principal))
+            && r.body["properties"]["roleDefinitionId"]
+                .as_str()
+                .is_some_and(|x| {
+                    x.rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .eq_ignore_ascii_case(&role_guid)
+                })
+    });
+    if let Some((_, r)) = dup {
+        let existing_name = r.id.rsplit('/').next().unwrap_or("");
+        return Some(Reply::arm_error(
+            409,
+            "RoleAssignmentExists",
+            format!(
+                "The role assignment already exists. The ID of the existing role assignment is {existing_name}."
+            ),
+        ));
+    }
+    None
+}
+
+pub(super) fn soft_delete_checks(
+    w: &mut World,
+    p: &ProviderPath,
+    def: &TypeDef,
+    input: &Value,
+    exists: bool,
+) -> Result<Option<Vec<Resource>>, Reply> {
+    if exists {
+        return Ok(None);
+    }
+    let name = p.names.last().cloned().unwrap_or_default();
+    if def.name == "Microsoft.KeyVault/vaults" {
+        let dk = name.to_ascii_lowercase();
+        if let Some(d) = w.deleted_vaults.get(&dk) {
+            let recover = input["properties"]["createMode"]
+                .as_str()
+                .is_some_and(|m| m.eq_ignore_ascii_case("recover"));
+            if recover && d.purging.is_none() {
+                return Ok(w.deleted_vaults.remove(&dk).map(|d| d.resources));
+            }
+            return Err(Reply::arm_error(
+                409,
+                "ConflictError",
+                format!(
+                    "A vault with the same name already exists in deleted state. You need to either recover or purge existing deleted vault '{name}'."
+                ),
+            ));
+        }
+        if input["properties"]["createMode"]
+            .as_str()
+            .is_some_and(|m| m.eq_ignore_ascii_case("recover"))
+        {
+            return Err(Reply::arm_error(
+                404,
+                "ResourceNotFound",
+                format!("A deleted vault named '{name}' was not found, so it cannot be recovered."),
+            ));
+        }
+    }
+    if def.name == "Microsoft.CognitiveServices/accounts" {
+        let location = input["location"]
+            .as_str()
+            .map(ids::normalize_location)
+            .unwrap_or_default();
+        let dk = lro::account_key(&p.sub, &location, p.rg.as_deref().unwrap_or(""), &name);
+        if let Some(d) = w.deleted_accounts.get(&dk) {
+            if input["properties"]["restore"].as_bool() == Some(true) && d.purging.is_none() {
+                return Ok(w.deleted_accounts.remove(&dk).map(|d| d.resources));
+            }
+            let id = d
+                .resources
+                .first()
+                .map(|r| r.id.clone())
+                .unwrap_or_default();
+            return Err(Reply::arm_error(
+                409,
+                "FlagMustBeSetForRestore",
+                format!(
+                    "An existing resource with ID '{id}' has been soft-deleted. To restore the resource, you must specify 'restore' to be 'true' in the property. If you don't want to restore existing resource, please purge it first."
+                ),
+            ));
+        }
+    }
+    Ok(None)
+}
+
+pub(super) fn global_name_check(
+    w: &World,
+    def: &TypeDef,
+    p: &ProviderPath,
+    own_key: &str,
+) -> Option<Reply> {
+    let code = def.global_name?;
+    let name = p.names.last()?;
+    let taken = w.resources.iter().any(|(k, r)| {
+        k.as_str() != own_key
+            && r.type_name == def.name
+            && r.id
+                .rsplit('/')
+                .next()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    });
+    if !taken {
+        return None;
+    }
+    let msg = match code {
+        "StorageAccountAlreadyTaken" => {
+            format!("The storage account named {name} is already taken.")
+        }
+        "VaultAlreadyExists" => format!(
+            "The vault name '{name}' is already in use. Vault names are globally unique so it is possible that the name is already taken."
+        ),
+        _ => format!(
+            "The name '{name}' is already in use: names of {} are globally unique.",
+            def.name
+        ),
+    };
+    Some(Reply::arm_error(409, code, msg))
+}
+
+pub(super) fn write(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> (Reply, u64) {
+    let r = write_inner(w, c, p);
+    match r {
+        Ok(x) => x,
+        Err(reply) => (reply, 0),
+    }
+}
+
+pub(super) fn write_inner(
+    w: &mut World,
+    c: &mut Call<'_>,
+    p: &ProviderPath,
+) -> Result<(Reply, u64), Reply> {
+    check_ancestors(w, p)?;
+    if let Some(r) = group_deleting(w, p) {
+        return Err(r);
+    }
+    if let Some(r) = ancestor_deleting(w, p) {
+        return Err(r);
+    }
+    let type_name = p.type_name();
+    let def = types::lookup(&type_name);
+    let own_key = key(&p.id_as_sent(p.names.len()));
+    let existing = w.resources.get(&own_key).cloned();
+    let patch = c.req.method == "PATCH";
+    if patch && existing.is_none() {
+        return Err(resource_not_found(p));
+    }
+    let input = c.body()?;
+    if !patch {
+        if def.tracked
+            && input["location"]
+                .as_str()
+                .is_none_or(|l| l.trim().is_empty())
+        {
+            return Err(Reply::arm_error(
+                400,
+                "LocationRequired",
+                "The location property is required for this definition.",
+            ));
+        }
+        if def.requires_properties && !input.get("properties").is_some_and(Value::is_object) {
+            return Err(crate::sandbox::server::invalid_content(
+                "Required property 'properties' not found in JSON. Path '', line 1, position 2.",
+            ));
+        }
+    }
+    if let (Some(e), Some(new)) = (&existing, input["location"].as_str())
+        && let Some(old) = e.body["location"].as_str()
+        && !old.is_empty()
+        && ids::normalize_location(new) != old
+    {
+        return Err(Reply::arm_error(
+            400,
+            "InvalidResourceLocation",
+            format!(
+                "The resource '{}' already exists in location '{old}' in resource group '{}'. A resource with the same name cannot be created in location '{}'. Please select a new resource name.",
+                p.names.last().cloned().unwrap_or_default(),
+                p.rg.clone().unwrap_or_default(),
+                ids::normalize_location(new)
+            ),
+        ));
+    }
+    if type_name.eq_ignore_ascii_case(ROLE_ASSIGNMENTS)
+        && let Some(r) = role_assignment_checks(w, c, p, &input, &own_key)
+    {
+        return Err(r);
+    }
+    if let Some(r) = conflicts(w, p, &own_key) {
+        return Err(r);
+    }
+    if let Some(r) = global_name_check(w, def, p, &own_key) {
+        return Err(r);
+    }
+    let restored = soft_delete_checks(w, p, def, &input, existing.is_some())?;
+    if let Some(resources) = restored {
+        // Recovered: put the vault/account and its children back, then apply the input.
+        for r in resources {
+            w.resources.insert(key(&r.id), r);
+        }
+    }
+    let existing = w.resources.get(&own_key).cloned();
+    let created = existing.is_none();
+
+    // Synchronous types fail at once under a fail_lro fault.
+    if def.mode == Mode::Sync
+        && let Some((status, err)) = &c.req.fail_lro
+    {
+        return Err(Reply::json(*status, json!({"error": err})));
+    }
+
+    let mut src = if patch {
+        let mut b = existing
+            .as_ref()
+            .map(|e| e.body.clone())
+            .unwrap_or_else(|| json!({}));
+        merge_patch(&mut b, &input);
+        b
+    } else {
+        input.clone()
+    };
+
+    // OpenAPI import (APIM apis): operations from the document, never the document itself.
+    let mut import_ops: Option<Vec<(String, Value)>> = None;
+    let mut duration = if created {
+        def.create_secs
+    } else if patch {
+        def.update_secs
+    } else {
+        def.update_secs.max(0.0)
+    };
+    if def.name == "Microsoft.ApiManagement/service/apis" {
+        match import_operations(&mut src) {
+            Ok(Some(ops)) => import_ops = Some(ops),
+            Ok(None) => duration = 2.0,
+            Err(r) => return Err(r),
+        }
+    }
+
+    // Inline children (VNet subnets, NSG rules, routes).
+    let mut inline_children: Vec<(String, Option<Vec<Value>>)> = Vec::new();
+    for (prop, seg) in def.inline {
+        let given = src["properties"].get(*prop).cloned();
+        if let Some(Value::Object(props)) = src.get_mut("properties") {
+            props.remove(*prop);
+        }
+        match given {
+            Some(Value::Array(items)) => inline_children.push((seg.to_string(), Some(items))),
+            Some(Value::Null) | None if !patch => inline_children.push((seg.to_string(), None)),
+            Some(other) if !other.is_null() => {
+                return Err(crate::sandbox::server::invalid_content(&format!(
+                    "Property '{prop}' must be an array."
+                )));
+            }
+            _ => {}
+        }
+    }
+
+    let id = match &existing {
+        Some(e) => e.id.clone(),
+        None => canonical_id(w, p, p.names.len()),
+    };
+    let created_ms = existing
+        .as_ref()
+        .map(|e| e.created_ms)
+        .unwrap_or_else(now_ms);
+    let built = build(w, c, def, &id, &p.names, p, src, created_ms);
+    register_principals(w, &built, def.name);
+    let seq = existing
+        .as_ref()
+        .map(|e| e.seq)
+        .unwrap_or_else(|| w.next_seq());
+    w.resources.insert(
+        own_key.clone(),
+        Resource {
+            id: id.clone(),
+            type_name: if def.name.is_empty() {
+                types::canonical_type(&type_name)
+            } else {
+                def.name.to_string()
+            },
+            body: built,
+            created_ms,
+            seq,
+            pending: None,
+            failed: None,
+        },
+    );
+
+    // Children written through the parent.
+    for (seg, items) in inline_children {
+        let child_type = format!("{type_name}/{seg}");
+        let child_def = types::lookup(&child_type);
+        let prefix = format!("{own_key}/{}/", seg.to_ascii_lowercase());
+        let existing_children: Vec<String> = w
+            .resources
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| !k[prefix.len()..].contains('/'))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut keep = Vec::new();
+        for item in items.unwrap_or_default() {
+            let Some(name) = item["name"].as_str().map(str::to_string) else {
+                return Err(crate::sandbox::server::invalid_content(&format!(
+                    "Each item of '{seg}' needs a 'name'."
+                )));
+            };
+            let mut child_path = p.clone();
+            child_path.types.push(seg.clone());
+            child_path.names.push(name.clone());
+            let ck = key(&child_path.id_as_sent(child_path.names.len()));
+            let prev = w.resources.get(&ck).cloned();
+            let cid = prev.as_ref().map(|r| r.id.clone()).unwrap_or_else(|| {
+                format!(
+                    "{id}/{}/{name}",
+                    types::canonical_type(&child_type)
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or(&seg)
+                )
+            });
+            let ccreated = prev.as_ref().map(|r| r.created_ms).unwrap_or_else(now_ms);
+            let cinput =
+                json!({"properties": item.get("properties").cloned().unwrap_or_else(|| json!({}))});
+            let cb = build(
+                w,
+                c,
+                child_def,
+                &cid,
+                &child_path.names,
+                &child_path,
+                cinput,
+                ccreated,
+            );
+            let cseq = prev.as_ref().map(|r| r.seq).unwrap_or_else(|| w.next_seq());
+            w.resources.insert(
+                ck.clone(),
+                Resource {
+                    id: cid,
+                    type_name: child_def.name.to_string(),
+                    body: cb,
+                    created_ms: ccreated,
+                    seq: cseq,
+                    pending: None,
+                    failed: None,
+                },
+            );
+            keep.push(ck);
+        }
+        for k in existing_children {
+            if !keep.contains(&k) {
+                lro::remove_tree(w, &k, now_ms());
+            }
+        }
+    }
+
+    // Imported operations replace the API's operations.
+    if let Some(ops) = import_ops {
+        let prefix = format!("{own_key}/operations/");
+        let old: Vec<String> = w
+            .resources
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in old {
+            w.resources.remove(&k);
+        }
+        let op_def = types::lookup("Microsoft.ApiManagement/service/apis/operations");
+        for (name, props) in ops {
+            let mut op_path = p.clone();
+            op_path.types.push("operations".into());
+            op_path.names.push(name.clone());
+            let oid = format!("{id}/operations/{name}");
+            let ob = build(
+                w,
+                c,
+                op_def,
+                &oid,
+                &op_path.names,
+                &op_path,
+                json!({"properties": props}),
+                now_ms(),
+            );
+            let s = w.next_seq();
+            w.resources.insert(
+                key(&oid),
+                Resource {
+                    id: oid,
+                    type_name: op_def.name.to_string(),
+                    body: ob,
+                    created_ms: now_ms(),
+                    seq: s,
+                    pending: None,
+                    failed: None,
+                },
+            );
+        }
+    }
+
+    // Completion.
+    match def.mode {
+        Mode::Sync => {
+            let status = if created { def.create_code } else { 200 };
+            Ok((
+                view_reply(w, &own_key, status),
+                c.shared.scaled_ms(duration),
+            ))
+        }
+        Mode::Async201 | Mode::Async202 => {
+            let op_id = lro::start(
+                w,
+                c.shared,
+                OpAction::Write {
+                    key: own_key.clone(),
+                    create: created,
+                },
+                duration,
+                c.req.fail_lro.clone(),
+            );
+            if let Some(r) = w.resources.get_mut(&own_key) {
+                r.pending = Some(op_id.clone());
+            }
+            let location = w
+                .resources
+                .get(&own_key)
+                .and_then(|r| r.body["location"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            let reply = if def.mode == Mode::Async202 {
+                Reply::empty(202)
+            } else {
+                view_reply(w, &own_key, if created { 201 } else { 200 })
+            };
+            let Some(op) = w.operations.get(&op_id) else {
+                return Ok((reply, 0));
+            };
+            Ok((
+                lro::headers(reply, c.shared, op, &p.sub, &p.namespace, &location),
+                0,
+            ))
+        }
+    }
+}
+
+pub(super) fn delete(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> (Reply, u64) {
+    if let Some(rg) = &p.rg
+        && !w.resources.contains_key(&group_key(&p.sub, rg))
+    {
+        return (group_not_found(rg), 0);
+    }
+    let own_key = key(&p.id_as_sent(p.names.len()));
+    let Some(res) = w.resources.get(&own_key).cloned() else {
+        return (Reply::empty(204), 0);
+    };
+    if let Some(r) = conflicts(w, p, &own_key) {
+        return (r, 0);
+    }
+    let def = types::lookup(&res.type_name);
+    match def.mode {
+        Mode::Sync => {
+            if let Some((status, err)) = &c.req.fail_lro {
+                return (Reply::json(*status, json!({"error": err})), 0);
+            }
+            lro::remove_tree(w, &own_key, now_ms());
+            (Reply::empty(200), c.shared.scaled_ms(def.delete_secs))
+        }
+        _ => {
+            let op_id = lro::start(
+                w,
+                c.shared,
+                OpAction::Delete {
+                    key: own_key.clone(),
+                },
+                def.delete_secs,
+                c.req.fail_lro.clone(),
+            );
+            if let Some(r) = w.resources.get_mut(&own_key) {
+                r.pending = Some(op_id.clone());
+            }
+            let location = res.body["location"].as_str().unwrap_or("").to_string();
+            let Some(op) = w.operations.get(&op_id) else {
+                return (Reply::empty(202), 0);
+            };
+            (
+                lro::headers(
+                    Reply::empty(202),
+                    c.shared,
+                    op,
+                    &p.sub,
+                    &p.namespace,
+                    &location,
+                ),
+                0,
+            )
+        }
+    }
+}
+
+/// 409 `Conflict` when a parent (or the scope resource) is being deleted.
+fn ancestor_deleting(w: &World, p: &ProviderPath) -> Option<Reply> {
+    let mut candidates: Vec<String> = (1..p.names.len()).map(|n| p.id_as_sent(n)).collect();
+    if p.scope.to_ascii_lowercase().contains("/providers/") {
+        candidates.push(p.scope.clone());
+    }
+    for c in candidates {
+        let Some(r) = w.resources.get(&key(&c)) else {
+            continue;
+        };
+        let deleting = r
+            .pending
+            .as_ref()
+            .and_then(|op| w.operations.get(op))
+            .is_some_and(|op| matches!(op.action, OpAction::Delete { .. }));
+        if deleting {
+            return Some(Reply::arm_error(
+                409,
+                "Conflict",
+                format!(
+                    "The parent resource '{}' is being deleted; the operation cannot be performed.",
+                    r.id
+                ),
+            ));
+        }
+    }
+    None
+}

@@ -1,0 +1,600 @@
+//! The HTTPS listener and the request pipeline: admin API, faults, dispatch to the token
+//! endpoint, Graph or ARM, common headers, journal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use axum_server::tls_rustls::RustlsConfig;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::faults::{Engine, FaultPlan};
+use super::journal::{self, Entry, Journal};
+use super::state::World;
+use super::{Sandbox, SandboxError, SandboxOptions};
+
+/// Largest request body accepted (the big OpenAPI documents are ~1 MB).
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// Current time, unix milliseconds.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// RFC 3339 UTC time of a unix-ms instant.
+pub(crate) fn rfc3339(ms: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Settings that can change at runtime (`/_sandbox/config`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Config {
+    /// Multiplier on every realistic duration.
+    pub time_scale: f64,
+    /// Lifetime of issued tokens in seconds (not scaled).
+    pub token_lifetime_secs: u64,
+    /// Directory replication delay for new principals, in unscaled seconds.
+    pub principal_delay_secs: f64,
+    /// Client ID the token endpoint accepts.
+    pub client_id: String,
+    /// Client secret the token endpoint accepts (never shown by `GET /_sandbox/config`).
+    #[serde(skip_serializing)]
+    pub client_secret: String,
+}
+
+/// Runtime state that is not part of the persisted world.
+pub(crate) struct Runtime {
+    pub config: Config,
+    pub faults: Engine,
+    rate_window: u64,
+    reads: u64,
+    writes: u64,
+}
+
+/// State shared by all requests.
+pub(crate) struct Shared {
+    world: Mutex<World>,
+    rt: Mutex<Runtime>,
+    pub journal: Mutex<Journal>,
+    state_file: Option<PathBuf>,
+    persist_lock: Mutex<()>,
+    dirty: tokio::sync::Notify,
+    persister: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// `https://127.0.0.1:PORT`
+    pub base_url: String,
+    /// HTTP client for `*-link` OpenAPI imports.
+    pub http: reqwest::Client,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    /// The world (never hold across an await).
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        lock(&self.world)
+    }
+
+    /// Runtime settings and faults.
+    pub fn rt(&self) -> MutexGuard<'_, Runtime> {
+        lock(&self.rt)
+    }
+
+    /// The accepted client credentials.
+    pub fn credentials(&self) -> (String, String) {
+        let rt = self.rt();
+        (rt.config.client_id.clone(), rt.config.client_secret.clone())
+    }
+
+    /// Token lifetime (s).
+    pub fn token_lifetime_secs(&self) -> u64 {
+        self.rt().config.token_lifetime_secs
+    }
+
+    /// Current time scale.
+    pub fn time_scale(&self) -> f64 {
+        self.rt().config.time_scale
+    }
+
+    /// Scaled milliseconds of `secs` realistic seconds.
+    pub fn scaled_ms(&self, secs: f64) -> u64 {
+        (secs * self.time_scale() * 1000.0).round().max(0.0) as u64
+    }
+
+    /// Scaled replication delay (ms), with an optional override in unscaled seconds.
+    pub fn principal_delay_ms(&self, override_secs: Option<f64>) -> u64 {
+        let secs = override_secs.unwrap_or_else(|| self.rt().config.principal_delay_secs);
+        self.scaled_ms(secs)
+    }
+
+    /// Ask for the state file to be written soon.
+    pub fn mark_dirty(&self) {
+        if self.state_file.is_some() {
+            self.dirty.notify_one();
+        }
+    }
+
+    /// Write the state file now (no-op without one).
+    pub fn persist_now(&self) {
+        let Some(path) = &self.state_file else { return };
+        let _guard = lock(&self.persist_lock);
+        let bytes = match self.world().to_state_json() {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("sandbox state not serialisable: {e}");
+                return;
+            }
+        };
+        if let Err(e) = super::state::write_private(path, &bytes) {
+            tracing::error!("sandbox state not written: {e}");
+        }
+    }
+
+    /// Stop the background writer.
+    pub fn stop_persister(&self) {
+        if let Some(h) = lock(&self.persister).take() {
+            h.abort();
+        }
+    }
+
+    /// Remaining-request counters for the ARM rate-limit headers.
+    fn rate_headers(&self, write: bool) -> (u64, u64) {
+        let mut rt = self.rt();
+        let window = now_ms() / 3_600_000;
+        if rt.rate_window != window {
+            rt.rate_window = window;
+            rt.reads = 12000;
+            rt.writes = 1200;
+        }
+        if write {
+            rt.writes = rt.writes.saturating_sub(1).max(1);
+        } else {
+            rt.reads = rt.reads.saturating_sub(1).max(1);
+        }
+        (rt.reads, rt.writes)
+    }
+}
+
+/// A response under construction.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+impl Reply {
+    /// A JSON response.
+    pub fn json(status: u16, body: Value) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Some(body),
+        }
+    }
+
+    /// A response without body.
+    pub fn empty(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// Add a header.
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Reply {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// ARM-shaped error.
+    pub fn arm_error(status: u16, code: &str, message: impl Into<String>) -> Reply {
+        Reply::json(
+            status,
+            json!({"error": {"code": code, "message": message.into()}}),
+        )
+    }
+
+    fn has_header(&self, name: &str) -> bool {
+        self.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    }
+
+    fn into_response(self) -> Response<Body> {
+        let mut builder = Response::builder()
+            .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+        let has_ct = self.has_header("content-type");
+        let body = match self.body {
+            Some(v) => {
+                if !has_ct {
+                    builder = builder.header("content-type", "application/json; charset=utf-8");
+                }
+                Body::from(serde_json::to_vec(&v).unwrap_or_default())
+            }
+            None => Body::empty(),
+        };
+        for (n, v) in self.headers {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::try_from(n.as_str()),
+                HeaderValue::try_from(v.as_str()),
+            ) {
+                builder = builder.header(n, v);
+            }
+        }
+        builder
+            .body(body)
+            .unwrap_or_else(|_| Response::new(Body::empty()))
+    }
+}
+
+/// One request as the handlers see it.
+#[derive(Debug)]
+pub(crate) struct Req {
+    pub method: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// `fail_lro` fault for this request: (HTTP status, ARM error object).
+    pub fail_lro: Option<(u16, Value)>,
+    /// `principal_delay` fault for this request (unscaled seconds).
+    pub principal_delay_secs: Option<f64>,
+}
+
+impl Req {
+    /// A query parameter (case-insensitive name).
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Is this a write?
+    pub fn is_write(&self) -> bool {
+        matches!(self.method.as_str(), "PUT" | "PATCH" | "DELETE" | "POST")
+    }
+}
+
+/// Error that makes hyper close the connection without a response (`drop` fault).
+#[derive(Debug)]
+pub(crate) struct DroppedConnection;
+
+impl std::fmt::Display for DroppedConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for DroppedConnection {}
+
+#[derive(Clone)]
+struct SandboxService(Arc<Shared>);
+
+impl<B> tower_service::Service<Request<B>> for SandboxService
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = DroppedConnection;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, DroppedConnection>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let shared = self.0.clone();
+        Box::pin(async move { handle(shared, req.map(Body::new)).await })
+    }
+}
+
+/// Start serving (see [`Sandbox::start`]).
+pub(crate) async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError> {
+    if !(opts.time_scale.is_finite() && opts.time_scale > 0.0) {
+        return Err(SandboxError::Options(format!(
+            "time scale must be a positive number, got {}",
+            opts.time_scale
+        )));
+    }
+    if let Some(plan) = &opts.faults {
+        plan.validate()?;
+    }
+    let mut world = match &opts.state_file {
+        Some(p) => World::load(p)?.unwrap_or_default(),
+        None => World::default(),
+    };
+    super::graph::ensure_builtins(&mut world);
+    let tls = super::tls::material(opts.state_file.as_deref())?;
+    let rustls = RustlsConfig::from_pem(tls.cert_pem.into_bytes(), tls.key_pem.into_bytes())
+        .await
+        .map_err(|e| SandboxError::Tls(e.to_string()))?;
+    let listener = std::net::TcpListener::bind(opts.listen).map_err(|e| SandboxError::Bind {
+        addr: opts.listen,
+        source: e,
+    })?;
+    let bind_err = |e| SandboxError::Bind {
+        addr: opts.listen,
+        source: e,
+    };
+    listener.set_nonblocking(true).map_err(bind_err)?;
+    let addr: SocketAddr = listener.local_addr().map_err(bind_err)?;
+    let shared = Arc::new(Shared {
+        world: Mutex::new(world),
+        rt: Mutex::new(Runtime {
+            config: Config {
+                time_scale: opts.time_scale,
+                token_lifetime_secs: 3600,
+                principal_delay_secs: 60.0,
+                client_id: super::DEFAULT_CLIENT_ID.to_string(),
+                client_secret: super::DEFAULT_CLIENT_SECRET.to_string(),
+            },
+            faults: Engine::new(opts.faults.clone(), opts.seed),
+            rate_window: 0,
+            reads: 12000,
+            writes: 1200,
+        }),
+        journal: Mutex::new(Journal::default()),
+        state_file: opts.state_file.clone(),
+        persist_lock: Mutex::new(()),
+        dirty: tokio::sync::Notify::new(),
+        persister: Mutex::new(None),
+        base_url: format!("https://{addr}"),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| SandboxError::Tls(e.to_string()))?,
+    });
+    if shared.state_file.is_some() {
+        shared.persist_now();
+        let s = shared.clone();
+        let h = tokio::spawn(async move {
+            loop {
+                s.dirty.notified().await;
+                tokio::time::sleep(Duration::from_millis(25)).await;
+                let s2 = s.clone();
+                let _ = tokio::task::spawn_blocking(move || s2.persist_now()).await;
+            }
+        });
+        *lock(&shared.persister) = Some(h);
+    }
+    let handle = axum_server::Handle::new();
+    let server = axum_server::from_tcp_rustls(listener, rustls)
+        .map_err(bind_err)?
+        .handle(handle.clone());
+    let service = SandboxService(shared.clone());
+    let task = tokio::spawn(async move {
+        if let Err(e) = server
+            .serve(axum::ServiceExt::<Request<Body>>::into_make_service(
+                service,
+            ))
+            .await
+        {
+            tracing::error!("sandbox server stopped: {e}");
+        }
+    });
+    Ok(Sandbox {
+        addr,
+        ca_pem: tls.ca_pem,
+        handle,
+        shared,
+        task,
+    })
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Body>,
+) -> Result<Response<Body>, DroppedConnection> {
+    let started = Instant::now();
+    let start_ms = now_ms();
+    let (parts, body) = req.into_parts();
+    let method = parts.method.as_str().to_ascii_uppercase();
+    let path = parts.uri.path().to_string();
+    let raw_query = parts.uri.query().unwrap_or("").to_string();
+    let path_and_query = if raw_query.is_empty() {
+        path.clone()
+    } else {
+        format!("{path}?{raw_query}")
+    };
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Ok(Reply::arm_error(
+                413,
+                "RequestEntityTooLarge",
+                "The request body is too large or was not received completely.",
+            )
+            .into_response());
+        }
+    };
+    if path == "/_sandbox" || path.starts_with("/_sandbox/") {
+        let reply = super::admin::handle(&shared, &method, &path, &raw_query, &bytes);
+        return Ok(reply.into_response());
+    }
+
+    let decision = shared.rt().faults.decide(&method, &path_and_query);
+    if decision.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
+    }
+    let content_type = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let journal_entry = |status: Option<u16>, correlation: Option<String>| Entry {
+        seq: 0,
+        time: rfc3339(start_ms),
+        method: method.clone(),
+        path: path_and_query.clone(),
+        status,
+        duration_ms: started.elapsed().as_millis() as u64,
+        request_body: journal::body_value(&bytes, content_type.as_deref()),
+        correlation_id: correlation,
+        faults: decision.fired.clone(),
+    };
+    if decision.drop {
+        lock(&shared.journal).push(journal_entry(None, None));
+        return Err(DroppedConnection);
+    }
+    let is_graph = path.starts_with("/v1.0/") || path == "/v1.0";
+    let is_arm = super::ids::parse(&path).is_some();
+    let mut reply = if let Some((status, code, message, retry)) = &decision.status {
+        let mut r = if is_graph {
+            Reply::json(*status, super::graph::error_body(code, message))
+        } else {
+            Reply::arm_error(*status, code, message.clone())
+        };
+        if let Some(secs) = retry {
+            let ms = shared.scaled_ms(*secs);
+            r = retry_headers(r, ms);
+        }
+        r
+    } else {
+        let req = Req {
+            method: method.clone(),
+            path: path.clone(),
+            query: journal::url_decode_pairs(&raw_query),
+            headers: parts.headers.clone(),
+            body: bytes.clone(),
+            fail_lro: decision.fail_lro.clone(),
+            principal_delay_secs: decision.principal_delay_secs,
+        };
+        dispatch(&shared, &req).await
+    };
+
+    // Common headers.
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let correlation = parts
+        .headers
+        .get("x-ms-correlation-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    reply = reply
+        .header("x-ms-request-id", request_id.clone())
+        .header("x-ms-correlation-request-id", correlation.clone())
+        .header("cache-control", "no-cache");
+    if is_arm {
+        let write = matches!(method.as_str(), "PUT" | "PATCH" | "DELETE" | "POST");
+        let (reads, writes) = shared.rate_headers(write);
+        reply = if write {
+            reply.header(
+                "x-ms-ratelimit-remaining-subscription-writes",
+                writes.to_string(),
+            )
+        } else {
+            reply.header(
+                "x-ms-ratelimit-remaining-subscription-reads",
+                reads.to_string(),
+            )
+        };
+    }
+    if is_graph {
+        let client = parts
+            .headers
+            .get("client-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .unwrap_or_else(|| request_id.clone());
+        reply = reply
+            .header("request-id", request_id)
+            .header("client-request-id", client);
+    }
+    lock(&shared.journal).push(journal_entry(Some(reply.status), Some(correlation)));
+    Ok(reply.into_response())
+}
+
+/// Add `Retry-After` (whole seconds, rounded up) and the millisecond variants.
+pub(crate) fn retry_headers(r: Reply, ms: u64) -> Reply {
+    let secs = ms.div_ceil(1000);
+    r.header("Retry-After", secs.to_string())
+        .header("retry-after-ms", ms.to_string())
+        .header("x-ms-retry-after-ms", ms.to_string())
+}
+
+async fn dispatch(shared: &Arc<Shared>, req: &Req) -> Reply {
+    let segs: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
+    if segs.len() == 4
+        && segs[1].eq_ignore_ascii_case("oauth2")
+        && segs[2] == "v2.0"
+        && segs[3] == "token"
+    {
+        if req.method != "POST" {
+            return Reply::arm_error(
+                405,
+                "MethodNotAllowed",
+                "The token endpoint only accepts POST.",
+            );
+        }
+        let form = journal::url_decode_pairs(&String::from_utf8_lossy(&req.body));
+        return super::token::issue(shared, segs[0], &form);
+    }
+    if segs.first() == Some(&"v1.0") {
+        return super::graph::handle(shared, req);
+    }
+    if super::ids::parse(&req.path).is_some() {
+        return super::arm::handle(shared, req).await;
+    }
+    Reply::arm_error(
+        404,
+        "NotFound",
+        format!("The sandbox does not serve '{} {}'.", req.method, req.path),
+    )
+}
+
+/// Answer for an unparsable or non-object JSON body.
+pub(crate) fn invalid_content(detail: &str) -> Reply {
+    Reply::arm_error(
+        400,
+        "InvalidRequestContent",
+        format!("The request content was invalid and could not be deserialized: '{detail}'."),
+    )
+}
+
+/// Parse a JSON object body (empty = `{}`).
+pub(crate) fn json_object(body: &[u8]) -> Result<Value, Reply> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(json!({}));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(invalid_content("The request body must be a JSON object.")),
+        Err(e) => Err(invalid_content(&e.to_string())),
+    }
+}
+
+/// Wait helper used by synchronous types with a realistic duration.
+pub(crate) async fn sleep_ms(ms: u64) {
+    if ms > 0 {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+}
+
+/// Replace the faults (admin API and tests).
+pub(crate) fn set_faults(shared: &Shared, plan: FaultPlan, append: bool) {
+    shared.rt().faults.set(plan, append);
+}

@@ -1,0 +1,339 @@
+//! The `hub` stage: resource group, APIM subnet NSG and route table, hub VNet
+//! with its three subnets, private DNS zones with their hub VNet links, Log
+//! Analytics, Application Insights, two public IPs, the API Management service,
+//! the App Gateway identity and the hub Key Vault (with the App Gateway's trusted
+//! root certificate when the environment names one).
+
+use super::ids::{APIM_SUBNET, APPGW_SUBNET, HUB_LINK, PE_SUBNET, SECRET_TRUSTED_ROOT};
+use super::resources::{
+    Empty, ManagedIdentity, Placement, SubResource, api_management, app_insights, key_vault,
+    key_vault_secret, log_analytics_workspace, network_security_group, private_dns_zone,
+    private_dns_zone_link, public_ip, resource_group, route_table, user_assigned_identity,
+    virtual_network,
+};
+use super::{Ids, StageError, StageOptions, hub_location, tags};
+use crate::config::Environment;
+use crate::engine::{Input, ResourceSpec, SecretRef, Stage};
+
+/// Private DNS zone of Cognitive Services endpoints.
+pub const ZONE_COGNITIVE: &str = "privatelink.cognitiveservices.azure.com";
+/// Private DNS zone of Azure OpenAI endpoints.
+pub const ZONE_OPENAI: &str = "privatelink.openai.azure.com";
+/// Private DNS zone of Foundry (AI services) endpoints.
+pub const ZONE_AI_SERVICES: &str = "privatelink.services.ai.azure.com";
+/// Private DNS zone of PostgreSQL Flexible Server private endpoints.
+pub const ZONE_POSTGRES: &str = "privatelink.postgres.database.azure.com";
+/// Zone of APIM in internal VNet mode.
+pub const ZONE_APIM: &str = "azure-api.net";
+/// Private DNS zone of Key Vault private endpoints (with `hub.key_vault_private_dns`).
+pub const ZONE_VAULT: &str = "privatelink.vaultcore.azure.net";
+
+/// Days a deleted vault stays recoverable (both vaults).
+pub const KEY_VAULT_SOFT_DELETE_DAYS: u32 = 7;
+
+/// Service endpoints of the APIM subnet.
+pub const APIM_SERVICE_ENDPOINTS: &[&str] = &[
+    "Microsoft.Storage",
+    "Microsoft.Sql",
+    "Microsoft.EventHub",
+    "Microsoft.KeyVault",
+    "Microsoft.ServiceBus",
+    "Microsoft.AzureActiveDirectory",
+];
+
+const NSG_RULES_FILE: &str = "templates/network/apim-nsg-rules.toml";
+const NSG_RULES: &str = include_str!("../../templates/network/apim-nsg-rules.toml");
+const ROUTES_FILE: &str = "templates/network/apim-routes.toml";
+const ROUTES: &str = include_str!("../../templates/network/apim-routes.toml");
+
+/// The private DNS zones of the hub, in order.
+pub fn private_dns_zones(env: &Environment) -> Vec<&'static str> {
+    let mut zones = vec![
+        ZONE_COGNITIVE,
+        ZONE_OPENAI,
+        ZONE_AI_SERVICES,
+        ZONE_POSTGRES,
+        ZONE_APIM,
+    ];
+    if env.hub.key_vault_private_dns {
+        zones.push(ZONE_VAULT);
+    }
+    zones
+}
+
+/// The APIM subnet NSG rules (from `templates/network/apim-nsg-rules.toml`).
+pub fn apim_nsg_rules() -> Result<Vec<network_security_group::SecurityRule>, StageError> {
+    network_security_group::rules_from_toml(NSG_RULES, NSG_RULES_FILE)
+}
+
+/// The APIM subnet routes (from `templates/network/apim-routes.toml`).
+pub fn apim_routes() -> Result<Vec<route_table::Route>, StageError> {
+    route_table::routes_from_toml(ROUTES, ROUTES_FILE)
+}
+
+/// Every resource of the hub stage.
+pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<ResourceSpec>, StageError> {
+    let ids = Ids::new(env);
+    let tags = tags(env);
+    let location = hub_location(env);
+    let stage = Stage::Hub;
+    let hub = &env.hub;
+    let rg = ids.hub_rg.clone();
+    let at =
+        |address: String, label: String| Placement::new(address, label, stage).after(rg.clone());
+    let mut out = Vec::new();
+
+    out.push(resource_group::spec(
+        Placement::new(
+            rg.clone(),
+            format!("hub resource group {}", hub.resource_group),
+            stage,
+        ),
+        &resource_group::ResourceGroup {
+            location: location.clone(),
+            tags: tags.clone(),
+            properties: Empty {},
+        },
+    )?);
+
+    out.push(network_security_group::spec(
+        at(
+            ids.apim_nsg(),
+            format!("APIM subnet NSG {}", hub.apim_nsg_name),
+        ),
+        &network_security_group::NetworkSecurityGroup {
+            location: location.clone(),
+            tags: tags.clone(),
+            properties: network_security_group::NsgProperties {
+                security_rules: apim_nsg_rules()?,
+            },
+        },
+    )?);
+
+    out.push(route_table::spec(
+        at(
+            ids.apim_route_table(),
+            format!("APIM route table {}", hub.apim_route_table_name),
+        ),
+        &route_table::RouteTable {
+            location: location.clone(),
+            tags: tags.clone(),
+            properties: route_table::RouteTableProperties {
+                routes: apim_routes()?,
+            },
+        },
+    )?);
+
+    let mut apim_subnet = virtual_network::SubnetProperties::prefix(hub.subnets.apim.to_string());
+    apim_subnet.network_security_group = Some(SubResource::new(ids.apim_nsg()));
+    apim_subnet.route_table = Some(SubResource::new(ids.apim_route_table()));
+    apim_subnet.service_endpoints = APIM_SERVICE_ENDPOINTS
+        .iter()
+        .map(|s| virtual_network::ServiceEndpoint {
+            service: s.to_string(),
+        })
+        .collect();
+    let mut pe_subnet =
+        virtual_network::SubnetProperties::prefix(hub.subnets.private_endpoints.to_string());
+    pe_subnet.private_endpoint_network_policies = Some("Disabled".into());
+    out.push(virtual_network::spec(
+        at(ids.hub_vnet(), format!("hub VNet {}", hub.vnet_name))
+            .after(ids.apim_nsg())
+            .after(ids.apim_route_table()),
+        &virtual_network::VirtualNetwork {
+            location: location.clone(),
+            tags: tags.clone(),
+            properties: virtual_network::VirtualNetworkProperties {
+                address_space: virtual_network::AddressSpace {
+                    address_prefixes: vec![hub.address_space.to_string()],
+                },
+                subnets: vec![
+                    virtual_network::Subnet {
+                        name: APIM_SUBNET.into(),
+                        properties: apim_subnet,
+                    },
+                    virtual_network::Subnet {
+                        name: APPGW_SUBNET.into(),
+                        properties: virtual_network::SubnetProperties::prefix(
+                            hub.subnets.appgw.to_string(),
+                        ),
+                    },
+                    virtual_network::Subnet {
+                        name: PE_SUBNET.into(),
+                        properties: pe_subnet,
+                    },
+                ],
+            },
+        },
+    )?);
+
+    for zone in private_dns_zones(env) {
+        out.push(private_dns_zone::spec(
+            at(ids.dns_zone(zone), format!("private DNS zone {zone}")),
+            &private_dns_zone::PrivateDnsZone {
+                location: "global".into(),
+                tags: tags.clone(),
+                properties: Empty {},
+            },
+        )?);
+        out.push(private_dns_zone_link::spec(
+            Placement::new(
+                ids.dns_zone_link(zone, HUB_LINK),
+                format!("hub VNet link of {zone}"),
+                stage,
+            )
+            .after(ids.dns_zone(zone))
+            .after(ids.hub_vnet()),
+            &private_dns_zone_link::VirtualNetworkLink {
+                location: "global".into(),
+                tags: tags.clone(),
+                properties: private_dns_zone_link::LinkProperties {
+                    virtual_network: SubResource::new(ids.hub_vnet()),
+                    registration_enabled: false,
+                },
+            },
+        )?);
+    }
+
+    out.push(log_analytics_workspace::spec(
+        at(
+            ids.log_analytics(),
+            format!("Log Analytics workspace {}", hub.log_analytics_name),
+        ),
+        &log_analytics_workspace::Workspace {
+            location: location.clone(),
+            tags: tags.clone(),
+            properties: log_analytics_workspace::WorkspaceProperties {
+                sku: log_analytics_workspace::WorkspaceSku {
+                    name: "PerGB2018".into(),
+                },
+                retention_in_days: hub.log_retention_days,
+                features: log_analytics_workspace::WorkspaceFeatures {
+                    disable_local_auth: true,
+                },
+            },
+        },
+    )?);
+
+    out.push(app_insights::spec(
+        at(
+            ids.app_insights(),
+            format!("Application Insights {}", hub.app_insights_name),
+        )
+        .after(ids.log_analytics()),
+        &app_insights::Component {
+            location: location.clone(),
+            tags: tags.clone(),
+            kind: "web".into(),
+            properties: app_insights::ComponentProperties {
+                application_type: "web".into(),
+                workspace_resource_id: ids.log_analytics(),
+                disable_local_auth: true,
+            },
+        },
+    )?);
+
+    let pip = |dns_label: Option<String>| public_ip::PublicIp {
+        location: location.clone(),
+        tags: tags.clone(),
+        sku: public_ip::PublicIpSku {
+            name: "Standard".into(),
+            tier: "Regional".into(),
+        },
+        properties: public_ip::PublicIpProperties {
+            public_ip_allocation_method: "Static".into(),
+            public_ip_address_version: "IPv4".into(),
+            dns_settings: dns_label.map(|l| public_ip::DnsSettings {
+                domain_name_label: l,
+            }),
+        },
+    };
+    out.push(public_ip::spec(
+        at(
+            ids.appgw_public_ip(),
+            format!("App Gateway public IP {}", hub.appgw_public_ip_name),
+        ),
+        &pip(None),
+    )?);
+    out.push(public_ip::spec(
+        at(
+            ids.apim_public_ip(),
+            format!("APIM public IP {}", hub.apim_public_ip_name),
+        ),
+        &pip(Some(hub.apim_public_ip_dns_label.clone())),
+    )?);
+
+    out.push(api_management::spec(
+        at(ids.apim(), format!("API Management {}", env.apim.name))
+            .after(ids.hub_vnet())
+            .after(ids.apim_public_ip()),
+        &api_management::ApiManagementService {
+            location: location.clone(),
+            tags: tags.clone(),
+            sku: api_management::ApimSku {
+                name: env.apim.sku.clone(),
+                capacity: env.apim.capacity,
+            },
+            identity: ManagedIdentity::system(),
+            properties: api_management::ApimProperties {
+                publisher_email: env.apim.publisher_email.clone(),
+                publisher_name: env.apim.publisher_name.clone(),
+                virtual_network_type: "Internal".into(),
+                virtual_network_configuration: api_management::VirtualNetworkConfiguration {
+                    subnet_resource_id: ids.apim_subnet(),
+                },
+                public_ip_address_id: ids.apim_public_ip(),
+            },
+        },
+    )?);
+
+    out.push(user_assigned_identity::spec(
+        at(
+            ids.appgw_identity(),
+            format!("App Gateway identity {}", hub.appgw_identity_name),
+        ),
+        &user_assigned_identity::UserAssignedIdentity {
+            location: location.clone(),
+            tags: tags.clone(),
+        },
+    )?);
+
+    out.push(key_vault::spec(
+        at(
+            ids.hub_key_vault(),
+            format!("hub Key Vault {}", hub.key_vault_name),
+        ),
+        &key_vault::Vault {
+            location: location.clone(),
+            tags: tags.clone(),
+            properties: key_vault::VaultProperties {
+                tenant_id: env.azure.tenant_id.clone(),
+                sku: key_vault::VaultSku::standard(),
+                enable_rbac_authorization: true,
+                enable_soft_delete: true,
+                soft_delete_retention_in_days: KEY_VAULT_SOFT_DELETE_DAYS,
+                enable_purge_protection: None,
+            },
+        },
+    )?);
+
+    if env.domain.trusted_root_certificate_path.is_some() {
+        out.push(key_vault_secret::spec(
+            Placement::new(
+                ids.hub_secret(SECRET_TRUSTED_ROOT),
+                format!("Key Vault secret {SECRET_TRUSTED_ROOT}"),
+                stage,
+            )
+            .after(ids.hub_key_vault()),
+            &key_vault_secret::Secret {
+                tags: tags.clone(),
+                properties: key_vault_secret::SecretProperties {
+                    value: Input::Secret(SecretRef(SECRET_TRUSTED_ROOT.to_string())),
+                    content_type: None,
+                },
+            },
+        )?);
+    }
+
+    Ok(out)
+}

@@ -1,0 +1,136 @@
+//! `Microsoft.Network/virtualNetworks` with its subnets declared inline: a VNet
+//! PUT replaces the subnet list, so a separately managed subnet would be wiped by
+//! the next VNet update.
+
+use super::{Placement, SubResource, Tags, arm_spec};
+use crate::engine::{DiffRules, ResourceSpec};
+use crate::stages::StageError;
+use serde::Serialize;
+
+/// ARM resource type.
+pub const TYPE: &str = "Microsoft.Network/virtualNetworks";
+
+/// PUT body of a VNet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VirtualNetwork {
+    /// Region.
+    pub location: String,
+    /// Tags.
+    pub tags: Tags,
+    /// Properties.
+    pub properties: VirtualNetworkProperties,
+}
+
+/// `properties` of a VNet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VirtualNetworkProperties {
+    /// Address space.
+    pub address_space: AddressSpace,
+    /// Every subnet.
+    pub subnets: Vec<Subnet>,
+}
+
+/// `addressSpace`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressSpace {
+    /// CIDR prefixes.
+    pub address_prefixes: Vec<String>,
+}
+
+/// One inline subnet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Subnet {
+    /// Subnet name.
+    pub name: String,
+    /// Subnet properties.
+    pub properties: SubnetProperties,
+}
+
+/// `properties` of a subnet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubnetProperties {
+    /// CIDR prefix.
+    pub address_prefix: String,
+    /// Attached NSG.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_security_group: Option<SubResource>,
+    /// Attached route table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route_table: Option<SubResource>,
+    /// Service endpoints.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub service_endpoints: Vec<ServiceEndpoint>,
+    /// Delegations (e.g. `Microsoft.App/environments`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub delegations: Vec<Delegation>,
+    /// `Enabled` / `Disabled` network policies for private endpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_endpoint_network_policies: Option<String>,
+}
+
+impl SubnetProperties {
+    /// A plain subnet with only its prefix.
+    pub fn prefix(address_prefix: impl Into<String>) -> Self {
+        SubnetProperties {
+            address_prefix: address_prefix.into(),
+            network_security_group: None,
+            route_table: None,
+            service_endpoints: Vec::new(),
+            delegations: Vec::new(),
+            private_endpoint_network_policies: None,
+        }
+    }
+}
+
+/// A service endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceEndpoint {
+    /// Service, e.g. `Microsoft.Storage`.
+    pub service: String,
+}
+
+/// A subnet delegation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delegation {
+    /// Delegation name.
+    pub name: String,
+    /// Delegation properties.
+    pub properties: DelegationProperties,
+}
+
+/// `properties` of a delegation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DelegationProperties {
+    /// Service name, e.g. `Microsoft.App/environments`.
+    pub service_name: String,
+}
+
+/// Comparison rules: prefixes, subnets (by name), service endpoints and
+/// delegations are sets; NSG/route table IDs case-insensitive.
+pub fn rules() -> DiffRules {
+    DiffRules {
+        set_arrays: super::paths(&[
+            "/properties/addressSpace/addressPrefixes",
+            "/properties/subnets",
+            "/properties/subnets/*/properties/serviceEndpoints",
+            "/properties/subnets/*/properties/delegations",
+        ]),
+        case_insensitive: super::paths(&[
+            "/properties/subnets/*/properties/networkSecurityGroup/id",
+            "/properties/subnets/*/properties/routeTable/id",
+            "/properties/subnets/*/properties/serviceEndpoints/*/service",
+            "/properties/subnets/*/properties/privateEndpointNetworkPolicies",
+        ]),
+        ..DiffRules::default()
+    }
+}
+
+/// The spec of a VNet.
+pub fn spec(at: Placement, body: &VirtualNetwork) -> Result<ResourceSpec, StageError> {
+    arm_spec(at, TYPE, body, rules(), true)
+}

@@ -1,0 +1,710 @@
+//! The `spoke` stage (ARM part): resource group, NSG, spoke VNet with the
+//! Container Apps subnet, peerings with the hub, links of the hub's private DNS
+//! zones to the spoke VNet, Key Vault and its secrets, storage with the SMB share,
+//! PostgreSQL with its database and private endpoint, the Foundry account(s) with
+//! private endpoints and model deployments, the Container Apps environment (its
+//! identity and RBAC first), its storage and certificate, and the Open WebUI app
+//! with its RBAC. The Entra application is built elsewhere; the app only
+//! references its `appId`.
+
+use super::hub::{
+    KEY_VAULT_SOFT_DELETE_DAYS, ZONE_AI_SERVICES, ZONE_COGNITIVE, ZONE_OPENAI, ZONE_POSTGRES,
+    private_dns_zones,
+};
+use super::ids::{
+    ACA_SUBNET, SECRET_CERTIFICATE, SECRET_PG_CONNECTION, SECRET_PG_PASSWORD, SPOKE_LINK,
+};
+use super::resources::{
+    Empty, ManagedIdentity, Placement, SubResource, Tags, cognitive_account, container_app,
+    file_share, key_vault, key_vault_secret, managed_environment, managed_environment_certificate,
+    managed_environment_storage, model_deployment, network_security_group, postgres_database,
+    postgres_server, private_dns_zone_group, private_dns_zone_link, private_endpoint,
+    resource_group, role_assignment, storage_account, user_assigned_identity, virtual_network,
+    virtual_network_peering,
+};
+use super::{Ids, StageError, StageOptions, foundry_location, hub_location, spoke_location, tags};
+use crate::config::{CloudSetting, Environment, NamedCloud};
+use crate::engine::{Input, Reference, ResourceSpec, SecretRef, Stage};
+
+/// Secret input (engine secret store) with the storage account key, fetched by
+/// the CLI with listKeys.
+pub const SECRET_STORAGE_KEY: &str = "storage-account-key";
+/// Name of the app secret holding the database URL.
+pub const APP_SECRET_DATABASE_URL: &str = "database-url";
+/// Mount options of the SMB volume (SQLite-safe locking off, permissions ignored).
+pub const MOUNT_OPTIONS: &str = "nobrl,noperm,mfsymlinks,cache=strict";
+/// Where Open WebUI keeps its data.
+pub const DATA_PATH: &str = "/app/backend/data";
+/// Open WebUI's port.
+pub const TARGET_PORT: u16 = 8080;
+/// Name of the Open WebUI container.
+pub const CONTAINER_NAME: &str = "open-webui";
+
+/// The authority host of the environment's cloud (for `OPENID_PROVIDER_URL`).
+fn authority_host(env: &Environment) -> String {
+    match &env.azure.cloud {
+        CloudSetting::Custom(c) => c.authority.trim_end_matches('/').to_string(),
+        CloudSetting::Named(NamedCloud::AzureUSGovernment) => {
+            "https://login.microsoftonline.us".into()
+        }
+        CloudSetting::Named(NamedCloud::AzureChinaCloud) => "https://login.chinacloudapi.cn".into(),
+        CloudSetting::Named(NamedCloud::AzureCloud)
+        | CloudSetting::Named(NamedCloud::Sandbox)
+        | CloudSetting::Default => "https://login.microsoftonline.com".into(),
+    }
+}
+
+/// The Open WebUI environment variables (built-in settings, then `extra_env`,
+/// which overrides a built-in of the same name), in a stable order.
+pub fn open_webui_env(env: &Environment) -> Vec<container_app::EnvVar> {
+    use container_app::EnvVar;
+    let ids = Ids::new(env);
+    let unique = &env.entra.unique_name;
+    let app_id = Reference::new(Ids::graph_application(unique), "/appId");
+    let gateway = Reference::new(ids.apim(), "/properties/gatewayUrl");
+    let mut vars = vec![
+        EnvVar::value("WEBUI_URL", format!("https://{}", env.domain.custom_domain)),
+        EnvVar::value("ENABLE_OAUTH_SIGNUP", "true"),
+        EnvVar::value("ENABLE_LOGIN_FORM", "false"),
+        EnvVar::value("ENABLE_OAUTH_PERSISTENT_CONFIG", "false"),
+        EnvVar::input("OAUTH_CLIENT_ID", Input::Ref(app_id)),
+        EnvVar::value("OAUTH_CODE_CHALLENGE_METHOD", "S256"),
+        EnvVar::value("OAUTH_PROVIDER_NAME", env.entra.provider_name.clone()),
+        EnvVar::value(
+            "OAUTH_SCOPES",
+            format!(
+                "openid email profile api://{unique}/user_impersonation User.Read GroupMember.Read.All ProfilePhoto.Read.All"
+            ),
+        ),
+        EnvVar::value(
+            "OPENID_PROVIDER_URL",
+            format!(
+                "{}/{}/v2.0/.well-known/openid-configuration",
+                authority_host(env),
+                env.azure.tenant_id
+            ),
+        ),
+        EnvVar::value("OAUTH_EMAIL_CLAIM", "email"),
+        EnvVar::value("OAUTH_USERNAME_CLAIM", "name"),
+        EnvVar::input(
+            "OPENAI_API_BASE_URL",
+            Input::Known(gateway.within("", "/openai/v1")),
+        ),
+        EnvVar::value("ENABLE_OAUTH_ROLE_MANAGEMENT", "true"),
+        EnvVar::value("OAUTH_ROLES_CLAIM", "roles"),
+        EnvVar::value("OAUTH_ALLOWED_ROLES", env.entra.roles.join(",")),
+        EnvVar::value("OAUTH_ADMIN_ROLES", "admin"),
+        EnvVar::value("ENABLE_OAUTH_GROUP_MANAGEMENT", "true"),
+        EnvVar::value("OAUTH_GROUPS_CLAIM", "groups"),
+        EnvVar::value("ENABLE_SIGNUP", "false"),
+        EnvVar::value("DEFAULT_USER_ROLE", "user"),
+        EnvVar::value("WEBUI_SESSION_COOKIE_SECURE", "true"),
+        EnvVar::secret("DATABASE_URL", APP_SECRET_DATABASE_URL),
+    ];
+    for (name, value) in &env.container_app.extra_env {
+        match vars.iter_mut().find(|v| v.name == *name) {
+            Some(v) => *v = EnvVar::value(name, value.clone()),
+            None => vars.push(EnvVar::value(name, value.clone())),
+        }
+    }
+    vars
+}
+
+/// One Foundry account of the spoke: the main one or a pool member.
+struct FoundryAccount {
+    name: String,
+    subdomain: String,
+    location: String,
+}
+
+fn foundry_accounts(env: &Environment) -> Vec<FoundryAccount> {
+    let f = &env.foundry;
+    let mut accounts = vec![FoundryAccount {
+        name: f.name.clone(),
+        subdomain: f.custom_subdomain.clone().unwrap_or_else(|| f.name.clone()),
+        location: foundry_location(env),
+    }];
+    for p in &f.pool {
+        accounts.push(FoundryAccount {
+            name: p.name.clone(),
+            subdomain: p.custom_subdomain.clone().unwrap_or_else(|| p.name.clone()),
+            location: crate::config::normalize_location(&p.location),
+        });
+    }
+    accounts
+}
+
+/// A private endpoint in the hub `pe-subnet` (region of the hub VNet) and its DNS
+/// zone group.
+fn private_endpoint_pair(
+    ids: &Ids,
+    tags: &Tags,
+    env: &Environment,
+    pe_id: String,
+    target: (&str, &str, &str),
+    zones: &[&str],
+) -> Result<[ResourceSpec; 2], StageError> {
+    let (target_id, group_id, what) = target;
+    let pe_name = pe_id.rsplit('/').next().unwrap_or_default().to_string();
+    let at = Placement::new(
+        pe_id.clone(),
+        format!("private endpoint of {what}"),
+        Stage::Spoke,
+    )
+    .after(ids.spoke_rg.clone())
+    .after(ids.hub_vnet())
+    .after(target_id);
+    let pe = private_endpoint::spec(
+        at,
+        &private_endpoint::PrivateEndpoint {
+            location: hub_location(env),
+            tags: tags.clone(),
+            properties: private_endpoint::PrivateEndpointProperties {
+                subnet: SubResource::new(ids.pe_subnet()),
+                private_link_service_connections: vec![
+                    private_endpoint::PrivateLinkServiceConnection {
+                        name: pe_name,
+                        properties: private_endpoint::ConnectionProperties {
+                            private_link_service_id: target_id.to_string(),
+                            group_ids: vec![group_id.to_string()],
+                        },
+                    },
+                ],
+            },
+        },
+    )?;
+    let mut at = Placement::new(
+        Ids::zone_group(&pe_id),
+        format!("private DNS zone group of {what}"),
+        Stage::Spoke,
+    )
+    .after(pe_id.clone());
+    for z in zones {
+        at = at.after(ids.dns_zone(z));
+    }
+    let group = private_dns_zone_group::spec(
+        at,
+        &private_dns_zone_group::PrivateDnsZoneGroup {
+            properties: private_dns_zone_group::ZoneGroupProperties {
+                private_dns_zone_configs: zones
+                    .iter()
+                    .map(|z| private_dns_zone_group::ZoneConfig::new(z, ids.dns_zone(z)))
+                    .collect(),
+            },
+        },
+    )?;
+    Ok([pe, group])
+}
+
+/// Every ARM resource of the spoke stage.
+pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceSpec>, StageError> {
+    let ids = Ids::new(env);
+    let tags = tags(env);
+    let location = spoke_location(env);
+    let stage = Stage::Spoke;
+    let spoke = &env.spoke;
+    let rg = ids.spoke_rg.clone();
+    let at =
+        |address: String, label: String| Placement::new(address, label, stage).after(rg.clone());
+    let mut out = Vec::new();
+
+    // The spoke may share the hub's resource group; then the hub declares it.
+    if !ids.spoke_rg.eq_ignore_ascii_case(&ids.hub_rg) {
+        out.push(resource_group::spec(
+            Placement::new(
+                rg.clone(),
+                format!("spoke resource group {}", spoke.resource_group),
+                stage,
+            ),
+            &resource_group::ResourceGroup {
+                location: location.clone(),
+                tags: tags.clone(),
+                properties: Empty {},
+            },
+        )?);
+    }
+
+    // ---- network ---------------------------------------------------------
+    out.push(network_security_group::spec(
+        at(
+            ids.spoke_nsg(),
+            format!("Container Apps subnet NSG {}", spoke.nsg_name),
+        ),
+        &network_security_group::NetworkSecurityGroup {
+            location: location.clone(),
+            tags: tags.clone(),
+            properties: network_security_group::NsgProperties {
+                security_rules: Vec::new(),
+            },
+        },
+    )?);
+
+    // Consumption-only environment: a /23 subnet that must not be delegated.
+    let mut aca_subnet =
+        virtual_network::SubnetProperties::prefix(spoke.container_apps_subnet.to_string());
+    aca_subnet.network_security_group = Some(SubResource::new(ids.spoke_nsg()));
+    aca_subnet.service_endpoints = vec![virtual_network::ServiceEndpoint {
+        service: "Microsoft.Storage".into(),
+    }];
+    out.push(virtual_network::spec(
+        at(ids.spoke_vnet(), format!("spoke VNet {}", spoke.vnet_name)).after(ids.spoke_nsg()),
+        &virtual_network::VirtualNetwork {
+            location: location.clone(),
+            tags: tags.clone(),
+            properties: virtual_network::VirtualNetworkProperties {
+                address_space: virtual_network::AddressSpace {
+                    address_prefixes: vec![spoke.address_space.to_string()],
+                },
+                subnets: vec![virtual_network::Subnet {
+                    name: ACA_SUBNET.into(),
+                    properties: aca_subnet,
+                }],
+            },
+        },
+    )?);
+
+    let peering = |remote: String| virtual_network_peering::VirtualNetworkPeering {
+        properties: virtual_network_peering::PeeringProperties {
+            remote_virtual_network: SubResource::new(remote),
+            allow_virtual_network_access: true,
+            allow_forwarded_traffic: false,
+            allow_gateway_transit: false,
+            use_remote_gateways: false,
+        },
+    };
+    out.push(virtual_network_peering::spec(
+        Placement::new(ids.spoke_to_hub_peering(), "peering spoke -> hub", stage)
+            .after(ids.spoke_vnet())
+            .after(ids.hub_vnet()),
+        &peering(ids.hub_vnet()),
+    )?);
+    out.push(virtual_network_peering::spec(
+        Placement::new(ids.hub_to_spoke_peering(), "peering hub -> spoke", stage)
+            .after(ids.hub_vnet())
+            .after(ids.spoke_vnet()),
+        &peering(ids.spoke_vnet()),
+    )?);
+
+    for zone in private_dns_zones(env) {
+        out.push(private_dns_zone_link::spec(
+            Placement::new(
+                ids.dns_zone_link(zone, SPOKE_LINK),
+                format!("spoke VNet link of {zone}"),
+                stage,
+            )
+            .after(ids.dns_zone(zone))
+            .after(ids.spoke_vnet()),
+            &private_dns_zone_link::VirtualNetworkLink {
+                location: "global".into(),
+                tags: tags.clone(),
+                properties: private_dns_zone_link::LinkProperties {
+                    virtual_network: SubResource::new(ids.spoke_vnet()),
+                    registration_enabled: false,
+                },
+            },
+        )?);
+    }
+
+    // ---- Key Vault and secrets -------------------------------------------
+    let vault = ids.spoke_key_vault();
+    out.push(key_vault::spec(
+        at(
+            vault.clone(),
+            format!("spoke Key Vault {}", spoke.key_vault_name),
+        ),
+        &key_vault::Vault {
+            location: location.clone(),
+            tags: tags.clone(),
+            properties: key_vault::VaultProperties {
+                tenant_id: env.azure.tenant_id.clone(),
+                sku: key_vault::VaultSku::standard(),
+                enable_rbac_authorization: true,
+                enable_soft_delete: true,
+                soft_delete_retention_in_days: KEY_VAULT_SOFT_DELETE_DAYS,
+                enable_purge_protection: None,
+            },
+        },
+    )?);
+    let secret = |name: &str, content_type: Option<&str>| key_vault_secret::Secret {
+        tags: tags.clone(),
+        properties: key_vault_secret::SecretProperties {
+            value: Input::Secret(SecretRef(name.to_string())),
+            content_type: content_type.map(str::to_string),
+        },
+    };
+    let mut secrets = vec![(SECRET_PG_CONNECTION, None), (SECRET_PG_PASSWORD, None)];
+    if !opts.without_certificate {
+        secrets.push((SECRET_CERTIFICATE, Some("application/x-pkcs12")));
+    }
+    for (name, content_type) in secrets {
+        out.push(key_vault_secret::spec(
+            Placement::new(
+                ids.spoke_secret(name),
+                format!("Key Vault secret {name}"),
+                stage,
+            )
+            .after(vault.clone()),
+            &secret(name, content_type),
+        )?);
+    }
+
+    // ---- storage -----------------------------------------------------------
+    out.push(storage_account::spec(
+        at(
+            ids.storage_account(),
+            format!("storage account {}", spoke.storage_account_name),
+        )
+        .after(ids.spoke_vnet()),
+        &storage_account::StorageAccount {
+            location: location.clone(),
+            tags: tags.clone(),
+            kind: "StorageV2".into(),
+            sku: storage_account::StorageSku {
+                name: "Standard_LRS".into(),
+            },
+            properties: storage_account::StorageProperties {
+                supports_https_traffic_only: true,
+                allow_blob_public_access: false,
+                allow_shared_key_access: true,
+                minimum_tls_version: "TLS1_2".into(),
+                network_acls: storage_account::StorageNetworkAcls {
+                    bypass: "AzureServices".into(),
+                    default_action: "Deny".into(),
+                    virtual_network_rules: vec![storage_account::StorageVnetRule {
+                        id: ids.aca_subnet(),
+                        action: "Allow".into(),
+                    }],
+                },
+            },
+        },
+    )?);
+    out.push(file_share::spec(
+        Placement::new(
+            ids.file_share(),
+            format!("file share {}", spoke.file_share_name),
+            stage,
+        )
+        .after(ids.storage_account()),
+        &file_share::FileShare {
+            properties: file_share::FileShareProperties {
+                share_quota: spoke.file_share_quota_gib,
+                enabled_protocols: "SMB".into(),
+            },
+        },
+    )?);
+
+    // ---- PostgreSQL ---------------------------------------------------------
+    let pg = &env.postgres;
+    out.push(postgres_server::spec(
+        at(
+            ids.postgres(),
+            format!("PostgreSQL server {}", pg.server_name),
+        ),
+        &postgres_server::FlexibleServer {
+            location: location.clone(),
+            tags: tags.clone(),
+            sku: postgres_server::ServerSku {
+                name: pg.sku.clone(),
+                tier: pg.tier.clone(),
+            },
+            properties: postgres_server::ServerProperties {
+                version: pg.version.clone(),
+                administrator_login: pg.admin_login.clone(),
+                administrator_login_password: Input::Secret(SecretRef(
+                    SECRET_PG_PASSWORD.to_string(),
+                )),
+                storage: postgres_server::ServerStorage {
+                    storage_size_gb: pg.storage_gb,
+                },
+                auth_config: postgres_server::AuthConfig {
+                    active_directory_auth: "Disabled".into(),
+                    password_auth: "Enabled".into(),
+                },
+                network: postgres_server::ServerNetwork {
+                    public_network_access: "Disabled".into(),
+                },
+            },
+        },
+    )?);
+    out.push(postgres_database::spec(
+        Placement::new(
+            ids.postgres_database(),
+            format!("PostgreSQL database {}", pg.database),
+            stage,
+        )
+        .after(ids.postgres()),
+        &postgres_database::Database {
+            properties: postgres_database::DatabaseProperties {
+                charset: "UTF8".into(),
+                collation: "en_US.utf8".into(),
+            },
+        },
+    )?);
+    out.extend(private_endpoint_pair(
+        &ids,
+        &tags,
+        env,
+        ids.postgres_private_endpoint(),
+        (
+            &ids.postgres(),
+            "postgresqlServer",
+            &format!("PostgreSQL server {}", pg.server_name),
+        ),
+        &[ZONE_POSTGRES],
+    )?);
+
+    // ---- Foundry accounts and model deployments -----------------------------
+    for account in foundry_accounts(env) {
+        let account_id = ids.foundry_account(&account.name);
+        out.push(cognitive_account::spec(
+            at(
+                account_id.clone(),
+                format!("Foundry account {}", account.name),
+            ),
+            &cognitive_account::Account {
+                location: account.location.clone(),
+                tags: tags.clone(),
+                kind: "AIServices".into(),
+                sku: cognitive_account::AccountSku { name: "S0".into() },
+                identity: ManagedIdentity::system(),
+                properties: cognitive_account::AccountProperties {
+                    custom_sub_domain_name: account.subdomain.clone(),
+                    disable_local_auth: true,
+                    allow_project_management: true,
+                    public_network_access: "Disabled".into(),
+                    network_acls: cognitive_account::AccountNetworkAcls {
+                        default_action: "Deny".into(),
+                    },
+                },
+            },
+        )?);
+        out.extend(private_endpoint_pair(
+            &ids,
+            &tags,
+            env,
+            ids.foundry_private_endpoint(&account.name),
+            (
+                &account_id,
+                "account",
+                &format!("Foundry account {}", account.name),
+            ),
+            &[ZONE_COGNITIVE, ZONE_OPENAI, ZONE_AI_SERVICES],
+        )?);
+        for d in &env.foundry.deployments {
+            out.push(model_deployment::spec(
+                Placement::new(
+                    ids.model_deployment(&account.name, &d.name),
+                    format!("model deployment {} on {}", d.name, account.name),
+                    stage,
+                )
+                .after(account_id.clone()),
+                &account_id,
+                &model_deployment::Deployment {
+                    tags: tags.clone(),
+                    sku: model_deployment::DeploymentSku {
+                        name: d.sku.clone(),
+                        capacity: d.capacity,
+                    },
+                    properties: model_deployment::DeploymentProperties {
+                        model: model_deployment::DeploymentModel {
+                            format: d.format.clone(),
+                            name: d.model.clone(),
+                            version: d.version.clone(),
+                        },
+                    },
+                },
+            )?);
+        }
+    }
+
+    // ---- Container Apps environment -----------------------------------------
+    let ca = &env.container_app;
+    let env_identity = ids.aca_env_identity();
+    out.push(user_assigned_identity::spec(
+        at(
+            env_identity.clone(),
+            format!(
+                "Container Apps environment identity {}",
+                ca.environment_identity_name
+            ),
+        ),
+        &user_assigned_identity::UserAssignedIdentity {
+            location: location.clone(),
+            tags: tags.clone(),
+        },
+    )?);
+    let env_identity_rbac = role_assignment::spec(
+        &vault,
+        role_assignment::KEY_VAULT_SECRETS_USER,
+        role_assignment::Principal::user_identity(&env_identity),
+        &format!(
+            "Key Vault Secrets User for {} on {}",
+            ca.environment_identity_name, spoke.key_vault_name
+        ),
+        stage,
+    )?;
+    let env_identity_rbac_id = env_identity_rbac.address.to_string();
+    out.push(env_identity_rbac);
+
+    let aca_env = ids.aca_env();
+    out.push(managed_environment::spec(
+        at(
+            aca_env.clone(),
+            format!("Container Apps environment {}", ca.environment_name),
+        )
+        .after(ids.spoke_vnet())
+        .after(env_identity.clone())
+        .after(env_identity_rbac_id.clone()),
+        &managed_environment::ManagedEnvironment {
+            location: location.clone(),
+            tags: tags.clone(),
+            identity: ManagedIdentity::user(env_identity.clone()),
+            properties: managed_environment::EnvironmentProperties {
+                vnet_configuration: managed_environment::VnetConfiguration {
+                    internal: true,
+                    infrastructure_subnet_id: ids.aca_subnet(),
+                },
+                public_network_access: "Disabled".into(),
+                dapr_ai_connection_string: Input::Ref(Reference::new(
+                    ids.app_insights(),
+                    "/properties/ConnectionString",
+                )),
+                zone_redundant: false,
+            },
+        },
+    )?);
+    out.push(managed_environment_storage::spec(
+        Placement::new(
+            ids.aca_env_storage(),
+            format!("environment storage {}", spoke.file_share_name),
+            stage,
+        )
+        .after(aca_env.clone())
+        .after(ids.file_share()),
+        &managed_environment_storage::EnvironmentStorage {
+            properties: managed_environment_storage::EnvironmentStorageProperties {
+                azure_file: managed_environment_storage::AzureFile {
+                    account_name: spoke.storage_account_name.clone(),
+                    account_key: Input::Secret(SecretRef(SECRET_STORAGE_KEY.to_string())),
+                    share_name: spoke.file_share_name.clone(),
+                    access_mode: "ReadWrite".into(),
+                },
+            },
+        },
+    )?);
+    let mut custom_domains = Vec::new();
+    if !opts.without_certificate {
+        out.push(managed_environment_certificate::spec(
+            Placement::new(
+                ids.aca_env_certificate(),
+                "environment certificate (from Key Vault)",
+                stage,
+            )
+            .after(aca_env.clone())
+            .after(env_identity_rbac_id),
+            &managed_environment_certificate::EnvironmentCertificate {
+                location: location.clone(),
+                tags: tags.clone(),
+                properties: managed_environment_certificate::CertificateProperties {
+                    certificate_key_vault_properties:
+                        managed_environment_certificate::CertificateKeyVaultProperties {
+                            identity: env_identity.clone(),
+                            key_vault_url: Input::Ref(Reference::new(
+                                ids.spoke_secret(SECRET_CERTIFICATE),
+                                "/properties/secretUri",
+                            )),
+                        },
+                },
+            },
+        )?);
+        custom_domains.push(container_app::CustomDomain {
+            name: env.domain.custom_domain.clone(),
+            binding_type: "SniEnabled".into(),
+            certificate_id: ids.aca_env_certificate(),
+        });
+    }
+
+    // ---- Open WebUI --------------------------------------------------------
+    let app = ids.container_app();
+    let mut app_at = at(app.clone(), format!("container app {}", ca.name))
+        .after(aca_env.clone())
+        .after(ids.aca_env_storage());
+    if !opts.without_certificate {
+        app_at = app_at.after(ids.aca_env_certificate());
+    }
+    out.push(container_app::spec(
+        app_at,
+        &container_app::ContainerApp {
+            location: location.clone(),
+            tags: tags.clone(),
+            identity: ManagedIdentity::system(),
+            properties: container_app::ContainerAppProperties {
+                managed_environment_id: aca_env.clone(),
+                configuration: container_app::Configuration {
+                    active_revisions_mode: "Single".into(),
+                    ingress: container_app::Ingress {
+                        external: true,
+                        target_port: TARGET_PORT,
+                        transport: "auto".into(),
+                        allow_insecure: false,
+                        sticky_sessions: container_app::StickySessions {
+                            affinity: "sticky".into(),
+                        },
+                        ip_security_restrictions: vec![container_app::IpSecurityRestriction {
+                            name: "allow-app-gateway".into(),
+                            description: "Only the Application Gateway subnet".into(),
+                            ip_address_range: env.hub.subnets.appgw.to_string(),
+                            action: "Allow".into(),
+                        }],
+                        custom_domains,
+                    },
+                    secrets: vec![container_app::AppSecret {
+                        name: APP_SECRET_DATABASE_URL.into(),
+                        key_vault_url: Input::Ref(Reference::new(
+                            ids.spoke_secret(SECRET_PG_CONNECTION),
+                            "/properties/secretUri",
+                        )),
+                        identity: "system".into(),
+                    }],
+                },
+                template: container_app::Template {
+                    containers: vec![container_app::Container {
+                        name: CONTAINER_NAME.into(),
+                        image: ca.image.clone(),
+                        resources: container_app::ContainerResources {
+                            cpu: ca.cpu,
+                            memory: ca.memory.clone(),
+                        },
+                        env: open_webui_env(env),
+                        volume_mounts: vec![container_app::VolumeMount {
+                            volume_name: spoke.file_share_name.clone(),
+                            mount_path: DATA_PATH.into(),
+                        }],
+                    }],
+                    scale: container_app::Scale {
+                        min_replicas: ca.min_replicas,
+                        max_replicas: ca.max_replicas,
+                    },
+                    volumes: vec![container_app::Volume {
+                        name: spoke.file_share_name.clone(),
+                        storage_type: "AzureFile".into(),
+                        storage_name: spoke.file_share_name.clone(),
+                        mount_options: MOUNT_OPTIONS.into(),
+                    }],
+                },
+            },
+        },
+    )?);
+    out.push(role_assignment::spec(
+        &vault,
+        role_assignment::KEY_VAULT_SECRETS_USER,
+        role_assignment::Principal::system_identity(&app),
+        &format!(
+            "Key Vault Secrets User for container app {} on {}",
+            ca.name, spoke.key_vault_name
+        ),
+        stage,
+    )?);
+
+    Ok(out)
+}
