@@ -1,5 +1,36 @@
 //! The deployment engine: dependency graph, plan/diff, parallel apply, progress events.
+//!
+//! Terraform-like: [`plan`] reads every resource of a [`Model`] concurrently and
+//! produces a serialisable [`Plan`] (no writes); [`apply`] executes exactly that
+//! plan over the dependency graph. Azure is reached through a [`Backend`]
+//! ([`AzureBackend`] for ARM and Graph).
 
+pub mod apply;
+pub mod azure_backend;
+pub mod backend;
+pub mod diff;
+pub mod error;
+pub mod events;
+pub mod model;
+pub mod plan;
+pub mod render;
 pub mod resource;
+pub mod secrets;
 
+pub use apply::{ApplyOptions, ApplyReport, Outcome, ROLE_ASSIGNMENT_TYPE, apply};
+pub use azure_backend::{AzureBackend, connect};
+/// Re-exported so the CLI reaches Azure through the engine only.
+pub use crate::azure::{AuthMethod, AzureError, ClientSettings, Endpoints};
+pub use backend::{Backend, BackendError, DiscoveredResource, NoObserver, Observer};
+pub use diff::{DiffValue, PropertyDiff};
+pub use error::{EngineError, Operation, StaleResource};
+pub use events::{CancelToken, Event, EventSink};
+pub use model::{Discovery, Edge, Model, OWNER_TAG};
+pub use plan::{
+    Action, Change, DEFAULT_PARALLELISM, Fingerprint, Plan, PlanOptions, Summary, plan, verify_plan,
+};
+pub use render::{
+    plan_json, render_graph_dot, render_graph_mermaid, render_plan_human, render_plan_markdown,
+};
 pub use resource::*;
+pub use secrets::{SecretAction, Secrets};

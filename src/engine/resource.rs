@@ -191,6 +191,16 @@ pub enum Api {
     },
 }
 
+impl Api {
+    /// The ARM resource type, or `None` for Graph objects.
+    pub fn type_name(&self) -> Option<&str> {
+        match self {
+            Api::Arm { type_name, .. } => Some(type_name),
+            Api::Graph { .. } => None,
+        }
+    }
+}
+
 /// Whether the engine manages a resource or only reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -248,16 +258,125 @@ pub struct ResourceSpec {
 }
 
 impl ResourceSpec {
-    /// Every dependency: explicit ones plus every resource referenced in the body.
+    /// Every dependency: explicit ones plus every resource referenced in the body
+    /// or in the address (a Graph address may embed a reference, e.g.
+    /// `graph:/servicePrincipals(appId='${ref:graph:/applications(uniqueName='x')#/appId}')`).
     pub fn dependencies(&self) -> BTreeSet<Address> {
         let mut deps = self.depends_on.clone();
-        for r in references_in(&self.body) {
+        let in_address = references_in(&serde_json::Value::String(self.address.0.clone()));
+        for r in references_in(&self.body).into_iter().chain(in_address) {
             if r.address != self.address {
                 deps.insert(r.address);
             }
         }
         deps
     }
+}
+
+/// One piece of a body string: literal text, a reference marker or a secret marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// Literal text.
+    Text(String),
+    /// `${ref:ADDRESS#POINTER}`.
+    Ref(Reference),
+    /// `${secret:NAME}`.
+    Secret(SecretRef),
+}
+
+/// Splits a string into literal text and markers. Markers nest (an address may
+/// itself contain a reference marker); an unterminated marker is literal text.
+pub fn parse_markers(s: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut rest = s;
+    loop {
+        let next_ref = rest.find(REF_OPEN);
+        let next_secret = rest.find(SECRET_OPEN);
+        let (start, is_ref) = match (next_ref, next_secret) {
+            (Some(r), Some(x)) if r <= x => (r, true),
+            (Some(_), Some(x)) => (x, false),
+            (Some(r), None) => (r, true),
+            (None, Some(x)) => (x, false),
+            (None, None) => break,
+        };
+        let open_len = if is_ref {
+            REF_OPEN.len()
+        } else {
+            SECRET_OPEN.len()
+        };
+        let after = &rest[start + open_len..];
+        let Some(end) = matching_close(after) else {
+            break;
+        };
+        let inner = &after[..end];
+        let segment = if is_ref {
+            split_ref(inner).map(|(addr, ptr)| Segment::Ref(Reference::new(addr, ptr)))
+        } else {
+            Some(Segment::Secret(SecretRef(inner.to_string())))
+        };
+        match segment {
+            Some(seg) => {
+                text.push_str(&rest[..start]);
+                if !text.is_empty() {
+                    out.push(Segment::Text(std::mem::take(&mut text)));
+                }
+                out.push(seg);
+            }
+            None => text.push_str(&rest[..start + open_len + end + 1]),
+        }
+        rest = &after[end + 1..];
+    }
+    text.push_str(rest);
+    if !text.is_empty() {
+        out.push(Segment::Text(text));
+    }
+    out
+}
+
+/// Position of the `}` closing a marker whose opening was just consumed,
+/// skipping nested `${...}`.
+fn matching_close(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' && bytes.get(i + 1) == Some(&b'{') {
+            depth += 1;
+            i += 2;
+            continue;
+        }
+        if bytes[i] == b'}' {
+            if depth == 0 {
+                return Some(i);
+            }
+            depth -= 1;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Splits `ADDRESS#POINTER` at the last `#` outside nested markers.
+fn split_ref(inner: &str) -> Option<(&str, &str)> {
+    let bytes = inner.as_bytes();
+    let mut depth = 0usize;
+    let mut split = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' && bytes.get(i + 1) == Some(&b'{') {
+            depth += 1;
+            i += 2;
+            continue;
+        }
+        match bytes[i] {
+            b'}' => depth = depth.saturating_sub(1),
+            b'#' if depth == 0 => split = Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    split.map(|i| (&inner[..i], &inner[i + 1..]))
 }
 
 /// Every reference marker found in a JSON value.
@@ -270,15 +389,10 @@ pub fn references_in(value: &serde_json::Value) -> Vec<Reference> {
 fn collect_refs(value: &serde_json::Value, out: &mut Vec<Reference>) {
     match value {
         serde_json::Value::String(s) => {
-            let mut rest = s.as_str();
-            while let Some(start) = rest.find(REF_OPEN) {
-                let after = &rest[start + REF_OPEN.len()..];
-                let Some(end) = after.find('}') else { break };
-                let inner = &after[..end];
-                if let Some((addr, ptr)) = inner.split_once('#') {
-                    out.push(Reference::new(addr, ptr));
+            for seg in parse_markers(s) {
+                if let Segment::Ref(r) = seg {
+                    out.push(r);
                 }
-                rest = &after[end + 1..];
             }
         }
         serde_json::Value::Array(a) => a.iter().for_each(|v| collect_refs(v, out)),
@@ -312,5 +426,40 @@ mod tests {
             serde_json::to_value(&s).unwrap(),
             serde_json::json!("${secret:pg-password}")
         );
+    }
+
+    #[test]
+    fn markers_nest_and_mix_with_text() {
+        let app = Reference::new("graph:/applications(uniqueName='owui')", "/appId");
+        let sp_addr = format!("graph:/servicePrincipals(appId='{}')", app.marker());
+        let sp = Reference::new(sp_addr.as_str(), "/id");
+        let s = format!("x{}y${{secret:pw}}{}", sp.marker(), "${ref:broken");
+        let segs = parse_markers(&s);
+        assert_eq!(
+            segs,
+            vec![
+                Segment::Text("x".into()),
+                Segment::Ref(sp.clone()),
+                Segment::Text("y".into()),
+                Segment::Secret(SecretRef("pw".into())),
+                Segment::Text("${ref:broken".into()),
+            ]
+        );
+        // A spec whose address embeds a reference depends on the referenced resource.
+        let spec = ResourceSpec {
+            address: Address(sp_addr),
+            label: "sp".into(),
+            stage: Stage::Spoke,
+            api: Api::Graph {
+                kind: "servicePrincipal".into(),
+            },
+            body: serde_json::json!({}),
+            depends_on: BTreeSet::new(),
+            rules: DiffRules::default(),
+            mode: Mode::Managed,
+            serial_key: None,
+            taggable: false,
+        };
+        assert!(spec.dependencies().contains(&app.address));
     }
 }

@@ -19,7 +19,7 @@ pub mod spoke;
 pub use ids::Ids;
 
 use crate::config::{Environment, normalize_location};
-use crate::engine::{Address, Mode, ResourceSpec, Stage};
+use crate::engine::{Address, Discovery, Mode, Model, ResourceSpec, Stage};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -121,21 +121,38 @@ pub fn desired(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceSpe
     Ok(all)
 }
 
-/// Keeps the resources of `stages` as they are ([`Mode::Managed`]) and turns
-/// every resource of another stage that one of them references or depends on
-/// directly into [`Mode::Data`] (read from Azure; it must exist). Everything
-/// else is dropped. Order is preserved.
-///
-/// A data resource keeps its address, label, stage, API and rules; its body is
-/// emptied (`{}`) and its explicit dependencies cleared, because it is only
-/// read: it neither waits for nor references anything.
+/// Keep the resources of `stages` as [`Mode::Managed`]; every resource of another
+/// stage that they depend on (directly, or through a reference inside the address
+/// of such a resource) becomes [`Mode::Data`]: read from Azure, must exist, never
+/// written. Other resources are dropped.
 pub fn select(all: Vec<ResourceSpec>, stages: &[Stage]) -> Vec<ResourceSpec> {
     let wanted = |s: &ResourceSpec| stages.contains(&s.stage);
-    let needed: BTreeSet<Address> = all
+    let by_address: BTreeMap<Address, &ResourceSpec> =
+        all.iter().map(|s| (s.address.clone(), s)).collect();
+    let mut needed: BTreeSet<Address> = all
         .iter()
         .filter(|s| wanted(s))
         .flat_map(|s| s.dependencies())
         .collect();
+    // A data resource whose address holds a reference (e.g. a service principal
+    // keyed by its application's appId) needs that referenced resource read too.
+    let mut frontier: Vec<Address> = needed.iter().cloned().collect();
+    while let Some(address) = frontier.pop() {
+        let Some(spec) = by_address.get(&address) else {
+            continue;
+        };
+        if wanted(spec) {
+            continue;
+        }
+        for r in crate::engine::references_in(&serde_json::Value::String(
+            spec.address.as_str().to_string(),
+        )) {
+            if needed.insert(r.address.clone()) {
+                frontier.push(r.address);
+            }
+        }
+    }
+    drop(by_address);
     all.into_iter()
         .filter_map(|mut s| {
             if wanted(&s) {
@@ -151,6 +168,65 @@ pub fn select(all: Vec<ResourceSpec>, stages: &[Stage]) -> Vec<ResourceSpec> {
             }
         })
         .collect()
+}
+
+/// The engine model of `stages`: [`select`]ed resources plus where to look for
+/// resources this environment owns that the configuration no longer wants:
+/// - the model deployments of every Foundry account of a selected stage (a
+///   deployment removed from the file is deleted);
+/// - a resource group, for resources tagged `owui-deploy-env = <name>`, only when
+///   every resource the configuration places in that group belongs to a selected
+///   stage (so planning one stage never deletes another stage's resources).
+pub fn model(env: &Environment, opts: &StageOptions, stages: &[Stage]) -> Result<Model, StageError> {
+    let all = desired(env, opts)?;
+    let mut discoveries = Vec::new();
+    for spec in &all {
+        if spec.mode == Mode::Managed
+            && stages.contains(&spec.stage)
+            && spec.api.type_name() == Some(resources::cognitive_account::TYPE)
+        {
+            let child_type = resources::model_deployment::TYPE;
+            discoveries.push(Discovery::Children {
+                parent: spec.address.clone(),
+                child_type: child_type.to_string(),
+                api_version: api_version_of(child_type)?,
+                serial_key: Some(spec.address.as_str().to_ascii_lowercase()),
+                stage: spec.stage,
+            });
+        }
+    }
+    let ids = Ids::new(env);
+    let mut groups = vec![(ids.hub_rg.clone(), Stage::Hub)];
+    if !ids.spoke_rg.eq_ignore_ascii_case(&ids.hub_rg) {
+        groups.push((ids.spoke_rg.clone(), Stage::Spoke));
+    }
+    for (group, stage) in groups {
+        let prefix = format!("{}/", group.to_ascii_lowercase());
+        let all_selected = all
+            .iter()
+            .filter(|s| s.address.as_str().to_ascii_lowercase().starts_with(&prefix))
+            .all(|s| stages.contains(&s.stage));
+        if all_selected && stages.contains(&stage) {
+            discoveries.push(Discovery::Tagged {
+                resource_group: Address::from(group.as_str()),
+                env: env.name.clone(),
+                api_version: api_version_of("Microsoft.Resources/resourceGroups")?,
+                stage,
+            });
+        }
+    }
+    Ok(Model {
+        resources: select(all, stages),
+        discoveries,
+    })
+}
+
+fn api_version_of(type_name: &str) -> Result<String, StageError> {
+    crate::azure::api_versions::api_version(type_name)
+        .map(str::to_string)
+        .ok_or_else(|| StageError::NoApiVersion {
+            type_name: type_name.to_string(),
+        })
 }
 
 /// The tags of every taggable resource: the environment's tags plus the

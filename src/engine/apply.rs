@@ -1,0 +1,800 @@
+//! Applying a plan: a dependency-graph executor that starts each change as
+//! soon as what it depends on has finished, up to `parallelism` at once,
+//! serialising writes that share a `serial_key`.
+
+use super::backend::{Backend, BackendError, Observer};
+use super::diff::value_as_text;
+use super::error::{EngineError, Operation};
+use super::events::{CancelToken, Event, EventSink, millis, now_rfc3339};
+use super::plan::{
+    Action, Change, DEFAULT_PARALLELISM, Plan, has_markers, is_failed, is_provisioning, pointer,
+    provisioning_state, resolve_address, verify_plan,
+};
+use super::resource::{Address, Api, Reference, Segment, parse_markers};
+use super::secrets::Secrets;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The ARM type whose writes get PrincipalNotFound / RoleAssignmentExists handling.
+pub const ROLE_ASSIGNMENT_TYPE: &str = "Microsoft.Authorization/roleAssignments";
+
+/// How to apply.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Writes in flight at most (default 16).
+    pub parallelism: usize,
+    /// How long a role assignment is retried while Azure answers
+    /// `PrincipalNotFound` (a new identity not yet replicated); default 5 minutes.
+    pub principal_retry_timeout: Duration,
+    /// First wait between those retries (doubling up to `retry_max_delay`); default 5 s.
+    pub retry_initial_delay: Duration,
+    /// Longest wait between those retries; default 30 s.
+    pub retry_max_delay: Duration,
+    /// How long to wait for a resource that was still provisioning when
+    /// planned (e.g. an interrupted APIM creation) before its dependents start;
+    /// default 2 hours.
+    pub wait_timeout: Duration,
+    /// Before any write, re-read every planned resource and refuse
+    /// ([`EngineError::StalePlan`]) when one differs from its fingerprint.
+    pub verify_fingerprints: bool,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: DEFAULT_PARALLELISM,
+            principal_retry_timeout: Duration::from_secs(300),
+            retry_initial_delay: Duration::from_secs(5),
+            retry_max_delay: Duration::from_secs(30),
+            wait_timeout: Duration::from_secs(2 * 3600),
+            verify_fingerprints: false,
+        }
+    }
+}
+
+/// What happened to one change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Created.
+    Created,
+    /// Updated in place.
+    Updated,
+    /// Deleted and created again.
+    Replaced,
+    /// Deleted (or already gone).
+    Deleted,
+    /// Nothing to do.
+    Unchanged,
+    /// Data read.
+    Read,
+    /// A role assignment already existed under another name: treated as done.
+    AlreadyExisted,
+    /// Failed with this error.
+    Failed {
+        /// The error (with ARM code and request ID).
+        error: String,
+    },
+    /// Not attempted because a dependency failed.
+    Skipped {
+        /// The failed resource.
+        because: Address,
+    },
+    /// Was in flight when the apply was cancelled (its polling stopped).
+    Interrupted,
+    /// Not started (cancelled first).
+    NotStarted,
+}
+
+impl Outcome {
+    /// Whether the change reached its goal.
+    pub fn is_success(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Created
+                | Outcome::Updated
+                | Outcome::Replaced
+                | Outcome::Deleted
+                | Outcome::Unchanged
+                | Outcome::Read
+                | Outcome::AlreadyExisted
+        )
+    }
+}
+
+/// What an apply did, per change in plan order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    /// Every change's outcome, in plan order.
+    pub results: Vec<(Address, Outcome)>,
+    /// Wall time of the apply.
+    #[serde(rename = "elapsed_ms", with = "millis")]
+    pub elapsed: Duration,
+}
+
+impl ApplyReport {
+    /// The outcome of `address`.
+    pub fn outcome(&self, address: &Address) -> Option<&Outcome> {
+        self.results
+            .iter()
+            .find(|(a, _)| a == address)
+            .map(|(_, o)| o)
+    }
+
+    /// How many changes reached their goal.
+    pub fn finished(&self) -> usize {
+        self.results.iter().filter(|(_, o)| o.is_success()).count()
+    }
+}
+
+/// Live values of a finished change, for resolving references.
+enum Known {
+    Live(Value),
+    Outputs(BTreeMap<String, Value>),
+}
+
+impl Known {
+    fn get(&self, ptr: &str) -> Option<Value> {
+        match self {
+            Known::Live(v) => pointer(v, ptr).cloned(),
+            Known::Outputs(m) => m.get(ptr).cloned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    Pending,
+    Running,
+    Done,
+    Failed,
+    Skipped(Address),
+    NotStarted,
+}
+
+struct EventObserver {
+    address: Address,
+    events: EventSink,
+}
+
+impl Observer for EventObserver {
+    fn polled(&self, status: &str, elapsed: Duration) {
+        self.events.emit(Event::Polled {
+            address: self.address.clone(),
+            status: status.to_string(),
+            elapsed,
+        });
+    }
+    fn retrying(&self, reason: &str, delay: Duration) {
+        self.events.emit(Event::Retrying {
+            address: self.address.clone(),
+            reason: reason.to_string(),
+            delay,
+        });
+    }
+}
+
+/// Result of one task: live value and an optional note, or the error.
+type TaskResult = Result<(Option<Value>, Outcome, Option<String>), EngineError>;
+
+/// Applies `plan`: exactly its actions, in dependency order, as concurrently as
+/// allowed. Returns every outcome; on failures returns
+/// [`EngineError::ApplyFailed`] (independent branches still finished), on
+/// cancellation [`EngineError::Cancelled`].
+pub async fn apply(
+    backend: Arc<dyn Backend>,
+    plan: &Plan,
+    opts: &ApplyOptions,
+    secrets: &Secrets,
+    events: EventSink,
+    cancel: CancelToken,
+) -> Result<ApplyReport, EngineError> {
+    let start = Instant::now();
+    let changes = &plan.changes;
+    let n = changes.len();
+
+    // Everything that can be checked before the first write is checked now.
+    let mut bodies: Vec<Option<Value>> = Vec::with_capacity(n);
+    for c in changes {
+        let body = if matches!(c.action, Action::Create | Action::Update | Action::Replace) {
+            plan.full_body(c)?
+        } else {
+            None
+        };
+        if let Some(name) = body
+            .as_ref()
+            .and_then(|b| secret_names(b).into_iter().find(|s| !secrets.contains(s)))
+        {
+            return Err(EngineError::MissingSecret {
+                address: c.address.clone(),
+                label: c.label.clone(),
+                name,
+            });
+        }
+        bodies.push(body);
+    }
+    if opts.verify_fingerprints {
+        verify_plan(backend.as_ref(), plan, opts.parallelism).await?;
+    }
+
+    let index: HashMap<&Address, usize> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (&c.address, i))
+        .collect();
+    let deps: Vec<Vec<usize>> = changes
+        .iter()
+        .map(|c| {
+            c.depends_on
+                .iter()
+                .filter_map(|d| index.get(d).copied())
+                .collect()
+        })
+        .collect();
+
+    // A write needing a secret fetched from a resource waits for that resource.
+    let mut deps = deps;
+    for (i, body) in bodies.iter().enumerate() {
+        let Some(b) = body else { continue };
+        for name in secret_names(b) {
+            if let Some(&j) = secrets.action(&name).and_then(|a| index.get(&a.address))
+                && j != i
+                && !deps[i].contains(&j)
+            {
+                deps[i].push(j);
+            }
+        }
+    }
+
+    let mut state = vec![State::Pending; n];
+    let mut known: Vec<Option<Known>> = (0..n).map(|_| None).collect();
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
+    let mut failures: Vec<(usize, EngineError)> = Vec::new();
+    let mut busy_keys: HashSet<String> = HashSet::new();
+    let mut running: FuturesUnordered<BoxFuture<'static, (usize, Duration, TaskResult)>> =
+        FuturesUnordered::new();
+    let parallelism = opts.parallelism.max(1);
+
+    loop {
+        // Settle skips and instant changes, start what is ready.
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            for i in 0..n {
+                if state[i] != State::Pending {
+                    continue;
+                }
+                let c = &changes[i];
+                let cause = deps[i].iter().find_map(|&j| match &state[j] {
+                    State::Failed => Some(changes[j].address.clone()),
+                    State::Skipped(a) => Some(a.clone()),
+                    _ => None,
+                });
+                if let Some(because) = cause {
+                    if c.action.writes() {
+                        events.emit(Event::Skipped {
+                            address: c.address.clone(),
+                            label: c.label.clone(),
+                            because: because.clone(),
+                        });
+                    }
+                    outcomes[i] = Some(Outcome::Skipped {
+                        because: because.clone(),
+                    });
+                    state[i] = State::Skipped(because);
+                    progressed = true;
+                    continue;
+                }
+                if !deps[i].iter().all(|&j| state[j] == State::Done) {
+                    continue;
+                }
+                if !c.action.writes() && !c.reread && !c.wait {
+                    known[i] = Some(Known::Outputs(c.outputs.clone()));
+                    outcomes[i] = Some(if c.action == Action::Read {
+                        Outcome::Read
+                    } else {
+                        Outcome::Unchanged
+                    });
+                    state[i] = State::Done;
+                    progressed = true;
+                    continue;
+                }
+                if cancel.is_cancelled() || running.len() >= parallelism {
+                    continue;
+                }
+                let key = c.serial_key.clone().filter(|_| c.action.writes());
+                if key.as_ref().is_some_and(|k| busy_keys.contains(k)) {
+                    continue;
+                }
+                // Resolve references from the live values of dependencies.
+                let lookup = |r: &Reference| -> Option<Value> {
+                    let j = *index.get(&r.address)?;
+                    known[j].as_ref()?.get(&r.pointer)
+                };
+                let prepared = prepare(c, bodies[i].as_ref(), &lookup);
+                state[i] = State::Running;
+                progressed = true;
+                let (target, body) = match prepared {
+                    Ok(p) => p,
+                    Err(e) => {
+                        events.emit(Event::Failed {
+                            address: c.address.clone(),
+                            label: c.label.clone(),
+                            error: e.to_string(),
+                        });
+                        outcomes[i] = Some(Outcome::Failed {
+                            error: e.to_string(),
+                        });
+                        state[i] = State::Failed;
+                        failures.push((i, e));
+                        continue;
+                    }
+                };
+                if let Some(k) = key {
+                    busy_keys.insert(k);
+                }
+                if c.action.writes() || c.wait {
+                    events.emit(Event::Started {
+                        address: c.address.clone(),
+                        label: c.label.clone(),
+                        action: c.action,
+                        at: now_rfc3339(),
+                    });
+                }
+                let task = Task {
+                    backend: backend.clone(),
+                    address: c.address.clone(),
+                    label: c.label.clone(),
+                    target,
+                    api: c.api.clone(),
+                    action: c.action,
+                    wait: c.wait,
+                    body,
+                    secrets: secrets.clone(),
+                    opts: opts.clone(),
+                    observer: EventObserver {
+                        address: c.address.clone(),
+                        events: events.clone(),
+                    },
+                };
+                running.push(Box::pin(async move {
+                    let t0 = Instant::now();
+                    let r = task.run().await;
+                    (i, t0.elapsed(), r)
+                }));
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        let next = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => None,
+            r = running.next() => r,
+        };
+        let Some((i, elapsed, result)) = next else {
+            // Cancelled: dropping the futures stops their polling.
+            drop(running);
+            for k in 0..n {
+                if state[k] == State::Running {
+                    outcomes[k] = Some(Outcome::Interrupted);
+                    state[k] = State::NotStarted;
+                }
+            }
+            break;
+        };
+        let c = &changes[i];
+        if let Some(k) = c.serial_key.as_ref().filter(|_| c.action.writes()) {
+            busy_keys.remove(k);
+        }
+        match result {
+            Ok((live, outcome, note)) => {
+                if c.action.writes() || c.wait {
+                    events.emit(Event::Succeeded {
+                        address: c.address.clone(),
+                        label: c.label.clone(),
+                        action: c.action,
+                        elapsed,
+                        note,
+                    });
+                }
+                known[i] = live.map(Known::Live);
+                outcomes[i] = Some(outcome);
+                state[i] = State::Done;
+            }
+            Err(e) => {
+                events.emit(Event::Failed {
+                    address: c.address.clone(),
+                    label: c.label.clone(),
+                    error: e.to_string(),
+                });
+                outcomes[i] = Some(Outcome::Failed {
+                    error: e.to_string(),
+                });
+                state[i] = State::Failed;
+                failures.push((i, e));
+            }
+        }
+    }
+
+    let cancelled = cancel.is_cancelled()
+        && state
+            .iter()
+            .any(|s| matches!(s, State::Pending | State::NotStarted));
+    let report = ApplyReport {
+        results: changes
+            .iter()
+            .zip(outcomes)
+            .map(|(c, o)| (c.address.clone(), o.unwrap_or(Outcome::NotStarted)))
+            .collect(),
+        elapsed: start.elapsed(),
+    };
+    if cancelled {
+        return Err(EngineError::Cancelled { report });
+    }
+    if !failures.is_empty() {
+        failures.sort_by_key(|(i, _)| *i);
+        return Err(EngineError::ApplyFailed {
+            failures: failures.into_iter().map(|(_, e)| e).collect(),
+            report,
+        });
+    }
+    Ok(report)
+}
+
+/// Resolves the target address and the body to send with references
+/// substituted (secrets stay markers until the task fills them in).
+fn prepare(
+    c: &Change,
+    body: Option<&Value>,
+    lookup: &dyn Fn(&Reference) -> Option<Value>,
+) -> Result<(Address, Option<Value>), EngineError> {
+    let target = if has_markers(&c.address) {
+        match resolve_address(&c.address, lookup).or_else(|| c.target.clone()) {
+            Some(t) => t,
+            None => {
+                return Err(EngineError::UnresolvedReference {
+                    address: c.address.clone(),
+                    label: c.label.clone(),
+                    reference: c.address.to_string(),
+                    reason: "a value in the address is not known".into(),
+                });
+            }
+        }
+    } else {
+        c.address.clone()
+    };
+    let body = match body {
+        None => None,
+        Some(b) => Some(substitute(b, Some(lookup), None).map_err(|e| match e {
+            Unresolved::Reference(r) => EngineError::UnresolvedReference {
+                address: c.address.clone(),
+                label: c.label.clone(),
+                reference: r.marker(),
+                reason: format!("{} has no value at {}", r.address, r.pointer),
+            },
+            Unresolved::Secret(name) => EngineError::MissingSecret {
+                address: c.address.clone(),
+                label: c.label.clone(),
+                name,
+            },
+        })?),
+    };
+    Ok((target, body))
+}
+
+enum Unresolved {
+    Reference(Reference),
+    Secret(String),
+}
+
+type RefLookup<'a> = &'a dyn Fn(&Reference) -> Option<Value>;
+type SecretLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Replaces reference markers (when `refs` is given) and secret markers (when
+/// `secret` is given); the other kind stays as marker text.
+fn substitute(
+    v: &Value,
+    refs: Option<RefLookup<'_>>,
+    secret: Option<SecretLookup<'_>>,
+) -> Result<Value, Unresolved> {
+    match v {
+        Value::String(s) => {
+            let segments = parse_markers(s);
+            if segments.iter().all(|s| matches!(s, Segment::Text(_))) {
+                return Ok(v.clone());
+            }
+            if let ([Segment::Ref(r)], Some(lookup)) = (segments.as_slice(), refs) {
+                return lookup(r).ok_or_else(|| Unresolved::Reference(r.clone()));
+            }
+            let mut out = String::new();
+            for seg in segments {
+                match seg {
+                    Segment::Text(t) => out.push_str(&t),
+                    Segment::Ref(r) => match refs {
+                        None => out.push_str(&r.marker()),
+                        Some(lookup) => match lookup(&r) {
+                            Some(x) => out.push_str(&value_as_text(&x)),
+                            None => return Err(Unresolved::Reference(r)),
+                        },
+                    },
+                    Segment::Secret(name) => match secret {
+                        None => out.push_str(&name.marker()),
+                        Some(get) => match get(&name.0) {
+                            Some(value) => out.push_str(&value),
+                            None => return Err(Unresolved::Secret(name.0)),
+                        },
+                    },
+                }
+            }
+            Ok(Value::String(out))
+        }
+        Value::Array(a) => a
+            .iter()
+            .map(|x| substitute(x, refs, secret))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        Value::Object(o) => {
+            let mut m = serde_json::Map::with_capacity(o.len());
+            for (k, x) in o {
+                m.insert(k.clone(), substitute(x, refs, secret)?);
+            }
+            Ok(Value::Object(m))
+        }
+        other => Ok(other.clone()),
+    }
+}
+
+/// Names of the secrets a body needs.
+fn secret_names(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => {
+                for seg in parse_markers(s) {
+                    if let Segment::Secret(name) = seg {
+                        out.push(name.0);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    walk(v, &mut out);
+    out
+}
+
+/// One change in flight; owns everything it needs.
+struct Task {
+    backend: Arc<dyn Backend>,
+    address: Address,
+    label: String,
+    target: Address,
+    api: Api,
+    action: Action,
+    wait: bool,
+    body: Option<Value>,
+    secrets: Secrets,
+    opts: ApplyOptions,
+    observer: EventObserver,
+}
+
+impl Task {
+    fn err(&self, operation: Operation, source: BackendError) -> EngineError {
+        EngineError::Resource {
+            address: self.address.clone(),
+            label: self.label.clone(),
+            operation,
+            source,
+        }
+    }
+
+    async fn run(self) -> TaskResult {
+        match self.action {
+            Action::NoOp | Action::Read => {
+                // Re-read because the plan does not hold values flowing into
+                // write-only properties, or wait until it is provisioned.
+                let live = if self.wait {
+                    Some(self.wait_ready().await?)
+                } else {
+                    self.backend
+                        .read(&self.target, &self.api)
+                        .await
+                        .map_err(|e| self.err(Operation::Read, e))?
+                };
+                let outcome = if self.action == Action::Read {
+                    Outcome::Read
+                } else {
+                    Outcome::Unchanged
+                };
+                Ok((live, outcome, None))
+            }
+            Action::Delete => {
+                self.delete().await?;
+                Ok((None, Outcome::Deleted, None))
+            }
+            Action::Create | Action::Update => {
+                let (live, note) = self.write().await?;
+                let outcome = match (note.is_some(), self.action) {
+                    (true, _) => Outcome::AlreadyExisted,
+                    (false, Action::Create) => Outcome::Created,
+                    _ => Outcome::Updated,
+                };
+                Ok((Some(live), outcome, note))
+            }
+            Action::Replace => {
+                self.delete().await?;
+                let (live, note) = self.write().await?;
+                Ok((Some(live), Outcome::Replaced, note))
+            }
+        }
+    }
+
+    async fn delete(&self) -> Result<(), EngineError> {
+        match self
+            .backend
+            .delete(&self.target, &self.api, &self.observer)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.status() == Some(404) => Ok(()),
+            Err(e) => Err(self.err(Operation::Delete, e)),
+        }
+    }
+
+    /// Polls the resource until its provisioning state is no longer in progress.
+    async fn wait_ready(&self) -> Result<Value, EngineError> {
+        let started = Instant::now();
+        let mut delay = self.opts.retry_initial_delay;
+        loop {
+            let live = self
+                .backend
+                .read(&self.target, &self.api)
+                .await
+                .map_err(|e| self.err(Operation::Read, e))?
+                .ok_or_else(|| {
+                    self.err(
+                        Operation::Read,
+                        BackendError::other("the resource disappeared while provisioning"),
+                    )
+                })?;
+            let state = provisioning_state(&live).unwrap_or_default().to_string();
+            self.observer.polled(&state, started.elapsed());
+            if !is_provisioning(&live) {
+                if is_failed(&state) {
+                    return Err(self.err(
+                        Operation::Read,
+                        BackendError::other(format!("its provisioning ended {state}")),
+                    ));
+                }
+                return Ok(live);
+            }
+            if started.elapsed() + delay > self.opts.wait_timeout {
+                return Err(self.err(
+                    Operation::Read,
+                    BackendError::other(format!(
+                        "still {state} after {:?}",
+                        self.opts.wait_timeout
+                    )),
+                ));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.opts.retry_max_delay.max(self.opts.retry_initial_delay));
+        }
+    }
+
+    /// The body with every secret filled in; secrets from actions are fetched now.
+    async fn body_with_secrets(&self) -> Result<Value, EngineError> {
+        let body = self
+            .body
+            .clone()
+            .unwrap_or(Value::Object(Default::default()));
+        let mut fetched: HashMap<String, String> = HashMap::new();
+        for name in secret_names(&body) {
+            if fetched.contains_key(&name) {
+                continue;
+            }
+            let value = match (self.secrets.get(&name), self.secrets.action(&name)) {
+                (Some(s), _) => s.secret().to_string(),
+                (None, Some(a)) => {
+                    let result = self
+                        .backend
+                        .action(&a.address, &a.api_version, &a.action)
+                        .await
+                        .map_err(|source| EngineError::SecretUnavailable {
+                            address: self.address.clone(),
+                            label: self.label.clone(),
+                            name: name.clone(),
+                            reason: format!("{} on {} failed: {source}", a.action, a.address),
+                        })?;
+                    match pointer(&result, &a.pointer).and_then(Value::as_str) {
+                        Some(s) => s.to_string(),
+                        None => {
+                            return Err(EngineError::SecretUnavailable {
+                                address: self.address.clone(),
+                                label: self.label.clone(),
+                                name: name.clone(),
+                                reason: format!(
+                                    "the result of {} on {} has no string at {}",
+                                    a.action, a.address, a.pointer
+                                ),
+                            });
+                        }
+                    }
+                }
+                (None, None) => {
+                    return Err(EngineError::MissingSecret {
+                        address: self.address.clone(),
+                        label: self.label.clone(),
+                        name,
+                    });
+                }
+            };
+            fetched.insert(name, value);
+        }
+        if fetched.is_empty() {
+            return Ok(body);
+        }
+        let get = |name: &str| fetched.get(name).cloned();
+        substitute(&body, None, Some(&get)).map_err(|e| {
+            let name = match e {
+                Unresolved::Secret(name) => name,
+                Unresolved::Reference(r) => r.marker(),
+            };
+            EngineError::MissingSecret {
+                address: self.address.clone(),
+                label: self.label.clone(),
+                name,
+            }
+        })
+    }
+
+    async fn write(&self) -> Result<(Value, Option<String>), EngineError> {
+        let body = self.body_with_secrets().await?;
+        let is_role_assignment = matches!(&self.api, Api::Arm { type_name, .. }
+            if type_name.eq_ignore_ascii_case(ROLE_ASSIGNMENT_TYPE));
+        let started = Instant::now();
+        let mut delay = self.opts.retry_initial_delay;
+        loop {
+            match self
+                .backend
+                .write(&self.target, &self.api, &body, &self.observer)
+                .await
+            {
+                Ok(live) => return Ok((live, None)),
+                Err(e) if is_role_assignment && e.is_code("RoleAssignmentExists") => {
+                    let mut live = body.clone();
+                    if let Value::Object(m) = &mut live {
+                        m.insert("id".into(), Value::String(self.target.to_string()));
+                    }
+                    return Ok((
+                        live,
+                        Some("the role assignment already exists (under another name); treated as done".into()),
+                    ));
+                }
+                Err(e)
+                    if is_role_assignment
+                        && e.is_code("PrincipalNotFound")
+                        && started.elapsed() + delay <= self.opts.principal_retry_timeout =>
+                {
+                    self.observer.retrying(
+                        "PrincipalNotFound: the principal is not replicated yet",
+                        delay,
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2)
+                        .min(self.opts.retry_max_delay.max(self.opts.retry_initial_delay));
+                }
+                Err(e) => return Err(self.err(Operation::Write, e)),
+            }
+        }
+    }
+}

@@ -1,0 +1,1214 @@
+//! Planning: read every resource concurrently, resolve references, diff, and
+//! decide an action per resource. A [`Plan`] is serialisable (saved plans) and is
+//! exactly what [`crate::engine::apply`] executes.
+
+use super::backend::{Backend, DiscoveredResource};
+use super::diff::{
+    self, Desired, DiffValue, LARGE_VALUE_BYTES, PropertyDiff, RefValue, is_write_only, sha256_hex,
+};
+use super::error::{EngineError, Operation, StaleResource};
+use super::model::{Discovery, Model, OWNER_TAG, topological_order};
+use super::resource::{Address, Api, Mode, Reference, ResourceSpec, Segment, Stage, parse_markers};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Default number of concurrent requests for reads and writes.
+pub const DEFAULT_PARALLELISM: usize = 16;
+
+/// Marker of a large string kept out of the plan: `${blob:sha256:HEX}`.
+pub const BLOB_OPEN: &str = "${blob:";
+
+/// How to plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Concurrent reads (default 16).
+    pub parallelism: usize,
+    /// Plan the deletion of every existing managed resource of the model
+    /// (reverse dependency order) instead of converging to it.
+    pub destroy: bool,
+    /// The environment name: resources tagged for another environment are
+    /// reported, and in destroy mode left alone.
+    pub environment: Option<String>,
+    /// Resources to rewrite even when nothing differs (e.g. to rotate a
+    /// write-only secret): their write-only properties are shown as changed.
+    pub force_write: BTreeSet<Address>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            parallelism: DEFAULT_PARALLELISM,
+            destroy: false,
+            environment: None,
+            force_write: BTreeSet::new(),
+        }
+    }
+}
+
+/// What apply does to a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Does not exist: create it.
+    Create,
+    /// Exists and differs: update it in place.
+    Update,
+    /// An immutable property differs: delete and create it again.
+    Replace,
+    /// Matches the configuration.
+    NoOp,
+    /// Owned but no longer wanted: delete it.
+    Delete,
+    /// Data from an earlier stage: read only.
+    Read,
+}
+
+impl Action {
+    /// Whether apply writes anything for this action.
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            Action::Create | Action::Update | Action::Replace | Action::Delete
+        )
+    }
+
+    /// Lower-case name (`create`, `no_op`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::NoOp => "no_op",
+            Action::Delete => "delete",
+            Action::Read => "read",
+        }
+    }
+}
+
+/// The live resource as read when planning, to detect changes before applying
+/// a saved plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Fingerprint {
+    /// Did not exist (or could not be addressed yet).
+    Absent,
+    /// The resource's ETag.
+    Etag(String),
+    /// `sha256:` of the canonical JSON of the live body without volatile fields.
+    Sha256(String),
+}
+
+impl Fingerprint {
+    /// The fingerprint of a live body (`None`: absent).
+    pub fn of(live: Option<&Value>) -> Fingerprint {
+        match live {
+            None => Fingerprint::Absent,
+            Some(v) => match v.get("etag").and_then(Value::as_str) {
+                Some(etag) if !etag.is_empty() => Fingerprint::Etag(etag.to_string()),
+                _ => {
+                    let canonical = canonical_json(&strip_volatile(v));
+                    Fingerprint::Sha256(sha256_hex(canonical.as_bytes()))
+                }
+            },
+        }
+    }
+}
+
+/// Fields that change without anyone changing the resource.
+fn is_volatile_key(k: &str) -> bool {
+    k == "etag" || k == "systemData" || k == "provisioningState" || k.starts_with("@odata.")
+}
+
+fn strip_volatile(v: &Value) -> Value {
+    match v {
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .filter(|(k, _)| !is_volatile_key(k))
+                .map(|(k, v)| (k.clone(), strip_volatile(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(strip_volatile).collect()),
+        other => other.clone(),
+    }
+}
+
+/// JSON with object keys sorted, compact.
+pub fn canonical_json(v: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(o) => {
+                let mut keys: Vec<&String> = o.keys().collect();
+                keys.sort();
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&o[k])))
+                        .collect(),
+                )
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(v).to_string()
+}
+
+/// One planned change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// The resource's address (as in the model; may hold reference markers).
+    pub address: Address,
+    /// Short human label.
+    pub label: String,
+    /// Stage it belongs to.
+    pub stage: Stage,
+    /// API (type and version).
+    pub api: Api,
+    /// What apply does.
+    pub action: Action,
+    /// Property differences (for creates: every desired property).
+    pub diffs: Vec<PropertyDiff>,
+    /// Immutable paths whose change forces the replacement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace_paths: Vec<String>,
+    /// The live resource as read.
+    pub fingerprint: Fingerprint,
+    /// The desired body with reference and secret markers (large strings as
+    /// `${blob:sha256:...}`); `None` for deletes, reads and no-ops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired: Option<Value>,
+    /// The address acted on when it differs from `address`: the address with
+    /// markers resolved (when they were known), or the existing equivalent
+    /// resource (a role assignment under another name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Address>,
+    /// Changes that must finish before this one starts.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub depends_on: BTreeSet<Address>,
+    /// Writes with the same key run one at a time, in plan order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_key: Option<String>,
+    /// Live values (by JSON pointer) that other changes reference; kept for
+    /// no-op and read changes, whose values apply does not read again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, Value>,
+    /// Apply must read this resource again (values flowing into write-only
+    /// properties are not stored in the plan).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reread: bool,
+    /// The resource was still provisioning when read: apply waits until it is
+    /// ready before its dependents start.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wait: bool,
+}
+
+/// Counts of a plan's actions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Creates.
+    pub add: usize,
+    /// In-place updates.
+    pub change: usize,
+    /// Replacements.
+    pub replace: usize,
+    /// Deletes.
+    pub destroy: usize,
+    /// Data reads.
+    pub read: usize,
+    /// Unchanged.
+    pub no_op: usize,
+}
+
+/// A plan: every change in execution-compatible order (model order, then deletes).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Plan {
+    /// Every resource of the model (including no-ops and reads) and every delete.
+    pub changes: Vec<Change>,
+    /// Things worth knowing that are not errors (e.g. a resource owned by another environment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Contents of large strings, by digest; never serialized.
+    #[serde(skip)]
+    blobs: BTreeMap<String, String>,
+}
+
+impl PartialEq for Plan {
+    fn eq(&self, other: &Self) -> bool {
+        self.changes == other.changes && self.warnings == other.warnings
+    }
+}
+
+impl Plan {
+    /// Counts per action.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.destroy += 1,
+                Action::Read => s.read += 1,
+                Action::NoOp => s.no_op += 1,
+            }
+        }
+        s
+    }
+
+    /// Whether applying would write anything.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action.writes())
+    }
+
+    /// The change of `address`.
+    pub fn change(&self, address: &Address) -> Option<&Change> {
+        self.changes.iter().find(|c| &c.address == address)
+    }
+
+    /// Digests of large contents the plan refers to but does not hold (after
+    /// loading a saved plan), with the resource needing each.
+    pub fn missing_blobs(&self) -> Vec<(Address, String)> {
+        let mut out = Vec::new();
+        for c in &self.changes {
+            if let Some(d) = &c.desired {
+                for digest in blob_digests(d) {
+                    if !self.blobs.contains_key(&digest) {
+                        out.push((c.address.clone(), digest));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Supplies the large contents of a loaded plan from the model it was made
+    /// from (rebuilt from the same files); fails naming the first content that is
+    /// still missing.
+    pub fn restore_blobs(&mut self, model: &Model) -> Result<(), EngineError> {
+        for r in &model.resources {
+            let mut stripped = r.body.clone();
+            strip_large(&mut stripped, &mut self.blobs);
+        }
+        match self.missing_blobs().into_iter().next() {
+            None => Ok(()),
+            Some((address, digest)) => {
+                let label = self
+                    .change(&address)
+                    .map(|c| c.label.clone())
+                    .unwrap_or_default();
+                Err(EngineError::MissingBlob {
+                    address,
+                    label,
+                    digest,
+                })
+            }
+        }
+    }
+
+    /// The desired body of a change with large contents put back.
+    pub(crate) fn full_body(&self, change: &Change) -> Result<Option<Value>, EngineError> {
+        let Some(d) = &change.desired else {
+            return Ok(None);
+        };
+        let mut missing = None;
+        let v = expand_blobs(d, &self.blobs, &mut missing);
+        match missing {
+            None => Ok(Some(v)),
+            Some(digest) => Err(EngineError::MissingBlob {
+                address: change.address.clone(),
+                label: change.label.clone(),
+                digest,
+            }),
+        }
+    }
+}
+
+fn blob_marker(digest: &str) -> String {
+    format!("{BLOB_OPEN}{digest}}}")
+}
+
+fn blob_digest_of(s: &str) -> Option<&str> {
+    s.strip_prefix(BLOB_OPEN).and_then(|r| r.strip_suffix('}'))
+}
+
+fn strip_large(v: &mut Value, blobs: &mut BTreeMap<String, String>) {
+    match v {
+        Value::String(s) if s.len() > LARGE_VALUE_BYTES => {
+            let digest = sha256_hex(s.as_bytes());
+            let content = std::mem::replace(s, blob_marker(&digest));
+            blobs.insert(digest, content);
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| strip_large(x, blobs)),
+        Value::Object(o) => o.values_mut().for_each(|x| strip_large(x, blobs)),
+        _ => {}
+    }
+}
+
+fn blob_digests(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => {
+                if let Some(d) = blob_digest_of(s) {
+                    out.push(d.to_string());
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    walk(v, &mut out);
+    out
+}
+
+fn expand_blobs(
+    v: &Value,
+    blobs: &BTreeMap<String, String>,
+    missing: &mut Option<String>,
+) -> Value {
+    match v {
+        Value::String(s) => match blob_digest_of(s) {
+            Some(d) => match blobs.get(d) {
+                Some(content) => Value::String(content.clone()),
+                None => {
+                    missing.get_or_insert_with(|| d.to_string());
+                    v.clone()
+                }
+            },
+            None => v.clone(),
+        },
+        Value::Array(a) => {
+            Value::Array(a.iter().map(|x| expand_blobs(x, blobs, missing)).collect())
+        }
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), expand_blobs(x, blobs, missing)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The value at a JSON pointer (`""` is the whole value).
+pub(crate) fn pointer<'a>(v: &'a Value, ptr: &str) -> Option<&'a Value> {
+    v.pointer(ptr).filter(|x| !x.is_null())
+}
+
+/// Resolves reference markers in an address from known live values.
+/// `Ok(None)`: some referenced value is not known.
+pub(crate) fn resolve_address(
+    address: &Address,
+    lookup: &dyn Fn(&Reference) -> Option<Value>,
+) -> Option<Address> {
+    let segments = parse_markers(address.as_str());
+    if !segments.iter().any(|s| matches!(s, Segment::Ref(_))) {
+        return Some(address.clone());
+    }
+    let mut out = String::new();
+    for seg in segments {
+        match seg {
+            Segment::Text(t) => out.push_str(&t),
+            Segment::Ref(r) => out.push_str(&diff::value_as_text(&lookup(&r)?)),
+            Segment::Secret(s) => out.push_str(&s.marker()),
+        }
+    }
+    Some(Address(out))
+}
+
+pub(crate) fn has_markers(address: &Address) -> bool {
+    parse_markers(address.as_str())
+        .iter()
+        .any(|s| !matches!(s, Segment::Text(_)))
+}
+
+/// A label for a discovered resource: its type's last segment and its name.
+fn discovered_label(address: &Address, api: &Api) -> String {
+    let name = address.as_str().rsplit('/').next().unwrap_or_default();
+    match api {
+        Api::Arm { type_name, .. } => {
+            let kind = type_name.rsplit('/').next().unwrap_or(type_name);
+            format!("{kind} {name}")
+        }
+        Api::Graph { kind } => format!("{kind} {name}"),
+    }
+}
+
+enum ReadState {
+    NotRead,
+    Read(Option<Value>),
+    /// The address depends on a value that does not exist yet.
+    Unaddressable,
+}
+
+/// Runs futures with at most `parallelism` in flight; results in input order.
+async fn bounded<'a, T: Send + 'a>(futs: Vec<BoxFuture<'a, T>>, parallelism: usize) -> Vec<T> {
+    let n = futs.len();
+    let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    let mut stream = futures::stream::iter(
+        futs.into_iter()
+            .enumerate()
+            .map(|(i, f)| async move { (i, f.await) }),
+    )
+    .buffer_unordered(parallelism.max(1));
+    while let Some((i, t)) = stream.next().await {
+        results[i] = Some(t);
+    }
+    results.into_iter().flatten().collect()
+}
+
+enum Job {
+    Read(usize, Option<Address>, Result<Option<Value>, EngineError>),
+    Discover(usize, Result<Vec<DiscoveredResource>, EngineError>),
+}
+
+/// Plans `model` against the live state. Reads only; never writes.
+pub async fn plan(
+    backend: &dyn Backend,
+    model: &Model,
+    opts: &PlanOptions,
+) -> Result<Plan, EngineError> {
+    model.validate()?;
+    let specs = &model.resources;
+    let n = specs.len();
+    let index: HashMap<&Address, usize> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (&r.address, i))
+        .collect();
+    let deps: Vec<Vec<usize>> = specs
+        .iter()
+        .map(|r| {
+            r.dependencies()
+                .iter()
+                .filter_map(|d| index.get(d).copied())
+                .collect()
+        })
+        .collect();
+    let addr_refs: Vec<Vec<Reference>> = specs
+        .iter()
+        .map(|r| super::resource::references_in(&Value::String(r.address.0.clone())))
+        .collect();
+
+    // Read in waves: a resource whose address embeds a reference waits for the
+    // referenced resource's read. Discoveries run in the first wave.
+    let mut state: Vec<ReadState> = (0..n).map(|_| ReadState::NotRead).collect();
+    let mut targets: Vec<Option<Address>> = vec![None; n];
+    let mut read_errors: Vec<(usize, EngineError)> = Vec::new();
+    let mut discovered: Vec<(usize, Vec<DiscoveredResource>)> = Vec::new();
+    let mut discovery_errors: Vec<EngineError> = Vec::new();
+    let mut first_wave = true;
+    loop {
+        let mut decisions: Vec<(usize, Option<Address>)> = Vec::new();
+        for i in 0..n {
+            if !matches!(state[i], ReadState::NotRead) {
+                continue;
+            }
+            let ready = addr_refs[i].iter().all(|r| {
+                index
+                    .get(&r.address)
+                    .is_some_and(|&j| !matches!(state[j], ReadState::NotRead))
+            });
+            if !ready {
+                continue;
+            }
+            let lookup = |r: &Reference| -> Option<Value> {
+                let j = *index.get(&r.address)?;
+                match &state[j] {
+                    ReadState::Read(Some(v)) => pointer(v, &r.pointer).cloned(),
+                    _ => None,
+                }
+            };
+            decisions.push((i, resolve_address(&specs[i].address, &lookup)));
+        }
+        let mut progressed = false;
+        let mut jobs: Vec<BoxFuture<'_, Job>> = Vec::new();
+        for (i, target) in decisions {
+            progressed = true;
+            match target {
+                None => state[i] = ReadState::Unaddressable,
+                Some(target) => {
+                    // Reserve the slot so the next round does not read it again.
+                    state[i] = ReadState::Read(None);
+                    let spec = &specs[i];
+                    jobs.push(Box::pin(async move {
+                        let r = backend.read(&target, &spec.api).await.map_err(|source| {
+                            EngineError::Resource {
+                                address: spec.address.clone(),
+                                label: spec.label.clone(),
+                                operation: Operation::Read,
+                                source,
+                            }
+                        });
+                        Job::Read(i, Some(target), r)
+                    }));
+                }
+            }
+        }
+        if first_wave {
+            for (k, d) in model.discoveries.iter().enumerate() {
+                jobs.push(Box::pin(async move {
+                    // A parent or group that does not exist owns nothing.
+                    let r = match backend.list(d).await {
+                        Ok(found) => Ok(found),
+                        Err(e) if e.status() == Some(404) => Ok(Vec::new()),
+                        Err(source) => Err(EngineError::Discovery {
+                            discovery: d.describe(),
+                            source,
+                        }),
+                    };
+                    Job::Discover(k, r)
+                }));
+            }
+            first_wave = false;
+        }
+        if jobs.is_empty() {
+            if !progressed {
+                // Nothing left can be addressed (should not happen in a valid model).
+                for s in state.iter_mut().filter(|s| matches!(s, ReadState::NotRead)) {
+                    *s = ReadState::Unaddressable;
+                }
+            }
+            if state.iter().any(|s| matches!(s, ReadState::NotRead)) {
+                continue;
+            }
+            break;
+        }
+        for job in bounded(jobs, opts.parallelism).await {
+            match job {
+                Job::Read(i, target, r) => match r {
+                    Ok(v) => {
+                        state[i] = ReadState::Read(v);
+                        if has_markers(&specs[i].address) {
+                            targets[i] = target;
+                        }
+                    }
+                    Err(e) => {
+                        state[i] = ReadState::Read(None);
+                        read_errors.push((i, e));
+                    }
+                },
+                Job::Discover(k, r) => match r {
+                    Ok(found) => discovered.push((k, found)),
+                    Err(e) => discovery_errors.push(e),
+                },
+            }
+        }
+    }
+    let mut live: Vec<Option<Value>> = state
+        .into_iter()
+        .map(|s| match s {
+            ReadState::Read(v) => v,
+            _ => None,
+        })
+        .collect();
+
+    // Missing prerequisites come first: nothing else matters without them.
+    if !opts.destroy {
+        for (i, spec) in specs.iter().enumerate() {
+            let errored = read_errors.iter().any(|(j, _)| *j == i);
+            if spec.mode == Mode::Data && live[i].is_none() && !errored {
+                let needed_by = specs
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| deps[*j].contains(&i))
+                    .map(|(_, r)| r.label.clone())
+                    .collect();
+                return Err(EngineError::MissingPrerequisite {
+                    address: spec.address.clone(),
+                    label: spec.label.clone(),
+                    stage: spec.stage,
+                    needed_by,
+                });
+            }
+        }
+    }
+    read_errors.sort_by_key(|(i, _)| *i);
+    if let Some((_, e)) = read_errors.into_iter().next() {
+        return Err(e);
+    }
+    if let Some(e) = discovery_errors.into_iter().next() {
+        return Err(e);
+    }
+
+    let mut blobs = BTreeMap::new();
+    let mut warnings = Vec::new();
+    let mut changes: Vec<Option<Change>> = vec![None; n];
+    let mut actions: Vec<Option<Action>> = vec![None; n];
+
+    if opts.destroy {
+        for i in 0..n {
+            let spec = &specs[i];
+            let Some(l) = &live[i] else { continue };
+            if spec.mode == Mode::Data {
+                continue;
+            }
+            if !owned(spec, l, opts, &mut warnings) {
+                continue;
+            }
+            actions[i] = Some(Action::Delete);
+            changes[i] = Some(Change {
+                address: spec.address.clone(),
+                label: spec.label.clone(),
+                stage: spec.stage,
+                api: spec.api.clone(),
+                action: Action::Delete,
+                diffs: Vec::new(),
+                replace_paths: Vec::new(),
+                fingerprint: Fingerprint::of(Some(l)),
+                desired: None,
+                target: targets[i].clone(),
+                depends_on: BTreeSet::new(),
+                serial_key: spec.serial_key.clone(),
+                outputs: BTreeMap::new(),
+                reread: false,
+                wait: false,
+            });
+        }
+    } else {
+        for i in topological_order(&deps) {
+            let spec = &specs[i];
+            let fingerprint = Fingerprint::of(live[i].as_ref());
+            if spec.mode == Mode::Data {
+                actions[i] = Some(Action::Read);
+                changes[i] = Some(Change {
+                    address: spec.address.clone(),
+                    label: spec.label.clone(),
+                    stage: spec.stage,
+                    api: spec.api.clone(),
+                    action: Action::Read,
+                    diffs: Vec::new(),
+                    replace_paths: Vec::new(),
+                    fingerprint,
+                    desired: None,
+                    target: targets[i].clone(),
+                    depends_on: spec.dependencies(),
+                    serial_key: None,
+                    outputs: BTreeMap::new(),
+                    reread: false,
+                    wait: live[i].as_ref().is_some_and(is_provisioning),
+                });
+                continue;
+            }
+            let lookup = |r: &Reference| -> Result<RefValue, String> {
+                let Some(&j) = index.get(&r.address) else {
+                    return Err("the referenced resource is not part of the model".into());
+                };
+                match (actions[j], &live[j]) {
+                    (Some(Action::Create | Action::Replace), _) | (_, None) => {
+                        Ok(RefValue::Unknown)
+                    }
+                    (a, Some(v)) => match pointer(v, &r.pointer) {
+                        Some(x) => Ok(RefValue::Known(x.clone())),
+                        None if a == Some(Action::Update) => Ok(RefValue::Unknown),
+                        None => Err(format!("{} has no value at {}", specs[j].label, r.pointer)),
+                    },
+                }
+            };
+            let desired = diff::resolve_desired(&spec.body, &lookup).map_err(|f| {
+                EngineError::UnresolvedReference {
+                    address: spec.address.clone(),
+                    label: spec.label.clone(),
+                    reference: f.reference,
+                    reason: f.reason,
+                }
+            })?;
+            // An address depending on a resource being (re)created points to a new object.
+            let address_unknown = addr_refs[i].iter().any(|r| {
+                index.get(&r.address).is_some_and(|&j| {
+                    matches!(actions[j], Some(Action::Create | Action::Replace))
+                        || live[j].is_none()
+                })
+            });
+            let live_eff = if address_unknown {
+                None
+            } else {
+                live[i].as_ref()
+            };
+            // A role assignment may already exist under another name (Azure
+            // refuses a duplicate): then there is nothing to do.
+            let is_role_assignment = matches!(&spec.api, Api::Arm { type_name, .. }
+                if type_name.eq_ignore_ascii_case(super::apply::ROLE_ASSIGNMENT_TYPE));
+            if live_eff.is_none()
+                && is_role_assignment
+                && let Some(body) = desired.to_value()
+            {
+                let found = backend
+                    .find_equivalent(&spec.address, &spec.api, &body)
+                    .await
+                    .map_err(|source| EngineError::Resource {
+                        address: spec.address.clone(),
+                        label: spec.label.clone(),
+                        operation: Operation::Read,
+                        source,
+                    })?;
+                if let Some(existing) = found {
+                    let other = existing
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .map(|s| Address(s.to_string()));
+                    warnings.push(format!(
+                        "{} ({}) already exists as {}; treated as done",
+                        spec.label,
+                        spec.address,
+                        other
+                            .as_ref()
+                            .map(Address::as_str)
+                            .unwrap_or("another assignment")
+                    ));
+                    actions[i] = Some(Action::NoOp);
+                    changes[i] = Some(Change {
+                        address: spec.address.clone(),
+                        label: spec.label.clone(),
+                        stage: spec.stage,
+                        api: spec.api.clone(),
+                        action: Action::NoOp,
+                        diffs: Vec::new(),
+                        replace_paths: Vec::new(),
+                        fingerprint: Fingerprint::of(Some(&existing)),
+                        desired: None,
+                        target: other,
+                        depends_on: spec.dependencies(),
+                        serial_key: spec.serial_key.clone(),
+                        outputs: BTreeMap::new(),
+                        reread: false,
+                        wait: false,
+                    });
+                    live[i] = Some(existing);
+                    continue;
+                }
+            }
+            let (action, diffs) = match live_eff {
+                None => (Action::Create, diff::diff(&desired, None, &spec.rules)),
+                Some(l) => {
+                    owned(spec, l, opts, &mut warnings);
+                    let diffs = diff::diff(&desired, Some(l), &spec.rules);
+                    if diffs.iter().any(|d| d.forces_replacement) {
+                        (Action::Replace, diffs)
+                    } else if !diffs.is_empty() {
+                        (Action::Update, diffs)
+                    } else if opts.force_write.contains(&spec.address) {
+                        (Action::Update, forced_diffs(&desired, spec))
+                    } else if let Some(state) = provisioning_state(l).filter(|s| is_failed(s)) {
+                        // A failed operation left the resource broken: write it again.
+                        let diff = PropertyDiff {
+                            path: "/properties/provisioningState".into(),
+                            old: DiffValue::Known(Value::String(state.to_string())),
+                            new: DiffValue::Known(Value::String("Succeeded".into())),
+                            forces_replacement: false,
+                        };
+                        (Action::Update, vec![diff])
+                    } else {
+                        (Action::NoOp, diffs)
+                    }
+                }
+            };
+            let replace_paths = if action == Action::Replace {
+                diffs
+                    .iter()
+                    .filter(|d| d.forces_replacement)
+                    .map(|d| d.path.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let mut body = spec.body.clone();
+            strip_large(&mut body, &mut blobs);
+            actions[i] = Some(action);
+            changes[i] = Some(Change {
+                address: spec.address.clone(),
+                label: spec.label.clone(),
+                stage: spec.stage,
+                api: spec.api.clone(),
+                action,
+                diffs,
+                replace_paths,
+                fingerprint,
+                // Unchanged resources are not written: their body stays out of the plan.
+                desired: (action != Action::NoOp).then_some(body),
+                target: if address_unknown {
+                    None
+                } else {
+                    targets[i].clone()
+                },
+                depends_on: spec.dependencies(),
+                serial_key: spec.serial_key.clone(),
+                outputs: BTreeMap::new(),
+                reread: false,
+                wait: action == Action::NoOp && live_eff.is_some_and(is_provisioning),
+            });
+        }
+
+        // Values of unchanged resources that writes (or addresses) need at apply.
+        for (i, spec) in specs.iter().enumerate() {
+            let consumer_writes = actions[i].is_some_and(Action::writes);
+            let mut flows: Vec<(Reference, bool)> = diff::references_with_paths(&spec.body)
+                .into_iter()
+                .map(|(r, path)| {
+                    let sensitive = is_write_only(&spec.rules, &path);
+                    (r, sensitive)
+                })
+                .collect();
+            flows.extend(addr_refs[i].iter().cloned().map(|r| (r, false)));
+            for (r, sensitive) in flows {
+                let Some(&j) = index.get(&r.address) else {
+                    continue;
+                };
+                if !matches!(actions[j], Some(Action::NoOp | Action::Read)) {
+                    continue;
+                }
+                let Some(l) = &live[j] else { continue };
+                let Some(change) = changes[j].as_mut() else {
+                    continue;
+                };
+                if sensitive {
+                    change.reread |= consumer_writes;
+                } else if let Some(v) = pointer(l, &r.pointer) {
+                    change.outputs.insert(r.pointer.clone(), v.clone());
+                }
+            }
+        }
+    }
+
+    // Owned resources found by discoveries and no longer desired.
+    let mut deletes: Vec<(Address, Api, Stage, Option<String>)> = Vec::new();
+    for (k, found) in discovered {
+        let d = &model.discoveries[k];
+        for res in found {
+            if index.contains_key(&res.address) || deletes.iter().any(|x| x.0 == res.address) {
+                continue;
+            }
+            if let Discovery::Tagged { env, .. } = d {
+                let tagged = res
+                    .tags
+                    .as_ref()
+                    .and_then(|t| t.get(OWNER_TAG))
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| v == env);
+                if !tagged {
+                    continue;
+                }
+            }
+            let Some(api) = res.api else {
+                warnings.push(format!(
+                    "{} is owned by this environment but its type has no pinned API version; left alone",
+                    res.address
+                ));
+                continue;
+            };
+            let serial = match d {
+                Discovery::Children { serial_key, .. } => serial_key.clone(),
+                Discovery::Tagged { .. } => None,
+            };
+            deletes.push((res.address, api, d.stage(), serial));
+        }
+    }
+    let reads: Vec<BoxFuture<'_, Result<Option<Value>, EngineError>>> = deletes
+        .iter()
+        .map(|(address, api, _, _)| {
+            let f: BoxFuture<'_, _> = Box::pin(async move {
+                backend
+                    .read(address, api)
+                    .await
+                    .map_err(|source| EngineError::Resource {
+                        address: address.clone(),
+                        label: discovered_label(address, api),
+                        operation: Operation::Read,
+                        source,
+                    })
+            });
+            f
+        })
+        .collect();
+    let mut delete_changes = Vec::new();
+    for ((address, api, stage, serial_key), r) in
+        deletes.iter().zip(bounded(reads, opts.parallelism).await)
+    {
+        let Some(l) = r? else { continue };
+        delete_changes.push(Change {
+            address: address.clone(),
+            label: discovered_label(address, api),
+            stage: *stage,
+            api: api.clone(),
+            action: Action::Delete,
+            diffs: Vec::new(),
+            replace_paths: Vec::new(),
+            fingerprint: Fingerprint::of(Some(&l)),
+            desired: None,
+            target: None,
+            depends_on: BTreeSet::new(),
+            serial_key: serial_key.clone(),
+            outputs: BTreeMap::new(),
+            reread: false,
+            wait: false,
+        });
+    }
+
+    let mut all: Vec<Change> = changes.into_iter().flatten().collect();
+    if opts.destroy {
+        order_destroy(&mut all, specs, &deps, &index);
+    }
+    // Discovered deletes wait for every other write (dependents may still refer
+    // to them until updated) and for deletes of their children.
+    let writers: BTreeSet<Address> = all
+        .iter()
+        .filter(|c| c.action.writes() && c.action != Action::Delete)
+        .map(|c| c.address.clone())
+        .collect();
+    let delete_addrs: Vec<Address> = all
+        .iter()
+        .chain(delete_changes.iter())
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| effective_address(c).clone())
+        .collect();
+    for c in &mut delete_changes {
+        c.depends_on.extend(writers.iter().cloned());
+    }
+    all.extend(delete_changes);
+    for c in all.iter_mut().filter(|c| c.action == Action::Delete) {
+        let mine = effective_address(c).clone();
+        for other in &delete_addrs {
+            if is_child(other, &mine) {
+                c.depends_on.insert(other.clone());
+            }
+        }
+    }
+    Ok(Plan {
+        changes: all,
+        warnings,
+        blobs,
+    })
+}
+
+/// The address a change acts on.
+pub(crate) fn effective_address(c: &Change) -> &Address {
+    c.target.as_ref().unwrap_or(&c.address)
+}
+
+/// Whether `child` is inside `parent` (`parent/...`).
+fn is_child(child: &Address, parent: &Address) -> bool {
+    let c = child.as_str();
+    let p = parent.as_str();
+    c.len() > p.len() + 1
+        && c.get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        && c.as_bytes().get(p.len()) == Some(&b'/')
+}
+
+/// In destroy mode a resource is deleted after everything that depends on it
+/// (transitively) has been deleted.
+fn order_destroy(
+    changes: &mut [Change],
+    specs: &[ResourceSpec],
+    deps: &[Vec<usize>],
+    index: &HashMap<&Address, usize>,
+) {
+    let n = specs.len();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, ds) in deps.iter().enumerate() {
+        for &j in ds {
+            dependents[j].push(i);
+        }
+    }
+    let deleted: BTreeSet<usize> = changes
+        .iter()
+        .filter_map(|c| index.get(&c.address).copied())
+        .collect();
+    for c in changes.iter_mut() {
+        let Some(&i) = index.get(&c.address) else {
+            continue;
+        };
+        let mut seen = vec![false; n];
+        let mut stack = dependents[i].clone();
+        while let Some(k) = stack.pop() {
+            if std::mem::replace(&mut seen[k], true) {
+                continue;
+            }
+            if deleted.contains(&k) {
+                c.depends_on.insert(specs[k].address.clone());
+            }
+            stack.extend(dependents[k].iter().copied());
+        }
+    }
+}
+
+/// `properties.provisioningState` of a live resource.
+pub(crate) fn provisioning_state(live: &Value) -> Option<&str> {
+    live.pointer("/properties/provisioningState")
+        .and_then(Value::as_str)
+}
+
+/// Whether a provisioning state says the last operation failed.
+pub(crate) fn is_failed(state: &str) -> bool {
+    ["failed", "canceled", "cancelled"]
+        .iter()
+        .any(|s| state.eq_ignore_ascii_case(s))
+}
+
+/// Whether a live resource is still being created or updated (its dependents
+/// must wait until it is ready).
+pub(crate) fn is_provisioning(live: &Value) -> bool {
+    const IN_PROGRESS: [&str; 9] = [
+        "accepted",
+        "creating",
+        "updating",
+        "provisioning",
+        "activating",
+        "inprogress",
+        "migrating",
+        "scaling",
+        "upgrading",
+    ];
+    provisioning_state(live).is_some_and(|s| IN_PROGRESS.iter().any(|p| s.eq_ignore_ascii_case(p)))
+}
+
+/// Whether a live resource belongs to this environment (warns when not).
+fn owned(
+    spec: &ResourceSpec,
+    live: &Value,
+    opts: &PlanOptions,
+    warnings: &mut Vec<String>,
+) -> bool {
+    let (Some(env), true) = (&opts.environment, spec.taggable) else {
+        return true;
+    };
+    match live
+        .get("tags")
+        .and_then(|t| t.get(OWNER_TAG))
+        .and_then(Value::as_str)
+    {
+        Some(v) if v == env => true,
+        Some(other) => {
+            warnings.push(format!(
+                "{} ({}) exists and is tagged {OWNER_TAG}={other}, not {env}",
+                spec.label, spec.address
+            ));
+            false
+        }
+        None => {
+            warnings.push(format!(
+                "{} ({}) exists without the {OWNER_TAG} tag (created outside this tool?)",
+                spec.label, spec.address
+            ));
+            !opts.destroy
+        }
+    }
+}
+
+/// Diffs shown for a forced rewrite: every write-only property.
+fn forced_diffs(desired: &Desired, spec: &ResourceSpec) -> Vec<PropertyDiff> {
+    diff::sensitive_paths(desired, &spec.rules)
+        .into_iter()
+        .map(|path| PropertyDiff {
+            path,
+            old: DiffValue::Sensitive,
+            new: DiffValue::Sensitive,
+            forces_replacement: false,
+        })
+        .collect()
+}
+
+/// Reads every planned resource again and reports those whose live state no
+/// longer matches the plan's fingerprint (for applying a saved plan).
+pub async fn verify_plan(
+    backend: &dyn Backend,
+    plan: &Plan,
+    parallelism: usize,
+) -> Result<(), EngineError> {
+    let checks: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| !has_markers(effective_address(c)))
+        .collect();
+    let futs: Vec<BoxFuture<'_, Result<Option<Value>, EngineError>>> = checks
+        .iter()
+        .map(|c| {
+            let f: BoxFuture<'_, _> = Box::pin(async move {
+                backend
+                    .read(effective_address(c), &c.api)
+                    .await
+                    .map_err(|source| EngineError::Resource {
+                        address: c.address.clone(),
+                        label: c.label.clone(),
+                        operation: Operation::Read,
+                        source,
+                    })
+            });
+            f
+        })
+        .collect();
+    let mut stale = Vec::new();
+    for (c, r) in checks.iter().zip(bounded(futs, parallelism).await) {
+        let now = Fingerprint::of(r?.as_ref());
+        if now != c.fingerprint {
+            let reason = match (&c.fingerprint, &now) {
+                (Fingerprint::Absent, _) => "now exists".to_string(),
+                (_, Fingerprint::Absent) => "was deleted".to_string(),
+                (Fingerprint::Etag(a), Fingerprint::Etag(b)) => {
+                    format!("etag changed ({a} -> {b})")
+                }
+                _ => "changed since the plan was made".to_string(),
+            };
+            stale.push(StaleResource {
+                address: c.address.clone(),
+                label: c.label.clone(),
+                reason,
+            });
+        }
+    }
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::StalePlan { stale })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fingerprint_prefers_etag_and_ignores_volatile_fields() {
+        assert_eq!(
+            Fingerprint::of(Some(&json!({"etag": "W/\"1\"", "a": 1}))),
+            Fingerprint::Etag("W/\"1\"".into())
+        );
+        let a = Fingerprint::of(Some(
+            &json!({"a": 1, "b": {"provisioningState": "Updating", "c": 2}}),
+        ));
+        let b = Fingerprint::of(Some(
+            &json!({"b": {"c": 2, "provisioningState": "Succeeded"}, "a": 1}),
+        ));
+        assert_eq!(a, b);
+        let c = Fingerprint::of(Some(&json!({"a": 2, "b": {"c": 2}})));
+        assert_ne!(a, c);
+        assert_eq!(Fingerprint::of(None), Fingerprint::Absent);
+    }
+
+    #[test]
+    fn children_are_recognised() {
+        assert!(is_child(&"/a/B/c".into(), &"/a/b".into()));
+        assert!(!is_child(&"/a/bc".into(), &"/a/b".into()));
+        assert!(!is_child(&"/a/b".into(), &"/a/b".into()));
+    }
+
+    #[test]
+    fn large_strings_leave_the_plan_and_come_back() {
+        let big = "y".repeat(LARGE_VALUE_BYTES * 2);
+        let mut body = json!({"value": big, "small": "s"});
+        let mut blobs = BTreeMap::new();
+        strip_large(&mut body, &mut blobs);
+        let marker = body["value"].as_str().unwrap().to_string();
+        assert!(marker.starts_with(BLOB_OPEN), "{marker}");
+        let mut missing = None;
+        let back = expand_blobs(&body, &blobs, &mut missing);
+        assert!(missing.is_none());
+        assert_eq!(back["value"].as_str().unwrap().len(), LARGE_VALUE_BYTES * 2);
+        let back = expand_blobs(&body, &BTreeMap::new(), &mut missing);
+        assert!(missing.is_some());
+        assert_eq!(back["value"], json!(marker));
+    }
+}
