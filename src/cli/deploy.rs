@@ -6,9 +6,7 @@ use super::progress::{Progress, ProgressMode};
 use super::secrets;
 use super::session::Session;
 use crate::config::LoadedEnvironment;
-use crate::engine::{
-    self, ApplyOptions, CancelToken, EventSink, Model, Plan, PlanOptions, Stage,
-};
+use crate::engine::{self, ApplyOptions, CancelToken, EventSink, Model, Plan, PlanOptions, Stage};
 use crate::stages::{self, StageOptions};
 use anyhow::{Context, Result};
 use std::io::{BufRead, IsTerminal, Write};
@@ -45,13 +43,22 @@ fn stage_list(stage: StageArg) -> Vec<Stage> {
     }
 }
 
-fn build_model(loaded: &LoadedEnvironment, stages_wanted: &[Stage], certificate: bool) -> Result<Model> {
+fn build_model(
+    loaded: &LoadedEnvironment,
+    stages_wanted: &[Stage],
+    certificate: bool,
+) -> Result<Model> {
     let opts = StageOptions {
         environment_dir: loaded.dir.clone(),
         without_certificate: !certificate,
+        grant_admin_consent: false,
     };
-    stages::model(&loaded.env, &opts, stages_wanted)
-        .with_context(|| format!("cannot build the desired resources of {}", loaded.path.display()))
+    stages::model(&loaded.env, &opts, stages_wanted).with_context(|| {
+        format!(
+            "cannot build the desired resources of {}",
+            loaded.path.display()
+        )
+    })
 }
 
 async fn make_plan(
@@ -73,7 +80,10 @@ async fn make_plan(
 
 fn print_plan(cli: &Cli, plan: &Plan) -> Result<()> {
     match cli.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&engine::plan_json(plan))?),
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&engine::plan_json(plan))?
+        ),
         OutputFormat::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             print!("{}", engine::render_plan_human(plan, color));
@@ -149,7 +159,9 @@ async fn plan_and_apply(
         }
     }
     let mode = ProgressMode::choose(cli.output == OutputFormat::Json, cli.no_progress);
-    let progress = Arc::new(Progress::new(mode, plan.summary().writes() as u64));
+    let s = plan.summary();
+    let writes = s.add + s.change + s.replace + s.destroy;
+    let progress = Arc::new(Progress::new(mode, writes as u64));
     let sink = {
         let progress = progress.clone();
         EventSink::new(move |e| progress.event(&e))

@@ -55,9 +55,11 @@ impl Progress {
         let overall = (mode == ProgressMode::Bars).then(|| {
             let bar = multi.add(ProgressBar::new(total));
             bar.set_style(
-                ProgressStyle::with_template("{prefix:>9} [{bar:30}] {pos}/{len} {elapsed_precise}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{prefix:>9} [{bar:30}] {pos}/{len} {elapsed_precise}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             );
             bar.set_prefix("applying");
             bar.enable_steady_tick(Duration::from_millis(200));
@@ -110,7 +112,8 @@ impl Progress {
                 bar.set_style(spinner_style);
                 bar.set_message(format!("{label}: {}", action.as_str()));
                 bar.enable_steady_tick(Duration::from_millis(120));
-                bars.in_flight.insert(address.as_str().to_ascii_lowercase(), bar);
+                bars.in_flight
+                    .insert(address.as_str().to_ascii_lowercase(), bar);
             }
             Event::Polled {
                 address, status, ..
@@ -125,7 +128,10 @@ impl Progress {
             Event::Succeeded { address, .. }
             | Event::Failed { address, .. }
             | Event::Skipped { address, .. } => {
-                if let Some(bar) = bars.in_flight.remove(&address.as_str().to_ascii_lowercase()) {
+                if let Some(bar) = bars
+                    .in_flight
+                    .remove(&address.as_str().to_ascii_lowercase())
+                {
                     bar.finish_and_clear();
                     bars.multi.remove(&bar);
                 }

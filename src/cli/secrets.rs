@@ -42,8 +42,12 @@ pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], _rotate: bool) -> Re
     }
     if let Some(path) = &env.domain.trusted_root_certificate_path {
         let path = loaded.resolve_path(path);
-        let bytes = std::fs::read(&path)
-            .with_context(|| format!("cannot read the trusted root certificate {}", path.display()))?;
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!(
+                "cannot read the trusted root certificate {}",
+                path.display()
+            )
+        })?;
         secrets.insert(
             spoke::SECRET_TRUSTED_ROOT,
             Secret::new(base64::engine::general_purpose::STANDARD.encode(bytes)),
@@ -57,10 +61,7 @@ pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], _rotate: bool) -> Re
                 generate_password(32)
             }
         };
-        let host = format!(
-            "{}.postgres.database.azure.com",
-            env.postgres.server_name
-        );
+        let host = format!("{}.postgres.database.azure.com", env.postgres.server_name);
         let connection = format!(
             "postgresql://{}:{}@{}:5432/{}?sslmode=require",
             url_encode(&env.postgres.admin_login),
@@ -83,7 +84,9 @@ fn read_certificate(loaded: &LoadedEnvironment) -> Result<Option<String>> {
         CertificateSource::File(path) => {
             let bytes = std::fs::read(&path)
                 .with_context(|| format!("cannot read the certificate {}", path.display()))?;
-            Ok(Some(base64::engine::general_purpose::STANDARD.encode(bytes)))
+            Ok(Some(
+                base64::engine::general_purpose::STANDARD.encode(bytes),
+            ))
         }
         CertificateSource::EnvVar => match std::env::var(config::CERTIFICATE_ENV_VAR) {
             Ok(b64) if !b64.trim().is_empty() => {
@@ -150,7 +153,8 @@ pub fn generate_password(len: usize) -> String {
     const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
     const DIGIT: &[u8] = b"23456789";
     const SYMBOL: &[u8] = b"-_.~!*";
-    let mut rng = rand::rngs::OsRng;
+    // ThreadRng: ChaCha12 seeded from the OS, a cryptographically secure generator.
+    let mut rng = rand::rng();
     let classes = [UPPER, LOWER, DIGIT, SYMBOL];
     let all: Vec<u8> = classes.concat();
     let mut out: Vec<u8> = classes

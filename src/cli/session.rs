@@ -19,8 +19,6 @@ pub struct Session {
     pub loaded: LoadedEnvironment,
     /// ARM + Graph.
     pub backend: Arc<AzureBackend>,
-    /// Where the backend points, for messages (`https://management.azure.com`, ...).
-    pub endpoints: Endpoints,
     embedded: Option<Sandbox>,
 }
 
@@ -29,18 +27,18 @@ impl Session {
     /// environment says `cloud = "sandbox"` and no `OWUI_SANDBOX_URL` is set.
     pub async fn open(loaded: LoadedEnvironment, auth: AuthMethod) -> Result<Session> {
         let (endpoints, embedded) = resolve_endpoints(&loaded).await?;
+        tracing::info!(
+            resource_manager = %endpoints.resource_manager,
+            graph = %endpoints.graph,
+            "connecting"
+        );
         let settings = ClientSettings::default();
-        let backend = crate::engine::connect(
-            &endpoints,
-            auth,
-            &loaded.env.azure.tenant_id,
-            settings,
-        )
-        .context("cannot set up the Azure clients")?;
+        let backend =
+            crate::engine::connect(&endpoints, auth, &loaded.env.azure.tenant_id, settings)
+                .context("cannot set up the Azure clients")?;
         Ok(Session {
             loaded,
             backend: Arc::new(backend),
-            endpoints,
             embedded,
         })
     }
@@ -69,7 +67,9 @@ async fn resolve_endpoints(loaded: &LoadedEnvironment) -> Result<(Endpoints, Opt
         CloudSetting::Default | CloudSetting::Named(NamedCloud::AzureCloud) => {
             Ok((Endpoints::azure_public(), None))
         }
-        CloudSetting::Named(NamedCloud::AzureUSGovernment) => Ok((Endpoints::us_government(), None)),
+        CloudSetting::Named(NamedCloud::AzureUSGovernment) => {
+            Ok((Endpoints::us_government(), None))
+        }
         CloudSetting::Named(NamedCloud::AzureChinaCloud) => Ok((Endpoints::china(), None)),
         CloudSetting::Named(NamedCloud::Sandbox) => {
             let state = loaded.resolve_path(&azure.sandbox.state_file);
@@ -80,21 +80,25 @@ async fn resolve_endpoints(loaded: &LoadedEnvironment) -> Result<(Endpoints, Opt
             })
             .await
             .with_context(|| {
-                format!("cannot start the embedded sandbox (state file {})", state.display())
+                format!(
+                    "cannot start the embedded sandbox (state file {})",
+                    state.display()
+                )
             })?;
             let endpoints = Endpoints::sandbox(&sandbox.url(), sandbox.ca_pem());
             Ok((endpoints, Some(sandbox)))
         }
         CloudSetting::Custom(custom) => {
-            let ca = match &custom.ca_file {
-                Some(path) => {
-                    let path = loaded.resolve_path(path);
-                    Some(std::fs::read_to_string(&path).with_context(|| {
-                        format!("cannot read the CA file {}", path.display())
-                    })?)
-                }
-                None => None,
-            };
+            let ca =
+                match &custom.ca_file {
+                    Some(path) => {
+                        let path = loaded.resolve_path(path);
+                        Some(std::fs::read_to_string(&path).with_context(|| {
+                            format!("cannot read the CA file {}", path.display())
+                        })?)
+                    }
+                    None => None,
+                };
             Ok((
                 Endpoints::custom(
                     &custom.resource_manager,

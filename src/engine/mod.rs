@@ -17,10 +17,10 @@ pub mod render;
 pub mod resource;
 pub mod secrets;
 
-pub use apply::{ApplyOptions, ApplyReport, Outcome, ROLE_ASSIGNMENT_TYPE, apply};
-pub use azure_backend::{AzureBackend, connect};
 /// Re-exported so the CLI reaches Azure through the engine only.
 pub use crate::azure::{AuthMethod, AzureError, ClientSettings, Endpoints};
+pub use apply::{ApplyOptions, ApplyReport, Outcome, ROLE_ASSIGNMENT_TYPE, apply};
+pub use azure_backend::{AzureBackend, connect};
 pub use backend::{Backend, BackendError, DiscoveredResource, NoObserver, Observer};
 pub use diff::{DiffValue, PropertyDiff};
 pub use error::{EngineError, Operation, StaleResource};

@@ -177,7 +177,11 @@ pub fn select(all: Vec<ResourceSpec>, stages: &[Stage]) -> Vec<ResourceSpec> {
 /// - a resource group, for resources tagged `owui-deploy-env = <name>`, only when
 ///   every resource the configuration places in that group belongs to a selected
 ///   stage (so planning one stage never deletes another stage's resources).
-pub fn model(env: &Environment, opts: &StageOptions, stages: &[Stage]) -> Result<Model, StageError> {
+pub fn model(
+    env: &Environment,
+    opts: &StageOptions,
+    stages: &[Stage],
+) -> Result<Model, StageError> {
     let all = desired(env, opts)?;
     let mut discoveries = Vec::new();
     for spec in &all {
