@@ -1,1 +1,5 @@
-fn main() {}
+//! The `owui-deploy` binary: everything lives in the library's `cli` module.
+
+fn main() -> std::process::ExitCode {
+    owui_deploy::cli::main()
+}

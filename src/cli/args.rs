@@ -1,0 +1,122 @@
+//! Command-line arguments (clap). Only commands that are built appear here.
+
+use crate::engine::AuthMethod;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Provision Open WebUI on Azure behind an API Management AI gateway.
+#[derive(Debug, Parser)]
+#[command(name = "owui-deploy", version, about, long_about = None)]
+pub struct Cli {
+    /// Environment file (TOML). Also read from OWUI_ENV.
+    #[arg(long, global = true, env = "OWUI_ENV", value_name = "FILE")]
+    pub env: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+
+    /// Plain timestamped lines instead of progress bars.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+
+    /// More detail (-v, -vv).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// How to authenticate to Azure.
+    #[arg(long, global = true, value_enum, default_value_t = AuthMethod::Auto, env = "OWUI_AUTH")]
+    pub auth: AuthMethod,
+
+    /// Resources read or written at the same time.
+    #[arg(long, global = true, default_value_t = crate::engine::DEFAULT_PARALLELISM, value_parser = clap::value_parser!(usize))]
+    pub parallelism: usize,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Text for people.
+    Human,
+    /// JSON for machines (one document, or one event per line while applying).
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check an environment file without calling Azure.
+    Validate,
+    /// Run the embedded ARM + Graph + token emulator.
+    Sandbox(SandboxArgs),
+    /// Show what would change, property by property, without changing anything.
+    Plan(PlanArgs),
+    /// Deploy the hub: networking, private DNS, monitoring, API Management.
+    Hub(ApplyArgs),
+}
+
+/// Which stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StageArg {
+    /// Hub networking, DNS, monitoring, APIM.
+    Hub,
+    /// Foundry, Key Vault, storage, PostgreSQL, Container Apps, Entra app.
+    Spoke,
+    /// APIM wiring, RBAC, DNS records, App Gateway.
+    Finalize,
+    /// Every stage as one graph.
+    All,
+}
+
+/// `owui-deploy plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The stage to plan (default: all).
+    #[arg(value_enum)]
+    pub stage: Option<StageArg>,
+    /// Exit 0 when nothing changes, 2 when something would, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// Options of the commands that apply.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Apply without asking (required when standard input is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Only show the plan (same as `plan`).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Set a new PostgreSQL admin password (server and Key Vault).
+    #[arg(long)]
+    pub rotate_secrets: bool,
+}
+
+/// `owui-deploy sandbox`.
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// Keep the sandbox's contents in this file across restarts.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Multiply the realistic operation durations by this factor (e.g. 0.001).
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Fault-injection rules (JSON or TOML), see docs/sandbox.md.
+    #[arg(long, value_name = "FILE")]
+    pub faults: Option<PathBuf>,
+    /// Seed for probabilistic faults.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write the CA certificate clients must trust (PEM).
+    #[arg(long, value_name = "FILE", default_value = ".owui-sandbox/ca.pem")]
+    pub ca_file: PathBuf,
+}

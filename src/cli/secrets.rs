@@ -1,0 +1,206 @@
+//! Where secrets come from, and the guard that keeps re-runs from rotating them.
+//!
+//! - PostgreSQL admin password: `OWUI_POSTGRES_ADMIN_PASSWORD`, or generated with
+//!   a CSPRNG on first deploy and written only to Key Vault (and the server).
+//! - Connection string: built from the password, never printed.
+//! - TLS certificate: `domain.certificate_pfx_path` (a file) or
+//!   `OWUI_CERTIFICATE_PFX_BASE64`.
+//! - Storage account key: read from Azure (`listKeys`) at apply time, when the
+//!   Container Apps environment's SMB storage is written.
+//!
+//! Values live in [`Secrets`] (redacting `Debug`) and are only substituted into
+//! request bodies by the engine.
+
+use crate::config::{self, CertificateSource, LoadedEnvironment};
+use crate::engine::{Action, Address, Model, Plan, Secrets, Stage};
+use crate::stages::ids as spoke;
+use anyhow::{Context, Result, bail};
+use azure_core::credentials::Secret;
+use base64::Engine as _;
+use rand::Rng;
+use std::collections::BTreeSet;
+
+/// The secrets of one run.
+pub struct SecretSet {
+    /// Name -> value, for the engine.
+    pub secrets: Secrets,
+    /// A certificate is available (else certificate-dependent resources are left out).
+    pub has_certificate: bool,
+    /// The PostgreSQL password was generated in this run (not given).
+    pub generated_password: bool,
+}
+
+/// Gather the secrets the selected stages need.
+pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], _rotate: bool) -> Result<SecretSet> {
+    let mut secrets = Secrets::new();
+    let mut generated_password = false;
+    let env = &loaded.env;
+    let certificate = read_certificate(loaded)?;
+    let has_certificate = certificate.is_some();
+    if let Some(pfx) = certificate {
+        secrets.insert(spoke::SECRET_CERTIFICATE, Secret::new(pfx));
+    }
+    if let Some(path) = &env.domain.trusted_root_certificate_path {
+        let path = loaded.resolve_path(path);
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!(
+                "cannot read the trusted root certificate {}",
+                path.display()
+            )
+        })?;
+        secrets.insert(
+            spoke::SECRET_TRUSTED_ROOT,
+            Secret::new(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        );
+    }
+    if stages.contains(&Stage::Spoke) {
+        let password = match std::env::var(config::POSTGRES_PASSWORD_ENV_VAR) {
+            Ok(p) if !p.is_empty() => p,
+            _ => {
+                generated_password = true;
+                generate_password(32)
+            }
+        };
+        let host = format!("{}.postgres.database.azure.com", env.postgres.server_name);
+        let connection = format!(
+            "postgresql://{}:{}@{}:5432/{}?sslmode=require",
+            url_encode(&env.postgres.admin_login),
+            url_encode(&password),
+            host,
+            url_encode(&env.postgres.database)
+        );
+        secrets.insert(spoke::SECRET_PG_PASSWORD, Secret::new(password));
+        secrets.insert(spoke::SECRET_PG_CONNECTION, Secret::new(connection));
+    }
+    Ok(SecretSet {
+        secrets,
+        has_certificate,
+        generated_password,
+    })
+}
+
+fn read_certificate(loaded: &LoadedEnvironment) -> Result<Option<String>> {
+    match loaded.certificate_source() {
+        CertificateSource::File(path) => {
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("cannot read the certificate {}", path.display()))?;
+            Ok(Some(
+                base64::engine::general_purpose::STANDARD.encode(bytes),
+            ))
+        }
+        CertificateSource::EnvVar => match std::env::var(config::CERTIFICATE_ENV_VAR) {
+            Ok(b64) if !b64.trim().is_empty() => {
+                let trimmed: String = b64.split_whitespace().collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(trimmed.as_bytes())
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "{} is not valid base64 (the value is not shown)",
+                            config::CERTIFICATE_ENV_VAR
+                        )
+                    })?;
+                Ok(Some(trimmed))
+            }
+            _ => Ok(None),
+        },
+    }
+}
+
+/// Resources rewritten by `--rotate-secrets`: the server password and both Key Vault secrets.
+pub fn rotation_targets(model: &Model) -> BTreeSet<Address> {
+    model
+        .resources
+        .iter()
+        .filter(|r| {
+            let a = r.address.as_str().to_ascii_lowercase();
+            a.ends_with(&format!("/secrets/{}", spoke::SECRET_PG_PASSWORD))
+                || a.ends_with(&format!("/secrets/{}", spoke::SECRET_PG_CONNECTION))
+                || r.api.type_name() == Some("Microsoft.DBforPostgreSQL/flexibleServers")
+        })
+        .map(|r| r.address.clone())
+        .collect()
+}
+
+/// Refuse a plan that would write a freshly generated password into Key Vault
+/// while the server keeps its old one (a partial earlier deployment).
+pub fn check_plan(plan: &Plan, set: &SecretSet) -> Result<()> {
+    if !set.generated_password {
+        return Ok(());
+    }
+    let server_exists = plan.changes.iter().any(|c| {
+        c.api.type_name() == Some("Microsoft.DBforPostgreSQL/flexibleServers")
+            && !matches!(c.action, Action::Create)
+    });
+    let writes_secret = plan.changes.iter().any(|c| {
+        let a = c.address.as_str().to_ascii_lowercase();
+        (a.ends_with(&format!("/secrets/{}", spoke::SECRET_PG_PASSWORD))
+            || a.ends_with(&format!("/secrets/{}", spoke::SECRET_PG_CONNECTION)))
+            && matches!(c.action, Action::Create | Action::Update | Action::Replace)
+    });
+    if server_exists && writes_secret {
+        bail!(
+            "the PostgreSQL server exists but its password secret in Key Vault is missing or changed; \
+             set {} to the server's admin password, or re-run with --rotate-secrets to set a new one everywhere",
+            config::POSTGRES_PASSWORD_ENV_VAR
+        );
+    }
+    Ok(())
+}
+
+/// A password PostgreSQL accepts: upper, lower, digit and symbol, from the OS CSPRNG.
+pub fn generate_password(len: usize) -> String {
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
+    const DIGIT: &[u8] = b"23456789";
+    const SYMBOL: &[u8] = b"-_.~!*";
+    // ThreadRng: ChaCha12 seeded from the OS, a cryptographically secure generator.
+    let mut rng = rand::rng();
+    let classes = [UPPER, LOWER, DIGIT, SYMBOL];
+    let all: Vec<u8> = classes.concat();
+    let mut out: Vec<u8> = classes
+        .iter()
+        .map(|c| c[rng.random_range(0..c.len())])
+        .collect();
+    while out.len() < len.max(24) {
+        out.push(all[rng.random_range(0..all.len())]);
+    }
+    for i in (1..out.len()).rev() {
+        let j = rng.random_range(0..=i);
+        out.swap(i, j);
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_passwords_have_every_class_and_differ() {
+        let a = generate_password(32);
+        let b = generate_password(32);
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
+        assert!(a.chars().any(|c| c.is_ascii_uppercase()));
+        assert!(a.chars().any(|c| c.is_ascii_lowercase()));
+        assert!(a.chars().any(|c| c.is_ascii_digit()));
+        assert!(a.chars().any(|c| "-_.~!*".contains(c)));
+    }
+
+    #[test]
+    fn url_encoding_escapes_reserved_characters() {
+        assert_eq!(url_encode("a!b*c"), "a%21b%2Ac");
+        assert_eq!(url_encode("x-y_z.~"), "x-y_z.~");
+    }
+}
