@@ -41,6 +41,7 @@ struct Tally {
     runs_failed_with_arm_error: usize,
     faults_injected: usize,
     fault_kinds: std::collections::BTreeMap<String, usize>,
+    failure_codes: std::collections::BTreeMap<String, usize>,
     resumes: usize,
     duplicates: usize,
     secrets_found: usize,
@@ -194,8 +195,16 @@ fn count_faults(journal: &[Value], tally: &mut Tally) {
         {
             tally.faults_injected += 1;
             for k in f {
-                let k = k.as_str().unwrap_or("?").to_string();
-                *tally.fault_kinds.entry(k).or_default() += 1;
+                let k = k.as_str().unwrap_or("?");
+                // "rule N (kind)": name it after FAULT_NAMES.
+                let name = k
+                    .strip_prefix("rule ")
+                    .and_then(|r| r.split(' ').next())
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .and_then(|n| FAULT_NAMES.get(n - 1))
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| k.to_string());
+                *tally.fault_kinds.entry(name).or_default() += 1;
             }
         }
     }
@@ -212,6 +221,24 @@ fn run_texts(run: &UpRun, events: &Events) -> Vec<String> {
         t.push(serde_json::to_string(&engine::plan_json(p)).unwrap_or_default());
     }
     t
+}
+
+/// The error codes of a failed run's failures (`transport` without a code).
+fn failure_codes(run: &UpRun) -> Vec<String> {
+    let failures: Vec<&EngineError> = match (&run.plan_error, &run.result) {
+        (Some(e), _) => vec![e],
+        (None, Some(Err(EngineError::ApplyFailed { failures, .. }))) => failures.iter().collect(),
+        (None, Some(Err(e))) => vec![e],
+        _ => Vec::new(),
+    };
+    failures
+        .iter()
+        .map(|f| {
+            f.backend_error()
+                .and_then(|b| b.code().map(str::to_string))
+                .unwrap_or_else(|| "transport/other".into())
+        })
+        .collect()
 }
 
 /// A failed `up` must name the resource and carry the service's error (ARM code
@@ -250,6 +277,20 @@ fn assert_arm_errors(run: &UpRun, context: &str) {
     }
 }
 
+/// What each rule of [`fault_rules`] injects, in order.
+const FAULT_NAMES: &[&str] = &[
+    "429 ARM (8 %)",
+    "429 Graph (8 %)",
+    "429 storm (15 in a row)",
+    "500 ARM (2 %)",
+    "503 ARM (2 %)",
+    "dropped connection (1.5 %)",
+    "dropped after processing, PUT (3 %)",
+    "dropped after processing, Graph POST",
+    "Failed LRO (one resource)",
+    "APIM ServiceLocked 409",
+];
+
 /// Fault rules of one seed: 429 storms, 500/503, dropped connections (before and
 /// after the write is processed), a Failed LRO on one resource chosen by the seed,
 /// an APIM activation conflict. The PrincipalNotFound window is the sandbox default.
@@ -273,7 +314,7 @@ fn fault_rules(seed: u64) -> Value {
         { "path": "/subscriptions/*", "kind": "status", "status": 503, "retry_after_secs": 1, "probability": 0.02 },
         { "path": "/subscriptions/*", "kind": "drop", "probability": 0.015 },
         { "method": "PUT", "path": "/subscriptions/*", "kind": "drop", "after_processing": true, "probability": 0.03 },
-        { "method": "POST", "path": "/v1.0/*", "kind": "drop", "after_processing": true, "probability": 0.2, "count": 1 },
+        { "method": "POST", "path": "/v1.0/*", "kind": "drop", "after_processing": true, "probability": 0.5, "count": 1 },
         { "method": "PUT", "path": target, "kind": "fail_lro", "code": "ProvisioningFailed", "message": "Injected failure.", "nth": 1, "count": 1 },
         { "method": "PUT", "path": "*/Microsoft.ApiManagement/service/*/*", "kind": "status", "status": 409, "code": "ServiceLocked", "message": "The API Management service is transitioning at this time.", "nth": 2, "count": 1 }
     ])
@@ -367,6 +408,9 @@ async fn fault_matrix_then_interrupt_and_resume() {
         if failed_outside_gaps {
             tally.runs_failed_with_arm_error += 1;
             assert_arm_errors(&run, &context);
+            for code in failure_codes(&run) {
+                *tally.failure_codes.entry(code).or_default() += 1;
+            }
         } else {
             tally.runs_converged_under_faults += 1;
         }
@@ -398,10 +442,22 @@ async fn fault_matrix_then_interrupt_and_resume() {
         let _ = plain_up(&world, &d, &Events::default()).await;
         world.journal().await.len()
     };
-    for k in 0..points {
-        let threshold = (reference * (k + 1) / (points + 1)).max(1);
-        let context = format!("interrupt {} after {threshold} journal entries", k + 1);
-        let world = World::start(SCALE, 1000 + k as u64).await;
+    // The points spread over a run, plus one right after the APIM service's
+    // creation was accepted (it reports `Created`, then `Activating`, for minutes).
+    for k in 0..=points {
+        let (threshold, apim_put) = if k < points {
+            ((reference * (k + 1) / (points + 1)).max(1), false)
+        } else {
+            (usize::MAX, true)
+        };
+        let context = if apim_put {
+            "interrupt right after the APIM service PUT".to_string()
+        } else {
+            format!("interrupt {} after {threshold} journal entries", k + 1)
+        };
+        // A slower clock for the APIM case, so its `Created` phase (a tenth of
+        // its 2700 s) outlasts the cancellation and the resume's plan.
+        let world = World::start(if apim_put { 0.004 } else { SCALE }, 1000 + k as u64).await;
         let cancel = CancelToken::new();
         let events = Events::default();
         let backend = world.backend(&d.loaded.env.azure.tenant_id, client_settings(SCALE));
@@ -431,7 +487,21 @@ async fn fault_matrix_then_interrupt_and_resume() {
                     last = s;
                 }
                 seen += new.len();
-                if seen >= threshold {
+                let apim_created = apim_put
+                    && new.iter().any(|e| {
+                        e["method"] == "PUT"
+                            && e["path"].as_str().is_some_and(|p| {
+                                p.split('?')
+                                    .next()
+                                    .unwrap_or_default()
+                                    .to_ascii_lowercase()
+                                    .ends_with(&format!(
+                                        "/microsoft.apimanagement/service/{}",
+                                        d.loaded.env.apim.name.to_ascii_lowercase()
+                                    ))
+                            })
+                    });
+                if seen >= threshold || apim_created {
                     // What the CLI's Ctrl-C handler does.
                     cancel.cancel();
                     return;
@@ -440,6 +510,23 @@ async fn fault_matrix_then_interrupt_and_resume() {
             }
         };
         let (run, ()) = tokio::join!(run_fut, watcher);
+        if apim_put {
+            let state = world
+                .resources()
+                .await
+                .into_iter()
+                .find(|r| {
+                    r["type"]
+                        .as_str()
+                        .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.ApiManagement/service"))
+                })
+                .map(|r| r["provisioningState"].clone());
+            assert_eq!(
+                state,
+                Some(json!("Created")),
+                "{context}: the resume should find the service still `Created`"
+            );
+        }
         tally.runs += 1;
         let mut texts = run_texts(&run, &events);
         let resumed = plain_up(&world, &d, &events).await;
@@ -463,4 +550,225 @@ async fn fault_matrix_then_interrupt_and_resume() {
     );
     assert_eq!(tally.duplicates, 0);
     assert_eq!(tally.secrets_found, 0);
+}
+
+/// The built binary, pointed at `world`.
+fn binary(
+    world: &World,
+    dir: &std::path::Path,
+    env_file: &std::path::Path,
+) -> std::process::Command {
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, world.sandbox.ca_pem()).expect("write CA");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_owui-deploy"));
+    cmd.current_dir(dir)
+        .env("OWUI_SANDBOX_URL", world.sandbox.url())
+        .env("OWUI_SANDBOX_CA", &ca)
+        .env("OWUI_ENV", env_file)
+        .env("NO_COLOR", "1")
+        .env_remove("OWUI_CERTIFICATE_PFX_BASE64")
+        .env_remove("AZURE_CLIENT_ID")
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env_remove("AZURE_FEDERATED_TOKEN_FILE")
+        .env_remove("GITHUB_STEP_SUMMARY");
+    cmd
+}
+
+/// Whether the binary has a subcommand `name` (from `--help`).
+fn has_command(name: &str) -> bool {
+    std::process::Command::new(env!("CARGO_BIN_EXE_owui-deploy"))
+        .arg("--help")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{name} ")))
+        })
+        .unwrap_or(false)
+}
+
+/// Real SIGINT (`kill -INT`) to the binary in the middle of `up` (or `hub`
+/// while `up` is not a command yet), then the same command again converges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_to_the_binary_then_rerun_converges() {
+    let (command, stages): (&str, &[owui_deploy::engine::Stage]) = if has_command("up") {
+        ("up", UP)
+    } else {
+        ("hub", &[owui_deploy::engine::Stage::Hub])
+    };
+    let fractions: &[f64] = if env_usize("OWUI_SOAK_INTERRUPTS", 4) >= 10 {
+        &[0.2, 0.5, 0.8]
+    } else {
+        &[0.5]
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let password = test_password("sigint");
+    let d = load_env(tmp.path(), "sandbox", &sandbox_env_text(), &password);
+    let env_file = tmp.path().join("sandbox.toml");
+    let mut secrets = d.secret_values.clone();
+    // Durations long enough that the signal lands while writes are in flight.
+    let scale = 0.002;
+    let reference = {
+        let world = World::start(scale, 5).await;
+        let out = binary(&world, tmp.path(), &env_file)
+            .args([command, "--yes", "--no-progress"])
+            .env("OWUI_POSTGRES_ADMIN_PASSWORD", &password)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success() || command == "up",
+            "reference {command} failed"
+        );
+        world.journal().await.len()
+    };
+    for f in fractions {
+        let world = World::start(scale, 6).await;
+        let threshold = ((reference as f64) * f) as usize;
+        let mut child = binary(&world, tmp.path(), &env_file)
+            .args([command, "--yes", "--no-progress"])
+            .env("OWUI_POSTGRES_ADMIN_PASSWORD", &password)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let pid = child.id().to_string();
+        let t0 = Instant::now();
+        let mut signalled = false;
+        while t0.elapsed() < Duration::from_secs(60) {
+            if world.journal().await.len() >= threshold {
+                let status = std::process::Command::new("kill")
+                    .args(["-INT", &pid])
+                    .status()
+                    .expect("kill");
+                assert!(status.success(), "kill -INT {pid}");
+                signalled = true;
+                break;
+            }
+            if child.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .expect("join")
+            .expect("wait");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            signalled,
+            "the run ended before {threshold} journal entries"
+        );
+        assert!(
+            !out.status.success(),
+            "`{command}` interrupted at {threshold} entries still exited 0:\n{stdout}\n{stderr}"
+        );
+        assert!(stderr.contains("interrupted"), "{stderr}");
+        let rerun = binary(&world, tmp.path(), &env_file)
+            .args([command, "--yes", "--no-progress"])
+            .env("OWUI_POSTGRES_ADMIN_PASSWORD", &password)
+            .output()
+            .expect("re-run");
+        let rerun_out = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&rerun.stdout),
+            String::from_utf8_lossy(&rerun.stderr)
+        );
+        if command == "hub" {
+            assert!(rerun.status.success(), "re-run after SIGINT: {rerun_out}");
+        }
+        let dups = find_duplicates(&world).await;
+        assert_eq!(dups.count(), 0, "after SIGINT at {threshold}: {dups:#?}");
+        let backend = world.backend(&d.loaded.env.azure.tenant_id, client_settings(scale));
+        let plan = plan_only(&backend, &d.model(stages), &d.loaded.env.name)
+            .await
+            .expect("final plan");
+        let gaps = if command == "hub" {
+            BTreeSet::new()
+        } else {
+            baseline(&d).await
+        };
+        let left: BTreeSet<String> = plan_write_set(&plan).difference(&gaps).cloned().collect();
+        assert!(
+            left.is_empty(),
+            "after SIGINT at {threshold}: {left:#?}\n{rerun_out}"
+        );
+        secrets.extend(storage_keys(&world, &d).await);
+        for text in [&stdout, &stderr, &rerun_out] {
+            let found = leaked(text, &secrets);
+            assert!(found.is_empty(), "secret #{found:?} in CLI output: {text}");
+        }
+        eprintln!(
+            "[soak] SIGINT to `{command}` after {threshold} of ~{reference} journal entries: exit {:?}, re-run converged",
+            out.status.code()
+        );
+    }
+}
+
+/// Every file of the invalid-environment corpus is rejected by `validate` and by
+/// `hub --yes`, and not one request reaches the sandbox; values of secrets put in
+/// a file are not echoed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_environments_are_rejected_without_requests() {
+    let world = World::start(SCALE, 0).await;
+    world.clear_journal().await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let corpus = repo().join("tests/invalid-environments");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&corpus)
+        .expect("corpus")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 40, "corpus has {} files", files.len());
+    let mut secrets_checked = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read");
+        // `# expect: CODE at KEY [LINE:COL]` names the line of a secret value.
+        let secret_value = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# expect: secret-in-file at "))
+            .and_then(|rest| rest.split('[').nth(1))
+            .and_then(|pos| pos.split(':').next())
+            .and_then(|line| line.parse::<usize>().ok())
+            .and_then(|n| text.lines().nth(n - 1))
+            .and_then(|l| l.split_once('='))
+            .map(|(_, v)| v.trim().trim_matches('"').to_string())
+            .filter(|v| v.len() >= 8);
+        for args in [&["validate"][..], &["hub", "--yes", "--no-progress"][..]] {
+            let out = binary(&world, tmp.path(), file)
+                .args(args)
+                .output()
+                .expect("run");
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                !out.status.success(),
+                "{} accepted by {args:?}:\n{all}",
+                file.display()
+            );
+            if let Some(v) = &secret_value {
+                secrets_checked += 1;
+                assert!(
+                    !all.contains(v.as_str()),
+                    "{}: {args:?} echoes the secret value",
+                    file.display()
+                );
+            }
+        }
+    }
+    let journal = world.journal().await;
+    assert!(
+        journal.is_empty(),
+        "{} request(s) reached the sandbox: {:#?}",
+        journal.len(),
+        journal.iter().take(5).collect::<Vec<_>>()
+    );
+    eprintln!(
+        "[soak] bad-input sweep: {} files x 2 commands rejected, 0 requests, {secrets_checked} secret echoes checked",
+        files.len()
+    );
 }

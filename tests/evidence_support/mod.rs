@@ -107,22 +107,29 @@ impl Deployment {
 }
 
 /// The secrets `owui-deploy up` gathers (see `src/cli/secrets.rs`): the PostgreSQL
-/// admin password (given, as with `OWUI_POSTGRES_ADMIN_PASSWORD`), the connection
-/// string built from it, and the storage account key fetched with `listKeys` when
-/// the Container Apps environment storage is written.
+/// admin password (given, as with `OWUI_POSTGRES_ADMIN_PASSWORD`), its
+/// percent-encoded form and the connection string built from it (the stages use
+/// one or the other, depending on the version), and the storage account key
+/// fetched with `listKeys` when the Container Apps environment storage is written.
+/// Returns the store and the values to search for leaks.
 pub fn secrets_for(loaded: &LoadedEnvironment, password: &str) -> (Secrets, Vec<String>) {
     let env = &loaded.env;
     let mut secrets = Secrets::new();
+    let encoded = url_encode(password);
     let connection = format!(
         "postgresql://{}:{}@{}.postgres.database.azure.com:5432/{}?sslmode=require",
         url_encode(&env.postgres.admin_login),
-        url_encode(password),
+        encoded,
         env.postgres.server_name,
         url_encode(&env.postgres.database)
     );
     secrets.insert(
         stages::ids::SECRET_PG_PASSWORD,
         Secret::new(password.to_string()),
+    );
+    secrets.insert(
+        "postgres-admin-password-url-encoded",
+        Secret::new(encoded.clone()),
     );
     secrets.insert(
         stages::ids::SECRET_PG_CONNECTION,
@@ -141,7 +148,17 @@ pub fn secrets_for(loaded: &LoadedEnvironment, password: &str) -> (Secrets, Vec<
             pointer: "/keys/0/value".into(),
         },
     );
-    (secrets, vec![password.to_string(), connection])
+    // The password's random core catches it in any encoding.
+    let core = password
+        .split('-')
+        .next_back()
+        .unwrap_or(password)
+        .trim_end_matches('!')
+        .to_string();
+    (
+        secrets,
+        vec![password.to_string(), encoded, connection, core],
+    )
 }
 
 fn url_encode(s: &str) -> String {
