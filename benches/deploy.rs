@@ -514,7 +514,7 @@ fn svg(points: &[Point]) -> String {
         let label = p.label.replace('&', "&amp;").replace('<', "&lt;");
         let _ = writeln!(
             s,
-            r##"<text x="{}" y="{}" text-anchor="end">{label}</text><rect x="{left}" y="{y}" width="{mw:.1}" height="13" fill="#4e79a7"/><rect x="{left}" y="{}" width="{bw:.1}" height="13" fill="#f28e2b"/><text x="{}" y="{}">{:.2} s / {:.2} s = {:.2}</text>"##,
+            r##"<text x="{}" y="{}" text-anchor="end">{label}</text><rect x="{left}" y="{y}" width="{mw:.1}" height="13" fill="#4e79a7"/><rect x="{left}" y="{}" width="{bw:.1}" height="13" fill="#f28e2b"/><text x="{:.1}" y="{}">{:.2} s / {:.2} s = {:.2}</text>"##,
             left - 8.0,
             y + 17.0,
             y + 14.0,
