@@ -624,11 +624,14 @@ async fn sigint_to_the_binary_then_rerun_converges() {
     for f in fractions {
         let world = World::start(scale, 6).await;
         let threshold = ((reference as f64) * f) as usize;
+        let out_path = tmp.path().join("sigint.stdout");
+        let err_path = tmp.path().join("sigint.stderr");
         let mut child = binary(&world, tmp.path(), &env_file)
             .args([command, "--yes", "--no-progress"])
             .env("OWUI_POSTGRES_ADMIN_PASSWORD", &password)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+            // Files, not pipes: nobody reads while it runs, and the plan is long.
+            .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+            .stderr(std::fs::File::create(&err_path).expect("stderr file"))
             .spawn()
             .expect("spawn");
         let pid = child.id().to_string();
@@ -649,18 +652,18 @@ async fn sigint_to_the_binary_then_rerun_converges() {
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        let status = tokio::task::spawn_blocking(move || child.wait())
             .await
             .expect("join")
             .expect("wait");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+        let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
         assert!(
             signalled,
-            "the run ended before {threshold} journal entries"
+            "the run ended before {threshold} journal entries:\n{stdout}\n{stderr}"
         );
         assert!(
-            !out.status.success(),
+            !status.success(),
             "`{command}` interrupted at {threshold} entries still exited 0:\n{stdout}\n{stderr}"
         );
         assert!(stderr.contains("interrupted"), "{stderr}");
@@ -700,7 +703,7 @@ async fn sigint_to_the_binary_then_rerun_converges() {
         }
         eprintln!(
             "[soak] SIGINT to `{command}` after {threshold} of ~{reference} journal entries: exit {:?}, re-run converged",
-            out.status.code()
+            status.code()
         );
     }
 }
