@@ -574,6 +574,23 @@ fn binary(
     cmd
 }
 
+/// Every file below `dir`.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
 /// Whether the binary has a subcommand `name` (from `--help`).
 fn has_command(name: &str) -> bool {
     std::process::Command::new(env!("CARGO_BIN_EXE_owui-deploy"))
@@ -700,6 +717,12 @@ async fn sigint_to_the_binary_then_rerun_converges() {
         for text in [&stdout, &stderr, &rerun_out] {
             let found = leaked(text, &secrets);
             assert!(found.is_empty(), "secret #{found:?} in CLI output: {text}");
+        }
+        // Nor in any file the tool wrote into its working directory.
+        for file in files_under(tmp.path()) {
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            let found = leaked(&String::from_utf8_lossy(&bytes), &secrets);
+            assert!(found.is_empty(), "secret #{found:?} in {}", file.display());
         }
         eprintln!(
             "[soak] SIGINT to `{command}` after {threshold} of ~{reference} journal entries: exit {:?}, re-run converged",
