@@ -38,6 +38,7 @@ fn env_usize(name: &str, default: usize) -> usize {
 struct Tally {
     runs: usize,
     runs_converged_under_faults: usize,
+    transient_runs: usize,
     runs_failed_with_arm_error: usize,
     faults_injected: usize,
     fault_kinds: std::collections::BTreeMap<String, usize>,
@@ -291,6 +292,9 @@ const FAULT_NAMES: &[&str] = &[
     "APIM ServiceLocked 409",
 ];
 
+/// The first rules of [`fault_rules`] are the transient ones.
+const TRANSIENT_RULES: usize = 6;
+
 /// Fault rules of one seed: 429 storms, 500/503, dropped connections (before and
 /// after the write is processed), a Failed LRO on one resource chosen by the seed,
 /// an APIM activation conflict. The PrincipalNotFound window is the sandbox default.
@@ -398,7 +402,15 @@ async fn fault_matrix_then_interrupt_and_resume() {
     for seed in 1..=seeds {
         let context = format!("seed {seed}");
         let world = World::start(SCALE, seed).await;
-        world.set_faults(fault_rules(seed)).await;
+        // Every third seed injects only transient faults (throttling, server errors,
+        // connections dropped before the request was served): those must be absorbed
+        // by retries, so the run itself converges.
+        let transient = seed % 3 == 0;
+        let mut rules = fault_rules(seed);
+        if transient && let Value::Array(a) = &mut rules {
+            a.truncate(TRANSIENT_RULES);
+        }
+        world.set_faults(rules).await;
         let events = Events::default();
         let run = plain_up(&world, &d, &events).await;
         tally.runs += 1;
@@ -414,6 +426,14 @@ async fn fault_matrix_then_interrupt_and_resume() {
         } else {
             tally.runs_converged_under_faults += 1;
         }
+        assert!(
+            !(transient && failed_outside_gaps),
+            "{context}: only transient faults, yet the run did not converge:\n{}",
+            run.error_text().unwrap_or_default()
+        );
+        if transient {
+            tally.transient_runs += 1;
+        }
         let mut texts = run_texts(&run, &events);
         world.clear_faults().await;
         let rerun = plain_up(&world, &d, &events).await;
@@ -423,7 +443,8 @@ async fn fault_matrix_then_interrupt_and_resume() {
         texts.extend(run_texts(&rerun, &events));
         check_world(&world, &d, &gaps, &texts, &mut tally, &context).await;
         eprintln!(
-            "[soak] {context}: under faults {} ({} faults fired), re-run converged",
+            "[soak] {context}{}: under faults {} ({} faults fired), re-run converged",
+            if transient { " (transient only)" } else { "" },
             if failed_outside_gaps {
                 "failed with the resource's ARM error"
             } else {
