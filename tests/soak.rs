@@ -282,7 +282,7 @@ fn assert_arm_errors(run: &UpRun, context: &str) {
 const FAULT_NAMES: &[&str] = &[
     "429 ARM (8 %)",
     "429 Graph (8 %)",
-    "429 storm (15 in a row)",
+    "429 storm (6 in a row)",
     "500 ARM (2 %)",
     "503 ARM (2 %)",
     "dropped connection (1.5 %)",
@@ -313,7 +313,7 @@ fn fault_rules(seed: u64) -> Value {
     json!([
         { "path": "/subscriptions/*", "kind": "status", "status": 429, "retry_after_secs": 1, "probability": 0.08 },
         { "path": "/v1.0/*", "kind": "status", "status": 429, "retry_after_secs": 1, "probability": 0.08 },
-        { "path": "/subscriptions/*", "kind": "status", "status": 429, "retry_after_secs": 2, "nth": storm_at, "count": 15 },
+        { "path": "/subscriptions/*", "kind": "status", "status": 429, "retry_after_secs": 2, "nth": storm_at, "count": 6 },
         { "path": "/subscriptions/*", "kind": "status", "status": 500, "probability": 0.02 },
         { "path": "/subscriptions/*", "kind": "status", "status": 503, "retry_after_secs": 1, "probability": 0.02 },
         { "path": "/subscriptions/*", "kind": "drop", "probability": 0.015 },
