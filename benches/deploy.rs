@@ -39,10 +39,15 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary
+    // without it, and must not spend minutes rewriting the docs.
+    let benching = std::env::args().any(|a| a == "--bench");
     if std::env::var_os(MEMORY_PROBE_VAR).is_some() {
         rt.block_on(memory_probe(env_f64("OWUI_BENCH_SCALE", 0.002)));
-    } else {
+    } else if benching {
         rt.block_on(run());
+    } else {
+        println!("deploy benchmark: run it with `cargo bench --profile dev --bench deploy`");
     }
 }
 
