@@ -364,6 +364,36 @@ fn poll_stats(m: &Measured, long_running: &[String], scale: f64) -> PollStats {
     s
 }
 
+/// Per write: its wall time minus its scaled sandbox duration (request round-trips,
+/// poll granularity, retries). Returns (median, p90, max, the max's label) in ms.
+fn overheads(m: &Measured, scale: f64) -> (f64, f64, f64, String) {
+    let Some(plan) = m.run.plan.as_ref() else {
+        return (0.0, 0.0, 0.0, String::new());
+    };
+    let mut v: Vec<(f64, String)> = Vec::new();
+    for e in &m.events {
+        if let Event::Succeeded {
+            address,
+            label,
+            action,
+            elapsed,
+            ..
+        } = e
+            && let Some(c) = plan.changes.iter().find(|c| &c.address == address)
+        {
+            let d = realistic(&c.api, *action) * scale;
+            v.push(((elapsed.as_secs_f64() - d) * 1e3, label.clone()));
+        }
+    }
+    if v.is_empty() {
+        return (0.0, 0.0, 0.0, String::new());
+    }
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize].0;
+    let (max, label) = v[v.len() - 1].clone();
+    (at(0.5), at(0.9), max, label)
+}
+
 async fn fresh(scale: f64, seed: u64) -> World {
     World::start(scale, seed).await
 }
@@ -631,6 +661,11 @@ async fn run() {
         polls.total_expected,
         polls.worst,
         met(polls.within == polls.lros),
+    );
+    let (o50, o90, omax, olabel) = overheads(&m, scale);
+    let _ = writeln!(
+        md,
+        "| per write: wall time minus its scaled sandbox duration, median / p90 / max | {o50:.0} / {o90:.0} / {omax:.0} ms (max: {olabel}) | | |"
     );
     let _ = writeln!(
         md,
