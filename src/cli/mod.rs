@@ -4,6 +4,8 @@
 
 pub mod args;
 mod deploy;
+pub mod graph_cmd;
+mod outputs;
 pub mod progress;
 mod sandbox_cmd;
 mod secrets;
@@ -47,6 +49,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Plan(args) => deploy::plan_cmd(&cli, args).await,
         Command::Hub(args) => deploy::apply_cmd(&cli, args::StageArg::Hub, args).await,
+        Command::Spoke(args) => deploy::apply_cmd(&cli, args::StageArg::Spoke, args).await,
+        Command::Finalize(args) => deploy::apply_cmd(&cli, args::StageArg::Finalize, args).await,
+        Command::Up(args) => deploy::apply_cmd(&cli, args::StageArg::All, args).await,
+        Command::Outputs => outputs::run(&cli).await,
+        Command::Graph(args) => graph_cmd::run(&cli, args),
     }
 }
 

@@ -874,10 +874,24 @@ pub async fn plan(
 
     // Owned resources found by discoveries and no longer desired.
     let mut deletes: Vec<(Address, Api, Stage, Option<String>)> = Vec::new();
+    // What the model wants, by ARM ID (case-insensitive), including addresses
+    // resolved from references (e.g. a zone named after a default domain).
+    let wanted: BTreeSet<String> = specs
+        .iter()
+        .map(|s| s.address.as_str().to_ascii_lowercase())
+        .chain(
+            targets
+                .iter()
+                .flatten()
+                .map(|t| t.as_str().to_ascii_lowercase()),
+        )
+        .collect();
     for (k, found) in discovered {
         let d = &model.discoveries[k];
         for res in found {
-            if index.contains_key(&res.address) || deletes.iter().any(|x| x.0 == res.address) {
+            if wanted.contains(&res.address.as_str().to_ascii_lowercase())
+                || deletes.iter().any(|x| x.0 == res.address)
+            {
                 continue;
             }
             if let Discovery::Tagged { env, .. } = d {
