@@ -24,6 +24,7 @@ fn vnet_rules() -> DiffRules {
         write_only: vec!["/properties/adminPassword".into()],
         immutable: vec!["/properties/kind".into()],
         ignore: vec![],
+        xml: vec![],
     }
 }
 

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod render;
 pub mod resource;
 pub mod secrets;
+pub mod xml;
 
 /// Re-exported so the CLI reaches Azure through the engine only.
 pub use crate::azure::{AuthMethod, AzureError, ClientSettings, Endpoints};

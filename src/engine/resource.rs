@@ -229,6 +229,10 @@ pub struct DiffRules {
     pub immutable: Vec<String>,
     /// Desired values not to compare at all (e.g. import-only fields whose effect is checked another way).
     pub ignore: Vec<String>,
+    /// XML documents (e.g. API policies), compared by their canonical form
+    /// ([`crate::engine::xml::canonicalize`]): the service may reformat them.
+    #[serde(default)]
+    pub xml: Vec<String>,
 }
 
 /// One desired resource.
