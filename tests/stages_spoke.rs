@@ -139,7 +139,13 @@ fn container_app_wiring() {
     let specs = spoke(&env);
     let app = get(&specs, &ids.container_app());
     let c = &app.body["properties"]["configuration"];
-    assert_eq!(app.body["identity"], json!({"type": "SystemAssigned"}));
+    assert_eq!(
+        app.body["identity"],
+        json!({
+            "type": "SystemAssigned,UserAssigned",
+            "userAssignedIdentities": {ids.aca_env_identity(): {}}
+        })
+    );
     assert_eq!(
         app.body["properties"]["managedEnvironmentId"],
         json!(ids.aca_env())
@@ -162,7 +168,7 @@ fn container_app_wiring() {
         json!([{
             "name": "database-url",
             "keyVaultUrl": format!("${{ref:{}#/properties/secretUri}}", ids.spoke_secret("postgres-connection-string")),
-            "identity": "system"
+            "identity": ids.aca_env_identity()
         }])
     );
     let t = &app.body["properties"]["template"];
@@ -184,15 +190,31 @@ fn container_app_wiring() {
     );
     assert_eq!(t["scale"], json!({"minReplicas": 1, "maxReplicas": 3}));
     let d = deps(app);
+    // The user-assigned identity that reads `database-url` holds its role first.
+    let env_identity_role = specs
+        .iter()
+        .find(|s| {
+            type_of(s) == "Microsoft.Authorization/roleAssignments"
+                && s.body["properties"]["principalId"]
+                    == json!(format!(
+                        "${{ref:{}#/properties/principalId}}",
+                        ids.aca_env_identity()
+                    ))
+        })
+        .expect("role assignment of the environment identity")
+        .address
+        .to_string();
     for needed in [
         ids.aca_env(),
         ids.aca_env_storage(),
         ids.aca_env_certificate(),
+        ids.aca_env_identity(),
+        env_identity_role,
     ] {
         assert!(d.contains(&needed), "{needed}");
     }
 
-    // Its system identity reads the vault.
+    // Its system identity reads the vault too.
     let ra = specs
         .iter()
         .find(|s| {

@@ -58,6 +58,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Deploy the hub: networking, private DNS, monitoring, API Management.
     Hub(ApplyArgs),
+    /// Deploy the spoke: Foundry, Key Vault, storage, PostgreSQL, Container Apps, Entra app.
+    Spoke(ApplyArgs),
 }
 
 /// Which stages.
@@ -96,6 +98,9 @@ pub struct ApplyArgs {
     /// Set a new PostgreSQL admin password (server and Key Vault).
     #[arg(long)]
     pub rotate_secrets: bool,
+    /// Grant tenant-wide admin consent to the Entra app's Microsoft Graph permissions.
+    #[arg(long)]
+    pub grant_admin_consent: bool,
 }
 
 /// `owui-deploy sandbox`.

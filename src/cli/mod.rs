@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 error, 2 usage error (clap's).
 
 pub mod args;
+mod consent;
 mod deploy;
 pub mod progress;
 mod sandbox_cmd;
@@ -47,6 +48,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Plan(args) => deploy::plan_cmd(&cli, args).await,
         Command::Hub(args) => deploy::apply_cmd(&cli, args::StageArg::Hub, args).await,
+        Command::Spoke(args) => deploy::apply_cmd(&cli, args::StageArg::Spoke, args).await,
     }
 }
 

@@ -14,6 +14,7 @@
 use crate::config::{self, CertificateSource, LoadedEnvironment};
 use crate::engine::{Action, Address, Model, Plan, Secrets, Stage};
 use crate::stages::ids as spoke;
+use crate::stages::spoke::{SECRET_STORAGE_KEY, storage_key_action};
 use anyhow::{Context, Result, bail};
 use azure_core::credentials::Secret;
 use base64::Engine as _;
@@ -71,6 +72,8 @@ pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], _rotate: bool) -> Re
         );
         secrets.insert(spoke::SECRET_PG_PASSWORD, Secret::new(password));
         secrets.insert(spoke::SECRET_PG_CONNECTION, Secret::new(connection));
+        // Fetched by the engine only when a write (the environment's SMB storage) needs it.
+        secrets.insert_action(SECRET_STORAGE_KEY, storage_key_action(env)?);
     }
     Ok(SecretSet {
         secrets,

@@ -24,11 +24,22 @@ use super::resources::{
 };
 use super::{Ids, StageError, StageOptions, foundry_location, hub_location, spoke_location, tags};
 use crate::config::{CloudSetting, Environment, NamedCloud};
-use crate::engine::{Input, Reference, ResourceSpec, SecretRef, Stage};
+use crate::engine::{Address, Input, Reference, ResourceSpec, SecretAction, SecretRef, Stage};
 
 /// Secret input (engine secret store) with the storage account key, fetched by
 /// the CLI with listKeys.
 pub const SECRET_STORAGE_KEY: &str = "storage-account-key";
+/// How the engine obtains [`SECRET_STORAGE_KEY`]: `listKeys` on the spoke storage
+/// account, invoked only right before a write that needs the key.
+pub fn storage_key_action(env: &Environment) -> Result<SecretAction, StageError> {
+    Ok(SecretAction {
+        address: Address::from(Ids::new(env).storage_account()),
+        api_version: super::api_version_of(storage_account::TYPE)?,
+        action: "listKeys".into(),
+        pointer: "/keys/0/value".into(),
+    })
+}
+
 /// Name of the app secret holding the database URL.
 pub const APP_SECRET_DATABASE_URL: &str = "database-url";
 /// Mount options of the SMB volume (SQLite-safe locking off, permissions ignored).
@@ -40,8 +51,10 @@ pub const TARGET_PORT: u16 = 8080;
 /// Name of the Open WebUI container.
 pub const CONTAINER_NAME: &str = "open-webui";
 
-/// The authority host of the environment's cloud (for `OPENID_PROVIDER_URL`).
-fn authority_host(env: &Environment) -> String {
+/// The Entra ID authority host of the environment's cloud (for
+/// `OPENID_PROVIDER_URL` and the admin consent URL); the sandbox stands for the
+/// public cloud.
+pub fn authority_host(env: &Environment) -> String {
     match &env.azure.cloud {
         CloudSetting::Custom(c) => c.authority.trim_end_matches('/').to_string(),
         CloudSetting::Named(NamedCloud::AzureUSGovernment) => {
@@ -601,7 +614,7 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                 stage,
             )
             .after(aca_env.clone())
-            .after(env_identity_rbac_id),
+            .after(env_identity_rbac_id.clone()),
             &managed_environment_certificate::EnvironmentCertificate {
                 location: location.clone(),
                 tags: tags.clone(),
@@ -626,9 +639,15 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
 
     // ---- Open WebUI --------------------------------------------------------
     let app = ids.container_app();
+    // The first revision reads `database-url` from Key Vault at creation, so the
+    // secret is read through the environment's user-assigned identity, whose
+    // Key Vault Secrets User role exists before the app (the system identity's
+    // role can only be granted once the app exists).
     let mut app_at = at(app.clone(), format!("container app {}", ca.name))
         .after(aca_env.clone())
-        .after(ids.aca_env_storage());
+        .after(ids.aca_env_storage())
+        .after(env_identity.clone())
+        .after(env_identity_rbac_id.clone());
     if !opts.without_certificate {
         app_at = app_at.after(ids.aca_env_certificate());
     }
@@ -637,7 +656,7 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
         &container_app::ContainerApp {
             location: location.clone(),
             tags: tags.clone(),
-            identity: ManagedIdentity::system(),
+            identity: ManagedIdentity::system_and_user(env_identity.clone()),
             properties: container_app::ContainerAppProperties {
                 managed_environment_id: aca_env.clone(),
                 configuration: container_app::Configuration {
@@ -664,7 +683,7 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                             ids.spoke_secret(SECRET_PG_CONNECTION),
                             "/properties/secretUri",
                         )),
-                        identity: "system".into(),
+                        identity: env_identity.clone(),
                     }],
                 },
                 template: container_app::Template {
