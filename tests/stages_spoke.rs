@@ -304,16 +304,34 @@ fn secrets_are_markers_only() {
     let env = schema::fixture_env();
     let ids = Ids::new(&env);
     let specs = spoke(&env);
-    for (name, content_type) in [
-        ("postgres-connection-string", None),
-        ("postgres-admin-password", None),
-        ("openwebui-certificate", Some("application/x-pkcs12")),
+    // The connection string: login and database literal, the password a secret
+    // marker, the host the server's live FQDN (filled in when the secret is written).
+    let expected_connection = format!(
+        "postgresql://{}:${{secret:postgres-admin-password-url-encoded}}@${{ref:{}#/properties/fullyQualifiedDomainName}}:5432/{}?sslmode=require",
+        env.postgres.admin_login,
+        ids.postgres(),
+        env.postgres.database
+    );
+    let conn = get(&specs, &ids.spoke_secret("postgres-connection-string"));
+    assert!(
+        conn.dependencies()
+            .contains(&Address::from(ids.postgres().as_str()))
+    );
+    for (name, value, content_type) in [
+        ("postgres-connection-string", expected_connection, None),
+        (
+            "postgres-admin-password",
+            "${secret:postgres-admin-password}".to_string(),
+            None,
+        ),
+        (
+            "openwebui-certificate",
+            "${secret:openwebui-certificate}".to_string(),
+            Some("application/x-pkcs12"),
+        ),
     ] {
         let s = get(&specs, &ids.spoke_secret(name));
-        assert_eq!(
-            s.body["properties"]["value"],
-            json!(format!("${{secret:{name}}}"))
-        );
+        assert_eq!(s.body["properties"]["value"], json!(value));
         assert_eq!(
             s.body["properties"]
                 .get("contentType")

@@ -12,7 +12,8 @@ use super::hub::{
     private_dns_zones,
 };
 use super::ids::{
-    ACA_SUBNET, SECRET_CERTIFICATE, SECRET_PG_CONNECTION, SECRET_PG_PASSWORD, SPOKE_LINK,
+    ACA_SUBNET, SECRET_CERTIFICATE, SECRET_PG_CONNECTION, SECRET_PG_PASSWORD,
+    SECRET_PG_PASSWORD_URL_ENCODED, SPOKE_LINK,
 };
 use super::resources::{
     Empty, ManagedIdentity, Placement, SubResource, Tags, cognitive_account, container_app,
@@ -38,6 +39,37 @@ pub fn storage_key_action(env: &Environment) -> Result<SecretAction, StageError>
         action: "listKeys".into(),
         pointer: "/keys/0/value".into(),
     })
+}
+
+/// The value of the `postgres-connection-string` Key Vault secret, as markers:
+/// `postgresql://LOGIN:${secret:PASSWORD_URL_ENCODED}@${ref:SERVER#/properties/fullyQualifiedDomainName}:5432/DB?sslmode=require`.
+/// The host is the server's live `fullyQualifiedDomainName` (right in every cloud),
+/// filled in by the engine when the secret is written; the whole value is
+/// sensitive (the plan shows `(sensitive)`, it is compared by presence).
+pub fn connection_string_template(env: &Environment) -> String {
+    let ids = Ids::new(env);
+    let pg = &env.postgres;
+    let fqdn = Reference::new(ids.postgres(), "/properties/fullyQualifiedDomainName");
+    format!(
+        "postgresql://{}:{}@{}:5432/{}?sslmode=require",
+        percent_encode(&pg.admin_login),
+        SecretRef(SECRET_PG_PASSWORD_URL_ENCODED.to_string()).marker(),
+        fqdn.marker(),
+        percent_encode(&pg.database)
+    )
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (for the
+/// userinfo and path of a URL).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Name of the app secret holding the database URL.
@@ -338,18 +370,30 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
             },
         },
     )?);
-    let secret = |name: &str, content_type: Option<&str>| key_vault_secret::Secret {
+    let secret = |value: Input<String>, content_type: Option<&str>| key_vault_secret::Secret {
         tags: tags.clone(),
         properties: key_vault_secret::SecretProperties {
-            value: Input::Secret(SecretRef(name.to_string())),
+            value,
             content_type: content_type.map(str::to_string),
         },
     };
-    let mut secrets = vec![(SECRET_PG_CONNECTION, None), (SECRET_PG_PASSWORD, None)];
+    let input = |name: &str| Input::Secret(SecretRef(name.to_string()));
+    let mut secrets = vec![
+        (
+            SECRET_PG_CONNECTION,
+            Input::Known(connection_string_template(env)),
+            None,
+        ),
+        (SECRET_PG_PASSWORD, input(SECRET_PG_PASSWORD), None),
+    ];
     if !opts.without_certificate {
-        secrets.push((SECRET_CERTIFICATE, Some("application/x-pkcs12")));
+        secrets.push((
+            SECRET_CERTIFICATE,
+            input(SECRET_CERTIFICATE),
+            Some("application/x-pkcs12"),
+        ));
     }
-    for (name, content_type) in secrets {
+    for (name, value, content_type) in secrets {
         out.push(key_vault_secret::spec(
             Placement::new(
                 ids.spoke_secret(name),
@@ -357,7 +401,7 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                 stage,
             )
             .after(vault.clone()),
-            &secret(name, content_type),
+            &secret(value, content_type),
         )?);
     }
 
