@@ -916,6 +916,33 @@ async fn apim_foundry_containerapps_postgres_keyvault_monitoring_identity() {
         .await;
     assert_eq!(keys.status, 200);
     assert_eq!(keys.body["keys"].as_array().map(Vec::len), Some(2));
+
+    // The account comes with its file service (as in Azure): a share can be written
+    // under fileServices/default without creating it first.
+    let fs = env
+        .arm(
+            "GET",
+            &format!(
+                "{rg}/providers/Microsoft.Storage/storageAccounts/stspoke1/fileServices/default"
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(fs.status, 200, "{}", fs.body);
+    assert_eq!(fs.body["name"], "default");
+    assert_eq!(
+        fs.body["type"],
+        "Microsoft.Storage/storageAccounts/fileServices"
+    );
+    assert_eq!(fs.body["sku"]["name"], "Standard_LRS");
+    assert_eq!(fs.body["properties"]["cors"]["corsRules"], json!([]));
+    let share = env
+        .put_done(
+            &format!("{rg}/providers/Microsoft.Storage/storageAccounts/stspoke1/fileServices/default/shares/data"),
+            json!({"properties": {"shareQuota": 100, "enabledProtocols": "SMB"}}),
+        )
+        .await;
+    assert_eq!(share.body["properties"]["shareQuota"], 100);
     env.sb.shutdown().await;
 }
 

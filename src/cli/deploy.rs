@@ -47,11 +47,12 @@ fn build_model(
     loaded: &LoadedEnvironment,
     stages_wanted: &[Stage],
     certificate: bool,
+    grant_admin_consent: bool,
 ) -> Result<Model> {
     let opts = StageOptions {
         environment_dir: loaded.dir.clone(),
         without_certificate: !certificate,
-        grant_admin_consent: false,
+        grant_admin_consent,
     };
     stages::model(&loaded.env, &opts, stages_wanted).with_context(|| {
         format!(
@@ -100,7 +101,7 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
     };
     let stages_wanted = stage_list(args.stage.unwrap_or(StageArg::All));
     let secret_set = secrets::gather(&loaded, &stages_wanted, false)?;
-    let model = build_model(&loaded, &stages_wanted, secret_set.has_certificate)?;
+    let model = build_model(&loaded, &stages_wanted, secret_set.has_certificate, false)?;
     let session = Session::open(loaded, cli.auth).await?;
     let result = make_plan(cli, &session, &model, &Default::default()).await;
     session.close().await;
@@ -121,14 +122,28 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
     };
     let stages_wanted = stage_list(stage);
     let secret_set = secrets::gather(&loaded, &stages_wanted, args.rotate_secrets)?;
-    let model = build_model(&loaded, &stages_wanted, secret_set.has_certificate)?;
+    let model = build_model(
+        &loaded,
+        &stages_wanted,
+        secret_set.has_certificate,
+        args.grant_admin_consent,
+    )?;
     let force = if args.rotate_secrets {
         secrets::rotation_targets(&model)
     } else {
         Default::default()
     };
     let session = Session::open(loaded, cli.auth).await?;
-    let outcome = plan_and_apply(cli, args, &session, &model, &force, secret_set).await;
+    let mut outcome = plan_and_apply(cli, args, &session, &model, &force, secret_set).await;
+    if matches!(outcome, Ok(ExitCode::SUCCESS))
+        && stages_wanted.contains(&Stage::Spoke)
+        && !args.dry_run
+        && !args.grant_admin_consent
+    {
+        outcome = super::consent::report(cli, &session)
+            .await
+            .map(|()| ExitCode::SUCCESS);
+    }
     session.close().await;
     outcome
 }

@@ -9,9 +9,7 @@ use super::session::Session;
 use crate::engine::{Address, Api, Backend, Stage};
 use crate::stages::entra;
 use crate::stages::finalize::{self, API_PATH};
-use crate::stages::resources::{
-    graph_application, graph_permission_grant, graph_service_principal,
-};
+use crate::stages::resources::graph_application;
 use anyhow::{Context, Result};
 use serde_json::{Map, Value, json};
 use std::process::ExitCode;
@@ -172,7 +170,7 @@ async fn collect(session: &Session) -> Result<Vec<Output>> {
     out.push(Output {
         key: "consent_url",
         label: "Admin consent URL",
-        value: consent(backend, &env.azure.tenant_id, app_id.as_deref()).await?,
+        value: consent(session, app_id.as_deref()).await?,
     });
     out.push(Output {
         key: "app_gateway_public_ip",
@@ -190,50 +188,14 @@ async fn collect(session: &Session) -> Result<Vec<Output>> {
 }
 
 /// The admin-consent URL while the tenant-wide grant of the app's Microsoft
-/// Graph permissions does not exist.
-async fn consent(backend: &dyn Backend, tenant: &str, app_id: Option<&str>) -> Result<OutputValue> {
-    let Some(app_id) = app_id else {
+/// Graph permissions does not exist (read by [`super::consent::pending`]).
+async fn consent(session: &Session, app_id: Option<&str>) -> Result<OutputValue> {
+    if app_id.is_none() {
         return Ok(OutputValue::NotDeployed(Stage::Spoke));
-    };
-    let sp_api = graph(graph_service_principal::KIND);
-    let (client, resource) = futures::try_join!(
-        read(
-            backend,
-            graph_service_principal::address(app_id),
-            sp_api.clone()
-        ),
-        read(
-            backend,
-            graph_service_principal::address(entra::GRAPH_APP_ID),
-            sp_api
-        ),
-    )?;
-    let Some(client_id) = client.as_ref().and_then(|c| text_at(c, "/id")) else {
-        return Ok(OutputValue::NotDeployed(Stage::Spoke));
-    };
-    let url = entra::consent_url(tenant, app_id);
-    // Without the Microsoft Graph service principal nobody has consented yet.
-    let Some(resource_id) = resource.as_ref().and_then(|r| text_at(r, "/id")) else {
-        return Ok(OutputValue::Value(url));
-    };
-    let grant = read(
-        backend,
-        graph_permission_grant::address(&client_id, &resource_id),
-        graph(graph_permission_grant::KIND),
-    )
-    .await?;
-    let granted = grant
-        .as_ref()
-        .and_then(|g| text_at(g, "/scope"))
-        .is_some_and(|scope| {
-            entra::GRAPH_SCOPES
-                .split_whitespace()
-                .all(|s| scope.split_whitespace().any(|x| x.eq_ignore_ascii_case(s)))
-        });
-    Ok(if granted {
-        OutputValue::None("granted".into())
-    } else {
-        OutputValue::Value(url)
+    }
+    Ok(match super::consent::pending(session).await? {
+        Some(c) => OutputValue::Value(c.url),
+        None => OutputValue::None("not pending".into()),
     })
 }
 

@@ -2,7 +2,8 @@
 //!
 //! - PostgreSQL admin password: `OWUI_POSTGRES_ADMIN_PASSWORD`, or generated with
 //!   a CSPRNG on first deploy and written only to Key Vault (and the server).
-//! - Connection string: built from the password, never printed.
+//! - Connection string: assembled by the engine when its Key Vault secret is
+//!   written, from the encoded password and the server's live FQDN; never printed.
 //! - TLS certificate: `domain.certificate_pfx_path` (a file) or
 //!   `OWUI_CERTIFICATE_PFX_BASE64`.
 //! - Storage account key: read from Azure (`listKeys`) at apply time, when the
@@ -14,6 +15,7 @@
 use crate::config::{self, CertificateSource, LoadedEnvironment};
 use crate::engine::{Action, Address, Model, Plan, Secrets, Stage};
 use crate::stages::ids as spoke;
+use crate::stages::spoke::{SECRET_STORAGE_KEY, percent_encode, storage_key_action};
 use anyhow::{Context, Result, bail};
 use azure_core::credentials::Secret;
 use base64::Engine as _;
@@ -61,16 +63,15 @@ pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], _rotate: bool) -> Re
                 generate_password(32)
             }
         };
-        let host = format!("{}.postgres.database.azure.com", env.postgres.server_name);
-        let connection = format!(
-            "postgresql://{}:{}@{}:5432/{}?sslmode=require",
-            url_encode(&env.postgres.admin_login),
-            url_encode(&password),
-            host,
-            url_encode(&env.postgres.database)
+        // The connection string itself is assembled by the engine when its Key Vault
+        // secret is written (host = the server's live FQDN), from this encoded form.
+        secrets.insert(
+            spoke::SECRET_PG_PASSWORD_URL_ENCODED,
+            Secret::new(percent_encode(&password)),
         );
         secrets.insert(spoke::SECRET_PG_PASSWORD, Secret::new(password));
-        secrets.insert(spoke::SECRET_PG_CONNECTION, Secret::new(connection));
+        // Fetched by the engine only when a write (the environment's SMB storage) needs it.
+        secrets.insert_action(SECRET_STORAGE_KEY, storage_key_action(env)?);
     }
     Ok(SecretSet {
         secrets,
@@ -171,17 +172,6 @@ pub fn generate_password(len: usize) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,7 +190,7 @@ mod tests {
 
     #[test]
     fn url_encoding_escapes_reserved_characters() {
-        assert_eq!(url_encode("a!b*c"), "a%21b%2Ac");
-        assert_eq!(url_encode("x-y_z.~"), "x-y_z.~");
+        assert_eq!(percent_encode("a!b*c"), "a%21b%2Ac");
+        assert_eq!(percent_encode("x-y_z.~"), "x-y_z.~");
     }
 }

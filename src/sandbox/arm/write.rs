@@ -498,6 +498,10 @@ pub(super) fn write_inner(
         },
     );
 
+    if created {
+        implicit_children(w, c, p, def, &id, &own_key, created_ms);
+    }
+
     // Children written through the parent.
     for (seg, items) in inline_children {
         let child_type = format!("{type_name}/{seg}");
@@ -652,6 +656,66 @@ pub(super) fn write_inner(
             ))
         }
     }
+}
+
+/// Children Azure creates together with their parent: a storage account comes
+/// with its `fileServices/default` (the parent every file share is written under),
+/// shaped like Microsoft's `FileServicesGet` example (CORS rules, the account's SKU).
+fn implicit_children(
+    w: &mut World,
+    c: &Call<'_>,
+    p: &ProviderPath,
+    def: &TypeDef,
+    id: &str,
+    own_key: &str,
+    created_ms: u64,
+) {
+    if def.name != "Microsoft.Storage/storageAccounts" {
+        return;
+    }
+    let sku_name = w
+        .resources
+        .get(own_key)
+        .and_then(|r| r.body["sku"]["name"].as_str().map(str::to_string))
+        .unwrap_or_else(|| "Standard_LRS".into());
+    let tier = if sku_name.starts_with("Premium") {
+        "Premium"
+    } else {
+        "Standard"
+    };
+    let child_type = "Microsoft.Storage/storageAccounts/fileServices";
+    let child_def = types::lookup(child_type);
+    let mut child_path = p.clone();
+    child_path.types.push("fileServices".into());
+    child_path.names.push("default".into());
+    let cid = format!("{id}/fileServices/default");
+    let input = json!({
+        "properties": {"cors": {"corsRules": []}},
+        "sku": {"name": sku_name, "tier": tier}
+    });
+    let body = build(
+        w,
+        c,
+        child_def,
+        &cid,
+        &child_path.names,
+        &child_path,
+        input,
+        created_ms,
+    );
+    let seq = w.next_seq();
+    w.resources.insert(
+        key(&cid),
+        Resource {
+            id: cid,
+            type_name: child_def.name.to_string(),
+            body,
+            created_ms,
+            seq,
+            pending: None,
+            failed: None,
+        },
+    );
 }
 
 pub(super) fn delete(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> (Reply, u64) {

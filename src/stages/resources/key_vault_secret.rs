@@ -22,7 +22,8 @@ pub struct Secret {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretProperties {
-    /// The value (always an [`Input::Secret`]).
+    /// The value: an [`Input::Secret`], or a string holding a secret marker (and
+    /// possibly references, e.g. the connection string's host).
     pub value: Input<String>,
     /// Content type, e.g. `application/x-pkcs12`.
     #[serde(skip_serializing_if = "Option::is_none")]
