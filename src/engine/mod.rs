@@ -12,6 +12,7 @@ pub mod diff;
 pub mod error;
 pub mod events;
 pub mod model;
+pub mod openapi;
 pub mod plan;
 pub mod render;
 pub mod resource;
