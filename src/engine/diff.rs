@@ -793,6 +793,7 @@ mod tests {
             immutable: vec!["/properties/kind".into()],
             ignore: vec!["/properties/ignored".into()],
             xml: vec!["/properties/policy".into()],
+            openapi: None,
         }
     }
 
