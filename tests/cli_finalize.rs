@@ -4,21 +4,24 @@
 
 mod cli_support;
 
-use cli_support::{CliEnv, Run, crate_file, summary};
+use cli_support::{Harness, Run, repo};
 use owui_deploy::config::Environment;
 use owui_deploy::stages::{Ids, openapi, policy};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-fn environment(cli: &CliEnv) -> Environment {
+/// APIM's 45 minutes take 1.35 s; everything else is far shorter.
+const TIME_SCALE: f64 = 0.0005;
+
+fn environment(cli: &Harness) -> Environment {
     match owui_deploy::config::load(&cli.env_file) {
         Ok(loaded) => loaded.env,
         Err(e) => panic!("environment file invalid: {} problem(s)", e.problems.len()),
     }
 }
 
-async fn arm(cli: &CliEnv, id: &str, type_name: &str) -> Value {
+async fn arm(cli: &Harness, id: &str, type_name: &str) -> Value {
     let v = owui_deploy::azure::api_versions::api_version(type_name)
         .unwrap_or_else(|| panic!("no API version for {type_name}"));
     let (status, body) = cli.arm_get(&format!("{id}?api-version={v}")).await;
@@ -28,7 +31,7 @@ async fn arm(cli: &CliEnv, id: &str, type_name: &str) -> Value {
 
 /// `sandbox.toml` with `[apim]` keys added and `extra` appended.
 fn sandbox_env_with(apim_keys: &str, extra: &str) -> String {
-    let text = std::fs::read_to_string(crate_file("environments/sandbox.toml"))
+    let text = std::fs::read_to_string(repo().join("environments/sandbox.toml"))
         .expect("environments/sandbox.toml");
     let text = text.replacen(
         "[apim]\n",
@@ -51,14 +54,14 @@ fn shared() -> Option<PathBuf> {
     }
 }
 
-async fn up(cli: &CliEnv) -> Run {
-    let run = cli.run(&["up", "--yes", "--no-progress"], &[]).await;
-    run.assert_ok("up");
+async fn up(cli: &Harness) -> Run {
+    let run = cli.run(&["up", "--yes", "--no-progress"]).await;
+    run.ok();
     run
 }
 
 /// The live operations of an API as `METHOD /path` keys.
-async fn live_operations(cli: &CliEnv, api_id: &str) -> BTreeSet<String> {
+async fn live_operations(cli: &Harness, api_id: &str) -> BTreeSet<String> {
     let v = owui_deploy::azure::api_versions::api_version("Microsoft.ApiManagement/service/apis")
         .expect("version");
     let (status, body) = cli
@@ -78,18 +81,18 @@ async fn live_operations(cli: &CliEnv, api_id: &str) -> BTreeSet<String> {
         .collect()
 }
 
-async fn assert_no_changes(cli: &CliEnv) {
-    let mark = cli.journal_mark().await;
-    let plan = cli.run(&["plan", "--detailed-exitcode"], &[]).await;
-    plan.assert_ok("plan");
+async fn assert_no_changes(cli: &Harness) {
+    let mark = cli.mark().await;
+    let plan = cli.run(&["plan", "--detailed-exitcode"]).await;
+    plan.ok();
     assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
     let writes = cli.writes_since(mark).await;
-    assert!(writes.is_empty(), "plan wrote: {:?}", summary(&writes));
+    assert!(writes.is_empty(), "plan wrote: {:?}", writes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apim_holds_the_gateway_configuration() {
-    let cli = CliEnv::start().await;
+    let cli = Harness::start("sandbox", TIME_SCALE).await;
     let env = environment(&cli);
     let run = up(&cli).await;
     let ids = Ids::new(&env);
@@ -147,7 +150,7 @@ async fn apim_holds_the_gateway_configuration() {
         api["properties"].get("value").is_none(),
         "the document is echoed"
     );
-    let bundled = std::fs::read_to_string(crate_file("templates/openapi/openai-v1.json"))
+    let bundled = std::fs::read_to_string(repo().join("templates/openapi/openai-v1.json"))
         .expect("bundled document");
     let doc: Value = serde_json::from_str(&bundled).expect("bundled JSON");
     let wanted = openapi::operations(&doc);
@@ -224,8 +227,8 @@ async fn apim_holds_the_gateway_configuration() {
         !run.stdout.contains(connection) && !run.stderr.contains(connection),
         "the connection string was printed"
     );
-    let json_plan = cli.run(&["plan", "--output", "json"], &[]).await;
-    json_plan.assert_ok("plan --output json");
+    let json_plan = cli.run(&["plan", "--output", "json"]).await;
+    json_plan.ok();
     assert!(!json_plan.stdout.contains(connection));
     let diag = arm(
         &cli,
@@ -265,11 +268,10 @@ async fn apim_holds_the_gateway_configuration() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foundry_pool_becomes_a_backend_pool_with_circuit_breakers() {
-    let cli = CliEnv::with_env(&sandbox_env_with(
+    let cli = Harness::with_env_text(&sandbox_env_with(
         "",
         "[[foundry.pool]]\nname = \"ais-owui-sandbox-eus2\"\nlocation = \"eastus2\"\npriority = 2\nweight = 3\n",
-    ))
-    .await;
+    ), TIME_SCALE).await;
     let env = environment(&cli);
     up(&cli).await;
     let apim = Ids::new(&env).apim();
@@ -331,14 +333,16 @@ async fn large_openapi_document_imports_and_replans_clean() {
     let fixture = shared.join("fixtures/openai-v1.openapi.large.json");
     let text = std::fs::read_to_string(&fixture).expect("fixture");
     assert!(text.len() > 1_000_000);
-    let cli = CliEnv::with_env(&sandbox_env_with("openapi = \"openapi/large.json\"", "")).await;
-    std::fs::create_dir_all(cli.dir.path().join("openapi")).expect("mkdir");
-    std::fs::write(cli.dir.path().join("openapi/large.json"), &text).expect("copy fixture");
+    let cli = Harness::with_env_text(
+        &sandbox_env_with("openapi = \"openapi/large.json\"", ""),
+        TIME_SCALE,
+    )
+    .await;
+    std::fs::create_dir_all(cli.path().join("openapi")).expect("mkdir");
+    std::fs::write(cli.path().join("openapi/large.json"), &text).expect("copy fixture");
     let env = environment(&cli);
 
-    let plan = cli
-        .run(&["plan", "finalize", "--output", "json"], &[])
-        .await;
+    let plan = cli.run(&["plan", "finalize", "--output", "json"]).await;
     // Nothing deployed yet: the plan fails on the missing hub, without printing the document.
     assert!(plan.stdout.len() + plan.stderr.len() < 200_000);
 
@@ -360,12 +364,12 @@ async fn large_openapi_document_imports_and_replans_clean() {
     let removed = paths.keys().next().cloned().expect("a path");
     paths.remove(&removed);
     std::fs::write(
-        cli.dir.path().join("openapi/large.json"),
+        cli.path().join("openapi/large.json"),
         serde_json::to_string(&changed).expect("JSON"),
     )
     .expect("write");
-    let plan = cli.run(&["plan", "--detailed-exitcode"], &[]).await;
-    assert_eq!(plan.code(), 2, "{}\n{}", plan.stdout, plan.stderr);
+    let plan = cli.run(&["plan", "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
     assert!(
         plan.stdout.contains("1 to change") && plan.stdout.contains("apiRevisionDescription"),
         "{}",
@@ -381,10 +385,14 @@ async fn large_openapi_document_imports_and_replans_clean() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_user_policy_is_rejected_before_any_write() {
-    let cli = CliEnv::with_env(&sandbox_env_with("policy_file = \"policies/mine.xml\"", "")).await;
-    std::fs::create_dir_all(cli.dir.path().join("policies")).expect("mkdir");
+    let cli = Harness::with_env_text(
+        &sandbox_env_with("policy_file = \"policies/mine.xml\"", ""),
+        TIME_SCALE,
+    )
+    .await;
+    std::fs::create_dir_all(cli.path().join("policies")).expect("mkdir");
     std::fs::write(
-        cli.dir.path().join("policies/mine.xml"),
+        cli.path().join("policies/mine.xml"),
         "<policies>\n  <inbound>\n    <base />\n  </outbound>\n</policies>\n",
     )
     .expect("write policy");
@@ -392,14 +400,14 @@ async fn broken_user_policy_is_rejected_before_any_write() {
         &["up", "--yes", "--no-progress"][..],
         &["finalize", "--yes", "--no-progress"][..],
     ] {
-        let run = cli.run(args, &[]).await;
-        assert_eq!(run.code(), 1, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        let run = cli.run(args).await;
+        assert_eq!(run.code, 1, "{args:?}: {}\n{}", run.stdout, run.stderr);
         assert!(
             run.stderr.contains("mine.xml:4:") && run.stderr.contains("not well-formed"),
             "{args:?}: the error does not name the file and line:\n{}",
             run.stderr
         );
         let writes = cli.writes_since(0).await;
-        assert!(writes.is_empty(), "{args:?} wrote: {:?}", summary(&writes));
+        assert!(writes.is_empty(), "{args:?} wrote: {:?}", writes);
     }
 }

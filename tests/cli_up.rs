@@ -5,14 +5,17 @@
 
 mod cli_support;
 
-use cli_support::{CliEnv, summary};
+use cli_support::Harness;
 use owui_deploy::config::Environment;
 use owui_deploy::engine::{Api, Mode, Stage};
 use owui_deploy::stages::{self, Ids, StageOptions, entra};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-fn environment(cli: &CliEnv) -> Environment {
+/// APIM's 45 minutes take 1.35 s; everything else is far shorter.
+const TIME_SCALE: f64 = 0.0005;
+
+fn environment(cli: &Harness) -> Environment {
     match owui_deploy::config::load(&cli.env_file) {
         Ok(loaded) => loaded.env,
         Err(e) => panic!("environment file invalid: {} problem(s)", e.problems.len()),
@@ -21,8 +24,8 @@ fn environment(cli: &CliEnv) -> Environment {
 
 /// The sandbox's resources: lower-cased IDs with the Container Apps environment's
 /// random default domain replaced by `{defaultDomain}` (so two sandboxes compare).
-async fn resource_set(cli: &CliEnv, default_domain: &str) -> BTreeSet<(String, String)> {
-    let body: Value = cli_support_admin(cli, "/_sandbox/resources").await;
+async fn resource_set(cli: &Harness, default_domain: &str) -> BTreeSet<(String, String)> {
+    let body: Value = cli.admin_get("/_sandbox/resources").await;
     body.as_array()
         .expect("resources array")
         .iter()
@@ -38,22 +41,7 @@ async fn resource_set(cli: &CliEnv, default_domain: &str) -> BTreeSet<(String, S
         .collect()
 }
 
-async fn cli_support_admin(cli: &CliEnv, path: &str) -> Value {
-    let ca = reqwest::Certificate::from_pem(cli.sb.ca_pem().as_bytes()).expect("CA");
-    let http = reqwest::Client::builder()
-        .tls_certs_only([ca])
-        .build()
-        .expect("client");
-    http.get(format!("{}{path}", cli.sb.url()))
-        .send()
-        .await
-        .expect("admin GET")
-        .json()
-        .await
-        .expect("admin JSON")
-}
-
-async fn arm(cli: &CliEnv, id: &str, type_name: &str) -> Value {
+async fn arm(cli: &Harness, id: &str, type_name: &str) -> Value {
     let v = owui_deploy::azure::api_versions::api_version(type_name)
         .unwrap_or_else(|| panic!("no API version for {type_name}"));
     let (status, body) = cli.arm_get(&format!("{id}?api-version={v}")).await;
@@ -61,7 +49,7 @@ async fn arm(cli: &CliEnv, id: &str, type_name: &str) -> Value {
     body
 }
 
-async fn default_domain(cli: &CliEnv, env: &Environment) -> String {
+async fn default_domain(cli: &Harness, env: &Environment) -> String {
     let aca = arm(
         cli,
         &Ids::new(env).aca_env(),
@@ -86,10 +74,10 @@ fn millis_of_day(t: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_from_empty_deploys_every_stage_as_one_graph_then_plans_clean() {
-    let cli = CliEnv::start().await;
+    let cli = Harness::start("sandbox", TIME_SCALE).await;
     let env = environment(&cli);
-    let run = cli.run(&["up", "--yes", "--no-progress"], &[]).await;
-    run.assert_ok("up");
+    let run = cli.run(&["up", "--yes", "--no-progress"]).await;
+    run.ok();
     assert!(
         run.stdout.contains("Apply complete"),
         "no completion line:\n{}",
@@ -98,7 +86,7 @@ async fn up_from_empty_deploys_every_stage_as_one_graph_then_plans_clean() {
 
     // Every resource of the three stages exists.
     let opts = StageOptions {
-        environment_dir: cli.dir.path().to_path_buf(),
+        environment_dir: cli.path().to_path_buf(),
         without_certificate: true,
         grant_admin_consent: false,
     };
@@ -161,7 +149,7 @@ async fn up_from_empty_deploys_every_stage_as_one_graph_then_plans_clean() {
     }
 
     // One graph: spoke resources were created while APIM was provisioning.
-    let journal = cli.journal_since(0).await;
+    let journal = cli.journal().await;
     let apim = Ids::new(&env).apim().to_ascii_lowercase();
     let path_of = |e: &Value| {
         let p = e["path"].as_str().unwrap_or("").to_ascii_lowercase();
@@ -182,7 +170,7 @@ async fn up_from_empty_deploys_every_stage_as_one_graph_then_plans_clean() {
     let start_ms = millis_of_day(apim_put["time"].as_str().expect("time"));
     let end_ms = millis_of_day(apim_child_put["time"].as_str().expect("time"));
     // 45 minutes at the harness's time scale.
-    let apim_ms = 2700.0 * cli_support::TIME_SCALE * 1000.0;
+    let apim_ms = 2700.0 * TIME_SCALE * 1000.0;
     assert!(
         end_ms - start_ms >= apim_ms * 0.9,
         "APIM children were written {:.0} ms after APIM's PUT, before it could finish",
@@ -206,20 +194,20 @@ async fn up_from_empty_deploys_every_stage_as_one_graph_then_plans_clean() {
     assert!(
         during.len() >= 3,
         "expected spoke resources created while APIM provisions, got {:?}",
-        summary(&during.into_iter().cloned().collect::<Vec<_>>())
+        during.iter().map(|e| &e["path"]).collect::<Vec<_>>()
     );
 
     // After up: no changes anywhere, nothing written.
-    let mark = cli.journal_mark().await;
-    let plan = cli.run(&["plan", "--detailed-exitcode"], &[]).await;
-    plan.assert_ok("plan after up");
+    let mark = cli.mark().await;
+    let plan = cli.run(&["plan", "--detailed-exitcode"]).await;
+    plan.ok();
     assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
     let writes = cli.writes_since(mark).await;
-    assert!(writes.is_empty(), "plan wrote: {:?}", summary(&writes));
+    assert!(writes.is_empty(), "plan wrote: {:?}", writes);
 
     // outputs: read from the sandbox.
-    let out = cli.run(&["outputs", "--output", "json"], &[]).await;
-    out.assert_ok("outputs");
+    let out = cli.run(&["outputs", "--output", "json"]).await;
+    out.ok();
     let o: Value = serde_json::from_str(&out.stdout).expect("outputs JSON");
     let (_, app) = cli
         .graph_get(&format!(
@@ -259,8 +247,8 @@ async fn up_from_empty_deploys_every_stage_as_one_graph_then_plans_clean() {
         pip["properties"]["ipAddress"]
     );
     assert!(cli.writes_since(mark).await.is_empty(), "outputs wrote");
-    let human = cli.run(&["outputs"], &[]).await;
-    human.assert_ok("outputs (human)");
+    let human = cli.run(&["outputs"]).await;
+    human.ok();
     assert!(human.stdout.contains(app_id) && human.stdout.contains(gateway));
 }
 
@@ -285,12 +273,15 @@ fn replace_marker(s: &str, with: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staged_hub_spoke_finalize_reach_the_same_state_as_up() {
-    let (up, staged) = tokio::join!(CliEnv::start(), CliEnv::start());
+    let (up, staged) = tokio::join!(
+        Harness::start("sandbox", TIME_SCALE),
+        Harness::start("sandbox", TIME_SCALE)
+    );
     let env = environment(&up);
 
     // Outputs before anything exists name the stage to run.
-    let empty = staged.run(&["outputs", "--output", "json"], &[]).await;
-    empty.assert_ok("outputs on an empty sandbox");
+    let empty = staged.run(&["outputs", "--output", "json"]).await;
+    empty.ok();
     let o: Value = serde_json::from_str(&empty.stdout).expect("outputs JSON");
     assert_eq!(o["apim_gateway_url"]["stage"], "hub");
     assert_eq!(o["entra_app_id"]["stage"], "spoke");
@@ -302,39 +293,27 @@ async fn staged_hub_spoke_finalize_reach_the_same_state_as_up() {
             .contains("not deployed (run owui-deploy finalize)")
     );
 
-    up.run(&["up", "--yes", "--no-progress"], &[])
-        .await
-        .assert_ok("up");
-    staged
-        .run(&["hub", "--yes", "--no-progress"], &[])
-        .await
-        .assert_ok("hub");
+    up.run(&["up", "--yes", "--no-progress"]).await.ok();
+    staged.run(&["hub", "--yes", "--no-progress"]).await.ok();
 
     // finalize without the spoke: fails before any write, naming the stage to run.
-    let mark = staged.journal_mark().await;
-    let early = staged
-        .run(&["finalize", "--yes", "--no-progress"], &[])
-        .await;
-    assert_eq!(early.code(), 1, "{}\n{}", early.stdout, early.stderr);
+    let mark = staged.mark().await;
+    let early = staged.run(&["finalize", "--yes", "--no-progress"]).await;
+    assert_eq!(early.code, 1, "{}\n{}", early.stdout, early.stderr);
     assert!(
         early.stderr.contains("spoke"),
         "the error does not name the spoke stage:\n{}",
         early.stderr
     );
     let writes = staged.writes_since(mark).await;
-    assert!(writes.is_empty(), "finalize wrote: {:?}", summary(&writes));
+    assert!(writes.is_empty(), "finalize wrote: {:?}", writes);
 
-    staged
-        .run(&["spoke", "--yes", "--no-progress"], &[])
-        .await
-        .assert_ok("spoke");
-    let fin = staged
-        .run(&["finalize", "--yes", "--no-progress"], &[])
-        .await;
-    fin.assert_ok("finalize");
-    let mark = staged.journal_mark().await;
-    let plan = staged.run(&["plan", "--detailed-exitcode"], &[]).await;
-    plan.assert_ok("plan after the staged deployment");
+    staged.run(&["spoke", "--yes", "--no-progress"]).await.ok();
+    let fin = staged.run(&["finalize", "--yes", "--no-progress"]).await;
+    fin.ok();
+    let mark = staged.mark().await;
+    let plan = staged.run(&["plan", "--detailed-exitcode"]).await;
+    plan.ok();
     assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
     assert!(staged.writes_since(mark).await.is_empty());
 
