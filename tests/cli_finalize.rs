@@ -344,6 +344,12 @@ async fn large_openapi_document_imports_and_replans_clean() {
 
     let plan = cli.run(&["plan", "finalize", "--output", "json"]).await;
     // Nothing deployed yet: the plan fails on the missing hub, without printing the document.
+    assert_eq!(plan.code, 1, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr.contains("owui-deploy hub"),
+        "the error does not name the stage to run:\n{}",
+        plan.stderr
+    );
     assert!(plan.stdout.len() + plan.stderr.len() < 200_000);
 
     let run = up(&cli).await;
@@ -381,6 +387,13 @@ async fn large_openapi_document_imports_and_replans_clean() {
         plan.stdout
     );
     assert!(plan.stdout.len() < 100_000);
+    // Applying it re-imports: the live operations follow the document.
+    cli.run(&["finalize", "--yes", "--no-progress"]).await.ok();
+    assert_eq!(
+        live_operations(&cli, &api_id).await,
+        openapi::operations(&changed)
+    );
+    assert_no_changes(&cli).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

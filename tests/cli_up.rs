@@ -301,7 +301,7 @@ async fn staged_hub_spoke_finalize_reach_the_same_state_as_up() {
     let early = staged.run(&["finalize", "--yes", "--no-progress"]).await;
     assert_eq!(early.code, 1, "{}\n{}", early.stdout, early.stderr);
     assert!(
-        early.stderr.contains("spoke"),
+        early.stderr.contains("owui-deploy spoke"),
         "the error does not name the spoke stage:\n{}",
         early.stderr
     );
