@@ -78,6 +78,17 @@ async fn up_from_empty_deploys_every_stage_as_one_graph_then_plans_clean() {
     let env = environment(&cli);
     let run = cli.run(&["up", "--yes", "--no-progress"]).await;
     run.ok();
+    // Addresses that hold values only Azure knows are shown as such.
+    assert!(
+        run.stdout
+            .contains("/privateDnsZones/(known after apply)/A/open-webui"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("graph:/servicePrincipals(appId='(known after apply)')")
+    );
     assert!(
         run.stdout.contains("Apply complete"),
         "no completion line:\n{}",
@@ -317,6 +328,14 @@ async fn staged_hub_spoke_finalize_reach_the_same_state_as_up() {
     assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
     assert!(staged.writes_since(mark).await.is_empty());
 
+    // finalize after the spoke resolves the zone's address from the live environment.
+    let d = default_domain(&staged, &env).await;
+    assert!(
+        fin.stdout
+            .contains(&format!("/privateDnsZones/{d}/A/open-webui")),
+        "{}",
+        fin.stdout
+    );
     let (d_up, d_staged) = (
         default_domain(&up, &env).await,
         default_domain(&staged, &env).await,
