@@ -319,7 +319,10 @@ async fn staged_hub_spoke_finalize_reach_the_same_state_as_up() {
     let writes = staged.writes_since(mark).await;
     assert!(writes.is_empty(), "finalize wrote: {:?}", writes);
 
-    staged.run(&["spoke", "--yes", "--no-progress"]).await.ok();
+    staged
+        .run(&["spoke", "--yes", "--no-progress", "--grant-admin-consent"])
+        .await
+        .ok();
     let fin = staged.run(&["finalize", "--yes", "--no-progress"]).await;
     fin.ok();
     let mark = staged.mark().await;
@@ -336,6 +339,13 @@ async fn staged_hub_spoke_finalize_reach_the_same_state_as_up() {
         "{}",
         fin.stdout
     );
+    // Consent was granted with the spoke: outputs has no consent URL.
+    let o = staged.run(&["outputs", "--output", "json"]).await;
+    o.ok();
+    let o: Value = serde_json::from_str(&o.stdout).expect("outputs JSON");
+    assert_eq!(o["consent_url"]["value"], Value::Null, "{o}");
+    assert_eq!(o["consent_url"]["status"], "not pending");
+    assert!(o["entra_app_id"]["value"].is_string());
     let (d_up, d_staged) = (
         default_domain(&up, &env).await,
         default_domain(&staged, &env).await,
