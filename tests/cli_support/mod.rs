@@ -223,7 +223,10 @@ impl CliEnv {
             .json()
             .await
             .expect("token JSON");
-        v["access_token"].as_str().expect("access_token").to_string()
+        v["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
     }
 
     /// GET an ARM path (ID plus `?api-version=...`): (status, body).
