@@ -9,6 +9,7 @@ use cli_support::{CliEnv, Run, is_write, summary};
 use owui_deploy::azure::api_versions::api_version;
 use owui_deploy::config::Environment;
 use owui_deploy::engine::{Api, Mode, Stage};
+use owui_deploy::stages::spoke::percent_encode;
 use owui_deploy::stages::{self, Ids, StageOptions, entra};
 use serde_json::{Value, json};
 
@@ -855,4 +856,74 @@ async fn entra_application_roles_and_service_principal_are_stable() {
         .filter(is_write)
         .collect();
     assert!(writes.is_empty(), "{:?}", summary(&writes));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_without_a_given_password_generates_one_everywhere() {
+    let cli = after_hub().await;
+    let env = environment(&cli);
+    let ids = Ids::new(&env);
+    let server = ids.postgres();
+    let pw_secret = ids.spoke_secret(stages::ids::SECRET_PG_PASSWORD);
+    let conn_secret = ids.spoke_secret(stages::ids::SECRET_PG_CONNECTION);
+    // (server password, password secret, connection string) sent since `mark`.
+    async fn sent(cli: &CliEnv, mark: u64, ids: [&str; 3]) -> [Vec<String>; 3] {
+        let journal = cli.journal_since(mark).await;
+        ids.map(|id| {
+            journal
+                .iter()
+                .filter(|e| e["method"] == "PUT")
+                .filter(|e| {
+                    e["path"]
+                        .as_str()
+                        .is_some_and(|p| p.split('?').next() == Some(id))
+                })
+                .filter_map(|e| {
+                    let b = &e["request_body"]["properties"];
+                    b["administratorLoginPassword"]
+                        .as_str()
+                        .or(b["value"].as_str())
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+    }
+
+    let mark = cli.journal_mark().await;
+    cli.run(&["spoke", "--yes", "--no-progress"], &[])
+        .await
+        .assert_ok("spoke");
+    let [first, first_secret, first_conn] =
+        sent(&cli, mark, [&server, &pw_secret, &conn_secret]).await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first, first_secret, "Key Vault holds the server's password");
+    let p1 = &first[0];
+    assert!(p1.len() >= 24, "generated passwords are long");
+    assert!(
+        first_conn[0].contains(&format!(":{}@", percent_encode(p1))),
+        "connection string"
+    );
+
+    let mark = cli.journal_mark().await;
+    let run = cli
+        .run(
+            &["spoke", "--yes", "--rotate-secrets", "--no-progress"],
+            &[],
+        )
+        .await;
+    run.assert_ok("spoke --rotate-secrets");
+    let mut writes = summary(&cli.writes_since(mark).await);
+    writes.sort();
+    let mut want = vec![
+        format!("PUT {server}"),
+        format!("PUT {pw_secret}"),
+        format!("PUT {conn_secret}"),
+    ];
+    want.sort();
+    assert_eq!(writes, want);
+    let [second, second_secret, second_conn] =
+        sent(&cli, mark, [&server, &pw_secret, &conn_secret]).await;
+    assert_eq!(second, second_secret);
+    assert_ne!(&second[0], p1, "a new password");
+    assert!(second_conn[0].contains(&format!(":{}@", percent_encode(&second[0]))));
 }
