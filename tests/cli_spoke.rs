@@ -88,6 +88,25 @@ async fn spoke_after_hub_creates_everything_and_reruns_write_nothing() {
     let cert = random_certificate();
     let secrets = [(PASSWORD_VAR, password.as_str()), (CERT_VAR, cert.as_str())];
 
+    // --dry-run: the plan, nothing written.
+    let mark = cli.journal_mark().await;
+    let dry = cli.run(&["spoke", "--dry-run"], &secrets).await;
+    dry.assert_ok("spoke --dry-run");
+    assert!(
+        dry.stdout.contains(" to add, 0 to change"),
+        "{}",
+        dry.stdout
+    );
+    assert!(cli.writes_since(mark).await.is_empty(), "--dry-run wrote");
+    // Without --yes and without a terminal to ask on: refused, nothing written.
+    let refused = cli.run(&["spoke", "--no-progress"], &secrets).await;
+    assert_eq!(refused.code(), 1);
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    assert!(
+        cli.writes_since(mark).await.is_empty(),
+        "unconfirmed apply wrote"
+    );
+
     let mark = cli.journal_mark().await;
     let run = cli
         .run(&["spoke", "--yes", "--no-progress"], &secrets)
@@ -701,6 +720,18 @@ async fn secrets_never_leave_azure() {
         }
     }
     assert!(spoke.stderr.contains("connecting"), "-vv logs");
+    // The consent step, as one JSON line.
+    let consent: Value = spoke
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["type"] == "admin_consent_required")
+        .expect("admin_consent_required line");
+    assert!(
+        consent["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with(consent["app_id"].as_str().unwrap_or("-")))
+    );
     assert!(rotate.stderr.contains("TRACE"), "RUST_LOG=trace logs");
     let files = cli.files();
     assert!(files.len() >= 2, "{files:?}");
