@@ -5,7 +5,7 @@
 mod cli_support;
 
 use base64::Engine as _;
-use cli_support::{CliEnv, Run, is_write, summary};
+use cli_support::{Harness, Run, is_write, summary};
 use owui_deploy::azure::api_versions::api_version;
 use owui_deploy::config::Environment;
 use owui_deploy::engine::{Api, Mode, Stage};
@@ -13,11 +13,13 @@ use owui_deploy::stages::spoke::percent_encode;
 use owui_deploy::stages::{self, Ids, StageOptions, entra};
 use serde_json::{Value, json};
 
+/// Sandbox time scale (APIM's 45 minutes take 1.35 s).
+const TIME_SCALE: f64 = 0.0005;
 const PASSWORD_VAR: &str = "OWUI_POSTGRES_ADMIN_PASSWORD";
 const CERT_VAR: &str = "OWUI_CERTIFICATE_PFX_BASE64";
 
 /// The environment file as the tool reads it.
-fn environment(cli: &CliEnv) -> Environment {
+fn environment(cli: &Harness) -> Environment {
     match owui_deploy::config::load(&cli.env_file) {
         Ok(loaded) => loaded.env,
         Err(e) => panic!("environment file invalid: {:?}", e.problems.len()),
@@ -37,15 +39,15 @@ fn random_certificate() -> String {
 }
 
 /// Sandbox started, `hub --yes` applied.
-async fn after_hub() -> CliEnv {
-    let cli = CliEnv::start().await;
-    let run = cli.run(&["hub", "--yes", "--no-progress"], &[]).await;
-    run.assert_ok("hub");
+async fn after_hub() -> Harness {
+    let cli = Harness::start("sandbox", TIME_SCALE).await;
+    let run = cli.run_env(&["hub", "--yes", "--no-progress"], &[]).await;
+    run.ok();
     cli
 }
 
 /// GET an ARM resource with its pinned API version; panics unless it exists.
-async fn arm(cli: &CliEnv, id: &str, type_name: &str) -> Value {
+async fn arm(cli: &Harness, id: &str, type_name: &str) -> Value {
     let v = api_version(type_name).unwrap_or_else(|| panic!("no API version for {type_name}"));
     let (status, body) = cli.arm_get(&format!("{id}?api-version={v}")).await;
     assert_eq!(status, 200, "GET {id}: {body}");
@@ -89,9 +91,9 @@ async fn spoke_after_hub_creates_everything_and_reruns_write_nothing() {
     let secrets = [(PASSWORD_VAR, password.as_str()), (CERT_VAR, cert.as_str())];
 
     // --dry-run: the plan, nothing written.
-    let mark = cli.journal_mark().await;
-    let dry = cli.run(&["spoke", "--dry-run"], &secrets).await;
-    dry.assert_ok("spoke --dry-run");
+    let mark = cli.mark().await;
+    let dry = cli.run_env(&["spoke", "--dry-run"], &secrets).await;
+    dry.ok();
     assert!(
         dry.stdout.contains(" to add, 0 to change"),
         "{}",
@@ -99,19 +101,19 @@ async fn spoke_after_hub_creates_everything_and_reruns_write_nothing() {
     );
     assert!(cli.writes_since(mark).await.is_empty(), "--dry-run wrote");
     // Without --yes and without a terminal to ask on: refused, nothing written.
-    let refused = cli.run(&["spoke", "--no-progress"], &secrets).await;
-    assert_eq!(refused.code(), 1);
+    let refused = cli.run_env(&["spoke", "--no-progress"], &secrets).await;
+    assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
     assert!(
         cli.writes_since(mark).await.is_empty(),
         "unconfirmed apply wrote"
     );
 
-    let mark = cli.journal_mark().await;
+    let mark = cli.mark().await;
     let run = cli
-        .run(&["spoke", "--yes", "--no-progress"], &secrets)
+        .run_env(&["spoke", "--yes", "--no-progress"], &secrets)
         .await;
-    run.assert_ok("spoke");
+    run.ok();
     assert!(run.stdout.contains("Apply complete"), "{}", run.stdout);
 
     // Every ARM resource the stage wants exists under its deterministic ID.
@@ -438,38 +440,36 @@ async fn spoke_after_hub_creates_everything_and_reruns_write_nothing() {
     );
 
     // `plan spoke` afterwards: no changes and no writes.
-    let mark = cli.journal_mark().await;
-    let plan = cli.run(&["plan", "spoke"], &secrets).await;
-    plan.assert_ok("plan spoke");
+    let mark = cli.mark().await;
+    let plan = cli.run_env(&["plan", "spoke"], &secrets).await;
+    plan.ok();
     assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
     let writes = cli.writes_since(mark).await;
-    assert!(writes.is_empty(), "plan wrote: {:?}", summary(&writes));
+    assert!(writes.is_empty(), "plan wrote: {writes:?}");
 
     // A second `spoke --yes` writes nothing, not even without the password given
     // (a freshly generated one is never written over the existing one).
     for envs in [&secrets[..], &[(CERT_VAR, cert.as_str())][..]] {
-        let mark = cli.journal_mark().await;
-        let again = cli.run(&["spoke", "--yes", "--no-progress"], envs).await;
-        again.assert_ok("second spoke");
+        let mark = cli.mark().await;
+        let again = cli
+            .run_env(&["spoke", "--yes", "--no-progress"], envs)
+            .await;
+        again.ok();
         assert!(again.stdout.contains("No changes"), "{}", again.stdout);
         let writes = cli.writes_since(mark).await;
-        assert!(
-            writes.is_empty(),
-            "second spoke wrote: {:?}",
-            summary(&writes)
-        );
+        assert!(writes.is_empty(), "second spoke wrote: {writes:?}");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spoke_before_hub_fails_before_any_write() {
-    let cli = CliEnv::start().await;
+    let cli = Harness::start("sandbox", TIME_SCALE).await;
     for args in [
         &["spoke", "--yes", "--no-progress"][..],
         &["plan", "spoke"][..],
     ] {
-        let run = cli.run(args, &[]).await;
-        assert_eq!(run.code(), 1, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        let run = cli.run_env(args, &[]).await;
+        assert_eq!(run.code, 1, "{args:?}: {}\n{}", run.stdout, run.stderr);
         for needle in ["hub VNet", "does not exist", "run `owui-deploy hub` first"] {
             assert!(
                 run.stderr.contains(needle),
@@ -479,7 +479,7 @@ async fn spoke_before_hub_fails_before_any_write() {
         }
     }
     let writes = cli.writes_since(0).await;
-    assert!(writes.is_empty(), "wrote: {:?}", summary(&writes));
+    assert!(writes.is_empty(), "wrote: {writes:?}");
 }
 
 /// The deployment block of `name` in the shipped sandbox environment.
@@ -499,22 +499,24 @@ async fn model_deployments_add_change_and_remove_exactly() {
     let env = environment(&cli);
     let ids = Ids::new(&env);
     let dep = |name: &str| ids.model_deployment(&env.foundry.name, name);
-    cli.run(&["spoke", "--yes", "--no-progress"], &[])
+    cli.run_env(&["spoke", "--yes", "--no-progress"], &[])
         .await
-        .assert_ok("spoke");
+        .ok();
     let original = cli.env_text();
 
     // Each step: the plan lists exactly `expected`, and the apply sends exactly `writes`.
     async fn step(
-        cli: &CliEnv,
+        cli: &Harness,
         text: &str,
         expected: Vec<(&str, String)>,
         writes: Vec<String>,
     ) -> Run {
         cli.write_env(text);
-        let mark = cli.journal_mark().await;
-        let plan = cli.run(&["plan", "spoke", "--output", "json"], &[]).await;
-        plan.assert_ok("plan");
+        let mark = cli.mark().await;
+        let plan = cli
+            .run_env(&["plan", "spoke", "--output", "json"], &[])
+            .await;
+        plan.ok();
         let mut got = planned_writes(&plan);
         got.sort();
         let mut want: Vec<(String, String)> = expected
@@ -524,10 +526,10 @@ async fn model_deployments_add_change_and_remove_exactly() {
         want.sort();
         assert_eq!(got, want);
         assert!(cli.writes_since(mark).await.is_empty(), "plan wrote");
-        let mark = cli.journal_mark().await;
-        let run = cli.run(&["spoke", "--yes", "--no-progress"], &[]).await;
-        run.assert_ok("spoke");
-        let mut sent = summary(&cli.writes_since(mark).await);
+        let mark = cli.mark().await;
+        let run = cli.run_env(&["spoke", "--yes", "--no-progress"], &[]).await;
+        run.ok();
+        let mut sent = cli.write_summary_since(mark).await;
         sent.sort();
         let mut writes = writes;
         writes.sort();
@@ -615,25 +617,25 @@ async fn secrets_never_leave_azure() {
     let password = random_password();
     let cert = random_certificate();
     let secrets = [(PASSWORD_VAR, password.as_str()), (CERT_VAR, cert.as_str())];
-    let mark = cli.journal_mark().await;
-    let spoke = cli
-        .run(&["spoke", "--yes", "-vv", "--output", "json"], &secrets)
+    let mark = cli.mark().await;
+    let (spoke, spoke_lines) = cli
+        .run_sampled(&["spoke", "--yes", "-vv", "--output", "json"], &secrets)
         .await;
-    spoke.assert_ok("spoke -vv --output json");
-    let plan = cli
-        .run(&["plan", "spoke", "-vv", "--output", "json"], &secrets)
+    spoke.ok();
+    let (plan, plan_lines) = cli
+        .run_sampled(&["plan", "spoke", "-vv", "--output", "json"], &secrets)
         .await;
-    plan.assert_ok("plan spoke -vv --output json");
-    let rotation_mark = cli.journal_mark().await;
+    plan.ok();
+    let rotation_mark = cli.mark().await;
     // The most verbose logging there is, from every crate (HTTP/2 frames included).
     let traced = [secrets[0], secrets[1], ("RUST_LOG", "trace")];
-    let rotate = cli
-        .run(
+    let (rotate, rotate_lines) = cli
+        .run_sampled(
             &["spoke", "--yes", "--rotate-secrets", "-vv", "--no-progress"],
             &traced,
         )
         .await;
-    rotate.assert_ok("spoke --rotate-secrets -vv");
+    rotate.ok();
 
     // Positive control: the secrets did reach Azure, so the searches below can fail.
     let env = environment(&cli);
@@ -687,7 +689,7 @@ async fn secrets_never_leave_azure() {
         vec![cert.clone()]
     );
     // Rotation rewrote exactly the server password and both Key Vault secrets.
-    let mut rotated = summary(&cli.writes_since(rotation_mark).await);
+    let mut rotated = cli.write_summary_since(rotation_mark).await;
     rotated.sort();
     let mut want = vec![
         format!("PUT {}", ids.postgres()),
@@ -711,11 +713,18 @@ async fn secrets_never_leave_azure() {
         ("encoded password", password.replace('!', "%21")),
     ];
     let mut haystacks: Vec<(String, String)> = Vec::new();
-    for (what, run) in [("spoke", &spoke), ("plan", &plan), ("rotate", &rotate)] {
+    for (what, run, lines) in [
+        ("spoke", &spoke, &spoke_lines),
+        ("plan", &plan, &plan_lines),
+        ("rotate", &rotate, &rotate_lines),
+    ] {
         haystacks.push((format!("{what} stdout"), run.stdout.clone()));
         haystacks.push((format!("{what} stderr"), run.stderr.clone()));
-        assert!(!run.command_lines.is_empty(), "command line sampled");
-        for line in &run.command_lines {
+        assert!(
+            lines.iter().any(|l| l.contains("owui-deploy")),
+            "command line sampled: {lines:?}"
+        );
+        for line in lines {
             haystacks.push((format!("{what} command line"), line.clone()));
         }
     }
@@ -754,8 +763,8 @@ async fn entra_application_roles_and_service_principal_are_stable() {
     let cli = after_hub().await;
     let env = environment(&cli);
     let u = env.entra.unique_name.clone();
-    let first = cli.run(&["spoke", "--yes", "--no-progress"], &[]).await;
-    first.assert_ok("spoke");
+    let first = cli.run_env(&["spoke", "--yes", "--no-progress"], &[]).await;
+    first.ok();
 
     let app_path = format!("/v1.0/applications(uniqueName='{u}')");
     let (status, app) = cli.graph_get(&app_path).await;
@@ -835,9 +844,9 @@ async fn entra_application_roles_and_service_principal_are_stable() {
     assert!(first.stdout.contains("--grant-admin-consent"));
 
     // Re-run: same objects, same role IDs, nothing written.
-    let mark = cli.journal_mark().await;
-    let again = cli.run(&["spoke", "--yes", "--no-progress"], &[]).await;
-    again.assert_ok("second spoke");
+    let mark = cli.mark().await;
+    let again = cli.run_env(&["spoke", "--yes", "--no-progress"], &[]).await;
+    again.ok();
     assert!(cli.writes_since(mark).await.is_empty());
     let (_, app2) = cli.graph_get(&app_path).await;
     let (_, sp2) = cli.graph_get(&sp_path).await;
@@ -847,16 +856,16 @@ async fn entra_application_roles_and_service_principal_are_stable() {
     assert_eq!(sp2["id"], sp["id"]);
 
     // --grant-admin-consent: exactly the grant is created; the notice is gone.
-    let mark = cli.journal_mark().await;
+    let mark = cli.mark().await;
     let granted = cli
-        .run(
+        .run_env(
             &["spoke", "--yes", "--grant-admin-consent", "--no-progress"],
             &[],
         )
         .await;
-    granted.assert_ok("spoke --grant-admin-consent");
+    granted.ok();
     assert_eq!(
-        summary(&cli.writes_since(mark).await),
+        cli.write_summary_since(mark).await,
         vec!["POST /v1.0/oauth2PermissionGrants".to_string()]
     );
     assert!(
@@ -876,9 +885,9 @@ async fn entra_application_roles_and_service_principal_are_stable() {
     assert_eq!(grant["scope"], entra::GRAPH_SCOPES);
 
     // Granted: a plain re-run neither writes nor asks for consent.
-    let mark = cli.journal_mark().await;
-    let after = cli.run(&["spoke", "--yes", "--no-progress"], &[]).await;
-    after.assert_ok("spoke after consent");
+    let mark = cli.mark().await;
+    let after = cli.run_env(&["spoke", "--yes", "--no-progress"], &[]).await;
+    after.ok();
     assert!(!after.stdout.contains("adminconsent"), "{}", after.stdout);
     let writes: Vec<Value> = cli
         .journal_since(mark)
@@ -898,7 +907,7 @@ async fn rotation_without_a_given_password_generates_one_everywhere() {
     let pw_secret = ids.spoke_secret(stages::ids::SECRET_PG_PASSWORD);
     let conn_secret = ids.spoke_secret(stages::ids::SECRET_PG_CONNECTION);
     // (server password, password secret, connection string) sent since `mark`.
-    async fn sent(cli: &CliEnv, mark: u64, ids: [&str; 3]) -> [Vec<String>; 3] {
+    async fn sent(cli: &Harness, mark: usize, ids: [&str; 3]) -> [Vec<String>; 3] {
         let journal = cli.journal_since(mark).await;
         ids.map(|id| {
             journal
@@ -920,10 +929,10 @@ async fn rotation_without_a_given_password_generates_one_everywhere() {
         })
     }
 
-    let mark = cli.journal_mark().await;
-    cli.run(&["spoke", "--yes", "--no-progress"], &[])
+    let mark = cli.mark().await;
+    cli.run_env(&["spoke", "--yes", "--no-progress"], &[])
         .await
-        .assert_ok("spoke");
+        .ok();
     let [first, first_secret, first_conn] =
         sent(&cli, mark, [&server, &pw_secret, &conn_secret]).await;
     assert_eq!(first.len(), 1);
@@ -935,15 +944,15 @@ async fn rotation_without_a_given_password_generates_one_everywhere() {
         "connection string"
     );
 
-    let mark = cli.journal_mark().await;
+    let mark = cli.mark().await;
     let run = cli
-        .run(
+        .run_env(
             &["spoke", "--yes", "--rotate-secrets", "--no-progress"],
             &[],
         )
         .await;
-    run.assert_ok("spoke --rotate-secrets");
-    let mut writes = summary(&cli.writes_since(mark).await);
+    run.ok();
+    let mut writes = cli.write_summary_since(mark).await;
     writes.sort();
     let mut want = vec![
         format!("PUT {server}"),

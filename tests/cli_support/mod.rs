@@ -1,215 +1,309 @@
-//! Harness for tests of the `owui-deploy` binary: an in-process sandbox, a temporary
-//! directory with an environment file and the sandbox's CA, the built binary run
-//! against it (`OWUI_SANDBOX_URL` / `OWUI_SANDBOX_CA`), and the sandbox journal.
+//! Shared harness for CLI tests: an in-process sandbox, a copy of an environment
+//! file in a temporary directory, the built binary run against the sandbox, and
+//! the sandbox journal.
 #![allow(dead_code)]
 
 use owui_deploy::sandbox::{Sandbox, SandboxOptions};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
-use std::time::Duration;
+use std::process::{Command, Output};
 
-/// Time scale of the sandbox (APIM's 45 minutes take 1.35 s).
-pub const TIME_SCALE: f64 = 0.0005;
+/// A sandbox plus a working directory holding an environment file and the CA.
+pub struct Harness {
+    /// The running sandbox.
+    pub sandbox: Sandbox,
+    /// Temporary working directory (removed on drop).
+    pub dir: tempfile::TempDir,
+    /// The environment file inside `dir`.
+    pub env_file: PathBuf,
+    /// The CA certificate file inside `dir`.
+    pub ca_file: PathBuf,
+    client: reqwest::Client,
+}
 
-/// Environment variables the harness never lets the child inherit from the test
-/// process (so the developer's shell cannot change a test).
-const SCRUBBED: &[&str] = &[
-    "OWUI_ENV",
-    "OWUI_AUTH",
-    "OWUI_POSTGRES_ADMIN_PASSWORD",
-    "OWUI_CERTIFICATE_PFX_BASE64",
-    "OWUI_SANDBOX_URL",
-    "OWUI_SANDBOX_CA",
-    "RUST_LOG",
-    "NO_COLOR",
-];
-
-/// What a run of the binary produced.
+/// What a CLI run returned.
+#[derive(Debug)]
 pub struct Run {
-    /// Exit status.
-    pub status: ExitStatus,
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
     /// Standard output.
     pub stdout: String,
     /// Standard error.
     pub stderr: String,
-    /// Command lines (`/proc/PID/cmdline`, NUL-separated args joined by spaces) of the
-    /// child and its descendants, sampled while it ran.
-    pub command_lines: Vec<String>,
 }
 
 impl Run {
-    /// The exit code (`-1` when killed by a signal).
-    pub fn code(&self) -> i32 {
-        self.status.code().unwrap_or(-1)
-    }
-
-    /// Panics with stdout and stderr unless the run succeeded.
-    pub fn assert_ok(&self, what: &str) {
-        assert!(
-            self.status.success(),
-            "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-            self.code(),
-            self.stdout,
-            self.stderr
+    /// Panic with both streams unless the exit code is `code`.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code {} (wanted {code})\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
         );
+        self
+    }
+    /// Panic unless the run succeeded.
+    pub fn ok(&self) -> &Self {
+        self.expect_code(0)
     }
 }
 
-/// A sandbox plus a working directory for the binary.
-pub struct CliEnv {
-    /// The in-process sandbox.
-    pub sb: Sandbox,
-    /// Temporary working directory (the child's current directory).
-    pub dir: tempfile::TempDir,
-    /// The environment file passed with `--env`.
-    pub env_file: PathBuf,
-    /// The sandbox's CA certificate (PEM) written for the child.
-    pub ca_file: PathBuf,
-    http: reqwest::Client,
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Path of a file shipped with the crate.
-pub fn crate_file(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-impl CliEnv {
-    /// Start a sandbox and write `environments/sandbox.toml` as the environment file.
-    pub async fn start() -> CliEnv {
-        let text = std::fs::read_to_string(crate_file("environments/sandbox.toml"))
-            .expect("environments/sandbox.toml");
-        CliEnv::with_env(&text).await
+impl Harness {
+    /// Start a sandbox with `time_scale` and copy `environments/{env_name}.toml`.
+    pub async fn start(env_name: &str, time_scale: f64) -> Harness {
+        let text =
+            std::fs::read_to_string(repo().join("environments").join(format!("{env_name}.toml")))
+                .expect("environment file");
+        Self::with_env_text(&text, time_scale).await
     }
 
-    /// Start a sandbox and write `env_toml` as the environment file.
-    pub async fn with_env(env_toml: &str) -> CliEnv {
-        let sb = Sandbox::start(SandboxOptions {
-            time_scale: TIME_SCALE,
+    /// Start a sandbox with `time_scale` and the given environment file text.
+    pub async fn with_env_text(text: &str, time_scale: f64) -> Harness {
+        let sandbox = Sandbox::start(SandboxOptions {
+            time_scale,
             ..SandboxOptions::default()
         })
         .await
         .expect("sandbox starts");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let ca_file = dir.path().join("ca.pem");
-        std::fs::write(&ca_file, sb.ca_pem()).expect("write CA");
+        let dir = tempfile::tempdir().expect("tempdir");
         let env_file = dir.path().join("env.toml");
-        std::fs::write(&env_file, env_toml).expect("write env file");
-        let ca = reqwest::Certificate::from_pem(sb.ca_pem().as_bytes()).expect("CA PEM");
-        let http = reqwest::Client::builder()
-            .tls_certs_only([ca])
+        std::fs::write(&env_file, text).expect("write env");
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, sandbox.ca_pem()).expect("write ca");
+        let cert = reqwest::Certificate::from_pem(sandbox.ca_pem().as_bytes()).expect("ca pem");
+        let client = reqwest::Client::builder()
+            .tls_certs_only([cert])
             .build()
             .expect("client");
-        CliEnv {
-            sb,
+        Harness {
+            sandbox,
             dir,
             env_file,
             ca_file,
-            http,
+            client,
         }
+    }
+
+    /// Replace the environment file's text.
+    pub fn write_env(&self, text: &str) {
+        std::fs::write(&self.env_file, text).expect("write env");
     }
 
     /// The environment file's text.
     pub fn env_text(&self) -> String {
-        std::fs::read_to_string(&self.env_file).expect("read env file")
+        std::fs::read_to_string(&self.env_file).expect("read env")
     }
 
-    /// Replace the environment file.
-    pub fn write_env(&self, text: &str) {
-        std::fs::write(&self.env_file, text).expect("write env file");
-    }
-
-    /// Run `owui-deploy --env ENV_FILE ARGS...` with extra environment variables.
-    pub async fn run(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_owui-deploy"));
-        cmd.arg("--env")
-            .arg(&self.env_file)
-            .args(args)
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        for v in SCRUBBED {
-            cmd.env_remove(v);
-        }
-        cmd.env("OWUI_SANDBOX_URL", self.sb.url())
+    /// The command, pointed at the sandbox and the environment file.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_owui-deploy"));
+        cmd.current_dir(self.dir.path())
+            .env("OWUI_SANDBOX_URL", self.sandbox.url())
             .env("OWUI_SANDBOX_CA", &self.ca_file)
-            .env("NO_COLOR", "1");
+            .env("OWUI_ENV", &self.env_file)
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env_remove("OWUI_POSTGRES_ADMIN_PASSWORD")
+            .env_remove("OWUI_CERTIFICATE_PFX_BASE64")
+            .env_remove("AZURE_CLIENT_ID")
+            .env_remove("AZURE_CLIENT_SECRET")
+            .env_remove("AZURE_FEDERATED_TOKEN_FILE")
+            .args(args);
+        cmd
+    }
+
+    /// Run the CLI with `args` (blocking, off the async runtime's threads).
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = self.command(args);
+        let out: Output = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .expect("join")
+            .expect("run owui-deploy");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// GET a sandbox URL path (admin API or ARM with a token-less admin path).
+    pub async fn admin_get(&self, path: &str) -> Value {
+        self.client
+            .get(format!("{}{path}", self.sandbox.url()))
+            .send()
+            .await
+            .expect("admin request")
+            .json()
+            .await
+            .expect("admin json")
+    }
+
+    /// Every journal entry.
+    pub async fn journal(&self) -> Vec<Value> {
+        let v = self.admin_get("/_sandbox/journal").await;
+        match v {
+            Value::Array(a) => a,
+            Value::Object(mut o) => match o.remove("entries") {
+                Some(Value::Array(a)) => a,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// Journal length now (use as a mark for [`Harness::writes_since`]).
+    pub async fn mark(&self) -> usize {
+        self.journal().await.len()
+    }
+
+    /// ARM/Graph writes (PUT, PATCH, POST, DELETE; not the token endpoint or the
+    /// admin API) since journal index `mark`, as `METHOD path` strings.
+    pub async fn writes_since(&self, mark: usize) -> Vec<String> {
+        self.journal()
+            .await
+            .into_iter()
+            .skip(mark)
+            .filter_map(|e| {
+                let method = e.get("method")?.as_str()?.to_string();
+                let path = e.get("path")?.as_str()?.to_string();
+                let is_write = matches!(method.as_str(), "PUT" | "PATCH" | "POST" | "DELETE");
+                let is_token = path.contains("/oauth2/");
+                let is_admin = path.starts_with("/_sandbox");
+                (is_write && !is_token && !is_admin).then(|| format!("{method} {path}"))
+            })
+            .collect()
+    }
+
+    /// Every resource the sandbox holds: `(id, type, provisioningState)` values as JSON.
+    pub async fn resources(&self) -> Vec<Value> {
+        match self.admin_get("/_sandbox/resources").await {
+            Value::Array(a) => a,
+            Value::Object(mut o) => match o.remove("resources") {
+                Some(Value::Array(a)) => a,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// The resource IDs the sandbox holds, lower-cased and sorted.
+    pub async fn resource_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .resources()
+            .await
+            .iter()
+            .filter_map(|r| {
+                r.get("id")
+                    .and_then(Value::as_str)
+                    .map(str::to_ascii_lowercase)
+            })
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// The working directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Extra helpers (spoke tests): per-run environment variables, the child's command
+// lines, authenticated ARM/Graph reads, journal entries as JSON, files written.
+
+/// Journal entries that are ARM/Graph writes (PUT, PATCH, POST, DELETE; not the
+/// token endpoint). A POST action such as `listKeys` counts.
+pub fn is_write(e: &Value) -> bool {
+    let method = e["method"].as_str().unwrap_or("");
+    let path = e["path"].as_str().unwrap_or("");
+    matches!(method, "PUT" | "PATCH" | "POST" | "DELETE")
+        && !path.contains("/oauth2/")
+        && !path.starts_with("/_sandbox")
+}
+
+/// `METHOD path` (query removed) of journal entries.
+pub fn summary(entries: &[Value]) -> Vec<String> {
+    entries
+        .iter()
+        .map(|e| {
+            let path = e["path"].as_str().unwrap_or("");
+            format!(
+                "{} {}",
+                e["method"].as_str().unwrap_or(""),
+                path.split('?').next().unwrap_or(path)
+            )
+        })
+        .collect()
+}
+
+impl Harness {
+    /// [`Harness::run`] with extra environment variables (secrets go here, never in
+    /// `args`); also returns the command lines of the child and its descendants,
+    /// sampled from `/proc` while it ran.
+    pub async fn run_sampled(&self, args: &[&str], envs: &[(&str, &str)]) -> (Run, Vec<String>) {
+        let mut cmd = self.command(args);
+        cmd.env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         for (k, v) in envs {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("spawn owui-deploy");
         let pid = child.id();
-        let sampler = tokio::spawn(async move {
-            let mut seen: Vec<String> = Vec::new();
-            let Some(pid) = pid else { return seen };
-            loop {
-                for line in command_lines_of_tree(pid) {
-                    if !seen.contains(&line) {
-                        seen.push(line);
-                    }
+        let waiter = tokio::task::spawn_blocking(move || child.wait_with_output());
+        let mut lines: Vec<String> = Vec::new();
+        while !waiter.is_finished() {
+            for line in command_lines_of_tree(pid) {
+                if !lines.contains(&line) {
+                    lines.push(line);
                 }
-                if !Path::new(&format!("/proc/{pid}")).exists() {
-                    return seen;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
             }
-        });
-        let out = tokio::time::timeout(Duration::from_secs(300), child.wait_with_output())
-            .await
-            .expect("owui-deploy finished within 5 minutes")
-            .expect("owui-deploy output");
-        let command_lines = sampler.await.unwrap_or_default();
-        Run {
-            status: out.status,
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let out = waiter.await.expect("join").expect("run owui-deploy");
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            command_lines,
-        }
+        };
+        (run, lines)
     }
 
-    /// Every journal entry with `seq > since`.
-    pub async fn journal_since(&self, since: u64) -> Vec<Value> {
-        let v: Value = self
-            .http
-            .get(format!("{}/_sandbox/journal?since={since}", self.sb.url()))
-            .send()
-            .await
-            .expect("journal")
-            .json()
-            .await
-            .expect("journal JSON");
-        v.as_array().cloned().unwrap_or_default()
+    /// [`Harness::run`] with extra environment variables.
+    pub async fn run_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
+        self.run_sampled(args, envs).await.0
     }
 
-    /// The sequence number of the last journal entry (0 when empty).
-    pub async fn journal_mark(&self) -> u64 {
-        self.journal_since(0)
-            .await
-            .iter()
-            .filter_map(|e| e["seq"].as_u64())
-            .max()
-            .unwrap_or(0)
+    /// Journal entries from index `mark` (see [`Harness::mark`]) on, as JSON.
+    pub async fn journal_since(&self, mark: usize) -> Vec<Value> {
+        self.journal().await.into_iter().skip(mark).collect()
     }
 
-    /// Writes since `since`: PUT, PATCH, POST and DELETE, except token requests.
-    /// (A POST action such as `listKeys` counts: it is only sent when a write needs it.)
-    pub async fn writes_since(&self, since: u64) -> Vec<Value> {
-        self.journal_since(since)
+    /// Writes since `mark` as `METHOD path` without the query string.
+    pub async fn write_summary_since(&self, mark: usize) -> Vec<String> {
+        let entries: Vec<Value> = self
+            .journal_since(mark)
             .await
             .into_iter()
             .filter(is_write)
-            .collect()
+            .collect();
+        summary(&entries)
     }
 
     /// A bearer token for `scope` (client credentials `sandbox`/`sandbox`).
     pub async fn token(&self, scope: &str) -> String {
         let v: Value = self
-            .http
+            .client
             .post(format!(
                 "{}/00000000-0000-0000-0000-000000000000/oauth2/v2.0/token",
-                self.sb.url()
+                self.sandbox.url()
             ))
             .form(&[
                 ("client_id", "sandbox"),
@@ -229,32 +323,31 @@ impl CliEnv {
             .to_string()
     }
 
-    /// GET an ARM path (ID plus `?api-version=...`): (status, body).
-    pub async fn arm_get(&self, path_and_query: &str) -> (u16, Value) {
-        let token = self.token("https://management.azure.com/.default").await;
-        self.get(path_and_query, &token).await
-    }
-
-    /// GET a Microsoft Graph path (e.g. `/v1.0/applications(uniqueName='x')`).
-    pub async fn graph_get(&self, path: &str) -> (u16, Value) {
-        let token = self.token("https://graph.microsoft.com/.default").await;
-        self.get(path, &token).await
-    }
-
-    async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+    async fn get_with_token(&self, path: &str, token: &str) -> (u16, Value) {
         let r = self
-            .http
-            .get(format!("{}{path}", self.sb.url()))
+            .client
+            .get(format!("{}{path}", self.sandbox.url()))
             .bearer_auth(token)
             .send()
             .await
             .expect("GET");
         let status = r.status().as_u16();
-        let body = r.json().await.unwrap_or(Value::Null);
-        (status, body)
+        (status, r.json().await.unwrap_or(Value::Null))
     }
 
-    /// Every file under the working directory (recursively).
+    /// GET an ARM path with its query (`ID?api-version=...`): (status, body).
+    pub async fn arm_get(&self, path_and_query: &str) -> (u16, Value) {
+        let token = self.token("https://management.azure.com/.default").await;
+        self.get_with_token(path_and_query, &token).await
+    }
+
+    /// GET a Microsoft Graph path (`/v1.0/...`): (status, body).
+    pub async fn graph_get(&self, path: &str) -> (u16, Value) {
+        let token = self.token("https://graph.microsoft.com/.default").await;
+        self.get_with_token(path, &token).await
+    }
+
+    /// Every file under the working directory, recursively.
     pub fn files(&self) -> Vec<PathBuf> {
         fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             let Ok(rd) = std::fs::read_dir(dir) else {
@@ -275,29 +368,7 @@ impl CliEnv {
     }
 }
 
-/// Whether a journal entry is a write (see [`CliEnv::writes_since`]).
-pub fn is_write(e: &Value) -> bool {
-    let method = e["method"].as_str().unwrap_or("");
-    let path = e["path"].as_str().unwrap_or("");
-    matches!(method, "PUT" | "PATCH" | "POST" | "DELETE") && !path.contains("/oauth2/")
-}
-
-/// `METHOD path` of journal entries, for assertion messages and comparisons.
-pub fn summary(entries: &[Value]) -> Vec<String> {
-    entries
-        .iter()
-        .map(|e| {
-            let path = e["path"].as_str().unwrap_or("");
-            format!(
-                "{} {}",
-                e["method"].as_str().unwrap_or(""),
-                path.split('?').next().unwrap_or(path)
-            )
-        })
-        .collect()
-}
-
-/// Command lines of `pid` and every descendant, from `/proc`.
+/// Command lines of `pid` and every descendant, from `/proc` (arguments joined by spaces).
 fn command_lines_of_tree(pid: u32) -> Vec<String> {
     let mut pids = vec![pid];
     let mut i = 0;
@@ -311,7 +382,7 @@ fn command_lines_of_tree(pid: u32) -> Vec<String> {
                 let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
                     continue;
                 };
-                // Field 4 (after the parenthesised command name) is the parent PID.
+                // The parent PID is the second field after the parenthesised name.
                 let ppid = stat
                     .rsplit_once(')')
                     .and_then(|(_, rest)| rest.split_whitespace().nth(1))
