@@ -3,6 +3,7 @@
 //! reads results back from the sandbox (ARM, Graph and its request journal).
 
 mod cli_support;
+mod schema;
 
 use base64::Engine as _;
 use cli_support::{Harness, Run, is_write, summary};
@@ -130,6 +131,32 @@ async fn spoke_after_hub_creates_everything_and_reruns_write_nothing() {
         }
     }
     assert!(checked >= 30, "only {checked} ARM resources");
+
+    // Every ARM body the stage sent validates against the ARM schemas, with no
+    // unknown property names (skipped, with a note, without ../shared).
+    if let Some(shared) = schema::shared_dir("spoke request bodies") {
+        let mut schemas = schema::Schemas::new(&shared);
+        let mut errors = Vec::new();
+        let mut validated = 0;
+        for e in cli.journal_since(mark).await {
+            let path = e["path"].as_str().unwrap_or("");
+            let id = path.split('?').next().unwrap_or(path);
+            if e["method"] != "PUT" || !id.starts_with("/subscriptions/") {
+                continue;
+            }
+            let spec = model
+                .resources
+                .iter()
+                .find(|s| s.address.as_str().eq_ignore_ascii_case(id))
+                .unwrap_or_else(|| panic!("PUT of {id}, which the stage does not declare"));
+            let mut sent = spec.clone();
+            sent.body = e["request_body"].clone();
+            errors.extend(schemas.check(&sent));
+            validated += 1;
+        }
+        assert!(validated >= 30, "only {validated} bodies");
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
 
     // Networking: the VNet's subnet with its NSG, peerings both ways, every hub zone linked.
     let vnet = arm(&cli, &ids.spoke_vnet(), "Microsoft.Network/virtualNetworks").await;
