@@ -115,7 +115,24 @@ async fn spoke_after_hub_creates_everything_and_reruns_write_nothing() {
         .run_env(&["spoke", "--yes", "--no-progress"], &secrets)
         .await;
     run.ok();
-    assert!(run.stdout.contains("Apply complete"), "{}", run.stdout);
+    // The summary counts what was written: exactly what the plan announced.
+    let added = dry
+        .stdout
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Plan: ")?
+                .split(' ')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .expect("plan summary");
+    assert!(
+        run.stdout
+            .contains(&format!("Apply complete: {added} change(s)")),
+        "{}",
+        run.stdout
+    );
 
     // Every ARM resource the stage wants exists under its deterministic ID.
     let opts = StageOptions {

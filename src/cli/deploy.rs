@@ -210,7 +210,7 @@ async fn plan_and_apply(
     if cli.output == OutputFormat::Human {
         println!(
             "Apply complete: {} change(s) in {:.1}s.",
-            report.finished(),
+            report.changed(),
             report.elapsed.as_secs_f64()
         );
     }
