@@ -899,6 +899,29 @@ async fn entra_application_roles_and_service_principal_are_stable() {
     assert_eq!(app2["appRoles"], app["appRoles"]);
     assert_eq!(sp2["id"], sp["id"]);
 
+    // --grant-admin-consent by a caller who may not grant it: the apply fails, and
+    // the output still names the manual step and its URL.
+    cli.admin_post(
+        "/_sandbox/faults",
+        &json!({"rules": [{"method": "POST", "path": "*/oauth2PermissionGrants*", "kind": "status",
+            "status": 403, "code": "Authorization_RequestDenied",
+            "message": "Insufficient privileges to complete the operation.", "nth": 1}]}),
+    )
+    .await;
+    let denied = cli
+        .run_env(
+            &["spoke", "--yes", "--grant-admin-consent", "--no-progress"],
+            &[],
+        )
+        .await;
+    denied.expect_code(1);
+    assert!(
+        denied.stderr.contains("Authorization_RequestDenied"),
+        "{}",
+        denied.stderr
+    );
+    assert!(denied.stdout.contains(&url), "{}", denied.stdout);
+
     // --grant-admin-consent: exactly the grant is created; the notice is gone.
     let mark = cli.mark().await;
     let granted = cli

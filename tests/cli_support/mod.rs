@@ -347,6 +347,19 @@ impl Harness {
         self.get_with_token(path, &token).await
     }
 
+    /// POST JSON to the admin API (e.g. `/_sandbox/faults`); panics unless 2xx.
+    pub async fn admin_post(&self, path: &str, body: &Value) -> Value {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.sandbox.url()))
+            .json(body)
+            .send()
+            .await
+            .expect("admin POST");
+        assert!(r.status().is_success(), "POST {path}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
     /// Every file under the working directory, recursively.
     pub fn files(&self) -> Vec<PathBuf> {
         fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
