@@ -4,15 +4,16 @@
 //! application's `appId`, its service principal (and the tenant owning it), and
 //! whether the tenant-wide grant already exists (then nothing is printed).
 
-use super::args::{Cli, OutputFormat};
+use super::args::{ApplyArgs, Cli, OutputFormat};
 use super::session::Session;
-use crate::engine::{Address, Api, Backend};
+use crate::engine::{Address, Api, Backend, Stage};
 use crate::stages::entra;
 use crate::stages::resources::{
     graph_application, graph_permission_grant, graph_service_principal,
 };
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
+use std::process::ExitCode;
 
 /// The pending consent step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,4 +134,32 @@ pub async fn report(cli: &Cli, session: &Session) -> Result<()> {
         ),
     }
     Ok(())
+}
+
+/// After an apply of stages including the spoke (not `--dry-run`):
+/// - it succeeded without `--grant-admin-consent`: report the pending consent step;
+/// - it failed with `--grant-admin-consent` (e.g. the caller may not grant it):
+///   still name the manual step when the grant is missing, and keep the error.
+pub async fn after_apply(
+    cli: &Cli,
+    session: &Session,
+    stages: &[Stage],
+    args: &ApplyArgs,
+    outcome: Result<ExitCode>,
+) -> Result<ExitCode> {
+    if !stages.contains(&Stage::Spoke) || args.dry_run {
+        return outcome;
+    }
+    match outcome {
+        Ok(code) if code == ExitCode::SUCCESS && !args.grant_admin_consent => {
+            report(cli, session).await.map(|()| code)
+        }
+        Err(err) if args.grant_admin_consent => {
+            if let Err(e) = report(cli, session).await {
+                tracing::warn!("cannot check the admin consent: {e:#}");
+            }
+            Err(err)
+        }
+        other => other,
+    }
 }

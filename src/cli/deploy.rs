@@ -134,16 +134,8 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         Default::default()
     };
     let session = Session::open(loaded, cli.auth).await?;
-    let mut outcome = plan_and_apply(cli, args, &session, &model, &force, secret_set).await;
-    if matches!(outcome, Ok(ExitCode::SUCCESS))
-        && stages_wanted.contains(&Stage::Spoke)
-        && !args.dry_run
-        && !args.grant_admin_consent
-    {
-        outcome = super::consent::report(cli, &session)
-            .await
-            .map(|()| ExitCode::SUCCESS);
-    }
+    let outcome = plan_and_apply(cli, args, &session, &model, &force, secret_set).await;
+    let outcome = super::consent::after_apply(cli, &session, &stages_wanted, args, outcome).await;
     session.close().await;
     outcome
 }
@@ -210,7 +202,7 @@ async fn plan_and_apply(
     if cli.output == OutputFormat::Human {
         println!(
             "Apply complete: {} change(s) in {:.1}s.",
-            report.finished(),
+            report.changed(),
             report.elapsed.as_secs_f64()
         );
     }

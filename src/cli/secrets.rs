@@ -30,10 +30,12 @@ pub struct SecretSet {
     pub has_certificate: bool,
     /// The PostgreSQL password was generated in this run (not given).
     pub generated_password: bool,
+    /// `--rotate-secrets`: the password is meant to change everywhere.
+    pub rotating: bool,
 }
 
 /// Gather the secrets the selected stages need.
-pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], _rotate: bool) -> Result<SecretSet> {
+pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], rotate: bool) -> Result<SecretSet> {
     let mut secrets = Secrets::new();
     let mut generated_password = false;
     let env = &loaded.env;
@@ -77,6 +79,7 @@ pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], _rotate: bool) -> Re
         secrets,
         has_certificate,
         generated_password,
+        rotating: rotate,
     })
 }
 
@@ -123,9 +126,10 @@ pub fn rotation_targets(model: &Model) -> BTreeSet<Address> {
 }
 
 /// Refuse a plan that would write a freshly generated password into Key Vault
-/// while the server keeps its old one (a partial earlier deployment).
+/// while the server keeps its old one (a partial earlier deployment). With
+/// `--rotate-secrets` the server is rewritten too, so a generated one is fine.
 pub fn check_plan(plan: &Plan, set: &SecretSet) -> Result<()> {
-    if !set.generated_password {
+    if !set.generated_password || set.rotating {
         return Ok(());
     }
     let server_exists = plan.changes.iter().any(|c| {
