@@ -3,10 +3,12 @@
 //! before any write. The built binary runs against an in-process sandbox.
 
 mod cli_support;
+mod schema;
 
 use cli_support::{Harness, Run, repo};
 use owui_deploy::config::Environment;
-use owui_deploy::stages::{Ids, openapi, policy};
+use owui_deploy::engine::{Api, Stage};
+use owui_deploy::stages::{self, Ids, StageOptions, openapi, policy};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -97,6 +99,46 @@ async fn apim_holds_the_gateway_configuration() {
     let run = up(&cli).await;
     let ids = Ids::new(&env);
     let apim = ids.apim();
+
+    // Every ARM body `up` sent validates against the ARM schemas, with no unknown
+    // property names (skipped, with a note, without ../shared).
+    if let Some(shared) = schema::shared_dir("up request bodies") {
+        let opts = StageOptions {
+            environment_dir: cli.path().to_path_buf(),
+            without_certificate: true,
+            grant_admin_consent: false,
+        };
+        let model = stages::model(&env, &opts, &Stage::ALL).expect("model");
+        let aca = arm(&cli, &ids.aca_env(), "Microsoft.App/managedEnvironments").await;
+        let domain = aca["properties"]["defaultDomain"].as_str().expect("domain");
+        let marker = format!("${{ref:{}#/properties/defaultDomain}}", ids.aca_env());
+        let mut schemas = schema::Schemas::new(&shared);
+        let (mut errors, mut validated) = (Vec::new(), BTreeSet::new());
+        for e in cli.journal().await {
+            let path = e["path"].as_str().unwrap_or("");
+            let id = path.split('?').next().unwrap_or(path);
+            if e["method"] != "PUT" || !id.starts_with("/subscriptions/") {
+                continue;
+            }
+            let spec = model
+                .resources
+                .iter()
+                .find(|s| {
+                    matches!(s.api, Api::Arm { .. })
+                        && s.address
+                            .as_str()
+                            .replace(&marker, domain)
+                            .eq_ignore_ascii_case(id)
+                })
+                .unwrap_or_else(|| panic!("PUT of {id}, which no stage declares"));
+            let mut sent = spec.clone();
+            sent.body = e["request_body"].clone();
+            errors.extend(schemas.check(&sent));
+            validated.insert(spec.stage);
+        }
+        assert_eq!(validated.len(), 3, "bodies of every stage: {validated:?}");
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
 
     // Named values.
     let nv = "Microsoft.ApiManagement/service/namedValues";
