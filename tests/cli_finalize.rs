@@ -429,6 +429,15 @@ async fn large_openapi_document_imports_and_replans_clean() {
         plan.stdout
     );
     assert!(plan.stdout.len() < 100_000);
+    let json_plan = cli.run(&["plan", "--output", "json"]).await;
+    json_plan.ok();
+    assert!(
+        json_plan.stdout.len() < 400_000
+            && !json_plan.stdout.contains("\"paths\"")
+            && !json_plan.stdout.contains("\\\"paths\\\""),
+        "the JSON plan holds the document ({} bytes)",
+        json_plan.stdout.len()
+    );
     // Applying it re-imports: the live operations follow the document.
     cli.run(&["finalize", "--yes", "--no-progress"]).await.ok();
     assert_eq!(
