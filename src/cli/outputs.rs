@@ -20,7 +20,7 @@ pub enum OutputValue {
     /// Read from Azure.
     Value(String),
     /// Nothing to show: the value is not applicable (e.g. consent already granted).
-    None(String),
+    Unavailable(String),
     /// The resource does not exist yet.
     NotDeployed(Stage),
 }
@@ -140,8 +140,8 @@ async fn collect(session: &Session) -> Result<Vec<Output>> {
         }
         // APIM exists but is still provisioning: no gateway URL yet.
         (Some(_), None) => (
-            OutputValue::None("not assigned yet (APIM is provisioning)".into()),
-            OutputValue::None("not assigned yet (APIM is provisioning)".into()),
+            OutputValue::Unavailable("not assigned yet (APIM is provisioning)".into()),
+            OutputValue::Unavailable("not assigned yet (APIM is provisioning)".into()),
         ),
         (None, _) => (
             OutputValue::NotDeployed(Stage::Hub),
@@ -180,7 +180,7 @@ async fn collect(session: &Session) -> Result<Vec<Output>> {
             .and_then(|p| text_at(p, "/properties/ipAddress"))
         {
             Some(ip) => OutputValue::Value(ip),
-            None if public_ip.is_some() => OutputValue::None("not assigned yet".into()),
+            None if public_ip.is_some() => OutputValue::Unavailable("not assigned yet".into()),
             None => OutputValue::NotDeployed(Stage::Hub),
         },
     });
@@ -195,7 +195,7 @@ async fn consent(session: &Session, app_id: Option<&str>) -> Result<OutputValue>
     }
     Ok(match super::consent::pending(session).await? {
         Some(c) => OutputValue::Value(c.url),
-        None => OutputValue::None("not pending".into()),
+        None => OutputValue::Unavailable("not pending".into()),
     })
 }
 
@@ -209,7 +209,7 @@ pub fn to_json(outputs: &[Output]) -> Value {
     for o in outputs {
         let v = match &o.value {
             OutputValue::Value(v) => json!({"value": v}),
-            OutputValue::None(why) => json!({"value": null, "status": why}),
+            OutputValue::Unavailable(why) => json!({"value": null, "status": why}),
             OutputValue::NotDeployed(stage) => json!({
                 "value": null,
                 "status": not_deployed(*stage),
@@ -228,7 +228,7 @@ pub fn render_human(outputs: &[Output]) -> String {
     for o in outputs {
         let v = match &o.value {
             OutputValue::Value(v) => v.clone(),
-            OutputValue::None(why) => format!("({why})"),
+            OutputValue::Unavailable(why) => format!("({why})"),
             OutputValue::NotDeployed(stage) => not_deployed(*stage),
         };
         s.push_str(&format!("{:width$}  {v}\n", o.label));
