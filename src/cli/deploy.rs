@@ -148,8 +148,8 @@ async fn plan_and_apply(
     force: &std::collections::BTreeSet<engine::Address>,
     secret_set: secrets::SecretSet,
 ) -> Result<ExitCode> {
-    let plan = make_plan(cli, session, model, force).await?;
-    secrets::check_plan(&plan, &secret_set)?;
+    let mut plan = make_plan(cli, session, model, force).await?;
+    secrets::check_plan(&mut plan, &secret_set)?;
     print_plan(cli, &plan)?;
     if args.dry_run || !plan.has_changes() {
         return Ok(ExitCode::SUCCESS);
