@@ -1,9 +1,14 @@
 //! Command-line interface: argument parsing, dispatch and rendering.
 //!
-//! Exit codes: 0 success, 1 error, 2 usage error (clap's).
+//! Exit codes: 0 success, 1 error, 2 usage error (clap's) or changes
+//! (`plan --detailed-exitcode`), 3 stale plan (`apply FILE`).
 
+mod apply_cmd;
 pub mod args;
+mod completions;
 mod deploy;
+mod destroy;
+pub mod plan_file;
 pub mod progress;
 mod sandbox_cmd;
 mod secrets;
@@ -47,6 +52,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Plan(args) => deploy::plan_cmd(&cli, args).await,
         Command::Hub(args) => deploy::apply_cmd(&cli, args::StageArg::Hub, args).await,
+        Command::Apply(args) => apply_cmd::run(&cli, args).await,
+        Command::Destroy(args) => destroy::run(&cli, args).await,
+        Command::Completions(args) => completions::run(args),
     }
 }
 
