@@ -45,6 +45,8 @@ pub struct Progress {
 
 struct Bars {
     multi: MultiProgress,
+    /// Last status shown per resource (plain lines show changes only).
+    last_status: HashMap<String, String>,
     overall: Option<ProgressBar>,
     in_flight: HashMap<String, ProgressBar>,
 }
@@ -70,6 +72,7 @@ impl Progress {
             mode,
             inner: Mutex::new(Bars {
                 multi,
+                last_status: HashMap::new(),
                 overall,
                 in_flight: HashMap::new(),
             }),
@@ -84,6 +87,20 @@ impl Progress {
                 let _ = writeln!(out, "{}", event_json_line(event));
             }
             ProgressMode::Lines => {
+                if let Event::Polled {
+                    address, status, ..
+                } = event
+                {
+                    // Show a long-running operation's status when it changes, not every poll.
+                    let Ok(mut bars) = self.inner.lock() else {
+                        return;
+                    };
+                    let key = address.as_str().to_ascii_lowercase();
+                    if bars.last_status.get(&key) == Some(status) {
+                        return;
+                    }
+                    bars.last_status.insert(key, status.clone());
+                }
                 let now = time::OffsetDateTime::now_utc();
                 let stamp = now
                     .format(&time::macros::format_description!(

@@ -781,7 +781,12 @@ pub async fn plan(
                 }
             }
             let (action, diffs) = match live_eff {
-                None => (Action::Create, diff::diff(&desired, None, &spec.rules)),
+                None => {
+                    // Nothing exists to replace: a create never "forces replacement".
+                    let mut diffs = diff::diff(&desired, None, &spec.rules);
+                    diffs.iter_mut().for_each(|d| d.forces_replacement = false);
+                    (Action::Create, diffs)
+                }
                 Some(l) => {
                     owned(spec, l, opts, &mut warnings);
                     let diffs = diff::diff(&desired, Some(l), &spec.rules);

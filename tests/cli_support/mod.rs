@@ -1,0 +1,214 @@
+//! Shared harness for CLI tests: an in-process sandbox, a copy of an environment
+//! file in a temporary directory, the built binary run against the sandbox, and
+//! the sandbox journal.
+#![allow(dead_code)]
+
+use owui_deploy::sandbox::{Sandbox, SandboxOptions};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A sandbox plus a working directory holding an environment file and the CA.
+pub struct Harness {
+    /// The running sandbox.
+    pub sandbox: Sandbox,
+    /// Temporary working directory (removed on drop).
+    pub dir: tempfile::TempDir,
+    /// The environment file inside `dir`.
+    pub env_file: PathBuf,
+    /// The CA certificate file inside `dir`.
+    pub ca_file: PathBuf,
+    client: reqwest::Client,
+}
+
+/// What a CLI run returned.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panic with both streams unless the exit code is `code`.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code {} (wanted {code})\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+    /// Panic unless the run succeeded.
+    pub fn ok(&self) -> &Self {
+        self.expect_code(0)
+    }
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Harness {
+    /// Start a sandbox with `time_scale` and copy `environments/{env_name}.toml`.
+    pub async fn start(env_name: &str, time_scale: f64) -> Harness {
+        let text =
+            std::fs::read_to_string(repo().join("environments").join(format!("{env_name}.toml")))
+                .expect("environment file");
+        Self::with_env_text(&text, time_scale).await
+    }
+
+    /// Start a sandbox with `time_scale` and the given environment file text.
+    pub async fn with_env_text(text: &str, time_scale: f64) -> Harness {
+        let sandbox = Sandbox::start(SandboxOptions {
+            time_scale,
+            ..SandboxOptions::default()
+        })
+        .await
+        .expect("sandbox starts");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let env_file = dir.path().join("env.toml");
+        std::fs::write(&env_file, text).expect("write env");
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, sandbox.ca_pem()).expect("write ca");
+        let cert = reqwest::Certificate::from_pem(sandbox.ca_pem().as_bytes()).expect("ca pem");
+        let client = reqwest::Client::builder()
+            .tls_certs_only([cert])
+            .build()
+            .expect("client");
+        Harness {
+            sandbox,
+            dir,
+            env_file,
+            ca_file,
+            client,
+        }
+    }
+
+    /// Replace the environment file's text.
+    pub fn write_env(&self, text: &str) {
+        std::fs::write(&self.env_file, text).expect("write env");
+    }
+
+    /// The environment file's text.
+    pub fn env_text(&self) -> String {
+        std::fs::read_to_string(&self.env_file).expect("read env")
+    }
+
+    /// The command, pointed at the sandbox and the environment file.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_owui-deploy"));
+        cmd.current_dir(self.dir.path())
+            .env("OWUI_SANDBOX_URL", self.sandbox.url())
+            .env("OWUI_SANDBOX_CA", &self.ca_file)
+            .env("OWUI_ENV", &self.env_file)
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env_remove("OWUI_POSTGRES_ADMIN_PASSWORD")
+            .env_remove("OWUI_CERTIFICATE_PFX_BASE64")
+            .env_remove("AZURE_CLIENT_ID")
+            .env_remove("AZURE_CLIENT_SECRET")
+            .env_remove("AZURE_FEDERATED_TOKEN_FILE")
+            .args(args);
+        cmd
+    }
+
+    /// Run the CLI with `args` (blocking, off the async runtime's threads).
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = self.command(args);
+        let out: Output = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .expect("join")
+            .expect("run owui-deploy");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// GET a sandbox URL path (admin API or ARM with a token-less admin path).
+    pub async fn admin_get(&self, path: &str) -> Value {
+        self.client
+            .get(format!("{}{path}", self.sandbox.url()))
+            .send()
+            .await
+            .expect("admin request")
+            .json()
+            .await
+            .expect("admin json")
+    }
+
+    /// Every journal entry.
+    pub async fn journal(&self) -> Vec<Value> {
+        let v = self.admin_get("/_sandbox/journal").await;
+        match v {
+            Value::Array(a) => a,
+            Value::Object(mut o) => match o.remove("entries") {
+                Some(Value::Array(a)) => a,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// Journal length now (use as a mark for [`Harness::writes_since`]).
+    pub async fn mark(&self) -> usize {
+        self.journal().await.len()
+    }
+
+    /// ARM/Graph writes (PUT, PATCH, POST, DELETE; not the token endpoint or the
+    /// admin API) since journal index `mark`, as `METHOD path` strings.
+    pub async fn writes_since(&self, mark: usize) -> Vec<String> {
+        self.journal()
+            .await
+            .into_iter()
+            .skip(mark)
+            .filter_map(|e| {
+                let method = e.get("method")?.as_str()?.to_string();
+                let path = e.get("path")?.as_str()?.to_string();
+                let is_write = matches!(method.as_str(), "PUT" | "PATCH" | "POST" | "DELETE");
+                let is_token = path.contains("/oauth2/");
+                let is_admin = path.starts_with("/_sandbox");
+                (is_write && !is_token && !is_admin).then(|| format!("{method} {path}"))
+            })
+            .collect()
+    }
+
+    /// Every resource the sandbox holds: `(id, type, provisioningState)` values as JSON.
+    pub async fn resources(&self) -> Vec<Value> {
+        match self.admin_get("/_sandbox/resources").await {
+            Value::Array(a) => a,
+            Value::Object(mut o) => match o.remove("resources") {
+                Some(Value::Array(a)) => a,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// The resource IDs the sandbox holds, lower-cased and sorted.
+    pub async fn resource_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .resources()
+            .await
+            .iter()
+            .filter_map(|r| {
+                r.get("id")
+                    .and_then(Value::as_str)
+                    .map(str::to_ascii_lowercase)
+            })
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// The working directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
