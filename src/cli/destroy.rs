@@ -212,6 +212,7 @@ async fn keep_shared_groups(backend: &dyn Backend, plan: &mut Plan) -> Result<()
             .filter(|id| {
                 !deleted
                     .iter()
+                    .filter(|d| !d.eq_ignore_ascii_case(group))
                     .any(|d| d.eq_ignore_ascii_case(id) || is_inside(id, d))
             })
             .map(str::to_string)

@@ -1,0 +1,264 @@
+//! `destroy` through the CLI against an in-process sandbox (issue 6): deletes
+//! only this environment's resources, reports or purges soft-deleted names, and a
+//! second run writes nothing. Another environment in the same sandbox is untouched.
+
+mod cli_support;
+
+use cli_support::Harness;
+use serde_json::Value;
+
+const TIME_SCALE: f64 = 0.0005;
+
+/// A second environment in the same subscription: other names, other groups.
+fn other_env(text: &str) -> String {
+    text.replace("name = \"sandbox\"", "name = \"other\"")
+        .replace("rg-owui-hub-sandbox", "rg-other-hub")
+        .replace("rg-owui-spoke-sandbox", "rg-other-spoke")
+        .replace("apim-owui-sandbox", "apim-other")
+        .replace("kv-owui-hub-sbx", "kv-other-hub")
+        .replace("kv-owui-spoke-sbx", "kv-other-spoke")
+        .replace("stowuisandbox", "stother")
+        .replace("ais-owui-sandbox", "ais-other")
+        .replace("psql-owui-sandbox", "psql-other")
+        .replace("cae-owui-sandbox", "cae-other")
+        .replace("open-webui-sandbox", "open-webui-other")
+        .replace("10.0.0.", "10.1.0.")
+        .replace("10.0.4.", "10.1.4.")
+}
+
+fn in_group(ids: &[String], group: &str) -> Vec<String> {
+    let prefix = format!("/resourcegroups/{group}");
+    ids.iter()
+        .filter(|id| {
+            let lower = id.to_ascii_lowercase();
+            lower.contains(&format!("{prefix}/")) || lower.ends_with(&prefix)
+        })
+        .cloned()
+        .collect()
+}
+
+async fn deleted(h: &Harness) -> (Vec<String>, Vec<String>) {
+    let v = h.admin_get("/_sandbox/deleted").await;
+    let list = |k: &str| -> Vec<String> {
+        v[k].as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_ascii_lowercase)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    (list("vaults"), list("accounts"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_removes_only_this_environment_and_is_idempotent() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    let other = h.path().join("other.toml");
+    std::fs::write(&other, other_env(&h.env_text())).expect("other env");
+    let other_arg = other.to_str().expect("path");
+
+    h.run(&["hub", "--yes", "--no-progress"]).await.ok();
+    h.run(&["hub", "--yes", "--no-progress", "--env", other_arg])
+        .await
+        .ok();
+    let before = h.resource_ids().await;
+    let mine = in_group(&before, "rg-owui-hub-sandbox");
+    let theirs = in_group(&before, "rg-other-hub");
+    assert!(mine.len() > 20, "{before:#?}");
+    assert_eq!(theirs.len(), mine.len(), "{before:#?}");
+
+    // Refused without --yes (no terminal), nothing written.
+    let mark = h.mark().await;
+    let refused = h.run(&["destroy"]).await;
+    refused.expect_code(1);
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    assert_eq!(h.writes_since(mark).await, Vec::<String>::new());
+
+    let mark = h.mark().await;
+    let run = h.run(&["destroy", "--yes", "--no-progress"]).await;
+    run.ok();
+    // The plan of deletions comes first, then the apply.
+    let plan_at = run.stdout.find("to destroy").expect("plan shown");
+    let done_at = run.stdout.find("Destroy complete").expect("applied");
+    assert!(plan_at < done_at, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "Key Vault kv-owui-hub-sbx is soft-deleted: its name stays reserved for 7 days"
+        ),
+        "{}",
+        run.stdout
+    );
+    let writes = h.writes_since(mark).await;
+    assert!(
+        writes.iter().all(|w| w.starts_with("DELETE ")),
+        "only deletes: {writes:#?}"
+    );
+    assert!(
+        writes.iter().all(|w| w
+            .to_ascii_lowercase()
+            .contains("/resourcegroups/rg-owui-hub-sandbox")),
+        "only this environment: {writes:#?}"
+    );
+    // The resource group goes last.
+    assert!(
+        writes.last().is_some_and(|w| w
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .ends_with("/resourcegroups/rg-owui-hub-sandbox")),
+        "{writes:#?}"
+    );
+
+    let after = h.resource_ids().await;
+    assert_eq!(
+        in_group(&after, "rg-owui-hub-sandbox"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        in_group(&after, "rg-other-hub"),
+        theirs,
+        "other environment untouched"
+    );
+    let (vaults, _) = deleted(&h).await;
+    assert!(
+        vaults.contains(&"kv-owui-hub-sbx".to_string()),
+        "{vaults:?}"
+    );
+
+    // Again: nothing to do, nothing written.
+    let mark = h.mark().await;
+    let again = h.run(&["destroy", "--yes", "--no-progress"]).await;
+    again.ok();
+    assert!(
+        again.stdout.contains("Nothing to destroy."),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(h.writes_since(mark).await, Vec::<String>::new());
+
+    // --purge frees the name left reserved by the first run; the other
+    // environment keeps everything.
+    let mark = h.mark().await;
+    let purge = h
+        .run(&["destroy", "--yes", "--purge", "--no-progress"])
+        .await;
+    purge.ok();
+    assert!(
+        purge
+            .stdout
+            .contains("Purged the soft-deleted Key Vault kv-owui-hub-sbx."),
+        "{}",
+        purge.stdout
+    );
+    let writes = h.writes_since(mark).await;
+    assert_eq!(writes.len(), 1, "{writes:#?}");
+    assert!(
+        writes[0].starts_with("POST ")
+            && writes[0].contains("/deletedVaults/kv-owui-hub-sbx/purge"),
+        "{writes:#?}"
+    );
+    let (vaults, _) = deleted(&h).await;
+    assert!(
+        !vaults.contains(&"kv-owui-hub-sbx".to_string()),
+        "{vaults:?}"
+    );
+    assert_eq!(in_group(&h.resource_ids().await, "rg-other-hub"), theirs);
+
+    let mark = h.mark().await;
+    h.run(&["destroy", "--yes", "--purge"]).await.ok();
+    assert_eq!(h.writes_since(mark).await, Vec::<String>::new());
+}
+
+async fn put_foreign_resource(h: &Harness, id: &str, api_version: &str, body: Value) {
+    let cert = reqwest::Certificate::from_pem(h.sandbox.ca_pem().as_bytes()).expect("ca");
+    let client = reqwest::Client::builder()
+        .tls_certs_only([cert])
+        .build()
+        .expect("client");
+    let token: Value = client
+        .post(format!("{}/tenant/oauth2/v2.0/token", h.sandbox.url()))
+        .form(&[
+            ("client_id", "sandbox"),
+            ("client_secret", "sandbox"),
+            ("grant_type", "client_credentials"),
+            ("scope", "https://management.azure.com/.default"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token json");
+    let resp = client
+        .put(format!("{}{id}?api-version={api_version}", h.sandbox.url()))
+        .bearer_auth(token["access_token"].as_str().expect("access_token"))
+        .json(&body)
+        .send()
+        .await
+        .expect("put");
+    assert!(
+        resp.status().is_success(),
+        "PUT {id}: {}",
+        resp.text().await.unwrap_or_default()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_with_purge_purges_right_away_and_keeps_a_group_holding_more() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    h.run(&["hub", "--yes", "--no-progress"]).await.ok();
+    // Someone else's resource in the hub resource group (not tagged for us).
+    let foreign = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-owui-hub-sandbox/providers/Microsoft.Network/networkSecurityGroups/nsg-someone-else";
+    put_foreign_resource(
+        &h,
+        foreign,
+        "2024-05-01",
+        serde_json::json!({"location": "uksouth", "properties": {}}),
+    )
+    .await;
+
+    let run = h
+        .run(&["destroy", "--yes", "--purge", "--no-progress"])
+        .await;
+    run.ok();
+    assert!(
+        run.stdout
+            .contains("Purged the soft-deleted Key Vault kv-owui-hub-sbx."),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("stays reserved"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("is kept: it also holds 1 resource(s)"),
+        "the group is kept: {}",
+        run.stdout
+    );
+    let after = h.resource_ids().await;
+    assert_eq!(
+        in_group(&after, "rg-owui-hub-sandbox"),
+        vec![
+            "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg-owui-hub-sandbox".to_string(),
+            foreign.to_ascii_lowercase(),
+        ],
+        "the group and the foreign resource remain"
+    );
+    let (vaults, _) = deleted(&h).await;
+    assert!(
+        !vaults.contains(&"kv-owui-hub-sbx".to_string()),
+        "{vaults:?}"
+    );
+
+    // Idempotent: the kept group is not planned again.
+    let mark = h.mark().await;
+    let again = h.run(&["destroy", "--yes", "--purge"]).await;
+    again.ok();
+    assert!(
+        again.stdout.contains("Nothing to destroy."),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(h.writes_since(mark).await, Vec::<String>::new());
+}
