@@ -262,3 +262,147 @@ async fn destroy_with_purge_purges_right_away_and_keeps_a_group_holding_more() {
     );
     assert_eq!(h.writes_since(mark).await, Vec::<String>::new());
 }
+
+struct Graph {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Graph {
+    async fn new(h: &Harness) -> Graph {
+        let cert = reqwest::Certificate::from_pem(h.sandbox.ca_pem().as_bytes()).expect("ca");
+        let client = reqwest::Client::builder()
+            .tls_certs_only([cert])
+            .build()
+            .expect("client");
+        let token: Value = client
+            .post(format!("{}/tenant/oauth2/v2.0/token", h.sandbox.url()))
+            .form(&[
+                ("client_id", "sandbox"),
+                ("client_secret", "sandbox"),
+                ("grant_type", "client_credentials"),
+                ("scope", "https://graph.microsoft.com/.default"),
+            ])
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("token json");
+        Graph {
+            client,
+            url: h.sandbox.url(),
+            token: token["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_string(),
+        }
+    }
+
+    /// Creates an application by unique name and its service principal; returns the appId.
+    async fn create_app(&self, unique_name: &str, display_name: &str) -> String {
+        let resp = self
+            .client
+            .patch(format!(
+                "{}/v1.0/applications(uniqueName='{unique_name}')",
+                self.url
+            ))
+            .bearer_auth(&self.token)
+            .header("Prefer", "create-if-missing")
+            .json(&serde_json::json!({"displayName": display_name}))
+            .send()
+            .await
+            .expect("upsert");
+        assert!(
+            resp.status().is_success(),
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
+        let app = self.app(unique_name).await.expect("app exists");
+        let app_id = app["appId"].as_str().expect("appId").to_string();
+        let resp = self
+            .client
+            .post(format!("{}/v1.0/servicePrincipals", self.url))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({"appId": app_id}))
+            .send()
+            .await
+            .expect("sp");
+        assert!(
+            resp.status().is_success(),
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
+        app_id
+    }
+
+    async fn get(&self, path: &str) -> Option<Value> {
+        let resp = self
+            .client
+            .get(format!("{}/v1.0/{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("get");
+        if resp.status().as_u16() == 404 {
+            return None;
+        }
+        assert!(resp.status().is_success(), "GET {path}");
+        Some(resp.json().await.expect("json"))
+    }
+
+    async fn app(&self, unique_name: &str) -> Option<Value> {
+        self.get(&format!("applications(uniqueName='{unique_name}')"))
+            .await
+    }
+
+    async fn service_principal(&self, app_id: &str) -> Option<Value> {
+        self.get(&format!("servicePrincipals(appId='{app_id}')"))
+            .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_deletes_the_entra_application_and_service_principal() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    let other = h.path().join("other.toml");
+    std::fs::write(&other, other_env(&h.env_text())).expect("other env");
+    h.run(&["hub", "--yes", "--no-progress"]).await.ok();
+    let graph = Graph::new(&h).await;
+    let mine = graph
+        .create_app("open-webui-sandbox", "Open WebUI (sandbox)")
+        .await;
+    let theirs = graph
+        .create_app("open-webui-other", "Open WebUI (other)")
+        .await;
+
+    let run = h.run(&["destroy", "--yes", "--no-progress"]).await;
+    run.ok();
+    assert!(run.stdout.contains("Destroy complete"), "{}", run.stdout);
+    assert!(
+        graph.app("open-webui-sandbox").await.is_none(),
+        "application deleted"
+    );
+    assert!(
+        graph.service_principal(&mine).await.is_none(),
+        "service principal deleted"
+    );
+    assert!(
+        graph.app("open-webui-other").await.is_some(),
+        "other app untouched"
+    );
+    assert!(graph.service_principal(&theirs).await.is_some());
+    let ids = h.resource_ids().await;
+    assert_eq!(in_group(&ids, "rg-owui-hub-sandbox"), Vec::<String>::new());
+
+    let mark = h.mark().await;
+    let again = h.run(&["destroy", "--yes"]).await;
+    again.ok();
+    assert!(
+        again.stdout.contains("Nothing to destroy."),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(h.writes_since(mark).await, Vec::<String>::new());
+}
