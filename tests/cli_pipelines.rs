@@ -507,3 +507,44 @@ fn completions_are_printed_for_every_shell() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edited_template_makes_apply_refuse() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    let policy = h.path().join("policy.xml");
+    std::fs::copy(repo().join("templates/policies/openai-api.xml"), &policy).expect("copy");
+    h.write_env(&h.env_text().replace(
+        "publisher_name = \"Contoso AI Platform\"",
+        "publisher_name = \"Contoso AI Platform\"\npolicy_file = \"policy.xml\"",
+    ));
+    let plan = h.run(&["plan", "all", "--out", "plan.json"]).await;
+    plan.ok();
+    let file = read_json(&h.path().join("plan.json"));
+    let policy_entry = file["templates"]
+        .as_array()
+        .expect("templates")
+        .iter()
+        .find(|t| t["name"] == "policy")
+        .cloned()
+        .expect("policy template recorded");
+    assert!(
+        policy_entry["source"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("policy.xml"),
+        "{policy_entry}"
+    );
+
+    let mut text = std::fs::read_to_string(&policy).expect("policy");
+    text.push_str("\n<!-- edited after the plan -->\n");
+    std::fs::write(&policy, text).expect("edit policy");
+    let mark = h.mark().await;
+    let run = h.run(&["apply", "plan.json", "--yes"]).await;
+    run.expect_code(EXIT_STALE);
+    assert!(
+        run.stderr.contains("template policy") && run.stderr.contains("changed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(h.journal().await.len(), mark, "nothing was requested");
+}
