@@ -406,3 +406,70 @@ async fn destroy_deletes_the_entra_application_and_service_principal() {
     );
     assert_eq!(h.writes_since(mark).await, Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_lists_later_stages_first_and_streams_schema_valid_json() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    h.run(&["hub", "--yes", "--no-progress"]).await.ok();
+    let graph = Graph::new(&h).await;
+    graph
+        .create_app("open-webui-sandbox", "Open WebUI (sandbox)")
+        .await;
+    let schema = |name: &str| {
+        let text = std::fs::read_to_string(cli_support::repo().join("docs/schemas").join(name))
+            .expect("schema");
+        jsonschema::validator_for(&serde_json::from_str(&text).expect("json")).expect("schema")
+    };
+    let (plan_schema, event_schema) = (
+        schema("plan.v1.schema.json"),
+        schema("event.v1.schema.json"),
+    );
+
+    let run = h.run(&["destroy", "--yes", "--output", "json"]).await;
+    run.ok();
+    let mut lines = run.stdout.lines();
+    let plan: Value = serde_json::from_str(lines.next().expect("plan line")).expect("json");
+    assert!(plan_schema.is_valid(&plan), "{plan:#}");
+    let stages: Vec<&str> = plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["action"] == "delete")
+        .filter_map(|c| c["stage"].as_str())
+        .collect();
+    assert_eq!(
+        stages.first(),
+        Some(&"spoke"),
+        "the Entra app (spoke) first: {stages:?}"
+    );
+    assert_eq!(stages.last(), Some(&"hub"));
+    let labels: Vec<&str> = plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| c["label"].as_str())
+        .collect();
+    let pos = |needle: &str| {
+        labels
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in {labels:?}"))
+    };
+    assert!(pos("VNet link") < pos("private DNS zone"), "{labels:?}");
+    assert_eq!(pos("hub resource group"), labels.len() - 1, "{labels:?}");
+    let mut deletes = 0;
+    for line in lines {
+        let event: Value = serde_json::from_str(line).expect("json line");
+        assert!(event_schema.is_valid(&event), "{event:#}");
+        if event["event"] == "succeeded" {
+            assert_eq!(event["action"], "delete");
+            deletes += 1;
+        }
+    }
+    assert_eq!(deletes, stages.len());
+    assert!(
+        run.stderr.contains("stays reserved for 7 days"),
+        "notes go to stderr with JSON: {}",
+        run.stderr
+    );
+}

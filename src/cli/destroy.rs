@@ -240,6 +240,14 @@ async fn keep_shared_groups(backend: &dyn Backend, plan: &mut Plan) -> Result<()
     Ok(())
 }
 
+/// Lists the deletions in the order they run: later stages first (finalize,
+/// spoke, hub), and within a stage dependents before what they depend on (the
+/// model lists parents first). Execution follows `depends_on` either way.
+fn deletion_order(plan: &mut Plan) {
+    plan.changes.reverse();
+    plan.changes.sort_by_key(|c| std::cmp::Reverse(c.stage));
+}
+
 fn note(cli: &Cli, line: &str) {
     match cli.output {
         OutputFormat::Human => println!("{line}"),
@@ -271,6 +279,7 @@ async fn destroy(
     let backend: &dyn Backend = session.backend.as_ref();
     let mut plan = deploy::make_plan(cli, session, model, &Default::default(), true).await?;
     keep_shared_groups(backend, &mut plan).await?;
+    deletion_order(&mut plan);
     deploy::print_plan(cli, &plan, PlanFormat::Human, true)?;
     let soft = soft_deletables(model);
     if plan.has_changes() {
