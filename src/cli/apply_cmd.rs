@@ -29,7 +29,12 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(errors) => {
             let report = crate::config::ValidationReport::from_result(&Err(errors));
-            eprint!("{}", report.render_human());
+            match cli.output {
+                OutputFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&report.to_json())?)
+                }
+                OutputFormat::Human => eprint!("{}", report.render_human()),
+            }
             return Ok(ExitCode::from(1));
         }
     };
