@@ -473,3 +473,65 @@ async fn destroy_lists_later_stages_first_and_streams_schema_valid_json() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_foundry_account_is_reported_then_purged() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    // The spoke's resource group and Foundry account, as an earlier deployment left them.
+    let group =
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-owui-spoke-sandbox";
+    let tags = serde_json::json!({"owui-deploy-env": "sandbox"});
+    put_foreign_resource(
+        &h,
+        group,
+        "2024-11-01",
+        serde_json::json!({"location": "uksouth", "tags": tags}),
+    )
+    .await;
+    put_foreign_resource(
+        &h,
+        &format!("{group}/providers/Microsoft.CognitiveServices/accounts/ais-owui-sandbox"),
+        "2025-06-01",
+        serde_json::json!({
+            "location": "swedencentral",
+            "kind": "AIServices",
+            "sku": {"name": "S0"},
+            "tags": tags,
+            "properties": {"customSubDomainName": "ais-owui-sandbox", "publicNetworkAccess": "Disabled"}
+        }),
+    )
+    .await;
+
+    let run = h.run(&["destroy", "spoke", "--yes", "--no-progress"]).await;
+    run.ok();
+    assert!(
+        run.stdout.contains(
+            "Foundry account ais-owui-sandbox is soft-deleted: its name stays reserved for 48 hours"
+        ),
+        "{}",
+        run.stdout
+    );
+    let (_, accounts) = deleted(&h).await;
+    assert_eq!(accounts.len(), 1, "{accounts:?}");
+    assert!(in_group(&h.resource_ids().await, "rg-owui-spoke-sandbox").is_empty());
+
+    let mark = h.mark().await;
+    let purge = h.run(&["destroy", "spoke", "--yes", "--purge"]).await;
+    purge.ok();
+    assert!(
+        purge
+            .stdout
+            .contains("Purged the soft-deleted Foundry account ais-owui-sandbox."),
+        "{}",
+        purge.stdout
+    );
+    let writes = h.writes_since(mark).await;
+    assert_eq!(writes.len(), 1, "{writes:#?}");
+    assert!(
+        writes[0].starts_with("DELETE ")
+            && writes[0].contains("/locations/swedencentral/resourceGroups/rg-owui-spoke-sandbox/deletedAccounts/ais-owui-sandbox"),
+        "{writes:#?}"
+    );
+    let (_, accounts) = deleted(&h).await;
+    assert!(accounts.is_empty(), "{accounts:?}");
+}
