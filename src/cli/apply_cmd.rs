@@ -20,6 +20,20 @@ fn refuse(err: &dyn std::fmt::Display) -> ExitCode {
 /// Run `apply FILE`.
 pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
     let file = PlanFile::read(&args.file)?;
+    if cli.output == OutputFormat::Human {
+        eprintln!(
+            "Plan {}: environment {}, stages {}, made {} by owui-deploy {}.",
+            args.file.display(),
+            file.environment,
+            file.stages
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            file.created_at,
+            file.tool_version
+        );
+    }
     // The environment file: `--env` when given, else the one the plan recorded.
     let env_path = cli
         .env

@@ -285,3 +285,119 @@ fn now_rfc3339() -> String {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Action, Address, Api, Change, Fingerprint};
+
+    fn digest(name: &str, source: &str, content: &str) -> TemplateDigest {
+        TemplateDigest {
+            name: name.into(),
+            source: source.into(),
+            sha256: digest_of(content.as_bytes()),
+        }
+    }
+
+    fn change(address: &str) -> Change {
+        Change {
+            address: Address(address.into()),
+            label: "x".into(),
+            stage: Stage::Hub,
+            api: Api::Arm {
+                type_name: "Microsoft.Network/virtualNetworks".into(),
+                api_version: "2024-05-01".into(),
+            },
+            action: Action::Create,
+            diffs: Vec::new(),
+            replace_paths: Vec::new(),
+            fingerprint: Fingerprint::Absent,
+            desired: None,
+            target: None,
+            depends_on: Default::default(),
+            serial_key: None,
+            outputs: Default::default(),
+            reread: false,
+            wait: false,
+        }
+    }
+
+    fn file(templates: Vec<TemplateDigest>) -> PlanFile {
+        PlanFile {
+            plan_file_version: PLAN_FILE_VERSION,
+            tool_version: TOOL_VERSION.into(),
+            created_at: String::new(),
+            environment: "dev".into(),
+            environment_file: PathBuf::from("dev.toml"),
+            environment_digest: "sha256:00".into(),
+            templates,
+            subscriptions: Vec::new(),
+            stages: vec![Stage::Finalize],
+            certificate: false,
+            plan: Plan::default(),
+        }
+    }
+
+    #[test]
+    fn templates_that_changed_moved_appeared_or_vanished_are_named() {
+        let planned = file(vec![
+            digest("policy", "p.xml", "<policies/>"),
+            digest("openapi", "bundled", "{}"),
+            digest("routes", "bundled", "r"),
+        ]);
+        assert!(planned.check_templates(&planned.templates).is_ok());
+        let now = vec![
+            digest("policy", "p.xml", "<policies><inbound/></policies>"),
+            digest("openapi", "other.json", "{}"),
+            digest("nsg-rules", "bundled", "n"),
+        ];
+        let Err(PlanFileError::Stale { reasons }) = planned.check_templates(&now) else {
+            panic!("stale expected");
+        };
+        assert_eq!(
+            reasons,
+            [
+                "template policy (p.xml) changed since the plan was made",
+                "template openapi now comes from other.json (the plan used bundled)",
+                "template routes is no longer used",
+                "template nsg-rules (bundled) is new",
+            ]
+        );
+    }
+
+    #[test]
+    fn subscriptions_are_collected_from_addresses() {
+        let mut plan = Plan::default();
+        plan.changes = vec![
+            change("/subscriptions/AAA/resourceGroups/x"),
+            change("/subscriptions/bbb/resourceGroups/y"),
+            change("/subscriptions/aaa/resourceGroups/z"),
+            change("graph:/applications(uniqueName='x')"),
+        ];
+        assert_eq!(subscriptions(&plan), ["aaa", "bbb"]);
+    }
+
+    #[test]
+    fn a_plan_file_of_another_format_version_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("plan.json");
+        let mut f = file(Vec::new());
+        f.plan_file_version = 2;
+        std::fs::write(&path, serde_json::to_string(&f).expect("json")).expect("write");
+        let err = PlanFile::read(&path).expect_err("refused").to_string();
+        assert!(
+            err.contains("plan_file_version 2 is not supported"),
+            "{err}"
+        );
+        f.plan_file_version = PLAN_FILE_VERSION;
+        f.write(&path).expect("write");
+        let back = PlanFile::read(&path).expect("read");
+        assert_eq!(back.environment, "dev");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
