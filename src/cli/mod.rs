@@ -1,12 +1,17 @@
 //! Command-line interface: argument parsing, dispatch and rendering.
 //!
-//! Exit codes: 0 success, 1 error, 2 usage error (clap's).
+//! Exit codes: 0 success, 1 error, 2 usage error (clap's) or changes
+//! (`plan --detailed-exitcode`), 3 stale plan (`apply FILE`).
 
+mod apply_cmd;
 pub mod args;
+mod completions;
 mod consent;
 mod deploy;
+mod destroy;
 pub mod graph_cmd;
 mod outputs;
+pub mod plan_file;
 pub mod progress;
 mod sandbox_cmd;
 mod secrets;
@@ -55,6 +60,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Up(args) => deploy::apply_cmd(&cli, args::StageArg::All, args).await,
         Command::Outputs => outputs::run(&cli).await,
         Command::Graph(args) => graph_cmd::run(&cli, args),
+        Command::Apply(args) => apply_cmd::run(&cli, args).await,
+        Command::Destroy(args) => destroy::run(&cli, args).await,
+        Command::Completions(args) => completions::run(args),
     }
 }
 

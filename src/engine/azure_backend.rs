@@ -344,14 +344,20 @@ impl Backend for AzureBackend {
             return Ok(None);
         };
         let filter = format!("principalId eq '{}'", principal.replace('\'', "''"));
-        let items = self
+        let listed = self
             .arm
             .list(
                 &format!("{scope}/providers/{ROLE_ASSIGNMENT_TYPE}"),
                 api_version,
                 &[("$filter", filter.as_str())],
             )
-            .await?;
+            .await;
+        let items = match listed {
+            Ok(items) => items,
+            // The scope does not exist (yet): nothing can be assigned on it.
+            Err(e) if e.status() == Some(404) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
         Ok(items
             .into_iter()
             .find(|item| same_role_assignment(item, scope, principal, role)))
