@@ -1135,8 +1135,11 @@ pub(crate) fn is_failed(state: &str) -> bool {
 /// Whether a live resource is still being created or updated (its dependents
 /// must wait until it is ready).
 pub(crate) fn is_provisioning(live: &Value) -> bool {
-    const IN_PROGRESS: [&str; 9] = [
+    // "created": API Management reports it (targetProvisioningState "Activating")
+    // for the first minutes of a service's creation, before "Activating".
+    const IN_PROGRESS: [&str; 10] = [
         "accepted",
+        "created",
         "creating",
         "updating",
         "provisioning",
