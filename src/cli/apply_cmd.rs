@@ -60,7 +60,7 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
         return Ok(refuse(&e));
     }
     let mut plan = file.plan.clone();
-    let model = deploy::build_model(&loaded, &file.stages, file.certificate)?;
+    let model = deploy::build_model(&loaded, &file.stages, file.certificate, false)?;
     plan.restore_blobs(&model)
         .context("the plan does not match the templates it was made from")?;
     let secret_set = secrets::gather(&loaded, &file.stages, false)?;
@@ -70,7 +70,7 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
             crate::config::CERTIFICATE_ENV_VAR
         );
     }
-    secrets::check_plan(&plan, &secret_set)?;
+    secrets::check_plan(&mut plan, &secret_set)?;
 
     let session = Session::open(loaded, cli.auth).await?;
     let outcome = verify_and_apply(cli, args, &session, &plan, &secret_set).await;
