@@ -105,7 +105,8 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
     let session = Session::open(loaded, cli.auth).await?;
     let result = make_plan(cli, &session, &model, &Default::default()).await;
     session.close().await;
-    let plan = result?;
+    let mut plan = result?;
+    secrets::keep_server_password(&mut plan, &secret_set);
     print_plan(cli, &plan)?;
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitCode::from(EXIT_CHANGES)
