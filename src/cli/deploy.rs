@@ -144,7 +144,8 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
     let result = make_plan(cli, &session, &model, &Default::default(), false).await;
     let loaded = session.loaded.clone();
     session.close().await;
-    let plan = result?;
+    let mut plan = result?;
+    secrets::keep_server_password(&mut plan, &secret_set);
     if let Some(out) = &args.out {
         let file = super::plan_file::PlanFile::new(
             &loaded,

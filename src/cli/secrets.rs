@@ -164,8 +164,20 @@ pub fn check_plan(plan: &mut Plan, set: &SecretSet) -> Result<()> {
             config::POSTGRES_PASSWORD_ENV_VAR
         );
     }
+    keep_server_password(plan, set);
+    Ok(())
+}
+
+/// When the password was generated in this run (not given) and not rotating, an
+/// update of the existing server is planned without `administratorLoginPassword`
+/// (Azure keeps the current one). Applied to every plan, shown or saved, so a
+/// plan never carries a password nobody gave into an existing server.
+pub fn keep_server_password(plan: &mut Plan, set: &SecretSet) {
+    if !set.generated_password || set.rotating {
+        return;
+    }
     for c in plan.changes.iter_mut() {
-        if is_server(c)
+        if c.api.type_name() == Some("Microsoft.DBforPostgreSQL/flexibleServers")
             && c.action == Action::Update
             && let Some(props) = c
                 .desired
@@ -176,7 +188,6 @@ pub fn check_plan(plan: &mut Plan, set: &SecretSet) -> Result<()> {
             props.remove("administratorLoginPassword");
         }
     }
-    Ok(())
 }
 
 /// A password PostgreSQL accepts: upper, lower, digit and symbol, from the OS CSPRNG.
