@@ -438,6 +438,42 @@ async fn large_openapi_document_imports_and_replans_clean() {
         "the JSON plan holds the document ({} bytes)",
         json_plan.stdout.len()
     );
+    // The operations diffs are part of the documented plan format.
+    let doc: Value = serde_json::from_str(&json_plan.stdout).expect("plan JSON");
+    let schema_text = std::fs::read_to_string(repo().join("docs/schemas/plan.v1.schema.json"))
+        .expect("plan schema");
+    let validator =
+        jsonschema::validator_for(&serde_json::from_str(&schema_text).expect("schema JSON"))
+            .expect("valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let api_change = doc["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| {
+            c["address"]
+                .as_str()
+                .is_some_and(|a| a.ends_with("/apis/openai"))
+        })
+        .expect("the API's change");
+    assert!(
+        api_change["diffs"]
+            .as_array()
+            .expect("diffs")
+            .iter()
+            .any(|d| {
+                d["path"] == "/operations"
+                    && d["new"]["state"] == "absent"
+                    && d["old"]["value"]
+                        .as_str()
+                        .is_some_and(|v| v.ends_with(&format!(" {removed}")))
+            }),
+        "{api_change}"
+    );
     // Applying it re-imports: the live operations follow the document.
     cli.run(&["finalize", "--yes", "--no-progress"]).await.ok();
     assert_eq!(
