@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 error, 2 usage error (clap's).
 
 pub mod args;
+mod certificate;
 mod consent;
 mod deploy;
 pub mod graph_cmd;
