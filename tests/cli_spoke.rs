@@ -1034,3 +1034,72 @@ async fn rotation_without_a_given_password_generates_one_everywhere() {
     assert_ne!(&second[0], p1, "a new password");
     assert!(second_conn[0].contains(&format!(":{}@", percent_encode(&second[0]))));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_change_converges_in_one_run_and_never_resends_a_generated_password() {
+    let cli = after_hub().await;
+    let env = environment(&cli);
+    let ids = Ids::new(&env);
+    cli.run_env(&["spoke", "--yes", "--no-progress"], &[])
+        .await
+        .ok();
+
+    // A tag changes on every taggable resource; no password is given (a new one is
+    // generated in this run and must not reach the server or Key Vault).
+    let text = cli.env_text();
+    let retagged = text.replace("purpose = \"sandbox\"", "purpose = \"sandbox-retagged\"");
+    assert_ne!(retagged, text);
+    cli.write_env(&retagged);
+    let mark = cli.mark().await;
+    let run = cli.run_env(&["spoke", "--yes", "--no-progress"], &[]).await;
+    run.ok();
+    let journal = cli.journal_since(mark).await;
+    let writes = summary(
+        &journal
+            .iter()
+            .filter(|e| is_write(e))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    assert!(
+        writes.contains(&format!("PUT {}", ids.spoke_vnet())),
+        "{writes:?}"
+    );
+    assert!(
+        !writes.iter().any(|w| w.contains("/secrets/")),
+        "secrets rewritten for a tag: {writes:?}"
+    );
+    let server_puts: Vec<&Value> = journal
+        .iter()
+        .filter(|e| {
+            e["method"] == "PUT"
+                && e["path"]
+                    .as_str()
+                    .is_some_and(|p| p.split('?').next() == Some(ids.postgres().as_str()))
+        })
+        .collect();
+    assert_eq!(server_puts.len(), 1, "{writes:?}");
+    assert_eq!(
+        server_puts[0]["request_body"]["tags"]["purpose"],
+        "sandbox-retagged"
+    );
+    assert!(
+        server_puts[0]["request_body"]["properties"]
+            .get("administratorLoginPassword")
+            .is_none(),
+        "an existing server keeps its password"
+    );
+
+    // One run was enough: the spoke VNet's PUT kept its peering to the hub.
+    let mark = cli.mark().await;
+    let plan = cli.run_env(&["plan", "spoke"], &[]).await;
+    plan.ok();
+    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+    assert!(cli.writes_since(mark).await.is_empty());
+    arm(
+        &cli,
+        &ids.spoke_to_hub_peering(),
+        "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
+    )
+    .await;
+}

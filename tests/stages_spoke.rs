@@ -492,15 +492,21 @@ fn network_storage_and_dns_links() {
         ids.spoke_rg.contains("0000000000b2"),
         "the spoke's own subscription"
     );
-    let peering = get(&specs, &ids.spoke_to_hub_peering());
+    // spoke -> hub is inline in the spoke VNet (a VNet PUT would delete a separate one).
+    assert!(
+        specs
+            .iter()
+            .all(|s| s.address.as_str() != ids.spoke_to_hub_peering())
+    );
+    let vnet = get(&specs, &ids.spoke_vnet());
+    let peering = &vnet.body["properties"]["virtualNetworkPeerings"][0];
+    assert_eq!(peering["name"], "spoke-to-hub");
     assert_eq!(
-        peering.body["properties"]["remoteVirtualNetwork"]["id"],
+        peering["properties"]["remoteVirtualNetwork"]["id"],
         json!(ids.hub_vnet())
     );
-    assert_eq!(
-        peering.body["properties"]["allowVirtualNetworkAccess"],
-        true
-    );
+    assert_eq!(peering["properties"]["allowVirtualNetworkAccess"], true);
+    assert!(deps(vnet).contains(&ids.hub_vnet()));
     let back = get(&specs, &ids.hub_to_spoke_peering());
     assert_eq!(
         back.body["properties"]["remoteVirtualNetwork"]["id"],

@@ -113,7 +113,8 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
         };
     let result = make_plan(cli, &session, &model, &Default::default()).await;
     session.close().await;
-    let plan = result?;
+    let mut plan = result?;
+    secrets::keep_server_password(&mut plan, &secret_set);
     print_plan(cli, &plan)?;
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitCode::from(EXIT_CHANGES)
@@ -186,8 +187,8 @@ async fn plan_and_apply(
     force: &std::collections::BTreeSet<engine::Address>,
     secret_set: secrets::SecretSet,
 ) -> Result<ExitCode> {
-    let plan = make_plan(cli, session, model, force).await?;
-    secrets::check_plan(&plan, &secret_set)?;
+    let mut plan = make_plan(cli, session, model, force).await?;
+    secrets::check_plan(&mut plan, &secret_set)?;
     print_plan(cli, &plan)?;
     if args.dry_run || !plan.has_changes() {
         return Ok(ExitCode::SUCCESS);

@@ -125,31 +125,69 @@ pub fn rotation_targets(model: &Model) -> BTreeSet<Address> {
         .collect()
 }
 
-/// Refuse a plan that would write a freshly generated password into Key Vault
-/// while the server keeps its old one (a partial earlier deployment). With
-/// `--rotate-secrets` the server is rewritten too, so a generated one is fine.
-pub fn check_plan(plan: &Plan, set: &SecretSet) -> Result<()> {
+/// Keep a password nobody gave from ever replacing the real one. When the
+/// password was generated in this run (not given) and `--rotate-secrets` is not set:
+/// - an update of an existing server (tags, SKU, ...) is sent without
+///   `administratorLoginPassword`, so the server keeps its password (ARM leaves an
+///   omitted password unchanged);
+/// - a plan that would write the generated password into Key Vault while the server
+///   exists (a partial earlier deployment), or replace the server (a new server with
+///   a password Key Vault does not hold), is refused.
+///
+/// With `--rotate-secrets` the server and both secrets are written together.
+pub fn check_plan(plan: &mut Plan, set: &SecretSet) -> Result<()> {
     if !set.generated_password || set.rotating {
         return Ok(());
     }
-    let server_exists = plan.changes.iter().any(|c| {
+    let is_server = |c: &crate::engine::Change| {
         c.api.type_name() == Some("Microsoft.DBforPostgreSQL/flexibleServers")
-            && !matches!(c.action, Action::Create)
-    });
+    };
+    let server_exists = plan
+        .changes
+        .iter()
+        .any(|c| is_server(c) && !matches!(c.action, Action::Create));
+    let server_replaced = plan
+        .changes
+        .iter()
+        .any(|c| is_server(c) && matches!(c.action, Action::Replace));
     let writes_secret = plan.changes.iter().any(|c| {
         let a = c.address.as_str().to_ascii_lowercase();
         (a.ends_with(&format!("/secrets/{}", spoke::SECRET_PG_PASSWORD))
             || a.ends_with(&format!("/secrets/{}", spoke::SECRET_PG_CONNECTION)))
             && matches!(c.action, Action::Create | Action::Update | Action::Replace)
     });
-    if server_exists && writes_secret {
+    if server_replaced || (server_exists && writes_secret) {
         bail!(
-            "the PostgreSQL server exists but its password secret in Key Vault is missing or changed; \
-             set {} to the server's admin password, or re-run with --rotate-secrets to set a new one everywhere",
+            "the PostgreSQL server exists but its password secret in Key Vault is missing or changed, \
+             or the server would be replaced; set {} to the server's admin password, or re-run with \
+             --rotate-secrets to set a new one everywhere",
             config::POSTGRES_PASSWORD_ENV_VAR
         );
     }
+    keep_server_password(plan, set);
     Ok(())
+}
+
+/// When the password was generated in this run (not given) and not rotating, an
+/// update of the existing server is planned without `administratorLoginPassword`
+/// (Azure keeps the current one). Applied to every plan, shown or saved, so a
+/// plan never carries a password nobody gave into an existing server.
+pub fn keep_server_password(plan: &mut Plan, set: &SecretSet) {
+    if !set.generated_password || set.rotating {
+        return;
+    }
+    for c in plan.changes.iter_mut() {
+        if c.api.type_name() == Some("Microsoft.DBforPostgreSQL/flexibleServers")
+            && c.action == Action::Update
+            && let Some(props) = c
+                .desired
+                .as_mut()
+                .and_then(|d| d.get_mut("properties"))
+                .and_then(serde_json::Value::as_object_mut)
+        {
+            props.remove("administratorLoginPassword");
+        }
+    }
 }
 
 /// A password PostgreSQL accepts: upper, lower, digit and symbol, from the OS CSPRNG.

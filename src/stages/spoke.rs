@@ -13,7 +13,7 @@ use super::hub::{
 };
 use super::ids::{
     ACA_SUBNET, SECRET_CERTIFICATE, SECRET_PG_CONNECTION, SECRET_PG_PASSWORD,
-    SECRET_PG_PASSWORD_URL_ENCODED, SPOKE_LINK,
+    SECRET_PG_PASSWORD_URL_ENCODED, SPOKE_LINK, SPOKE_TO_HUB_PEERING,
 };
 use super::resources::{
     Empty, ManagedIdentity, Placement, SubResource, Tags, cognitive_account, container_app,
@@ -291,8 +291,19 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
     aca_subnet.service_endpoints = vec![virtual_network::ServiceEndpoint {
         service: "Microsoft.Storage".into(),
     }];
+    let peering = |remote: String| virtual_network_peering::PeeringProperties {
+        remote_virtual_network: SubResource::new(remote),
+        allow_virtual_network_access: true,
+        allow_forwarded_traffic: false,
+        allow_gateway_transit: false,
+        use_remote_gateways: false,
+    };
+    // The spoke -> hub peering is declared inline: a separate peering would be
+    // deleted by every later PUT of the spoke VNet (e.g. a tag change).
     out.push(virtual_network::spec(
-        at(ids.spoke_vnet(), format!("spoke VNet {}", spoke.vnet_name)).after(ids.spoke_nsg()),
+        at(ids.spoke_vnet(), format!("spoke VNet {}", spoke.vnet_name))
+            .after(ids.spoke_nsg())
+            .after(ids.hub_vnet()),
         &virtual_network::VirtualNetwork {
             location: location.clone(),
             tags: tags.clone(),
@@ -304,30 +315,22 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                     name: ACA_SUBNET.into(),
                     properties: aca_subnet,
                 }],
+                virtual_network_peerings: vec![virtual_network::InlinePeering {
+                    name: SPOKE_TO_HUB_PEERING.into(),
+                    properties: peering(ids.hub_vnet()),
+                }],
             },
         },
     )?);
 
-    let peering = |remote: String| virtual_network_peering::VirtualNetworkPeering {
-        properties: virtual_network_peering::PeeringProperties {
-            remote_virtual_network: SubResource::new(remote),
-            allow_virtual_network_access: true,
-            allow_forwarded_traffic: false,
-            allow_gateway_transit: false,
-            use_remote_gateways: false,
-        },
-    };
-    out.push(virtual_network_peering::spec(
-        Placement::new(ids.spoke_to_hub_peering(), "peering spoke -> hub", stage)
-            .after(ids.spoke_vnet())
-            .after(ids.hub_vnet()),
-        &peering(ids.hub_vnet()),
-    )?);
+    // The hub -> spoke peering is a child of the hub VNet, which the hub stage owns.
     out.push(virtual_network_peering::spec(
         Placement::new(ids.hub_to_spoke_peering(), "peering hub -> spoke", stage)
             .after(ids.hub_vnet())
             .after(ids.spoke_vnet()),
-        &peering(ids.spoke_vnet()),
+        &virtual_network_peering::VirtualNetworkPeering {
+            properties: peering(ids.spoke_vnet()),
+        },
     )?);
 
     for zone in private_dns_zones(env) {

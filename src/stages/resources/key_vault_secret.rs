@@ -30,10 +30,13 @@ pub struct SecretProperties {
     pub content_type: Option<String>,
 }
 
-/// Comparison rules: the value is write-only.
+/// Comparison rules: the value is write-only; tags are written with the value but
+/// not compared (a secret can only be rewritten whole, value included, and a value
+/// nobody gave, such as a generated password, must never be re-sent for a tag).
 pub fn rules() -> DiffRules {
     DiffRules {
         write_only: super::paths(&["/properties/value"]),
+        ignore: super::paths(&["/tags"]),
         ..DiffRules::default()
     }
 }
