@@ -438,6 +438,42 @@ async fn large_openapi_document_imports_and_replans_clean() {
         "the JSON plan holds the document ({} bytes)",
         json_plan.stdout.len()
     );
+    // The operations diffs are part of the documented plan format.
+    let doc: Value = serde_json::from_str(&json_plan.stdout).expect("plan JSON");
+    let schema_text = std::fs::read_to_string(repo().join("docs/schemas/plan.v1.schema.json"))
+        .expect("plan schema");
+    let validator =
+        jsonschema::validator_for(&serde_json::from_str(&schema_text).expect("schema JSON"))
+            .expect("valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let api_change = doc["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| {
+            c["address"]
+                .as_str()
+                .is_some_and(|a| a.ends_with("/apis/openai"))
+        })
+        .expect("the API's change");
+    assert!(
+        api_change["diffs"]
+            .as_array()
+            .expect("diffs")
+            .iter()
+            .any(|d| {
+                d["path"] == "/operations"
+                    && d["new"]["state"] == "absent"
+                    && d["old"]["value"]
+                        .as_str()
+                        .is_some_and(|v| v.ends_with(&format!(" {removed}")))
+            }),
+        "{api_change}"
+    );
     // Applying it re-imports: the live operations follow the document.
     cli.run(&["finalize", "--yes", "--no-progress"]).await.ok();
     assert_eq!(
@@ -474,4 +510,52 @@ async fn broken_user_policy_is_rejected_before_any_write() {
         let writes = cli.writes_since(0).await;
         assert!(writes.is_empty(), "{args:?} wrote: {:?}", writes);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_given_once_keeps_https_on_later_runs() {
+    use base64::Engine as _;
+    let cli = Harness::start("sandbox", TIME_SCALE).await;
+    let env = environment(&cli);
+    let bytes: Vec<u8> = (0..600).map(|_| rand::random::<u8>()).collect();
+    let pfx = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let run = cli
+        .run_env(
+            &["up", "--yes", "--no-progress"],
+            &[("OWUI_CERTIFICATE_PFX_BASE64", &pfx)],
+        )
+        .await;
+    run.ok();
+    assert!(!run.stdout.contains(&pfx) && !run.stderr.contains(&pfx));
+    let ids = Ids::new(&env);
+    let gateway = arm(
+        &cli,
+        &ids.hub(
+            "Microsoft.Network/applicationGateways",
+            &env.app_gateway.name,
+        ),
+        "Microsoft.Network/applicationGateways",
+    )
+    .await;
+    let listeners: Vec<&str> = gateway["properties"]["httpListeners"]
+        .as_array()
+        .expect("listeners")
+        .iter()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
+    assert!(listeners.contains(&"https"), "{listeners:?}");
+    let secret_uri = gateway["properties"]["sslCertificates"][0]["properties"]["keyVaultSecretId"]
+        .as_str()
+        .expect("certificate from Key Vault");
+    assert!(secret_uri.contains(owui_deploy::stages::ids::SECRET_CERTIFICATE));
+
+    // Later runs without the certificate keep it: nothing to change, nothing written.
+    assert_no_changes(&cli).await;
+    let out = cli.run(&["outputs", "--output", "json"]).await;
+    out.ok();
+    let o: Value = serde_json::from_str(&out.stdout).expect("outputs JSON");
+    assert_eq!(
+        o["open_webui_url"]["value"],
+        format!("https://{}", env.domain.custom_domain)
+    );
 }

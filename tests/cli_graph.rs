@@ -133,8 +133,11 @@ fn a_stage_graph_shows_what_it_reads_from_earlier_stages() {
     let m = model("environments/sandbox.toml", &[Stage::Finalize], false);
     assert!(m.resources.iter().any(|r| r.stage == Stage::Hub));
     assert!(m.resources.iter().any(|r| r.stage == Stage::Spoke));
-    assert!(out.contains("API Management apim-owui-sandbox"));
-    assert!(out.contains("container app open-webui"));
+    // What finalize reads from the hub and the spoke is marked as read.
+    assert!(out.contains("[\"API Management apim-owui-sandbox (read)\"]"));
+    assert!(out.contains("[\"container app open-webui (read)\"]"));
+    assert!(!out.contains("Application Gateway agw-owui (read)"));
+    assert!(out.contains("[\"Application Gateway agw-owui\"]"));
     assert!(out.contains("subgraph finalize"));
     // No certificate in the sandbox: the gateway has no HTTPS listener certificate.
     let full = graph(&["graph", "--env", "environments/sandbox.toml"]);

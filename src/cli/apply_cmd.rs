@@ -64,12 +64,6 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
     plan.restore_blobs(&model)
         .context("the plan does not match the templates it was made from")?;
     let secret_set = secrets::gather(&loaded, &file.stages, false)?;
-    if file.certificate && !secret_set.has_certificate {
-        anyhow::bail!(
-            "the plan was made with the TLS certificate, but none is available now: set {} as for the plan",
-            crate::config::CERTIFICATE_ENV_VAR
-        );
-    }
     secrets::check_plan(&mut plan, &secret_set)?;
 
     let session = Session::open(loaded, cli.auth).await?;

@@ -5,6 +5,7 @@
 
 mod apply_cmd;
 pub mod args;
+mod certificate;
 mod completions;
 mod consent;
 mod deploy;

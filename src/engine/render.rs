@@ -285,7 +285,7 @@ pub fn render_graph_mermaid(model: &crate::engine::Model) -> String {
         }
         out.push_str(&format!("  subgraph {stage}\n"));
         for (i, r) in members {
-            out.push_str(&format!("    n{i}[\"{}\"]\n", label(&r.label)));
+            out.push_str(&format!("    n{i}[\"{}\"]\n", label(&node_label(r))));
         }
         out.push_str("  end\n");
     }
@@ -303,6 +303,14 @@ pub fn render_graph_mermaid(model: &crate::engine::Model) -> String {
         }
     }
     out
+}
+
+/// A node's label: the resource's, marked `(read)` for data from another stage.
+fn node_label(r: &crate::engine::ResourceSpec) -> String {
+    match r.mode {
+        crate::engine::Mode::Data => format!("{} (read)", r.label),
+        crate::engine::Mode::Managed => r.label.clone(),
+    }
 }
 
 /// The dependency graph in Graphviz DOT, like [`render_graph_mermaid`].
@@ -326,7 +334,7 @@ pub fn render_graph_dot(model: &crate::engine::Model) -> String {
             .enumerate()
             .filter(|(_, r)| r.stage == stage)
         {
-            out.push_str(&format!("    n{i} [label={}];\n", quote(&r.label)));
+            out.push_str(&format!("    n{i} [label={}];\n", quote(&node_label(r))));
         }
         out.push_str("  }\n");
     }
