@@ -57,6 +57,10 @@ fn flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1" || v == "true")
 }
 
+fn met(ok: bool) -> &'static str {
+    if ok { "yes" } else { "**no**" }
+}
+
 fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
@@ -567,30 +571,31 @@ async fn run() {
         failures: base_failures,
     });
     let polls = poll_stats(&m, &long_running, scale);
-    let _ = writeln!(md, "| Measure | Value | Target |\n|---|---|---|");
+    let _ = writeln!(md, "| Measure | Value | Target | Met |\n|---|---|---|---|");
     let _ = writeln!(
         md,
-        "| `up` from empty: resources in the model / writes | {} / {} | |",
+        "| `up` from empty: resources in the model / writes | {} / {} | | |",
         m.model.resources.len(),
-        writes_planned
+        writes_planned,
     );
     let _ = writeln!(
         md,
-        "| `up` makespan (plan + apply) / critical-path bound | {} / {} = **{:.3}** | <= 1.05 |",
+        "| `up` makespan (plan + apply) / critical-path bound | {} / {} = **{:.3}** | <= 1.05 | {} |",
         secs(base_run),
         secs(m.bound),
-        ratio(base_run, m.bound)
+        ratio(base_run, m.bound),
+        met(ratio(base_run, m.bound) <= 1.05),
     );
     let _ = writeln!(
         md,
-        "| apply alone / bound | {} / {} = {:.3} | |",
+        "| apply alone / bound | {} / {} = {:.3} | | |",
         secs(base_apply),
         secs(m.bound),
-        ratio(base_apply, m.bound)
+        ratio(base_apply, m.bound),
     );
     let _ = writeln!(
         md,
-        "| failed or skipped resources in that run | {base_failures}{} | 0 |",
+        "| failed or skipped resources in that run | {base_failures}{} | 0 | {} |",
         m.run
             .error_text()
             .map(|e| format!(
@@ -604,22 +609,29 @@ async fn run() {
                     .collect::<String>()
                     .replace('|', "/")
             ))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        met(base_failures == 0),
     );
     let _ = writeln!(
         md,
-        "| requests (ARM + Graph) / writes / reads / operation polls | {} / {} / {} / {} | |",
-        t.requests, t.writes, t.reads, t.polls
+        "| requests (ARM + Graph) / writes / reads / operation polls | {} / {} / {} / {} | | |",
+        t.requests, t.writes, t.reads, t.polls,
     );
     let _ = writeln!(
         md,
-        "| polls per LRO within duration / Retry-After + 2 | {} of {} (total {} polls, {:.0} expected; worst: {}) | all |",
-        polls.within, polls.lros, polls.total_polls, polls.total_expected, polls.worst
+        "| polls per LRO within duration / Retry-After + 2 | {} of {} (total {} polls, {:.0} expected; worst: {}) | all | {} |",
+        polls.within,
+        polls.lros,
+        polls.total_polls,
+        polls.total_expected,
+        polls.worst,
+        met(polls.within == polls.lros),
     );
     let _ = writeln!(
         md,
-        "| shortest gap between two polls of one operation / shortest announced interval (1 s scaled) | {:.2} | >= 1 (no busy polling) |",
-        polls.min_gap_ratio
+        "| shortest gap between two polls of one operation / shortest announced interval (1 s scaled) | {:.2} | >= 1 (no busy polling) | {} |",
+        polls.min_gap_ratio,
+        met(polls.min_gap_ratio >= 1.0),
     );
 
     // 2. No-op re-runs.
@@ -637,17 +649,24 @@ async fn run() {
     let plan_traffic = traffic(&world.journal_since(mark).await);
     let plan_changes = replan.as_ref().map(plan_writes).unwrap_or_default();
     let nres = m.model.resources.len().max(1);
+    // Discoveries list what the environment owns (one GET each) on top of the reads.
+    let ndisc = m.model.discoveries.len();
     let _ = writeln!(
         md,
-        "| no-op `plan`: writes / reads per resource / LRO polls / wall | {} / {:.2} / {} / {} | 0 / <= 1 / 0 |",
+        "| no-op `plan`: writes / reads per resource (without the {} discovery listings) / LRO polls / wall | {} / {:.2} ({:.2}) / {} / {} | 0 / <= 1 / 0 | {} |",
+        ndisc,
         plan_traffic.writes,
         plan_traffic.reads as f64 / nres as f64,
+        plan_traffic.reads.saturating_sub(ndisc) as f64 / nres as f64,
         plan_traffic.polls,
-        secs(plan_wall)
+        secs(plan_wall),
+        met(plan_traffic.writes == 0
+            && plan_traffic.reads.saturating_sub(ndisc) <= nres
+            && plan_traffic.polls == 0),
     );
     let _ = writeln!(
         md,
-        "| changes that no-op `plan` still shows | {}{} | 0 |",
+        "| changes that no-op `plan` still shows | {}{} | 0 | {} |",
         plan_changes.len(),
         if plan_changes.is_empty() {
             String::new()
@@ -660,7 +679,8 @@ async fn run() {
                     .collect::<Vec<_>>()
                     .join(", ")
             )
-        }
+        },
+        met(plan_changes.is_empty()),
     );
     let mark = world
         .journal()
@@ -672,10 +692,12 @@ async fn run() {
     let again_traffic = traffic(&world.journal_since(mark).await);
     let _ = writeln!(
         md,
-        "| second `up`: writes / reads per resource / wall | {} / {:.2} / {} | 0 / <= 1 |",
+        "| second `up`: writes / reads per resource (without discovery listings) / wall | {} / {:.2} ({:.2}) / {} | 0 / <= 1 | {} |",
         again_traffic.writes,
         again_traffic.reads as f64 / nres as f64,
-        secs(again.run.elapsed)
+        again_traffic.reads.saturating_sub(ndisc) as f64 / nres as f64,
+        secs(again.run.elapsed),
+        met(again_traffic.writes == 0 && again_traffic.reads.saturating_sub(ndisc) <= nres),
     );
     world
         .set_faults(json!([{ "path": "", "kind": "latency", "latency_ms": 50 }]))
@@ -689,15 +711,17 @@ async fn run() {
     world.clear_faults().await;
     let _ = writeln!(
         md,
-        "| no-op `plan` with 50 ms latency per request: wall / 50 ms | {} = **{:.1} round-trips** | <= 10 |",
+        "| no-op `plan` with 50 ms latency per request: wall / 50 ms | {} = **{:.1} round-trips** | <= 10 | {} |",
         secs(slow_plan),
-        slow_plan.as_secs_f64() / 0.05
+        slow_plan.as_secs_f64() / 0.05,
+        met(slow_plan.as_secs_f64() / 0.05 <= 10.0),
     );
     let _ = writeln!(
         md,
-        "| no-op `up` with 50 ms latency per request: wall / 50 ms | {} = {:.1} round-trips | <= 10 |",
+        "| no-op `up` with 50 ms latency per request: wall / 50 ms | {} = {:.1} round-trips | <= 10 | {} |",
         secs(slow_up.run.elapsed),
-        slow_up.run.elapsed.as_secs_f64() / 0.05
+        slow_up.run.elapsed.as_secs_f64() / 0.05,
+        met(slow_up.run.elapsed.as_secs_f64() / 0.05 <= 10.0),
     );
     drop(world);
 
@@ -716,10 +740,11 @@ async fn run() {
     drop(world);
     let _ = writeln!(
         md,
-        "| `up` / staged (hub, spoke, finalize one after another) | {} / {} = **{:.3}** (staged failures {staged_failures}, requests {staged_requests}) | <= 0.80 |",
+        "| `up` / staged (hub, spoke, finalize one after another) | {} / {} = **{:.3}** (staged failures {staged_failures}, requests {staged_requests}) | <= 0.80 | {} |",
         secs(base_run),
         secs(staged),
-        ratio(base_run, staged)
+        ratio(base_run, staged),
+        met(ratio(base_run, staged) <= 0.80),
     );
 
     // 4. Throttled: 20 % of ARM and Graph requests answered 429, Retry-After 1 s.
@@ -744,17 +769,19 @@ async fn run() {
     });
     let _ = writeln!(
         md,
-        "| throttled (20 % 429, Retry-After 1 s scaled, seed 42): makespan / unthrottled | {} / {} = **{:.3}** ({} of {} requests throttled) | <= 1.25 |",
+        "| throttled (20 % 429, Retry-After 1 s scaled, seed 42): makespan / unthrottled | {} / {} = **{:.3}** ({} of {} requests throttled) | <= 1.25 | {} |",
         secs(th.run.elapsed),
         secs(base_run),
         ratio(th.run.elapsed, base_run),
         th_traffic.faulted,
-        th_traffic.requests
+        th_traffic.requests,
+        met(ratio(th.run.elapsed, base_run) <= 1.25),
     );
     let _ = writeln!(
         md,
-        "| throttled: failed resources beyond the unthrottled run's | {} | 0 |",
-        th_failures.saturating_sub(base_failures)
+        "| throttled: failed resources beyond the unthrottled run's | {} | 0 | {} |",
+        th_failures.saturating_sub(base_failures),
+        met(th_failures.saturating_sub(base_failures) == 0),
     );
 
     // 5. Scale: model deployments.
