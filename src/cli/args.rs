@@ -58,6 +58,22 @@ pub enum Command {
     Plan(PlanArgs),
     /// Deploy the hub: networking, private DNS, monitoring, API Management.
     Hub(ApplyArgs),
+    /// Deploy the spoke: Foundry, Key Vault, storage, PostgreSQL, Container Apps, Entra app.
+    Spoke(ApplyArgs),
+    /// Wire the APIM AI gateway to the spoke: backend, API, policy, RBAC, DNS, App Gateway.
+    Finalize(ApplyArgs),
+    /// Deploy every stage as one dependency graph.
+    Up(ApplyArgs),
+    /// Print what to use next (URLs, app ID, consent link), read from Azure.
+    Outputs,
+    /// Print the dependency graph the engine runs.
+    Graph(super::graph_cmd::GraphArgs),
+    /// Apply a plan file written by `plan --out`, exactly as planned.
+    Apply(ApplyFileArgs),
+    /// Delete what this environment deployed (finalize, then spoke, then hub).
+    Destroy(DestroyArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
 }
 
 /// Which stages.
@@ -82,6 +98,54 @@ pub struct PlanArgs {
     /// Exit 0 when nothing changes, 2 when something would, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Also write the plan to this file (for `apply FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// How to show the plan (`--output json` prints the JSON document instead).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
+}
+
+/// Formats of a shown plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Text for people.
+    Human,
+    /// Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
+    Markdown,
+}
+
+/// `owui-deploy apply FILE`.
+#[derive(Debug, Args)]
+pub struct ApplyFileArgs {
+    /// The plan file (`plan --out FILE`).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Apply without asking (required when standard input is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `owui-deploy destroy`.
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// The stage to delete (default: all).
+    #[arg(value_enum)]
+    pub stage: Option<StageArg>,
+    /// Delete without asking (required when standard input is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Purge soft-deleted Key Vaults and Foundry accounts, freeing their names.
+    #[arg(long)]
+    pub purge: bool,
+}
+
+/// `owui-deploy completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Options of the commands that apply.
@@ -96,6 +160,9 @@ pub struct ApplyArgs {
     /// Set a new PostgreSQL admin password (server and Key Vault).
     #[arg(long)]
     pub rotate_secrets: bool,
+    /// Grant tenant-wide admin consent to the Entra app's Microsoft Graph permissions.
+    #[arg(long)]
+    pub grant_admin_consent: bool,
 }
 
 /// `owui-deploy sandbox`.

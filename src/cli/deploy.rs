@@ -1,12 +1,14 @@
 //! `plan`, `hub`, `spoke`, `finalize`, `up`: build the desired model of the chosen
 //! stages, plan it against live state, and (unless planning) apply it.
 
-use super::args::{ApplyArgs, Cli, OutputFormat, PlanArgs, StageArg};
+use super::args::{ApplyArgs, Cli, OutputFormat, PlanArgs, PlanFormat, StageArg};
 use super::progress::{Progress, ProgressMode};
 use super::secrets;
 use super::session::Session;
 use crate::config::LoadedEnvironment;
-use crate::engine::{self, ApplyOptions, CancelToken, EventSink, Model, Plan, PlanOptions, Stage};
+use crate::engine::{
+    self, ApplyOptions, CancelToken, EngineError, EventSink, Model, Plan, PlanOptions, Stage,
+};
 use crate::stages::{self, StageOptions};
 use anyhow::{Context, Result};
 use std::io::{BufRead, IsTerminal, Write};
@@ -15,6 +17,10 @@ use std::sync::Arc;
 
 /// Exit code of `plan --detailed-exitcode` when there are changes.
 const EXIT_CHANGES: u8 = 2;
+/// Exit code of `apply FILE` when the plan is stale (nothing was changed).
+pub(super) const EXIT_STALE: u8 = 3;
+/// The variable GitHub Actions names its job summary file with.
+pub(super) const STEP_SUMMARY_VAR: &str = "GITHUB_STEP_SUMMARY";
 
 /// Load the environment file or print every problem (no network call is made).
 pub(super) fn load_env(cli: &Cli) -> Result<Result<LoadedEnvironment, ExitCode>> {
@@ -34,7 +40,7 @@ pub(super) fn load_env(cli: &Cli) -> Result<Result<LoadedEnvironment, ExitCode>>
     }
 }
 
-fn stage_list(stage: StageArg) -> Vec<Stage> {
+pub(super) fn stage_list(stage: StageArg) -> Vec<Stage> {
     match stage {
         StageArg::Hub => vec![Stage::Hub],
         StageArg::Spoke => vec![Stage::Spoke],
@@ -43,15 +49,16 @@ fn stage_list(stage: StageArg) -> Vec<Stage> {
     }
 }
 
-fn build_model(
+pub(super) fn build_model(
     loaded: &LoadedEnvironment,
     stages_wanted: &[Stage],
     certificate: bool,
+    grant_admin_consent: bool,
 ) -> Result<Model> {
     let opts = StageOptions {
         environment_dir: loaded.dir.clone(),
         without_certificate: !certificate,
-        grant_admin_consent: false,
+        grant_admin_consent,
     };
     stages::model(&loaded.env, &opts, stages_wanted).with_context(|| {
         format!(
@@ -61,34 +68,66 @@ fn build_model(
     })
 }
 
-async fn make_plan(
+pub(super) async fn make_plan(
     cli: &Cli,
     session: &Session,
     model: &Model,
     force: &std::collections::BTreeSet<engine::Address>,
+    destroy: bool,
 ) -> Result<Plan> {
     let opts = PlanOptions {
         parallelism: cli.parallelism,
         environment: Some(session.loaded.env.name.clone()),
         force_write: force.clone(),
-        ..PlanOptions::default()
+        destroy,
     };
     engine::plan(session.backend.as_ref(), model, &opts)
         .await
         .context("planning failed (nothing was changed)")
 }
 
-fn print_plan(cli: &Cli, plan: &Plan) -> Result<()> {
-    match cli.output {
-        OutputFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&engine::plan_json(plan))?
-        ),
-        OutputFormat::Human => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            print!("{}", engine::render_plan_human(plan, color));
+/// Colours only on a terminal and without `NO_COLOR`.
+pub(super) fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Show a plan: the JSON document (pretty for `plan`, one line before an
+/// apply's event lines), Markdown, or text.
+pub(super) fn print_plan(cli: &Cli, plan: &Plan, format: PlanFormat, one_line: bool) -> Result<()> {
+    match (cli.output, format) {
+        (OutputFormat::Json, _) => {
+            let doc = engine::plan_json(plan);
+            if one_line {
+                println!("{doc}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            }
+        }
+        (OutputFormat::Human, PlanFormat::Markdown) => {
+            print!("{}", engine::render_plan_markdown(plan))
+        }
+        (OutputFormat::Human, PlanFormat::Human) => {
+            print!("{}", engine::render_plan_human(plan, use_color()));
         }
     }
+    Ok(())
+}
+
+/// Append the Markdown plan to `$GITHUB_STEP_SUMMARY` when it is set.
+pub(super) fn write_step_summary(plan: &Plan) -> Result<()> {
+    let Some(path) = std::env::var_os(STEP_SUMMARY_VAR).filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let path = std::path::PathBuf::from(path);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {STEP_SUMMARY_VAR}={}", path.display()))?;
+    let mut text = engine::render_plan_markdown(plan);
+    text.push('\n');
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {STEP_SUMMARY_VAR}={}", path.display()))?;
     Ok(())
 }
 
@@ -100,12 +139,42 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
     };
     let stages_wanted = stage_list(args.stage.unwrap_or(StageArg::All));
     let secret_set = secrets::gather(&loaded, &stages_wanted, false)?;
-    let model = build_model(&loaded, &stages_wanted, secret_set.has_certificate)?;
+    let model = build_model(&loaded, &stages_wanted, secret_set.has_certificate, false)?;
     let session = Session::open(loaded, cli.auth).await?;
-    let result = make_plan(cli, &session, &model, &Default::default()).await;
+    // A certificate stored in Key Vault by an earlier run keeps HTTPS in the model.
+    let certificate_stored = !secret_set.has_certificate
+        && match super::certificate::in_key_vault(&session).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                session.close().await;
+                return Err(e);
+            }
+        };
+    let model = if certificate_stored {
+        build_model(&session.loaded, &stages_wanted, true, false)?
+    } else {
+        model
+    };
+    let certificate = secret_set.has_certificate || certificate_stored;
+    let result = make_plan(cli, &session, &model, &Default::default(), false).await;
+    let loaded = session.loaded.clone();
     session.close().await;
-    let plan = result?;
-    print_plan(cli, &plan)?;
+    let mut plan = result?;
+    secrets::keep_server_password(&mut plan, &secret_set);
+    if let Some(out) = &args.out {
+        let file =
+            super::plan_file::PlanFile::new(&loaded, &stages_wanted, certificate, plan.clone())?;
+        file.write(out)?;
+    }
+    print_plan(cli, &plan, args.format, false)?;
+    write_step_summary(&plan)?;
+    if let (Some(out), OutputFormat::Human) = (&args.out, cli.output) {
+        eprintln!(
+            "Plan saved to {}; apply it with: owui-deploy apply {}",
+            out.display(),
+            out.display()
+        );
+    }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitCode::from(EXIT_CHANGES)
     } else {
@@ -121,16 +190,52 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
     };
     let stages_wanted = stage_list(stage);
     let secret_set = secrets::gather(&loaded, &stages_wanted, args.rotate_secrets)?;
-    let model = build_model(&loaded, &stages_wanted, secret_set.has_certificate)?;
+    let model = build_model(
+        &loaded,
+        &stages_wanted,
+        secret_set.has_certificate,
+        args.grant_admin_consent,
+    )?;
+    let session = Session::open(loaded, cli.auth).await?;
+    let model = match with_stored_certificate(
+        &session,
+        model,
+        &stages_wanted,
+        &secret_set,
+        args.grant_admin_consent,
+    )
+    .await
+    {
+        Ok(m) => m,
+        Err(e) => {
+            session.close().await;
+            return Err(e);
+        }
+    };
     let force = if args.rotate_secrets {
         secrets::rotation_targets(&model)
     } else {
         Default::default()
     };
-    let session = Session::open(loaded, cli.auth).await?;
     let outcome = plan_and_apply(cli, args, &session, &model, &force, secret_set).await;
+    let outcome = super::consent::after_apply(cli, &session, &stages_wanted, args, outcome).await;
     session.close().await;
     outcome
+}
+
+/// `model`, or, when no certificate was given but an earlier run stored one in
+/// Key Vault, the model with the resources that use it (see [`super::certificate`]).
+async fn with_stored_certificate(
+    session: &Session,
+    model: Model,
+    stages_wanted: &[Stage],
+    secret_set: &secrets::SecretSet,
+    grant_admin_consent: bool,
+) -> Result<Model> {
+    if secret_set.has_certificate || !super::certificate::in_key_vault(session).await? {
+        return Ok(model);
+    }
+    build_model(&session.loaded, stages_wanted, true, grant_admin_consent)
 }
 
 async fn plan_and_apply(
@@ -141,13 +246,40 @@ async fn plan_and_apply(
     force: &std::collections::BTreeSet<engine::Address>,
     secret_set: secrets::SecretSet,
 ) -> Result<ExitCode> {
-    let plan = make_plan(cli, session, model, force).await?;
-    secrets::check_plan(&plan, &secret_set)?;
-    print_plan(cli, &plan)?;
+    let mut plan = make_plan(cli, session, model, force, false).await?;
+    secrets::check_plan(&mut plan, &secret_set)?;
+    print_plan(cli, &plan, PlanFormat::Human, true)?;
     if args.dry_run || !plan.has_changes() {
         return Ok(ExitCode::SUCCESS);
     }
-    if !args.yes {
+    let opts = RunApply {
+        yes: args.yes,
+        verify_fingerprints: false,
+        done: "Apply complete",
+    };
+    run_apply(cli, session, &plan, &secret_set.secrets, &opts).await
+}
+
+/// How [`run_apply`] behaves.
+pub(super) struct RunApply {
+    /// Do not ask for confirmation.
+    pub yes: bool,
+    /// Re-read every planned resource first; refuse (exit 3) when one changed.
+    pub verify_fingerprints: bool,
+    /// First words of the final line (`Apply complete`, `Destroy complete`).
+    pub done: &'static str,
+}
+
+/// Confirm (unless `--yes`; refused without a terminal), then apply `plan`
+/// with progress (bars, lines or JSON events) and Ctrl-C handling.
+pub(super) async fn run_apply(
+    cli: &Cli,
+    session: &Session,
+    plan: &Plan,
+    secrets: &engine::Secrets,
+    run: &RunApply,
+) -> Result<ExitCode> {
+    if !run.yes {
         if !std::io::stdin().is_terminal() {
             anyhow::bail!(
                 "refusing to apply without --yes: standard input is not a terminal, so nobody can confirm"
@@ -178,24 +310,25 @@ async fn plan_and_apply(
     };
     let opts = ApplyOptions {
         parallelism: cli.parallelism,
+        verify_fingerprints: run.verify_fingerprints,
         ..ApplyOptions::default()
     };
-    let result = engine::apply(
-        session.backend.clone(),
-        &plan,
-        &opts,
-        &secret_set.secrets,
-        sink,
-        cancel,
-    )
-    .await;
+    let result = engine::apply(session.backend.clone(), plan, &opts, secrets, sink, cancel).await;
     ctrl_c.abort();
     progress.finish();
-    let report = result.context("apply failed")?;
+    let report = match result {
+        Err(e @ EngineError::StalePlan { .. }) => {
+            eprintln!("error: {e}");
+            eprintln!("Nothing was changed. Plan again, review the new plan and apply it.");
+            return Ok(ExitCode::from(EXIT_STALE));
+        }
+        other => other.context("apply failed")?,
+    };
     if cli.output == OutputFormat::Human {
         println!(
-            "Apply complete: {} change(s) in {:.1}s.",
-            report.finished(),
+            "{}: {} change(s) in {:.1}s.",
+            run.done,
+            report.changed(),
             report.elapsed.as_secs_f64()
         );
     }

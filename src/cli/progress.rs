@@ -28,6 +28,7 @@ impl ProgressMode {
         } else if no_progress
             || !std::io::stderr().is_terminal()
             || std::env::var_os("CI").is_some()
+            || std::env::var_os("NO_COLOR").is_some()
         {
             ProgressMode::Lines
         } else {

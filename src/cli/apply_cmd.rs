@@ -1,0 +1,101 @@
+//! `owui-deploy apply FILE [--yes]`: apply a saved plan exactly, or refuse
+//! (exit code 3, nothing written) when the tool version, the environment file,
+//! the templates or any planned live resource changed since it was made.
+
+use super::args::{ApplyFileArgs, Cli, OutputFormat, PlanFormat};
+use super::deploy::{self, EXIT_STALE, RunApply};
+use super::plan_file::{PlanFile, template_digests};
+use super::secrets;
+use super::session::Session;
+use crate::engine::{self, EngineError};
+use anyhow::{Context, Result};
+use std::process::ExitCode;
+
+fn refuse(err: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {err}");
+    eprintln!("Nothing was changed. Plan again, review the new plan and apply it.");
+    ExitCode::from(EXIT_STALE)
+}
+
+/// Run `apply FILE`.
+pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
+    let file = PlanFile::read(&args.file)?;
+    if cli.output == OutputFormat::Human {
+        eprintln!(
+            "Plan {}: environment {}, stages {}, made {} by owui-deploy {}.",
+            args.file.display(),
+            file.environment,
+            file.stages
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            file.created_at,
+            file.tool_version
+        );
+    }
+    // The environment file: `--env` when given, else the one the plan recorded.
+    let env_path = cli
+        .env
+        .clone()
+        .unwrap_or_else(|| file.environment_file.clone());
+    let loaded = match crate::config::load(&env_path) {
+        Ok(loaded) => loaded,
+        Err(errors) => {
+            let report = crate::config::ValidationReport::from_result(&Err(errors));
+            match cli.output {
+                OutputFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&report.to_json())?)
+                }
+                OutputFormat::Human => eprint!("{}", report.render_human()),
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if let Err(e) = file.check_inputs(&loaded) {
+        return Ok(refuse(&e));
+    }
+    let now = template_digests(&loaded, &file.stages)?;
+    if let Err(e) = file.check_templates(&now) {
+        return Ok(refuse(&e));
+    }
+    let mut plan = file.plan.clone();
+    let model = deploy::build_model(&loaded, &file.stages, file.certificate, false)?;
+    plan.restore_blobs(&model)
+        .context("the plan does not match the templates it was made from")?;
+    let secret_set = secrets::gather(&loaded, &file.stages, false)?;
+    secrets::check_plan(&mut plan, &secret_set)?;
+
+    let session = Session::open(loaded, cli.auth).await?;
+    let outcome = verify_and_apply(cli, args, &session, &plan, &secret_set).await;
+    session.close().await;
+    outcome
+}
+
+async fn verify_and_apply(
+    cli: &Cli,
+    args: &ApplyFileArgs,
+    session: &Session,
+    plan: &engine::Plan,
+    secret_set: &secrets::SecretSet,
+) -> Result<ExitCode> {
+    // Checked before showing the plan and asking, so nobody confirms a stale plan.
+    match engine::verify_plan(session.backend.as_ref(), plan, cli.parallelism).await {
+        Ok(()) => {}
+        Err(e @ EngineError::StalePlan { .. }) => return Ok(refuse(&e)),
+        Err(e) => return Err(anyhow::Error::new(e).context("cannot read the planned resources")),
+    }
+    deploy::print_plan(cli, plan, PlanFormat::Human, true)?;
+    if !plan.has_changes() {
+        if cli.output == OutputFormat::Human {
+            println!("Nothing to apply.");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let run = RunApply {
+        yes: args.yes,
+        verify_fingerprints: true,
+        done: "Apply complete",
+    };
+    deploy::run_apply(cli, session, plan, &secret_set.secrets, &run).await
+}

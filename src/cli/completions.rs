@@ -1,0 +1,14 @@
+//! `owui-deploy completions bash|zsh|fish|powershell`: a completion script on stdout.
+
+use super::args::{Cli, CompletionsArgs};
+use anyhow::Result;
+use clap::CommandFactory;
+use std::process::ExitCode;
+
+/// Print the completion script of `args.shell`.
+pub(super) fn run(args: &CompletionsArgs) -> Result<ExitCode> {
+    let mut cmd = Cli::command();
+    let name = cmd.get_name().to_string();
+    clap_complete::generate(args.shell, &mut cmd, name, &mut std::io::stdout());
+    Ok(ExitCode::SUCCESS)
+}
