@@ -60,16 +60,13 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
         return Ok(refuse(&e));
     }
     let mut plan = file.plan.clone();
-    let model = deploy::build_model(&loaded, &file.stages, file.certificate)?;
+    // The model only supplies the large contents the plan holds as digests; with
+    // the certificate resources it covers every plan of these stages. A write
+    // that needs a secret not available now is refused before any write.
+    let model = deploy::build_model(&loaded, &file.stages, true)?;
     plan.restore_blobs(&model)
         .context("the plan does not match the templates it was made from")?;
     let secret_set = secrets::gather(&loaded, &file.stages, false)?;
-    if file.certificate && !secret_set.has_certificate {
-        anyhow::bail!(
-            "the plan was made with the TLS certificate, but none is available now: set {} as for the plan",
-            crate::config::CERTIFICATE_ENV_VAR
-        );
-    }
     secrets::check_plan(&plan, &secret_set)?;
 
     let session = Session::open(loaded, cli.auth).await?;
