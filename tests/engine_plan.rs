@@ -24,6 +24,8 @@ fn vnet_rules() -> DiffRules {
         write_only: vec!["/properties/adminPassword".into()],
         immutable: vec!["/properties/kind".into()],
         ignore: vec![],
+        xml: vec![],
+        openapi: None,
     }
 }
 

@@ -916,6 +916,33 @@ async fn apim_foundry_containerapps_postgres_keyvault_monitoring_identity() {
         .await;
     assert_eq!(keys.status, 200);
     assert_eq!(keys.body["keys"].as_array().map(Vec::len), Some(2));
+
+    // The account comes with its file service (as in Azure): a share can be written
+    // under fileServices/default without creating it first.
+    let fs = env
+        .arm(
+            "GET",
+            &format!(
+                "{rg}/providers/Microsoft.Storage/storageAccounts/stspoke1/fileServices/default"
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(fs.status, 200, "{}", fs.body);
+    assert_eq!(fs.body["name"], "default");
+    assert_eq!(
+        fs.body["type"],
+        "Microsoft.Storage/storageAccounts/fileServices"
+    );
+    assert_eq!(fs.body["sku"]["name"], "Standard_LRS");
+    assert_eq!(fs.body["properties"]["cors"]["corsRules"], json!([]));
+    let share = env
+        .put_done(
+            &format!("{rg}/providers/Microsoft.Storage/storageAccounts/stspoke1/fileServices/default/shares/data"),
+            json!({"properties": {"shareQuota": 100, "enabledProtocols": "SMB"}}),
+        )
+        .await;
+    assert_eq!(share.body["properties"]["shareQuota"], 100);
     env.sb.shutdown().await;
 }
 
@@ -1019,7 +1046,7 @@ async fn apim_openapi_import_named_values_policies() {
         .await;
     assert_eq!(nv2.body["properties"]["value"], "plain");
 
-    // Policy comes back as XML value.
+    // Policy comes back as XML value, re-serialised the way APIM formats it.
     let xml = "<policies><inbound><base /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>";
     let pol = env
         .put_done(
@@ -1027,7 +1054,14 @@ async fn apim_openapi_import_named_values_policies() {
             json!({"properties": {"format": "rawxml", "value": xml}}),
         )
         .await;
-    assert_eq!(pol.body["properties"]["value"], xml);
+    let got = pol.body["properties"]["value"]
+        .as_str()
+        .expect("policy value");
+    assert!(owui_deploy::engine::xml::same_xml(got, xml), "{got}");
+    assert!(
+        got.contains("\n\t<inbound>"),
+        "not APIM's formatting: {got}"
+    );
     env.sb.shutdown().await;
 }
 
@@ -1729,6 +1763,104 @@ async fn azure_identity_client_secret_credential_gets_a_token() {
             .expect("journal")
             .iter()
             .any(|e| e["request_body"]["scope"] == "https://management.azure.com/.default")
+    );
+    env.sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn container_app_key_vault_references_need_a_reader_identity() {
+    let env = start(0.0005).await;
+    let rg = env.rg("kvref").await;
+    let vault = format!("{rg}/providers/Microsoft.KeyVault/vaults/kvref1");
+    env.put_done(&vault, json!({"location": "westeurope", "properties": {"tenantId": TENANT, "sku": {"family": "A", "name": "standard"}, "enableRbacAuthorization": true}})).await;
+    let secret = env
+        .put_done(
+            &format!("{vault}/secrets/db"),
+            json!({"properties": {"value": "postgresql://x"}}),
+        )
+        .await;
+    let url = secret.body["properties"]["secretUri"]
+        .as_str()
+        .expect("secretUri")
+        .to_string();
+    let uai = env
+        .put_done(
+            &format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"),
+            json!({"location": "westeurope"}),
+        )
+        .await;
+    let uai_id = uai.body["id"].as_str().expect("id").to_string();
+    let principal = uai.body["properties"]["principalId"]
+        .as_str()
+        .expect("principalId")
+        .to_string();
+    let app = format!("{rg}/providers/Microsoft.App/containerApps/app1");
+    let body = |identity: Value, secret_identity: &str| {
+        json!({"location": "westeurope", "identity": identity, "properties": {
+            "configuration": {"secrets": [{"name": "database-url", "keyVaultUrl": url, "identity": secret_identity}]},
+            "template": {"containers": [{"name": "c", "image": "ghcr.io/open-webui/open-webui:main"}]}}})
+    };
+    let both = json!({"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {uai_id.clone(): {}}});
+
+    // A new app's system identity cannot have been granted anything yet.
+    let r = env
+        .arm(
+            "PUT",
+            &app,
+            Some(body(json!({"type": "SystemAssigned"}), "system")),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "InvalidParameterValueInContainerTemplate")
+    );
+    assert!(
+        r.to_string_lossy()
+            .contains("unable to fetch secret 'database-url'")
+    );
+    // A user-assigned identity without a role on the vault cannot read it either.
+    let r = env
+        .arm("PUT", &app, Some(body(both.clone(), &uai_id)))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "InvalidParameterValueInContainerTemplate")
+    );
+    // Nor one the app does not have.
+    let r = env
+        .arm(
+            "PUT",
+            &app,
+            Some(body(json!({"type": "SystemAssigned"}), &uai_id)),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+
+    // Granted Key Vault Secrets User on the vault: the app is created.
+    let ra = format!(
+        "{vault}/providers/Microsoft.Authorization/roleAssignments/{}",
+        uuid::Uuid::new_v4()
+    );
+    let ra_body = json!({"properties": {
+        "roleDefinitionId": format!("/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6"),
+        "principalId": principal, "principalType": "ServicePrincipal"}});
+    let mut tries = 0;
+    loop {
+        let r = env.arm("PUT", &ra, Some(ra_body.clone())).await;
+        if r.status < 300 {
+            break;
+        }
+        assert_eq!(r.code(), "PrincipalNotFound", "{}", r.body);
+        tries += 1;
+        assert!(tries < 500, "principal never replicated");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    env.put_done(&app, body(both.clone(), &uai_id)).await;
+    // Updating the existing app to read through its (still ungranted) system identity fails.
+    let r = env.arm("PUT", &app, Some(body(both, "system"))).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "InvalidParameterValueInContainerTemplate")
     );
     env.sb.shutdown().await;
 }

@@ -139,7 +139,13 @@ fn container_app_wiring() {
     let specs = spoke(&env);
     let app = get(&specs, &ids.container_app());
     let c = &app.body["properties"]["configuration"];
-    assert_eq!(app.body["identity"], json!({"type": "SystemAssigned"}));
+    assert_eq!(
+        app.body["identity"],
+        json!({
+            "type": "SystemAssigned,UserAssigned",
+            "userAssignedIdentities": {ids.aca_env_identity(): {}}
+        })
+    );
     assert_eq!(
         app.body["properties"]["managedEnvironmentId"],
         json!(ids.aca_env())
@@ -162,7 +168,7 @@ fn container_app_wiring() {
         json!([{
             "name": "database-url",
             "keyVaultUrl": format!("${{ref:{}#/properties/secretUri}}", ids.spoke_secret("postgres-connection-string")),
-            "identity": "system"
+            "identity": ids.aca_env_identity()
         }])
     );
     let t = &app.body["properties"]["template"];
@@ -184,15 +190,31 @@ fn container_app_wiring() {
     );
     assert_eq!(t["scale"], json!({"minReplicas": 1, "maxReplicas": 3}));
     let d = deps(app);
+    // The user-assigned identity that reads `database-url` holds its role first.
+    let env_identity_role = specs
+        .iter()
+        .find(|s| {
+            type_of(s) == "Microsoft.Authorization/roleAssignments"
+                && s.body["properties"]["principalId"]
+                    == json!(format!(
+                        "${{ref:{}#/properties/principalId}}",
+                        ids.aca_env_identity()
+                    ))
+        })
+        .expect("role assignment of the environment identity")
+        .address
+        .to_string();
     for needed in [
         ids.aca_env(),
         ids.aca_env_storage(),
         ids.aca_env_certificate(),
+        ids.aca_env_identity(),
+        env_identity_role,
     ] {
         assert!(d.contains(&needed), "{needed}");
     }
 
-    // Its system identity reads the vault.
+    // Its system identity reads the vault too.
     let ra = specs
         .iter()
         .find(|s| {
@@ -282,16 +304,34 @@ fn secrets_are_markers_only() {
     let env = schema::fixture_env();
     let ids = Ids::new(&env);
     let specs = spoke(&env);
-    for (name, content_type) in [
-        ("postgres-connection-string", None),
-        ("postgres-admin-password", None),
-        ("openwebui-certificate", Some("application/x-pkcs12")),
+    // The connection string: login and database literal, the password a secret
+    // marker, the host the server's live FQDN (filled in when the secret is written).
+    let expected_connection = format!(
+        "postgresql://{}:${{secret:postgres-admin-password-url-encoded}}@${{ref:{}#/properties/fullyQualifiedDomainName}}:5432/{}?sslmode=require",
+        env.postgres.admin_login,
+        ids.postgres(),
+        env.postgres.database
+    );
+    let conn = get(&specs, &ids.spoke_secret("postgres-connection-string"));
+    assert!(
+        conn.dependencies()
+            .contains(&Address::from(ids.postgres().as_str()))
+    );
+    for (name, value, content_type) in [
+        ("postgres-connection-string", expected_connection, None),
+        (
+            "postgres-admin-password",
+            "${secret:postgres-admin-password}".to_string(),
+            None,
+        ),
+        (
+            "openwebui-certificate",
+            "${secret:openwebui-certificate}".to_string(),
+            Some("application/x-pkcs12"),
+        ),
     ] {
         let s = get(&specs, &ids.spoke_secret(name));
-        assert_eq!(
-            s.body["properties"]["value"],
-            json!(format!("${{secret:{name}}}"))
-        );
+        assert_eq!(s.body["properties"]["value"], json!(value));
         assert_eq!(
             s.body["properties"]
                 .get("contentType")
@@ -452,15 +492,21 @@ fn network_storage_and_dns_links() {
         ids.spoke_rg.contains("0000000000b2"),
         "the spoke's own subscription"
     );
-    let peering = get(&specs, &ids.spoke_to_hub_peering());
+    // spoke -> hub is inline in the spoke VNet (a VNet PUT would delete a separate one).
+    assert!(
+        specs
+            .iter()
+            .all(|s| s.address.as_str() != ids.spoke_to_hub_peering())
+    );
+    let vnet = get(&specs, &ids.spoke_vnet());
+    let peering = &vnet.body["properties"]["virtualNetworkPeerings"][0];
+    assert_eq!(peering["name"], "spoke-to-hub");
     assert_eq!(
-        peering.body["properties"]["remoteVirtualNetwork"]["id"],
+        peering["properties"]["remoteVirtualNetwork"]["id"],
         json!(ids.hub_vnet())
     );
-    assert_eq!(
-        peering.body["properties"]["allowVirtualNetworkAccess"],
-        true
-    );
+    assert_eq!(peering["properties"]["allowVirtualNetworkAccess"], true);
+    assert!(deps(vnet).contains(&ids.hub_vnet()));
     let back = get(&specs, &ids.hub_to_spoke_peering());
     assert_eq!(
         back.body["properties"]["remoteVirtualNetwork"]["id"],

@@ -58,6 +58,16 @@ pub enum Command {
     Plan(PlanArgs),
     /// Deploy the hub: networking, private DNS, monitoring, API Management.
     Hub(ApplyArgs),
+    /// Deploy the spoke: Foundry, Key Vault, storage, PostgreSQL, Container Apps, Entra app.
+    Spoke(ApplyArgs),
+    /// Wire the APIM AI gateway to the spoke: backend, API, policy, RBAC, DNS, App Gateway.
+    Finalize(ApplyArgs),
+    /// Deploy every stage as one dependency graph.
+    Up(ApplyArgs),
+    /// Print what to use next (URLs, app ID, consent link), read from Azure.
+    Outputs,
+    /// Print the dependency graph the engine runs.
+    Graph(super::graph_cmd::GraphArgs),
     /// Apply a plan file written by `plan --out`, exactly as planned.
     Apply(ApplyFileArgs),
     /// Delete what this environment deployed (finalize, then spoke, then hub).
@@ -150,6 +160,9 @@ pub struct ApplyArgs {
     /// Set a new PostgreSQL admin password (server and Key Vault).
     #[arg(long)]
     pub rotate_secrets: bool,
+    /// Grant tenant-wide admin consent to the Entra app's Microsoft Graph permissions.
+    #[arg(long)]
+    pub grant_admin_consent: bool,
 }
 
 /// `owui-deploy sandbox`.

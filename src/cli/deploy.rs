@@ -53,11 +53,12 @@ pub(super) fn build_model(
     loaded: &LoadedEnvironment,
     stages_wanted: &[Stage],
     certificate: bool,
+    grant_admin_consent: bool,
 ) -> Result<Model> {
     let opts = StageOptions {
         environment_dir: loaded.dir.clone(),
         without_certificate: !certificate,
-        grant_admin_consent: false,
+        grant_admin_consent,
     };
     stages::model(&loaded.env, &opts, stages_wanted).with_context(|| {
         format!(
@@ -138,19 +139,31 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
     };
     let stages_wanted = stage_list(args.stage.unwrap_or(StageArg::All));
     let secret_set = secrets::gather(&loaded, &stages_wanted, false)?;
-    let model = build_model(&loaded, &stages_wanted, secret_set.has_certificate)?;
+    let model = build_model(&loaded, &stages_wanted, secret_set.has_certificate, false)?;
     let session = Session::open(loaded, cli.auth).await?;
+    // A certificate stored in Key Vault by an earlier run keeps HTTPS in the model.
+    let certificate_stored = !secret_set.has_certificate
+        && match super::certificate::in_key_vault(&session).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                session.close().await;
+                return Err(e);
+            }
+        };
+    let model = if certificate_stored {
+        build_model(&session.loaded, &stages_wanted, true, false)?
+    } else {
+        model
+    };
+    let certificate = secret_set.has_certificate || certificate_stored;
     let result = make_plan(cli, &session, &model, &Default::default(), false).await;
     let loaded = session.loaded.clone();
     session.close().await;
-    let plan = result?;
+    let mut plan = result?;
+    secrets::keep_server_password(&mut plan, &secret_set);
     if let Some(out) = &args.out {
-        let file = super::plan_file::PlanFile::new(
-            &loaded,
-            &stages_wanted,
-            secret_set.has_certificate,
-            plan.clone(),
-        )?;
+        let file =
+            super::plan_file::PlanFile::new(&loaded, &stages_wanted, certificate, plan.clone())?;
         file.write(out)?;
     }
     print_plan(cli, &plan, args.format, false)?;
@@ -177,16 +190,52 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
     };
     let stages_wanted = stage_list(stage);
     let secret_set = secrets::gather(&loaded, &stages_wanted, args.rotate_secrets)?;
-    let model = build_model(&loaded, &stages_wanted, secret_set.has_certificate)?;
+    let model = build_model(
+        &loaded,
+        &stages_wanted,
+        secret_set.has_certificate,
+        args.grant_admin_consent,
+    )?;
+    let session = Session::open(loaded, cli.auth).await?;
+    let model = match with_stored_certificate(
+        &session,
+        model,
+        &stages_wanted,
+        &secret_set,
+        args.grant_admin_consent,
+    )
+    .await
+    {
+        Ok(m) => m,
+        Err(e) => {
+            session.close().await;
+            return Err(e);
+        }
+    };
     let force = if args.rotate_secrets {
         secrets::rotation_targets(&model)
     } else {
         Default::default()
     };
-    let session = Session::open(loaded, cli.auth).await?;
     let outcome = plan_and_apply(cli, args, &session, &model, &force, secret_set).await;
+    let outcome = super::consent::after_apply(cli, &session, &stages_wanted, args, outcome).await;
     session.close().await;
     outcome
+}
+
+/// `model`, or, when no certificate was given but an earlier run stored one in
+/// Key Vault, the model with the resources that use it (see [`super::certificate`]).
+async fn with_stored_certificate(
+    session: &Session,
+    model: Model,
+    stages_wanted: &[Stage],
+    secret_set: &secrets::SecretSet,
+    grant_admin_consent: bool,
+) -> Result<Model> {
+    if secret_set.has_certificate || !super::certificate::in_key_vault(session).await? {
+        return Ok(model);
+    }
+    build_model(&session.loaded, stages_wanted, true, grant_admin_consent)
 }
 
 async fn plan_and_apply(
@@ -197,8 +246,8 @@ async fn plan_and_apply(
     force: &std::collections::BTreeSet<engine::Address>,
     secret_set: secrets::SecretSet,
 ) -> Result<ExitCode> {
-    let plan = make_plan(cli, session, model, force, false).await?;
-    secrets::check_plan(&plan, &secret_set)?;
+    let mut plan = make_plan(cli, session, model, force, false).await?;
+    secrets::check_plan(&mut plan, &secret_set)?;
     print_plan(cli, &plan, PlanFormat::Human, true)?;
     if args.dry_run || !plan.has_changes() {
         return Ok(ExitCode::SUCCESS);
@@ -279,7 +328,7 @@ pub(super) async fn run_apply(
         println!(
             "{}: {} change(s) in {:.1}s.",
             run.done,
-            report.finished(),
+            report.changed(),
             report.elapsed.as_secs_f64()
         );
     }

@@ -5,9 +5,13 @@
 
 mod apply_cmd;
 pub mod args;
+mod certificate;
 mod completions;
+mod consent;
 mod deploy;
 mod destroy;
+pub mod graph_cmd;
+mod outputs;
 pub mod plan_file;
 pub mod progress;
 mod sandbox_cmd;
@@ -52,6 +56,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Plan(args) => deploy::plan_cmd(&cli, args).await,
         Command::Hub(args) => deploy::apply_cmd(&cli, args::StageArg::Hub, args).await,
+        Command::Spoke(args) => deploy::apply_cmd(&cli, args::StageArg::Spoke, args).await,
+        Command::Finalize(args) => deploy::apply_cmd(&cli, args::StageArg::Finalize, args).await,
+        Command::Up(args) => deploy::apply_cmd(&cli, args::StageArg::All, args).await,
+        Command::Outputs => outputs::run(&cli).await,
+        Command::Graph(args) => graph_cmd::run(&cli, args),
         Command::Apply(args) => apply_cmd::run(&cli, args).await,
         Command::Destroy(args) => destroy::run(&cli, args).await,
         Command::Completions(args) => completions::run(args),
@@ -70,6 +79,7 @@ fn init_tracing(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .try_init();
 }

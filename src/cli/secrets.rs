@@ -2,7 +2,8 @@
 //!
 //! - PostgreSQL admin password: `OWUI_POSTGRES_ADMIN_PASSWORD`, or generated with
 //!   a CSPRNG on first deploy and written only to Key Vault (and the server).
-//! - Connection string: built from the password, never printed.
+//! - Connection string: assembled by the engine when its Key Vault secret is
+//!   written, from the encoded password and the server's live FQDN; never printed.
 //! - TLS certificate: `domain.certificate_pfx_path` (a file) or
 //!   `OWUI_CERTIFICATE_PFX_BASE64`.
 //! - Storage account key: read from Azure (`listKeys`) at apply time, when the
@@ -14,6 +15,7 @@
 use crate::config::{self, CertificateSource, LoadedEnvironment};
 use crate::engine::{Action, Address, Model, Plan, Secrets, Stage};
 use crate::stages::ids as spoke;
+use crate::stages::spoke::{SECRET_STORAGE_KEY, percent_encode, storage_key_action};
 use anyhow::{Context, Result, bail};
 use azure_core::credentials::Secret;
 use base64::Engine as _;
@@ -28,10 +30,12 @@ pub struct SecretSet {
     pub has_certificate: bool,
     /// The PostgreSQL password was generated in this run (not given).
     pub generated_password: bool,
+    /// `--rotate-secrets`: the password is meant to change everywhere.
+    pub rotating: bool,
 }
 
 /// Gather the secrets the selected stages need.
-pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], _rotate: bool) -> Result<SecretSet> {
+pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], rotate: bool) -> Result<SecretSet> {
     let mut secrets = Secrets::new();
     let mut generated_password = false;
     let env = &loaded.env;
@@ -61,21 +65,21 @@ pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], _rotate: bool) -> Re
                 generate_password(32)
             }
         };
-        let host = format!("{}.postgres.database.azure.com", env.postgres.server_name);
-        let connection = format!(
-            "postgresql://{}:{}@{}:5432/{}?sslmode=require",
-            url_encode(&env.postgres.admin_login),
-            url_encode(&password),
-            host,
-            url_encode(&env.postgres.database)
+        // The connection string itself is assembled by the engine when its Key Vault
+        // secret is written (host = the server's live FQDN), from this encoded form.
+        secrets.insert(
+            spoke::SECRET_PG_PASSWORD_URL_ENCODED,
+            Secret::new(percent_encode(&password)),
         );
         secrets.insert(spoke::SECRET_PG_PASSWORD, Secret::new(password));
-        secrets.insert(spoke::SECRET_PG_CONNECTION, Secret::new(connection));
+        // Fetched by the engine only when a write (the environment's SMB storage) needs it.
+        secrets.insert_action(SECRET_STORAGE_KEY, storage_key_action(env)?);
     }
     Ok(SecretSet {
         secrets,
         has_certificate,
         generated_password,
+        rotating: rotate,
     })
 }
 
@@ -121,30 +125,69 @@ pub fn rotation_targets(model: &Model) -> BTreeSet<Address> {
         .collect()
 }
 
-/// Refuse a plan that would write a freshly generated password into Key Vault
-/// while the server keeps its old one (a partial earlier deployment).
-pub fn check_plan(plan: &Plan, set: &SecretSet) -> Result<()> {
-    if !set.generated_password {
+/// Keep a password nobody gave from ever replacing the real one. When the
+/// password was generated in this run (not given) and `--rotate-secrets` is not set:
+/// - an update of an existing server (tags, SKU, ...) is sent without
+///   `administratorLoginPassword`, so the server keeps its password (ARM leaves an
+///   omitted password unchanged);
+/// - a plan that would write the generated password into Key Vault while the server
+///   exists (a partial earlier deployment), or replace the server (a new server with
+///   a password Key Vault does not hold), is refused.
+///
+/// With `--rotate-secrets` the server and both secrets are written together.
+pub fn check_plan(plan: &mut Plan, set: &SecretSet) -> Result<()> {
+    if !set.generated_password || set.rotating {
         return Ok(());
     }
-    let server_exists = plan.changes.iter().any(|c| {
+    let is_server = |c: &crate::engine::Change| {
         c.api.type_name() == Some("Microsoft.DBforPostgreSQL/flexibleServers")
-            && !matches!(c.action, Action::Create)
-    });
+    };
+    let server_exists = plan
+        .changes
+        .iter()
+        .any(|c| is_server(c) && !matches!(c.action, Action::Create));
+    let server_replaced = plan
+        .changes
+        .iter()
+        .any(|c| is_server(c) && matches!(c.action, Action::Replace));
     let writes_secret = plan.changes.iter().any(|c| {
         let a = c.address.as_str().to_ascii_lowercase();
         (a.ends_with(&format!("/secrets/{}", spoke::SECRET_PG_PASSWORD))
             || a.ends_with(&format!("/secrets/{}", spoke::SECRET_PG_CONNECTION)))
             && matches!(c.action, Action::Create | Action::Update | Action::Replace)
     });
-    if server_exists && writes_secret {
+    if server_replaced || (server_exists && writes_secret) {
         bail!(
-            "the PostgreSQL server exists but its password secret in Key Vault is missing or changed; \
-             set {} to the server's admin password, or re-run with --rotate-secrets to set a new one everywhere",
+            "the PostgreSQL server exists but its password secret in Key Vault is missing or changed, \
+             or the server would be replaced; set {} to the server's admin password, or re-run with \
+             --rotate-secrets to set a new one everywhere",
             config::POSTGRES_PASSWORD_ENV_VAR
         );
     }
+    keep_server_password(plan, set);
     Ok(())
+}
+
+/// When the password was generated in this run (not given) and not rotating, an
+/// update of the existing server is planned without `administratorLoginPassword`
+/// (Azure keeps the current one). Applied to every plan, shown or saved, so a
+/// plan never carries a password nobody gave into an existing server.
+pub fn keep_server_password(plan: &mut Plan, set: &SecretSet) {
+    if !set.generated_password || set.rotating {
+        return;
+    }
+    for c in plan.changes.iter_mut() {
+        if c.api.type_name() == Some("Microsoft.DBforPostgreSQL/flexibleServers")
+            && c.action == Action::Update
+            && let Some(props) = c
+                .desired
+                .as_mut()
+                .and_then(|d| d.get_mut("properties"))
+                .and_then(serde_json::Value::as_object_mut)
+        {
+            props.remove("administratorLoginPassword");
+        }
+    }
 }
 
 /// A password PostgreSQL accepts: upper, lower, digit and symbol, from the OS CSPRNG.
@@ -171,17 +214,6 @@ pub fn generate_password(len: usize) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,7 +232,7 @@ mod tests {
 
     #[test]
     fn url_encoding_escapes_reserved_characters() {
-        assert_eq!(url_encode("a!b*c"), "a%21b%2Ac");
-        assert_eq!(url_encode("x-y_z.~"), "x-y_z.~");
+        assert_eq!(percent_encode("a!b*c"), "a%21b%2Ac");
+        assert_eq!(percent_encode("x-y_z.~"), "x-y_z.~");
     }
 }

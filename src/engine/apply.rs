@@ -131,6 +131,24 @@ impl ApplyReport {
     pub fn finished(&self) -> usize {
         self.results.iter().filter(|(_, o)| o.is_success()).count()
     }
+
+    /// How many resources were written or deleted (reads and no-ops not counted;
+    /// a role assignment found under another name counts as done).
+    pub fn changed(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|(_, o)| {
+                matches!(
+                    o,
+                    Outcome::Created
+                        | Outcome::Updated
+                        | Outcome::Replaced
+                        | Outcome::Deleted
+                        | Outcome::AlreadyExisted
+                )
+            })
+            .count()
+    }
 }
 
 /// Live values of a finished change, for resolving references.

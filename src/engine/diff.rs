@@ -707,6 +707,9 @@ impl Differ<'_> {
                 }
                 // Names of elements matched by name are compared as they were matched.
                 let matched_name = matches!(path, [.., Seg::Name(_), Seg::Key(k)] if k == "name");
+                if self.rules.xml.iter().any(|p| rule_covers(p, path)) {
+                    return super::xml::same_xml(a, b);
+                }
                 if matched_name
                     || is_arm_id(a)
                     || self
@@ -789,6 +792,8 @@ mod tests {
             write_only: vec!["/properties/password".into()],
             immutable: vec!["/properties/kind".into()],
             ignore: vec!["/properties/ignored".into()],
+            xml: vec!["/properties/policy".into()],
+            openapi: None,
         }
     }
 
@@ -831,6 +836,15 @@ mod tests {
         });
         let d = diff(&known(desired), Some(&live), &rules());
         assert_eq!(d, vec![], "{d:#?}");
+    }
+
+    #[test]
+    fn xml_documents_compare_canonically() {
+        let d = known(json!({"properties": {"policy": "<a>\n  <b x='1' y='2'/>\n</a>"}}));
+        let same = json!({"properties": {"policy": "<a>\n\t<b y=\"2\" x=\"1\" />\n</a>"}});
+        assert!(diff(&d, Some(&same), &rules()).is_empty());
+        let other = json!({"properties": {"policy": "<a><b x='1' y='3'/></a>"}});
+        assert_eq!(diff(&d, Some(&other), &rules()).len(), 1);
     }
 
     #[test]

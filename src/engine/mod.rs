@@ -12,10 +12,12 @@ pub mod diff;
 pub mod error;
 pub mod events;
 pub mod model;
+pub mod openapi;
 pub mod plan;
 pub mod render;
 pub mod resource;
 pub mod secrets;
+pub mod xml;
 
 /// Re-exported so the CLI reaches Azure through the engine only.
 pub use crate::azure::{AuthMethod, AzureError, ClientSettings, Endpoints};

@@ -810,6 +810,13 @@ pub async fn plan(
                     }
                 }
             };
+            let mut diffs = diffs;
+            if matches!(action, Action::Update | Action::Replace)
+                && let Some(ptr) = &spec.rules.openapi
+            {
+                let target = targets[i].as_ref().unwrap_or(&spec.address);
+                diffs.extend(operation_diffs(backend, spec, target, ptr).await?);
+            }
             let replace_paths = if action == Action::Replace {
                 diffs
                     .iter()
@@ -879,10 +886,24 @@ pub async fn plan(
 
     // Owned resources found by discoveries and no longer desired.
     let mut deletes: Vec<(Address, Api, Stage, Option<String>)> = Vec::new();
+    // What the model wants, by ARM ID (case-insensitive), including addresses
+    // resolved from references (e.g. a zone named after a default domain).
+    let wanted: BTreeSet<String> = specs
+        .iter()
+        .map(|s| s.address.as_str().to_ascii_lowercase())
+        .chain(
+            targets
+                .iter()
+                .flatten()
+                .map(|t| t.as_str().to_ascii_lowercase()),
+        )
+        .collect();
     for (k, found) in discovered {
         let d = &model.discoveries[k];
         for res in found {
-            if index.contains_key(&res.address) || deletes.iter().any(|x| x.0 == res.address) {
+            if wanted.contains(&res.address.as_str().to_ascii_lowercase())
+                || deletes.iter().any(|x| x.0 == res.address)
+            {
                 continue;
             }
             if let Discovery::Tagged { env, .. } = d {
@@ -987,6 +1008,65 @@ pub async fn plan(
     })
 }
 
+/// The operations an import of the desired OpenAPI document (at `ptr` in the
+/// body) adds to and removes from the live API at `target`. Nothing when the
+/// body holds no inline JSON document (e.g. a link, imported by APIM itself).
+async fn operation_diffs(
+    backend: &dyn Backend,
+    spec: &ResourceSpec,
+    target: &Address,
+    ptr: &str,
+) -> Result<Vec<PropertyDiff>, EngineError> {
+    let Some(doc) = spec
+        .body
+        .pointer(ptr)
+        .and_then(Value::as_str)
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+    else {
+        return Ok(Vec::new());
+    };
+    let Api::Arm {
+        type_name,
+        api_version,
+    } = &spec.api
+    else {
+        return Ok(Vec::new());
+    };
+    let wanted = super::openapi::operations(&doc);
+    let listing = Address(format!("{}/operations", target.as_str()));
+    let api = Api::Arm {
+        type_name: format!("{type_name}/operations"),
+        api_version: api_version.clone(),
+    };
+    let live = backend
+        .read(&listing, &api)
+        .await
+        .map_err(|source| EngineError::Resource {
+            address: spec.address.clone(),
+            label: spec.label.clone(),
+            operation: Operation::Read,
+            source,
+        })?
+        .map(|l| super::openapi::live_operations(&l))
+        .unwrap_or_default();
+    let op = |k: &String| DiffValue::Known(Value::String(k.clone()));
+    Ok(wanted
+        .difference(&live)
+        .map(|k| PropertyDiff {
+            path: "/operations".into(),
+            old: DiffValue::Absent,
+            new: op(k),
+            forces_replacement: false,
+        })
+        .chain(live.difference(&wanted).map(|k| PropertyDiff {
+            path: "/operations".into(),
+            old: op(k),
+            new: DiffValue::Absent,
+            forces_replacement: false,
+        }))
+        .collect())
+}
+
 /// The address a change acts on.
 pub(crate) fn effective_address(c: &Change) -> &Address {
     c.target.as_ref().unwrap_or(&c.address)
@@ -1055,8 +1135,11 @@ pub(crate) fn is_failed(state: &str) -> bool {
 /// Whether a live resource is still being created or updated (its dependents
 /// must wait until it is ready).
 pub(crate) fn is_provisioning(live: &Value) -> bool {
-    const IN_PROGRESS: [&str; 9] = [
+    // "created": API Management reports it (targetProvisioningState "Activating")
+    // for the first minutes of a service's creation, before "Activating".
+    const IN_PROGRESS: [&str; 10] = [
         "accepted",
+        "created",
         "creating",
         "updating",
         "provisioning",

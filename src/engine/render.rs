@@ -98,7 +98,11 @@ fn render_change(out: &mut String, c: &Change, p: &Painter) {
         p.paint(code, symbol),
         p.paint(BOLD, &c.label)
     ));
-    out.push_str(&format!("      {} ({})\n", c.address, api_text(&c.api)));
+    out.push_str(&format!(
+        "      {} ({})\n",
+        display_address(c),
+        api_text(&c.api)
+    ));
     for d in &c.diffs {
         let (sym, code) = match (&d.old, &d.new, c.action) {
             (_, _, Action::Create) | (DiffValue::Absent, _, _) => ("+", GREEN),
@@ -226,7 +230,11 @@ pub fn render_plan_markdown(plan: &Plan) -> String {
                 html_escape(&c.label),
                 c.stage
             ));
-            out.push_str(&format!("`{}` (`{}`)\n\n", c.address, api_text(&c.api)));
+            out.push_str(&format!(
+                "`{}` (`{}`)\n\n",
+                display_address(c),
+                api_text(&c.api)
+            ));
             let lines = diff_lines(c);
             if !lines.is_empty() {
                 out.push_str("```diff\n");
@@ -277,7 +285,7 @@ pub fn render_graph_mermaid(model: &crate::engine::Model) -> String {
         }
         out.push_str(&format!("  subgraph {stage}\n"));
         for (i, r) in members {
-            out.push_str(&format!("    n{i}[\"{}\"]\n", label(&r.label)));
+            out.push_str(&format!("    n{i}[\"{}\"]\n", label(&node_label(r))));
         }
         out.push_str("  end\n");
     }
@@ -295,6 +303,14 @@ pub fn render_graph_mermaid(model: &crate::engine::Model) -> String {
         }
     }
     out
+}
+
+/// A node's label: the resource's, marked `(read)` for data from another stage.
+fn node_label(r: &crate::engine::ResourceSpec) -> String {
+    match r.mode {
+        crate::engine::Mode::Data => format!("{} (read)", r.label),
+        crate::engine::Mode::Managed => r.label.clone(),
+    }
 }
 
 /// The dependency graph in Graphviz DOT, like [`render_graph_mermaid`].
@@ -318,7 +334,7 @@ pub fn render_graph_dot(model: &crate::engine::Model) -> String {
             .enumerate()
             .filter(|(_, r)| r.stage == stage)
         {
-            out.push_str(&format!("    n{i} [label={}];\n", quote(&r.label)));
+            out.push_str(&format!("    n{i} [label={}];\n", quote(&node_label(r))));
         }
         out.push_str("  }\n");
     }
@@ -337,6 +353,23 @@ pub fn render_graph_dot(model: &crate::engine::Model) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+/// The address a change acts on, for people: resolved when the plan knows it
+/// (an address holding references to live values), else with each reference
+/// shown as `(known after apply)`.
+fn display_address(c: &Change) -> String {
+    if let Some(t) = &c.target {
+        return t.as_str().to_string();
+    }
+    crate::engine::parse_markers(c.address.as_str())
+        .into_iter()
+        .map(|seg| match seg {
+            crate::engine::Segment::Text(t) => t,
+            crate::engine::Segment::Ref(_) => "(known after apply)".to_string(),
+            crate::engine::Segment::Secret(s) => s.marker(),
+        })
+        .collect()
 }
 
 fn diff_value_json(v: &DiffValue) -> Value {

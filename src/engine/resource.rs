@@ -229,6 +229,16 @@ pub struct DiffRules {
     pub immutable: Vec<String>,
     /// Desired values not to compare at all (e.g. import-only fields whose effect is checked another way).
     pub ignore: Vec<String>,
+    /// XML documents (e.g. API policies), compared by their canonical form
+    /// ([`crate::engine::xml::canonicalize`]): the service may reformat them.
+    #[serde(default)]
+    pub xml: Vec<String>,
+    /// Pointer to an inline OpenAPI document (JSON text) in the desired body,
+    /// for APIs imported from one: when the document changes, the plan lists the
+    /// API's live `{address}/operations` and shows the operations the import adds
+    /// (`+ /operations = "POST /x"`) and removes (`- /operations = ...`).
+    #[serde(default)]
+    pub openapi: Option<String>,
 }
 
 /// One desired resource.

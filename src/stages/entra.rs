@@ -70,6 +70,15 @@ pub fn consent_url(tenant: &str, app_id: &str) -> String {
     format!("https://login.microsoftonline.com/{tenant}/adminconsent?client_id={app_id}")
 }
 
+/// [`consent_url`] on the authority host of `env`'s cloud (sovereign clouds sign
+/// in elsewhere).
+pub fn consent_url_for(env: &Environment, tenant: &str, app_id: &str) -> String {
+    format!(
+        "{}/{tenant}/adminconsent?client_id={app_id}",
+        crate::stages::spoke::authority_host(env)
+    )
+}
+
 /// Address of the application of `env`.
 pub fn application_address(env: &Environment) -> String {
     Ids::graph_application(&env.entra.unique_name)

@@ -163,6 +163,7 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
                         properties: pe_subnet,
                     },
                 ],
+                virtual_network_peerings: Vec::new(),
             },
         },
     )?);

@@ -28,6 +28,9 @@ pub const HUB_TO_SPOKE_PEERING: &str = "hub-to-spoke";
 pub const ZONE_GROUP: &str = "default";
 /// Spoke Key Vault secret holding the PostgreSQL connection string.
 pub const SECRET_PG_CONNECTION: &str = "postgres-connection-string";
+/// Engine secret (not stored anywhere): the PostgreSQL admin password
+/// percent-encoded for the userinfo part of the connection string.
+pub const SECRET_PG_PASSWORD_URL_ENCODED: &str = "postgres-admin-password-url-encoded";
 /// Spoke Key Vault secret holding the PostgreSQL admin password.
 pub const SECRET_PG_PASSWORD: &str = "postgres-admin-password";
 /// Spoke Key Vault secret holding the TLS certificate (PFX).

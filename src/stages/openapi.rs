@@ -17,10 +17,7 @@ use std::path::{Path, PathBuf};
 /// The bundled compact OpenAI v1 document.
 pub const BUNDLED: &str = include_str!("../../templates/openapi/openai-v1.json");
 
-/// The HTTP methods an OpenAPI path item may hold.
-pub const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+pub use crate::engine::openapi::{METHODS, operation_key, operations};
 
 /// Where the document comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,32 +225,6 @@ pub fn parse(text: &str, source_name: &str) -> Result<Value, OpenApiError> {
         });
     }
     Ok(doc)
-}
-
-/// The operations of a document as `"METHOD /path"` (method upper-case, path as in
-/// the document). APIM lists imported operations with `method` and `urlTemplate`;
-/// `urlTemplate` without its query part gives the same key.
-pub fn operations(doc: &Value) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
-        for (path, item) in paths {
-            if let Some(item) = item.as_object() {
-                for m in METHODS {
-                    if item.contains_key(m) {
-                        out.insert(operation_key(m, path));
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The key of one operation: `"POST /chat/completions"`. The query part of an APIM
-/// `urlTemplate` is dropped so live operations compare with document ones.
-pub fn operation_key(method: &str, url_template: &str) -> String {
-    let path = url_template.split('?').next().unwrap_or_default();
-    format!("{} {}", method.to_ascii_uppercase(), path)
 }
 
 /// Content digest: `sha256:` + lower-case hex of the bytes.

@@ -19,7 +19,6 @@
 
 use crate::config::{CounterKey, Environment};
 use quick_xml::events::Event;
-use std::collections::BTreeSet;
 use std::fmt;
 
 /// The bundled policy template.
@@ -559,89 +558,16 @@ fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Option<String> {
 
 /// A canonical form of a policy document for comparisons: elements, attributes
 /// (sorted, entity-decoded) and non-blank text, without comments or formatting.
-/// APIM returns a reformatted document on GET; equal canonical forms mean "no change".
+/// APIM returns a reformatted document on GET; equal canonical forms mean "no change"
+/// (the engine compares policies this way, see [`crate::engine::xml`]).
 pub fn canonicalize(xml: &str) -> Result<String, PolicyError> {
-    let source = PolicySource::File("(live policy)".into());
-    let mut reader = quick_xml::Reader::from_str(xml);
-    reader.config_mut().check_end_names = true;
-    let mut out = String::new();
-    let write_start = |out: &mut String,
-                       e: &quick_xml::events::BytesStart<'_>,
-                       reader: &quick_xml::Reader<&[u8]>|
-     -> Result<(), PolicyError> {
-        out.push('<');
-        out.push_str(&String::from_utf8_lossy(e.name().as_ref()));
-        let mut attrs = BTreeSet::new();
-        for a in e.attributes() {
-            let a = a.map_err(|err| {
-                let (line, column) = line_col(xml, reader.error_position() as usize);
-                PolicyError::Xml {
-                    source_name: source.clone(),
-                    line,
-                    column,
-                    message: err.to_string(),
-                }
-            })?;
-            let value = a
-                .unescape_value()
-                .map(|v| v.into_owned())
-                .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned());
-            attrs.insert((String::from_utf8_lossy(a.key.as_ref()).into_owned(), value));
+    crate::engine::xml::canonicalize(xml).map_err(|e| {
+        let (line, column) = line_col(xml, e.position);
+        PolicyError::Xml {
+            source_name: PolicySource::File("(live policy)".into()),
+            line,
+            column,
+            message: e.message,
         }
-        for (k, v) in attrs {
-            out.push(' ');
-            out.push_str(&k);
-            out.push_str("=\"");
-            out.push_str(&quick_xml::escape::escape(v.as_str()));
-            out.push('"');
-        }
-        out.push('>');
-        Ok(())
-    };
-    loop {
-        match reader.read_event() {
-            Err(e) => {
-                let (line, column) = line_col(xml, reader.error_position() as usize);
-                return Err(PolicyError::Xml {
-                    source_name: source,
-                    line,
-                    column,
-                    message: e.to_string(),
-                });
-            }
-            Ok(Event::Eof) => break,
-            Ok(Event::Start(e)) => write_start(&mut out, &e, &reader)?,
-            Ok(Event::Empty(e)) => {
-                write_start(&mut out, &e, &reader)?;
-                out.push_str("</");
-                out.push_str(&String::from_utf8_lossy(e.name().as_ref()));
-                out.push('>');
-            }
-            Ok(Event::End(e)) => {
-                out.push_str("</");
-                out.push_str(&String::from_utf8_lossy(e.name().as_ref()));
-                out.push('>');
-            }
-            Ok(Event::Text(t)) => {
-                let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
-                let text = quick_xml::escape::unescape(&raw)
-                    .map(|c| c.into_owned())
-                    .unwrap_or(raw);
-                if !text.trim().is_empty() {
-                    out.push_str(&quick_xml::escape::escape(text.trim()));
-                }
-            }
-            Ok(Event::GeneralRef(r)) => {
-                if let Some(text) = resolve_ref(&r) {
-                    out.push_str(&quick_xml::escape::escape(text.as_str()));
-                }
-            }
-            Ok(Event::CData(t)) => {
-                let text = String::from_utf8_lossy(t.as_ref()).into_owned();
-                out.push_str(&quick_xml::escape::escape(text.as_str()));
-            }
-            Ok(_) => {}
-        }
-    }
-    Ok(out)
+    })
 }

@@ -12,7 +12,8 @@ use super::hub::{
     private_dns_zones,
 };
 use super::ids::{
-    ACA_SUBNET, SECRET_CERTIFICATE, SECRET_PG_CONNECTION, SECRET_PG_PASSWORD, SPOKE_LINK,
+    ACA_SUBNET, SECRET_CERTIFICATE, SECRET_PG_CONNECTION, SECRET_PG_PASSWORD,
+    SECRET_PG_PASSWORD_URL_ENCODED, SPOKE_LINK, SPOKE_TO_HUB_PEERING,
 };
 use super::resources::{
     Empty, ManagedIdentity, Placement, SubResource, Tags, cognitive_account, container_app,
@@ -24,11 +25,53 @@ use super::resources::{
 };
 use super::{Ids, StageError, StageOptions, foundry_location, hub_location, spoke_location, tags};
 use crate::config::{CloudSetting, Environment, NamedCloud};
-use crate::engine::{Input, Reference, ResourceSpec, SecretRef, Stage};
+use crate::engine::{Address, Input, Reference, ResourceSpec, SecretAction, SecretRef, Stage};
 
 /// Secret input (engine secret store) with the storage account key, fetched by
 /// the CLI with listKeys.
 pub const SECRET_STORAGE_KEY: &str = "storage-account-key";
+/// How the engine obtains [`SECRET_STORAGE_KEY`]: `listKeys` on the spoke storage
+/// account, invoked only right before a write that needs the key.
+pub fn storage_key_action(env: &Environment) -> Result<SecretAction, StageError> {
+    Ok(SecretAction {
+        address: Address::from(Ids::new(env).storage_account()),
+        api_version: super::api_version_of(storage_account::TYPE)?,
+        action: "listKeys".into(),
+        pointer: "/keys/0/value".into(),
+    })
+}
+
+/// The value of the `postgres-connection-string` Key Vault secret, as markers:
+/// `postgresql://LOGIN:${secret:PASSWORD_URL_ENCODED}@${ref:SERVER#/properties/fullyQualifiedDomainName}:5432/DB?sslmode=require`.
+/// The host is the server's live `fullyQualifiedDomainName` (right in every cloud),
+/// filled in by the engine when the secret is written; the whole value is
+/// sensitive (the plan shows `(sensitive)`, it is compared by presence).
+pub fn connection_string_template(env: &Environment) -> String {
+    let ids = Ids::new(env);
+    let pg = &env.postgres;
+    let fqdn = Reference::new(ids.postgres(), "/properties/fullyQualifiedDomainName");
+    format!(
+        "postgresql://{}:{}@{}:5432/{}?sslmode=require",
+        percent_encode(&pg.admin_login),
+        SecretRef(SECRET_PG_PASSWORD_URL_ENCODED.to_string()).marker(),
+        fqdn.marker(),
+        percent_encode(&pg.database)
+    )
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (for the
+/// userinfo and path of a URL).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Name of the app secret holding the database URL.
 pub const APP_SECRET_DATABASE_URL: &str = "database-url";
 /// Mount options of the SMB volume (SQLite-safe locking off, permissions ignored).
@@ -40,8 +83,10 @@ pub const TARGET_PORT: u16 = 8080;
 /// Name of the Open WebUI container.
 pub const CONTAINER_NAME: &str = "open-webui";
 
-/// The authority host of the environment's cloud (for `OPENID_PROVIDER_URL`).
-fn authority_host(env: &Environment) -> String {
+/// The Entra ID authority host of the environment's cloud (for
+/// `OPENID_PROVIDER_URL` and the admin consent URL); the sandbox stands for the
+/// public cloud.
+pub fn authority_host(env: &Environment) -> String {
     match &env.azure.cloud {
         CloudSetting::Custom(c) => c.authority.trim_end_matches('/').to_string(),
         CloudSetting::Named(NamedCloud::AzureUSGovernment) => {
@@ -246,8 +291,19 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
     aca_subnet.service_endpoints = vec![virtual_network::ServiceEndpoint {
         service: "Microsoft.Storage".into(),
     }];
+    let peering = |remote: String| virtual_network_peering::PeeringProperties {
+        remote_virtual_network: SubResource::new(remote),
+        allow_virtual_network_access: true,
+        allow_forwarded_traffic: false,
+        allow_gateway_transit: false,
+        use_remote_gateways: false,
+    };
+    // The spoke -> hub peering is declared inline: a separate peering would be
+    // deleted by every later PUT of the spoke VNet (e.g. a tag change).
     out.push(virtual_network::spec(
-        at(ids.spoke_vnet(), format!("spoke VNet {}", spoke.vnet_name)).after(ids.spoke_nsg()),
+        at(ids.spoke_vnet(), format!("spoke VNet {}", spoke.vnet_name))
+            .after(ids.spoke_nsg())
+            .after(ids.hub_vnet()),
         &virtual_network::VirtualNetwork {
             location: location.clone(),
             tags: tags.clone(),
@@ -259,30 +315,22 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                     name: ACA_SUBNET.into(),
                     properties: aca_subnet,
                 }],
+                virtual_network_peerings: vec![virtual_network::InlinePeering {
+                    name: SPOKE_TO_HUB_PEERING.into(),
+                    properties: peering(ids.hub_vnet()),
+                }],
             },
         },
     )?);
 
-    let peering = |remote: String| virtual_network_peering::VirtualNetworkPeering {
-        properties: virtual_network_peering::PeeringProperties {
-            remote_virtual_network: SubResource::new(remote),
-            allow_virtual_network_access: true,
-            allow_forwarded_traffic: false,
-            allow_gateway_transit: false,
-            use_remote_gateways: false,
-        },
-    };
-    out.push(virtual_network_peering::spec(
-        Placement::new(ids.spoke_to_hub_peering(), "peering spoke -> hub", stage)
-            .after(ids.spoke_vnet())
-            .after(ids.hub_vnet()),
-        &peering(ids.hub_vnet()),
-    )?);
+    // The hub -> spoke peering is a child of the hub VNet, which the hub stage owns.
     out.push(virtual_network_peering::spec(
         Placement::new(ids.hub_to_spoke_peering(), "peering hub -> spoke", stage)
             .after(ids.hub_vnet())
             .after(ids.spoke_vnet()),
-        &peering(ids.spoke_vnet()),
+        &virtual_network_peering::VirtualNetworkPeering {
+            properties: peering(ids.spoke_vnet()),
+        },
     )?);
 
     for zone in private_dns_zones(env) {
@@ -325,18 +373,30 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
             },
         },
     )?);
-    let secret = |name: &str, content_type: Option<&str>| key_vault_secret::Secret {
+    let secret = |value: Input<String>, content_type: Option<&str>| key_vault_secret::Secret {
         tags: tags.clone(),
         properties: key_vault_secret::SecretProperties {
-            value: Input::Secret(SecretRef(name.to_string())),
+            value,
             content_type: content_type.map(str::to_string),
         },
     };
-    let mut secrets = vec![(SECRET_PG_CONNECTION, None), (SECRET_PG_PASSWORD, None)];
+    let input = |name: &str| Input::Secret(SecretRef(name.to_string()));
+    let mut secrets = vec![
+        (
+            SECRET_PG_CONNECTION,
+            Input::Known(connection_string_template(env)),
+            None,
+        ),
+        (SECRET_PG_PASSWORD, input(SECRET_PG_PASSWORD), None),
+    ];
     if !opts.without_certificate {
-        secrets.push((SECRET_CERTIFICATE, Some("application/x-pkcs12")));
+        secrets.push((
+            SECRET_CERTIFICATE,
+            input(SECRET_CERTIFICATE),
+            Some("application/x-pkcs12"),
+        ));
     }
-    for (name, content_type) in secrets {
+    for (name, value, content_type) in secrets {
         out.push(key_vault_secret::spec(
             Placement::new(
                 ids.spoke_secret(name),
@@ -344,7 +404,7 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                 stage,
             )
             .after(vault.clone()),
-            &secret(name, content_type),
+            &secret(value, content_type),
         )?);
     }
 
@@ -601,7 +661,7 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                 stage,
             )
             .after(aca_env.clone())
-            .after(env_identity_rbac_id),
+            .after(env_identity_rbac_id.clone()),
             &managed_environment_certificate::EnvironmentCertificate {
                 location: location.clone(),
                 tags: tags.clone(),
@@ -626,9 +686,15 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
 
     // ---- Open WebUI --------------------------------------------------------
     let app = ids.container_app();
+    // The first revision reads `database-url` from Key Vault at creation, so the
+    // secret is read through the environment's user-assigned identity, whose
+    // Key Vault Secrets User role exists before the app (the system identity's
+    // role can only be granted once the app exists).
     let mut app_at = at(app.clone(), format!("container app {}", ca.name))
         .after(aca_env.clone())
-        .after(ids.aca_env_storage());
+        .after(ids.aca_env_storage())
+        .after(env_identity.clone())
+        .after(env_identity_rbac_id.clone());
     if !opts.without_certificate {
         app_at = app_at.after(ids.aca_env_certificate());
     }
@@ -637,7 +703,7 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
         &container_app::ContainerApp {
             location: location.clone(),
             tags: tags.clone(),
-            identity: ManagedIdentity::system(),
+            identity: ManagedIdentity::system_and_user(env_identity.clone()),
             properties: container_app::ContainerAppProperties {
                 managed_environment_id: aca_env.clone(),
                 configuration: container_app::Configuration {
@@ -664,7 +730,7 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                             ids.spoke_secret(SECRET_PG_CONNECTION),
                             "/properties/secretUri",
                         )),
-                        identity: "system".into(),
+                        identity: env_identity.clone(),
                     }],
                 },
                 template: container_app::Template {

@@ -212,3 +212,209 @@ impl Harness {
         self.dir.path()
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Extra helpers (spoke tests): per-run environment variables, the child's command
+// lines, authenticated ARM/Graph reads, journal entries as JSON, files written.
+
+/// Journal entries that are ARM/Graph writes (PUT, PATCH, POST, DELETE; not the
+/// token endpoint). A POST action such as `listKeys` counts.
+pub fn is_write(e: &Value) -> bool {
+    let method = e["method"].as_str().unwrap_or("");
+    let path = e["path"].as_str().unwrap_or("");
+    matches!(method, "PUT" | "PATCH" | "POST" | "DELETE")
+        && !path.contains("/oauth2/")
+        && !path.starts_with("/_sandbox")
+}
+
+/// `METHOD path` (query removed) of journal entries.
+pub fn summary(entries: &[Value]) -> Vec<String> {
+    entries
+        .iter()
+        .map(|e| {
+            let path = e["path"].as_str().unwrap_or("");
+            format!(
+                "{} {}",
+                e["method"].as_str().unwrap_or(""),
+                path.split('?').next().unwrap_or(path)
+            )
+        })
+        .collect()
+}
+
+impl Harness {
+    /// [`Harness::run`] with extra environment variables (secrets go here, never in
+    /// `args`); also returns the command lines of the child and its descendants,
+    /// sampled from `/proc` while it ran.
+    pub async fn run_sampled(&self, args: &[&str], envs: &[(&str, &str)]) -> (Run, Vec<String>) {
+        let mut cmd = self.command(args);
+        cmd.env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn owui-deploy");
+        let pid = child.id();
+        let waiter = tokio::task::spawn_blocking(move || child.wait_with_output());
+        let mut lines: Vec<String> = Vec::new();
+        while !waiter.is_finished() {
+            for line in command_lines_of_tree(pid) {
+                if !lines.contains(&line) {
+                    lines.push(line);
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let out = waiter.await.expect("join").expect("run owui-deploy");
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        (run, lines)
+    }
+
+    /// [`Harness::run`] with extra environment variables.
+    pub async fn run_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
+        self.run_sampled(args, envs).await.0
+    }
+
+    /// Journal entries from index `mark` (see [`Harness::mark`]) on, as JSON.
+    pub async fn journal_since(&self, mark: usize) -> Vec<Value> {
+        self.journal().await.into_iter().skip(mark).collect()
+    }
+
+    /// Writes since `mark` as `METHOD path` without the query string.
+    pub async fn write_summary_since(&self, mark: usize) -> Vec<String> {
+        let entries: Vec<Value> = self
+            .journal_since(mark)
+            .await
+            .into_iter()
+            .filter(is_write)
+            .collect();
+        summary(&entries)
+    }
+
+    /// A bearer token for `scope` (client credentials `sandbox`/`sandbox`).
+    pub async fn token(&self, scope: &str) -> String {
+        let v: Value = self
+            .client
+            .post(format!(
+                "{}/00000000-0000-0000-0000-000000000000/oauth2/v2.0/token",
+                self.sandbox.url()
+            ))
+            .form(&[
+                ("client_id", "sandbox"),
+                ("client_secret", "sandbox"),
+                ("grant_type", "client_credentials"),
+                ("scope", scope),
+            ])
+            .send()
+            .await
+            .expect("token request")
+            .json()
+            .await
+            .expect("token JSON");
+        v["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    }
+
+    async fn get_with_token(&self, path: &str, token: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.sandbox.url()))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GET an ARM path with its query (`ID?api-version=...`): (status, body).
+    pub async fn arm_get(&self, path_and_query: &str) -> (u16, Value) {
+        let token = self.token("https://management.azure.com/.default").await;
+        self.get_with_token(path_and_query, &token).await
+    }
+
+    /// GET a Microsoft Graph path (`/v1.0/...`): (status, body).
+    pub async fn graph_get(&self, path: &str) -> (u16, Value) {
+        let token = self.token("https://graph.microsoft.com/.default").await;
+        self.get_with_token(path, &token).await
+    }
+
+    /// POST JSON to the admin API (e.g. `/_sandbox/faults`); panics unless 2xx.
+    pub async fn admin_post(&self, path: &str, body: &Value) -> Value {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.sandbox.url()))
+            .json(body)
+            .send()
+            .await
+            .expect("admin POST");
+        assert!(r.status().is_success(), "POST {path}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
+    /// Every file under the working directory, recursively.
+    pub fn files(&self) -> Vec<PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            let Ok(rd) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.dir.path(), &mut out);
+        out
+    }
+}
+
+/// Command lines of `pid` and every descendant, from `/proc` (arguments joined by spaces).
+fn command_lines_of_tree(pid: u32) -> Vec<String> {
+    let mut pids = vec![pid];
+    let mut i = 0;
+    while i < pids.len() {
+        let parent = pids[i];
+        if let Ok(rd) = std::fs::read_dir("/proc") {
+            for e in rd.flatten() {
+                let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                    continue;
+                };
+                let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+                    continue;
+                };
+                // The parent PID is the second field after the parenthesised name.
+                let ppid = stat
+                    .rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                    .and_then(|s| s.parse::<u32>().ok());
+                if ppid == Some(parent) && !pids.contains(&p) {
+                    pids.push(p);
+                }
+            }
+        }
+        i += 1;
+    }
+    pids.iter()
+        .filter_map(|p| std::fs::read(format!("/proc/{p}/cmdline")).ok())
+        .filter(|b| !b.is_empty())
+        .map(|b| {
+            b.split(|c| *c == 0)
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}

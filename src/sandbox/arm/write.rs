@@ -433,6 +433,12 @@ pub(super) fn write_inner(
         input.clone()
     };
 
+    if def.name == "Microsoft.App/containerApps"
+        && let Some(r) = key_vault_reference_checks(w, &src, existing.as_ref())
+    {
+        return Err(r);
+    }
+
     // OpenAPI import (APIM apis): operations from the document, never the document itself.
     let mut import_ops: Option<Vec<(String, Value)>> = None;
     let mut duration = if created {
@@ -497,6 +503,10 @@ pub(super) fn write_inner(
             failed: None,
         },
     );
+
+    if created {
+        implicit_children(w, c, p, def, &id, &own_key, created_ms);
+    }
 
     // Children written through the parent.
     for (seg, items) in inline_children {
@@ -652,6 +662,184 @@ pub(super) fn write_inner(
             ))
         }
     }
+}
+
+/// Roles whose data actions include reading secrets.
+const SECRET_READER_ROLES: &[&str] = &[
+    "4633458b-17de-408a-b874-0445c86b69e6", // Key Vault Secrets User
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7", // Key Vault Secrets Officer
+    "00482a5a-887f-4fb3-b363-3b7fe8e74483", // Key Vault Administrator
+];
+
+/// A container app's Key Vault secret references are resolved when it is written
+/// (as in Azure): each needs an identity of the app that may read the secret then.
+/// A brand-new app's system identity has no role yet, so referencing a secret
+/// through it fails the first PUT; a user-assigned identity granted beforehand works.
+fn key_vault_reference_checks(
+    w: &World,
+    body: &Value,
+    existing: Option<&Resource>,
+) -> Option<Reply> {
+    let secrets = body["properties"]["configuration"]["secrets"].as_array()?;
+    for secret in secrets {
+        let (Some(name), Some(url)) = (secret["name"].as_str(), secret["keyVaultUrl"].as_str())
+        else {
+            continue;
+        };
+        let identity = secret["identity"].as_str().unwrap_or("");
+        let fail = || {
+            Reply::arm_error(
+                400,
+                "InvalidParameterValueInContainerTemplate",
+                format!(
+                    "The following field(s) are either invalid or missing. Field 'configuration.secrets' is invalid with details: 'Invalid value: \"{name}\": Unable to get value using Managed identity {identity} for secret {name}. Error: unable to fetch secret '{name}' using Managed identity '{identity}'';."
+                ),
+            )
+        };
+        let principal = if identity.eq_ignore_ascii_case("system") {
+            // Only an app that already exists has a system identity others could grant.
+            existing.and_then(|e| e.body["identity"]["principalId"].as_str())
+        } else {
+            let assigned = body["identity"]["userAssignedIdentities"]
+                .as_object()
+                .is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case(identity)));
+            if assigned {
+                w.resources
+                    .get(&key(identity))
+                    .and_then(|r| r.body["properties"]["principalId"].as_str())
+            } else {
+                None
+            }
+        };
+        let Some(principal) = principal else {
+            return Some(fail());
+        };
+        if !can_read_secret(w, url, principal) {
+            return Some(fail());
+        }
+    }
+    None
+}
+
+/// Whether `principal` may read the secret at `url` (`https://VAULT.vault.../secrets/NAME[/VERSION]`)
+/// and that secret exists.
+fn can_read_secret(w: &World, url: &str, principal: &str) -> bool {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return false;
+    };
+    let mut parts = rest.split('/');
+    let vault_name = parts
+        .next()
+        .and_then(|h| h.split('.').next())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let (Some("secrets"), Some(secret_name)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let vault = w.resources.values().find(|r| {
+        r.type_name == "Microsoft.KeyVault/vaults"
+            && r.id.rsplit('/').next().map(str::to_ascii_lowercase) == Some(vault_name.clone())
+    });
+    let Some(vault) = vault else { return false };
+    let vault_key = key(&vault.id);
+    if !w.resources.contains_key(&format!(
+        "{vault_key}/secrets/{}",
+        secret_name.to_ascii_lowercase()
+    )) {
+        return false;
+    }
+    if vault.body["properties"]["enableRbacAuthorization"] != Value::Bool(true) {
+        return vault.body["properties"]["accessPolicies"]
+            .as_array()
+            .is_some_and(|policies| {
+                policies.iter().any(|p| {
+                    p["objectId"]
+                        .as_str()
+                        .is_some_and(|o| o.eq_ignore_ascii_case(principal))
+                        && p["permissions"]["secrets"].as_array().is_some_and(|s| {
+                            s.iter().filter_map(Value::as_str).any(|x| {
+                                x.eq_ignore_ascii_case("get") || x.eq_ignore_ascii_case("all")
+                            })
+                        })
+                })
+            });
+    }
+    w.resources.values().any(|r| {
+        let k = key(&r.id);
+        let Some((scope, _)) = k.split_once("/providers/microsoft.authorization/roleassignments/")
+        else {
+            return false;
+        };
+        let p = &r.body["properties"];
+        (vault_key == scope || vault_key.starts_with(&format!("{scope}/")))
+            && p["principalId"]
+                .as_str()
+                .is_some_and(|x| x.eq_ignore_ascii_case(principal))
+            && p["roleDefinitionId"].as_str().is_some_and(|d| {
+                let d = d.to_ascii_lowercase();
+                SECRET_READER_ROLES.iter().any(|g| d.ends_with(g))
+            })
+    })
+}
+
+/// Children Azure creates together with their parent: a storage account comes
+/// with its `fileServices/default` (the parent every file share is written under),
+/// shaped like Microsoft's `FileServicesGet` example (CORS rules, the account's SKU).
+fn implicit_children(
+    w: &mut World,
+    c: &Call<'_>,
+    p: &ProviderPath,
+    def: &TypeDef,
+    id: &str,
+    own_key: &str,
+    created_ms: u64,
+) {
+    if def.name != "Microsoft.Storage/storageAccounts" {
+        return;
+    }
+    let sku_name = w
+        .resources
+        .get(own_key)
+        .and_then(|r| r.body["sku"]["name"].as_str().map(str::to_string))
+        .unwrap_or_else(|| "Standard_LRS".into());
+    let tier = if sku_name.starts_with("Premium") {
+        "Premium"
+    } else {
+        "Standard"
+    };
+    let child_type = "Microsoft.Storage/storageAccounts/fileServices";
+    let child_def = types::lookup(child_type);
+    let mut child_path = p.clone();
+    child_path.types.push("fileServices".into());
+    child_path.names.push("default".into());
+    let cid = format!("{id}/fileServices/default");
+    let input = json!({
+        "properties": {"cors": {"corsRules": []}},
+        "sku": {"name": sku_name, "tier": tier}
+    });
+    let body = build(
+        w,
+        c,
+        child_def,
+        &cid,
+        &child_path.names,
+        &child_path,
+        input,
+        created_ms,
+    );
+    let seq = w.next_seq();
+    w.resources.insert(
+        key(&cid),
+        Resource {
+            id: cid,
+            type_name: child_def.name.to_string(),
+            body,
+            created_ms,
+            seq,
+            pending: None,
+            failed: None,
+        },
+    );
 }
 
 pub(super) fn delete(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> (Reply, u64) {

@@ -163,3 +163,33 @@ pub(super) fn apim_product_api(ctx: &mut Ctx<'_>) {
         ctx.body["properties"] = api["properties"].clone();
     }
 }
+
+/// Policies: APIM answers the document it stored re-serialised (its own
+/// indentation, tabs, whitespace-only text dropped), not the bytes sent; clients
+/// must compare policies as XML, not as text. A document that does not parse is
+/// stored as sent (the service would have refused it; the validation is not emulated).
+pub(super) fn apim_policy(ctx: &mut Ctx<'_>) {
+    let p = ctx.props();
+    let Some(xml) = p.get("value").and_then(Value::as_str) else {
+        return;
+    };
+    if let Some(reformatted) = reindent_xml(xml) {
+        p.insert("value".into(), Value::String(reformatted));
+    }
+}
+
+fn reindent_xml(xml: &str) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    reader.config_mut().check_end_names = true;
+    let mut writer = quick_xml::Writer::new_with_indent(Vec::new(), b'\t', 1);
+    loop {
+        match reader.read_event().ok()? {
+            Event::Eof => break,
+            Event::Text(t) if String::from_utf8_lossy(t.as_ref()).trim().is_empty() => {}
+            Event::Decl(_) => {}
+            e => writer.write_event(e).ok()?,
+        }
+    }
+    String::from_utf8(writer.into_inner()).ok()
+}

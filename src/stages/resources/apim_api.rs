@@ -72,6 +72,7 @@ pub fn rules() -> DiffRules {
             "/properties/subscriptionKeyParameterNames/query",
         ]),
         ignore: super::paths(&["/properties/format", "/properties/value"]),
+        openapi: Some("/properties/value".into()),
         ..DiffRules::default()
     }
 }

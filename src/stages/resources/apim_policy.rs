@@ -37,11 +37,12 @@ impl Policy {
 }
 
 /// Comparison rules: `format` is ignored (GET may name another format). APIM
-/// answers a reformatted document: `value` should be compared after XML
-/// canonicalization (`stages::policy::canonicalize`), see the finalize notes.
+/// answers a reformatted document: `value` is compared by its canonical XML
+/// form ([`crate::engine::xml::canonicalize`]).
 pub fn rules() -> DiffRules {
     DiffRules {
         ignore: super::paths(&["/properties/format"]),
+        xml: super::paths(&["/properties/value"]),
         ..DiffRules::default()
     }
 }

@@ -15,7 +15,8 @@ pub struct ContainerApp {
     pub location: String,
     /// Tags.
     pub tags: Tags,
-    /// System-assigned identity (reads Key Vault secrets).
+    /// System-assigned identity plus the environment's user-assigned identity
+    /// (the one that reads Key Vault secrets: it holds its role before the app exists).
     pub identity: ManagedIdentity,
     /// Properties.
     pub properties: ContainerAppProperties,

@@ -22,17 +22,21 @@ pub struct Secret {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretProperties {
-    /// The value (always an [`Input::Secret`]).
+    /// The value: an [`Input::Secret`], or a string holding a secret marker (and
+    /// possibly references, e.g. the connection string's host).
     pub value: Input<String>,
     /// Content type, e.g. `application/x-pkcs12`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
 }
 
-/// Comparison rules: the value is write-only.
+/// Comparison rules: the value is write-only; tags are written with the value but
+/// not compared (a secret can only be rewritten whole, value included, and a value
+/// nobody gave, such as a generated password, must never be re-sent for a tag).
 pub fn rules() -> DiffRules {
     DiffRules {
         write_only: super::paths(&["/properties/value"]),
+        ignore: super::paths(&["/tags"]),
         ..DiffRules::default()
     }
 }

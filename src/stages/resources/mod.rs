@@ -100,6 +100,15 @@ impl ManagedIdentity {
         }
     }
 
+    /// The system-assigned identity plus one user-assigned identity
+    /// (`SystemAssigned,UserAssigned`, the spelling of Microsoft.App).
+    pub fn system_and_user(identity_id: impl Into<String>) -> Self {
+        ManagedIdentity {
+            kind: "SystemAssigned,UserAssigned".into(),
+            user_assigned_identities: BTreeMap::from([(identity_id.into(), Empty {})]),
+        }
+    }
+
     /// One user-assigned identity.
     pub fn user(identity_id: impl Into<String>) -> Self {
         ManagedIdentity {

@@ -1,6 +1,6 @@
-//! `Microsoft.Network/virtualNetworks` with its subnets declared inline: a VNet
-//! PUT replaces the subnet list, so a separately managed subnet would be wiped by
-//! the next VNet update.
+//! `Microsoft.Network/virtualNetworks` with its subnets (and, where the remote end
+//! exists first, its peerings) declared inline: a VNet PUT replaces those lists, so
+//! a separately managed subnet or peering would be wiped by the next VNet update.
 
 use super::{Placement, SubResource, Tags, arm_spec};
 use crate::engine::{DiffRules, ResourceSpec};
@@ -30,6 +30,19 @@ pub struct VirtualNetworkProperties {
     pub address_space: AddressSpace,
     /// Every subnet.
     pub subnets: Vec<Subnet>,
+    /// Peerings declared inline (a VNet PUT without them deletes existing ones);
+    /// omitted when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub virtual_network_peerings: Vec<InlinePeering>,
+}
+
+/// One inline peering.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InlinePeering {
+    /// Peering name.
+    pub name: String,
+    /// Peering properties.
+    pub properties: super::virtual_network_peering::PeeringProperties,
 }
 
 /// `addressSpace`.
@@ -119,12 +132,14 @@ pub fn rules() -> DiffRules {
             "/properties/subnets",
             "/properties/subnets/*/properties/serviceEndpoints",
             "/properties/subnets/*/properties/delegations",
+            "/properties/virtualNetworkPeerings",
         ]),
         case_insensitive: super::paths(&[
             "/properties/subnets/*/properties/networkSecurityGroup/id",
             "/properties/subnets/*/properties/routeTable/id",
             "/properties/subnets/*/properties/serviceEndpoints/*/service",
             "/properties/subnets/*/properties/privateEndpointNetworkPolicies",
+            "/properties/virtualNetworkPeerings/*/properties/remoteVirtualNetwork/id",
         ]),
         ..DiffRules::default()
     }

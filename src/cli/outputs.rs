@@ -1,0 +1,237 @@
+//! `owui-deploy outputs`: what a person needs next (Open WebUI URL, APIM gateway
+//! and API base URLs, Entra app ID, the admin-consent URL while consent is
+//! pending, the App Gateway public IP), read from Azure on every run. Nothing is
+//! cached locally: a resource that does not exist is reported as not deployed,
+//! naming the stage that creates it.
+
+use super::args::{Cli, OutputFormat};
+use super::session::Session;
+use crate::engine::{Address, Api, Backend, Stage};
+use crate::stages::entra;
+use crate::stages::finalize::{self, API_PATH};
+use crate::stages::resources::graph_application;
+use anyhow::{Context, Result};
+use serde_json::{Map, Value, json};
+use std::process::ExitCode;
+
+/// One output: its value when deployed, else the stage that provides it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputValue {
+    /// Read from Azure.
+    Value(String),
+    /// Nothing to show: the value is not applicable (e.g. consent already granted).
+    Unavailable(String),
+    /// The resource does not exist yet.
+    NotDeployed(Stage),
+}
+
+/// One line of `outputs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    /// Machine key (JSON), e.g. `open_webui_url`.
+    pub key: &'static str,
+    /// Human label.
+    pub label: &'static str,
+    /// The value.
+    pub value: OutputValue,
+}
+
+/// `owui-deploy outputs`.
+pub(super) async fn run(cli: &Cli) -> Result<ExitCode> {
+    let loaded = match super::deploy::load_env(cli)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let session = Session::open(loaded, cli.auth).await?;
+    let result = collect(&session).await;
+    session.close().await;
+    let outputs = result?;
+    match cli.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&to_json(&outputs))?),
+        OutputFormat::Human => print!("{}", render_human(&outputs)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn arm(type_name: &str) -> Result<Api> {
+    let api_version = crate::azure::api_versions::api_version(type_name)
+        .with_context(|| format!("no pinned API version for {type_name}"))?;
+    Ok(Api::Arm {
+        type_name: type_name.to_string(),
+        api_version: api_version.to_string(),
+    })
+}
+
+fn graph(kind: &str) -> Api {
+    Api::Graph { kind: kind.into() }
+}
+
+async fn read(backend: &dyn Backend, address: String, api: Api) -> Result<Option<Value>> {
+    backend
+        .read(&Address::from(address.as_str()), &api)
+        .await
+        .with_context(|| format!("cannot read {address}"))
+}
+
+fn text_at(v: &Value, pointer: &str) -> Option<String> {
+    match v.pointer(pointer)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Null => None,
+        Value::String(_) => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// Reads every output from Azure (reads only, concurrently where independent).
+async fn collect(session: &Session) -> Result<Vec<Output>> {
+    let env = &session.loaded.env;
+    let backend: &dyn Backend = session.backend.as_ref();
+    let refs = finalize::finalize_refs(env)?;
+    let app_address = entra::application_address(env);
+    let (apim, gateway, public_ip, app) = futures::try_join!(
+        read(
+            backend,
+            refs.apim_id.clone(),
+            arm("Microsoft.ApiManagement/service")?
+        ),
+        read(
+            backend,
+            refs.app_gateway_id.clone(),
+            arm("Microsoft.Network/applicationGateways")?
+        ),
+        read(
+            backend,
+            refs.appgw_public_ip_id.clone(),
+            arm("Microsoft.Network/publicIPAddresses")?
+        ),
+        read(backend, app_address, graph(graph_application::KIND)),
+    )?;
+
+    let mut out = Vec::new();
+    // Open WebUI is reached through the App Gateway's listener for the custom domain.
+    let webui = match &gateway {
+        Some(g) => {
+            let host = g
+                .pointer("/properties/httpListeners")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find_map(|l| text_at(l, "/properties/hostName"))
+                .unwrap_or_else(|| env.domain.custom_domain.clone());
+            OutputValue::Value(format!("https://{host}"))
+        }
+        None => OutputValue::NotDeployed(Stage::Finalize),
+    };
+    out.push(Output {
+        key: "open_webui_url",
+        label: "Open WebUI URL",
+        value: webui,
+    });
+    let gateway_url = apim
+        .as_ref()
+        .and_then(|a| text_at(a, "/properties/gatewayUrl"));
+    let (gw, base) = match (&apim, gateway_url) {
+        (Some(_), Some(url)) => {
+            let url = url.trim_end_matches('/').to_string();
+            (
+                OutputValue::Value(url.clone()),
+                OutputValue::Value(format!("{url}/{API_PATH}")),
+            )
+        }
+        // APIM exists but is still provisioning: no gateway URL yet.
+        (Some(_), None) => (
+            OutputValue::Unavailable("not assigned yet (APIM is provisioning)".into()),
+            OutputValue::Unavailable("not assigned yet (APIM is provisioning)".into()),
+        ),
+        (None, _) => (
+            OutputValue::NotDeployed(Stage::Hub),
+            OutputValue::NotDeployed(Stage::Hub),
+        ),
+    };
+    out.push(Output {
+        key: "apim_gateway_url",
+        label: "APIM gateway URL",
+        value: gw,
+    });
+    out.push(Output {
+        key: "api_base_url",
+        label: "API base URL",
+        value: base,
+    });
+    let app_id = app.as_ref().and_then(|a| text_at(a, "/appId"));
+    out.push(Output {
+        key: "entra_app_id",
+        label: "Entra application (client) ID",
+        value: match &app_id {
+            Some(id) => OutputValue::Value(id.clone()),
+            None => OutputValue::NotDeployed(Stage::Spoke),
+        },
+    });
+    out.push(Output {
+        key: "consent_url",
+        label: "Admin consent URL",
+        value: consent(session, app_id.as_deref()).await?,
+    });
+    out.push(Output {
+        key: "app_gateway_public_ip",
+        label: "App Gateway public IP (DNS A record)",
+        value: match public_ip
+            .as_ref()
+            .and_then(|p| text_at(p, "/properties/ipAddress"))
+        {
+            Some(ip) => OutputValue::Value(ip),
+            None if public_ip.is_some() => OutputValue::Unavailable("not assigned yet".into()),
+            None => OutputValue::NotDeployed(Stage::Hub),
+        },
+    });
+    Ok(out)
+}
+
+/// The admin-consent URL while the tenant-wide grant of the app's Microsoft
+/// Graph permissions does not exist (read by [`super::consent::pending`]).
+async fn consent(session: &Session, app_id: Option<&str>) -> Result<OutputValue> {
+    if app_id.is_none() {
+        return Ok(OutputValue::NotDeployed(Stage::Spoke));
+    }
+    Ok(match super::consent::pending(session).await? {
+        Some(c) => OutputValue::Value(c.url),
+        None => OutputValue::Unavailable("not pending".into()),
+    })
+}
+
+fn not_deployed(stage: Stage) -> String {
+    format!("not deployed (run owui-deploy {stage})")
+}
+
+/// The outputs as one JSON object: `{"KEY": {"value": ...} | {"value": null, "status": ...}}`.
+pub fn to_json(outputs: &[Output]) -> Value {
+    let mut m = Map::new();
+    for o in outputs {
+        let v = match &o.value {
+            OutputValue::Value(v) => json!({"value": v}),
+            OutputValue::Unavailable(why) => json!({"value": null, "status": why}),
+            OutputValue::NotDeployed(stage) => json!({
+                "value": null,
+                "status": not_deployed(*stage),
+                "stage": stage.as_str(),
+            }),
+        };
+        m.insert(o.key.to_string(), v);
+    }
+    Value::Object(m)
+}
+
+/// One aligned line per output.
+pub fn render_human(outputs: &[Output]) -> String {
+    let width = outputs.iter().map(|o| o.label.len()).max().unwrap_or(0);
+    let mut s = String::new();
+    for o in outputs {
+        let v = match &o.value {
+            OutputValue::Value(v) => v.clone(),
+            OutputValue::Unavailable(why) => format!("({why})"),
+            OutputValue::NotDeployed(stage) => not_deployed(*stage),
+        };
+        s.push_str(&format!("{:width$}  {v}\n", o.label));
+    }
+    s
+}
