@@ -535,3 +535,68 @@ async fn a_deleted_foundry_account_is_reported_then_purged() {
     let (_, accounts) = deleted(&h).await;
     assert!(accounts.is_empty(), "{accounts:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_after_up_leaves_nothing_of_this_environment() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    let other = h.path().join("other.toml");
+    std::fs::write(&other, other_env(&h.env_text())).expect("other env");
+    let other_arg = other.to_str().expect("path");
+    h.run(&["up", "--yes", "--no-progress"]).await.ok();
+    h.run(&["hub", "--yes", "--no-progress", "--env", other_arg])
+        .await
+        .ok();
+    let graph = Graph::new(&h).await;
+    let app_id = graph
+        .app("open-webui-sandbox")
+        .await
+        .expect("up created the application")["appId"]
+        .as_str()
+        .expect("appId")
+        .to_string();
+    assert!(graph.service_principal(&app_id).await.is_some());
+    let before = h.resource_ids().await;
+    let theirs = in_group(&before, "rg-other-hub");
+    assert!(!in_group(&before, "rg-owui-spoke-sandbox").is_empty());
+
+    let run = h.run(&["destroy", "--yes", "--no-progress"]).await;
+    run.ok();
+    for notice in [
+        "Key Vault kv-owui-hub-sbx is soft-deleted: its name stays reserved for 7 days",
+        "Key Vault kv-owui-spoke-sbx is soft-deleted: its name stays reserved for",
+        "Foundry account ais-owui-sandbox is soft-deleted: its name stays reserved for 48 hours",
+    ] {
+        assert!(run.stdout.contains(notice), "{notice}\n{}", run.stdout);
+    }
+    let after = h.resource_ids().await;
+    let mine: Vec<&String> = after
+        .iter()
+        .filter(|id| id.contains("/resourcegroups/rg-owui-"))
+        .collect();
+    assert!(mine.is_empty(), "left behind: {mine:#?}");
+    assert_eq!(
+        in_group(&after, "rg-other-hub"),
+        theirs,
+        "other environment untouched"
+    );
+    assert!(graph.app("open-webui-sandbox").await.is_none());
+    assert!(graph.service_principal(&app_id).await.is_none());
+
+    let mark = h.mark().await;
+    let again = h.run(&["destroy", "--yes"]).await;
+    again.ok();
+    assert!(
+        again.stdout.contains("Nothing to destroy."),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(h.writes_since(mark).await, Vec::<String>::new());
+
+    let purge = h.run(&["destroy", "--yes", "--purge"]).await;
+    purge.ok();
+    let (vaults, accounts) = deleted(&h).await;
+    assert!(
+        !vaults.iter().any(|v| v.starts_with("kv-owui-")) && accounts.is_empty(),
+        "{vaults:?} {accounts:?}"
+    );
+}

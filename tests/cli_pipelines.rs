@@ -551,3 +551,42 @@ async fn an_edited_template_makes_apply_refuse() {
     );
     assert_eq!(h.journal().await.len(), mark, "nothing was requested");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_of_every_stage_applies_and_converges() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    let plan = h
+        .run(&["plan", "--out", "plan.json", "--detailed-exitcode"])
+        .await;
+    plan.expect_code(2);
+    let file = read_json(&h.path().join("plan.json"));
+    let planned = file["plan"]["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| {
+            matches!(
+                c["action"].as_str(),
+                Some("create" | "update" | "replace" | "delete")
+            )
+        })
+        .count();
+    assert!(planned > 60, "{planned}");
+
+    let run = h
+        .run(&["apply", "plan.json", "--yes", "--output", "json"])
+        .await;
+    run.ok();
+    let event_schema = schema("event.v1.schema.json");
+    let mut succeeded = 0;
+    for line in run.stdout.lines().skip(1) {
+        let event: Value = serde_json::from_str(line).expect("JSON line");
+        assert_valid(&event_schema, &event, "event");
+        if event["event"] == "succeeded" && event["action"] != "no_op" && event["action"] != "read"
+        {
+            succeeded += 1;
+        }
+    }
+    assert_eq!(succeeded, planned, "every planned write, and only those");
+    h.run(&["plan", "--detailed-exitcode"]).await.ok();
+}

@@ -60,14 +60,27 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
         return Ok(refuse(&e));
     }
     let mut plan = file.plan.clone();
-    let model = deploy::build_model(&loaded, &file.stages, file.certificate, false)?;
+    // The model only supplies the large contents the plan holds as digests; with
+    // the certificate resources it covers every plan of these stages. A write
+    // that needs a secret not available now is refused before any write.
+    let model = deploy::build_model(&loaded, &file.stages, true, false)?;
     plan.restore_blobs(&model)
         .context("the plan does not match the templates it was made from")?;
     let secret_set = secrets::gather(&loaded, &file.stages, false)?;
     secrets::check_plan(&mut plan, &secret_set)?;
 
     let session = Session::open(loaded, cli.auth).await?;
-    let outcome = verify_and_apply(cli, args, &session, &plan, &secret_set).await;
+    let mut outcome = verify_and_apply(cli, args, &session, &plan, &secret_set).await;
+    // As after `spoke`/`up`: say when the Entra application still needs admin
+    // consent (text only, so a JSON stream holds the plan and events alone).
+    if matches!(outcome, Ok(ExitCode::SUCCESS))
+        && file.stages.contains(&crate::engine::Stage::Spoke)
+        && cli.output == OutputFormat::Human
+    {
+        outcome = super::consent::report(cli, &session)
+            .await
+            .map(|()| ExitCode::SUCCESS);
+    }
     session.close().await;
     outcome
 }

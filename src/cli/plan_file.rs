@@ -53,7 +53,8 @@ pub struct PlanFile {
     pub subscriptions: Vec<String>,
     /// The planned stages.
     pub stages: Vec<Stage>,
-    /// Whether the certificate was available (certificate resources are in the model).
+    /// Whether the certificate resources are in the plan (a certificate was given,
+    /// or an earlier run stored one in Key Vault).
     pub certificate: bool,
     /// Every change with its property diff and live fingerprint.
     pub plan: Plan,
