@@ -14,43 +14,9 @@ fn hub(id: &str) -> String {
 }
 
 async fn arm_get(h: &Harness, id: &str, api_version: &str) -> Value {
-    // The admin API needs no token; ARM does, so read through the CLI-independent
-    // resource listing and the sandbox's own token endpoint.
-    let token: Value = reqwest_client(h)
-        .post(format!("{}/tenant/oauth2/v2.0/token", h.sandbox.url()))
-        .form(&[
-            ("client_id", "sandbox"),
-            ("client_secret", "sandbox"),
-            ("grant_type", "client_credentials"),
-            ("scope", "https://management.azure.com/.default"),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token json");
-    let bearer = token["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_string();
-    reqwest_client(h)
-        .get(format!("{}{id}?api-version={api_version}", h.sandbox.url()))
-        .bearer_auth(bearer)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json")
-}
-
-fn reqwest_client(h: &Harness) -> reqwest::Client {
-    let cert = reqwest::Certificate::from_pem(h.sandbox.ca_pem().as_bytes()).expect("ca");
-    reqwest::Client::builder()
-        .tls_certs_only([cert])
-        .build()
-        .expect("client")
+    let (status, body) = h.arm_get(&format!("{id}?api-version={api_version}")).await;
+    assert_eq!(status, 200, "GET {id}: {body:#}");
+    body
 }
 
 #[tokio::test(flavor = "multi_thread")]
