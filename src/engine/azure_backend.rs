@@ -257,9 +257,27 @@ impl AzureBackend {
                 }
                 self.graph.patch(&v1(&path), &patch).await?;
             }
-            (GraphAddress::Key { collection, .. }, None) => {
-                return Ok(self.graph.post(&v1(&collection), body).await?);
-            }
+            (
+                GraphAddress::Key {
+                    collection,
+                    key,
+                    path,
+                },
+                None,
+            ) => match self.graph.post(&v1(&collection), body).await {
+                Ok(created) => return Ok(created),
+                // The pipeline retried a POST whose answer was lost (a dropped
+                // connection) and the first attempt had created the object: Graph
+                // now reports the key as taken. Converge by updating that object.
+                Err(e) if e.status() == Some(409) => {
+                    let mut patch = body.clone();
+                    if let Value::Object(m) = &mut patch {
+                        m.remove(&key);
+                    }
+                    self.graph.patch(&v1(&path), &patch).await?;
+                }
+                Err(e) => return Err(e.into()),
+            },
             (GraphAddress::Filter { collection, .. }, Some(found)) => {
                 let id = object_id(&found)?;
                 self.graph
