@@ -173,37 +173,12 @@ async fn destroy_removes_only_this_environment_and_is_idempotent() {
 }
 
 async fn put_foreign_resource(h: &Harness, id: &str, api_version: &str, body: Value) {
-    let cert = reqwest::Certificate::from_pem(h.sandbox.ca_pem().as_bytes()).expect("ca");
-    let client = reqwest::Client::builder()
-        .tls_certs_only([cert])
-        .build()
-        .expect("client");
-    let token: Value = client
-        .post(format!("{}/tenant/oauth2/v2.0/token", h.sandbox.url()))
-        .form(&[
-            ("client_id", "sandbox"),
-            ("client_secret", "sandbox"),
-            ("grant_type", "client_credentials"),
-            ("scope", "https://management.azure.com/.default"),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token json");
-    let resp = client
-        .put(format!("{}{id}?api-version={api_version}", h.sandbox.url()))
-        .bearer_auth(token["access_token"].as_str().expect("access_token"))
-        .json(&body)
-        .send()
-        .await
-        .expect("put");
-    assert!(
-        resp.status().is_success(),
-        "PUT {id}: {}",
-        resp.text().await.unwrap_or_default()
-    );
+    h.arm_send(
+        reqwest::Method::PUT,
+        &format!("{id}?api-version={api_version}"),
+        &body,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -17,49 +17,14 @@ fn hub(id: &str) -> String {
     format!("{SUB}/resourceGroups/rg-owui-hub-sandbox{id}")
 }
 
-fn client(h: &Harness) -> reqwest::Client {
-    let cert = reqwest::Certificate::from_pem(h.sandbox.ca_pem().as_bytes()).expect("ca");
-    reqwest::Client::builder()
-        .tls_certs_only([cert])
-        .build()
-        .expect("client")
-}
-
-async fn arm_token(h: &Harness) -> String {
-    let token: Value = client(h)
-        .post(format!("{}/tenant/oauth2/v2.0/token", h.sandbox.url()))
-        .form(&[
-            ("client_id", "sandbox"),
-            ("client_secret", "sandbox"),
-            ("grant_type", "client_credentials"),
-            ("scope", "https://management.azure.com/.default"),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token json");
-    token["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_string()
-}
-
 /// Someone changes a resource directly in "Azure" (outside the tool).
 async fn patch_tags(h: &Harness, id: &str, api_version: &str, tags: Value) {
-    let resp = client(h)
-        .patch(format!("{}{id}?api-version={api_version}", h.sandbox.url()))
-        .bearer_auth(arm_token(h).await)
-        .json(&serde_json::json!({ "tags": tags }))
-        .send()
-        .await
-        .expect("patch");
-    assert!(
-        resp.status().is_success(),
-        "PATCH {id}: {}",
-        resp.text().await.unwrap_or_default()
-    );
+    h.arm_send(
+        reqwest::Method::PATCH,
+        &format!("{id}?api-version={api_version}"),
+        &serde_json::json!({ "tags": tags }),
+    )
+    .await;
 }
 
 fn read_json(path: &std::path::Path) -> Value {

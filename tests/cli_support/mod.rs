@@ -341,6 +341,35 @@ impl Harness {
         self.get_with_token(path_and_query, &token).await
     }
 
+    /// Write to ARM directly, as someone outside the tool would (`ID?api-version=...`);
+    /// panics unless the answer is 2xx. Returns the body.
+    pub async fn arm_send(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: &Value,
+    ) -> Value {
+        let token = self.token("https://management.azure.com/.default").await;
+        let r = self
+            .client
+            .request(
+                method.clone(),
+                format!("{}{path_and_query}", self.sandbox.url()),
+            )
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("ARM request");
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        assert!(
+            status.is_success(),
+            "{method} {path_and_query}: {status} {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
     /// GET a Microsoft Graph path (`/v1.0/...`): (status, body).
     pub async fn graph_get(&self, path: &str) -> (u16, Value) {
         let token = self.token("https://graph.microsoft.com/.default").await;
