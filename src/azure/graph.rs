@@ -6,7 +6,7 @@ use super::endpoints::Endpoints;
 use super::error::{AzureError, GRAPH_ID_HEADERS, api_error};
 use super::pipeline::{Http, Service};
 use super::settings::{ClientSettings, NoopObserver};
-use azure_core::http::{Method, Url};
+use azure_core::http::{Method, RawResponse, Url};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -147,31 +147,28 @@ impl GraphClient {
 
     /// POST to a collection or action; returns the response object (`Null` on 204).
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, AzureError> {
-        let resource = Self::resource(path);
-        let resp = self
-            .http
-            .send(
-                Method::Post,
-                self.url(path)?,
-                Some(body),
-                &[],
-                resource,
-                &NoopObserver,
-            )
-            .await?;
-        if !resp.status().is_success() {
-            return Err(api_error(&resp, "POST", resource, GRAPH_ID_HEADERS));
-        }
-        Ok(json_body(&resp, resource)?.unwrap_or(Value::Null))
+        let resp = self.send_json(Method::Post, path, body).await?;
+        Ok(json_body(&resp, Self::resource(path))?.unwrap_or(Value::Null))
     }
 
     /// PATCH an object.
     pub async fn patch(&self, path: &str, body: &Value) -> Result<(), AzureError> {
+        self.send_json(Method::Patch, path, body).await.map(drop)
+    }
+
+    /// Send `body` with `method`; a non-2xx answer becomes the Graph error.
+    async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+    ) -> Result<RawResponse, AzureError> {
         let resource = Self::resource(path);
+        let name = method.to_string();
         let resp = self
             .http
             .send(
-                Method::Patch,
+                method,
                 self.url(path)?,
                 Some(body),
                 &[],
@@ -179,10 +176,11 @@ impl GraphClient {
                 &NoopObserver,
             )
             .await?;
-        if !resp.status().is_success() {
-            return Err(api_error(&resp, "PATCH", resource, GRAPH_ID_HEADERS));
+        if resp.status().is_success() {
+            Ok(resp)
+        } else {
+            Err(api_error(&resp, &name, resource, GRAPH_ID_HEADERS))
         }
-        Ok(())
     }
 
     /// DELETE an object; one that does not exist is fine.
