@@ -70,7 +70,11 @@ pub(crate) fn handle(
             let w = shared.world();
             let vaults: Vec<&String> = w.deleted_vaults.keys().collect();
             let accounts: Vec<&String> = w.deleted_accounts.keys().collect();
-            Reply::json(200, json!({"vaults": vaults, "accounts": accounts}))
+            let services: Vec<&String> = w.deleted_services.keys().collect();
+            Reply::json(
+                200,
+                json!({"vaults": vaults, "accounts": accounts, "services": services}),
+            )
         }
         ("POST", "reset") => {
             {
@@ -163,6 +167,7 @@ pub(crate) fn handle(
             shared.mark_dirty();
             Reply::empty(204)
         }
+        ("GET" | "POST", "preflight") => super::preflight::admin(shared, method, body),
         ("GET", "durations") => {
             let table: Vec<Value> = super::types::TYPES
                 .iter()

@@ -14,6 +14,7 @@ use super::types::{self, Ctx, Mode, TypeDef};
 
 mod groups;
 mod openapi;
+mod preflight;
 mod special;
 mod write;
 
@@ -42,6 +43,9 @@ pub(crate) async fn handle(shared: &Arc<Shared>, req: &Req) -> Reply {
         Ok(c) => c,
         Err(e) => return token::refusal(&e, Api::Arm, "common"),
     };
+    if let Some(reply) = preflight::handle(shared, req) {
+        return reply;
+    }
     let Some(target) = ids::parse(&req.path) else {
         return Reply::arm_error(404, "NotFound", "Not an ARM path.");
     };

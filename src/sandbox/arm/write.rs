@@ -259,6 +259,22 @@ pub(super) fn soft_delete_checks(
             ));
         }
     }
+    if def.name == "Microsoft.ApiManagement/service" {
+        let dk = name.to_ascii_lowercase();
+        if let Some(d) = w.deleted_services.get(&dk) {
+            if input["properties"]["restore"].as_bool() == Some(true) && d.purging.is_none() {
+                return Ok(w.deleted_services.remove(&dk).map(|d| d.resources));
+            }
+            // terraform-provider-azurerm issue 12839 quotes this answer.
+            return Err(Reply::arm_error(
+                409,
+                "ServiceAlreadyExistsInSoftDeletedState",
+                format!(
+                    "Api service {name} was soft-deleted. In order to create the new service with the same name, you have to either undelete the service or purge it. See https://aka.ms/apimsoftdelete."
+                ),
+            ));
+        }
+    }
     if def.name == "Microsoft.CognitiveServices/accounts" {
         let location = input["location"]
             .as_str()
@@ -301,7 +317,7 @@ pub(super) fn global_name_check(
                 .rsplit('/')
                 .next()
                 .is_some_and(|n| n.eq_ignore_ascii_case(name))
-    });
+    }) || w.preflight.is_taken(def.name, name);
     if !taken {
         return None;
     }
