@@ -70,6 +70,17 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
     secrets::check_plan(&mut plan, &secret_set)?;
 
     let session = Session::open(loaded, cli.auth).await?;
+    let gate = super::preflight_cmd::Gate {
+        skip: args.skip_preflight,
+        register_providers: false,
+    };
+    match super::preflight_cmd::gate(cli, &session, &model, &gate).await {
+        Ok(None) => {}
+        other => {
+            session.close().await;
+            return other.map(|code| code.unwrap_or(ExitCode::from(1)));
+        }
+    }
     let mut outcome = verify_and_apply(cli, args, &session, &plan, &secret_set).await;
     // As after `spoke`/`up`: say when the Entra application still needs admin
     // consent (text only, so a JSON stream holds the plan and events alone).

@@ -72,6 +72,9 @@ pub enum Command {
     Apply(ApplyFileArgs),
     /// Delete what this environment deployed (finalize, then spoke, then hub).
     Destroy(DestroyArgs),
+    /// Check, read-only, what Azure would refuse: names, soft-deleted names,
+    /// models and quota, resource providers, permissions.
+    Preflight(PreflightArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -104,6 +107,26 @@ pub struct PlanArgs {
     /// How to show the plan (`--output json` prints the JSON document instead).
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub format: PlanFormat,
+    /// Do not run the preflight checks first (emergencies only).
+    #[arg(long)]
+    pub skip_preflight: bool,
+}
+
+/// `owui-deploy preflight`.
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// The stage to check (default: all).
+    #[arg(value_enum)]
+    pub stage: Option<StageArg>,
+    /// Register the resource providers that are not registered (a write: needs --yes).
+    #[arg(long)]
+    pub register_providers: bool,
+    /// Confirm the writes of --register-providers.
+    #[arg(long)]
+    pub yes: bool,
+    /// How to show the report (`--output json` prints the JSON document instead).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
 }
 
 /// Formats of a shown plan.
@@ -124,6 +147,9 @@ pub struct ApplyFileArgs {
     /// Apply without asking (required when standard input is not a terminal).
     #[arg(long)]
     pub yes: bool,
+    /// Do not run the preflight checks first (emergencies only).
+    #[arg(long)]
+    pub skip_preflight: bool,
 }
 
 /// `owui-deploy destroy`.
@@ -135,7 +161,7 @@ pub struct DestroyArgs {
     /// Delete without asking (required when standard input is not a terminal).
     #[arg(long)]
     pub yes: bool,
-    /// Purge soft-deleted Key Vaults and Foundry accounts, freeing their names.
+    /// Purge soft-deleted Key Vaults, Foundry accounts and API Management services, freeing their names.
     #[arg(long)]
     pub purge: bool,
 }
@@ -163,6 +189,12 @@ pub struct ApplyArgs {
     /// Grant tenant-wide admin consent to the Entra app's Microsoft Graph permissions.
     #[arg(long)]
     pub grant_admin_consent: bool,
+    /// Do not run the preflight checks first (emergencies only).
+    #[arg(long)]
+    pub skip_preflight: bool,
+    /// Register the resource providers that are not registered (a write: needs --yes).
+    #[arg(long)]
+    pub register_providers: bool,
 }
 
 /// `owui-deploy sandbox`.

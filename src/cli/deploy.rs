@@ -156,6 +156,17 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
         model
     };
     let certificate = secret_set.has_certificate || certificate_stored;
+    let gate = super::preflight_cmd::Gate {
+        skip: args.skip_preflight,
+        register_providers: false,
+    };
+    match super::preflight_cmd::gate(cli, &session, &model, &gate).await {
+        Ok(None) => {}
+        other => {
+            session.close().await;
+            return other.map(|code| code.unwrap_or(ExitCode::from(1)));
+        }
+    }
     let result = make_plan(cli, &session, &model, &Default::default(), false).await;
     let loaded = session.loaded.clone();
     session.close().await;
@@ -188,6 +199,7 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
+    super::preflight_cmd::confirm_registration(args.register_providers, args.yes)?;
     let stages_wanted = stage_list(stage);
     let secret_set = secrets::gather(&loaded, &stages_wanted, args.rotate_secrets)?;
     let model = build_model(
@@ -217,6 +229,17 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
     } else {
         Default::default()
     };
+    let gate = super::preflight_cmd::Gate {
+        skip: args.skip_preflight,
+        register_providers: args.register_providers,
+    };
+    match super::preflight_cmd::gate(cli, &session, &model, &gate).await {
+        Ok(None) => {}
+        other => {
+            session.close().await;
+            return other.map(|code| code.unwrap_or(ExitCode::from(1)));
+        }
+    }
     let outcome = plan_and_apply(cli, args, &session, &model, &force, secret_set).await;
     let outcome = super::consent::after_apply(cli, &session, &stages_wanted, args, outcome).await;
     session.close().await;

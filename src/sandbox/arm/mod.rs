@@ -26,6 +26,14 @@ use write::{delete, write};
 const RESOURCE_GROUPS: &str = "Microsoft.Resources/resourceGroups";
 const ROLE_ASSIGNMENTS: &str = "microsoft.authorization/roleassignments";
 
+/// `/subscriptions/{s}/providers/{namespace}` (and its `/register`): served by
+/// ARM although no resource type follows the namespace.
+pub(crate) fn is_provider_path(path: &str) -> bool {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    matches!(segs.as_slice(), [s, _, p, _] | [s, _, p, _, _]
+        if s.eq_ignore_ascii_case("subscriptions") && p.eq_ignore_ascii_case("providers"))
+}
+
 /// Serve an ARM request.
 pub(crate) async fn handle(shared: &Arc<Shared>, req: &Req) -> Reply {
     if req.query("api-version").is_none_or(|v| v.trim().is_empty()) {
