@@ -153,11 +153,25 @@ async fn destroy_removes_only_this_environment_and_is_idempotent() {
         "{}",
         purge.stdout
     );
-    let writes = h.writes_since(mark).await;
-    assert_eq!(writes.len(), 1, "{writes:#?}");
+    // API Management is soft-deleted too (48 hours) and purged with it.
     assert!(
-        writes[0].starts_with("POST ")
-            && writes[0].contains("/deletedVaults/kv-owui-hub-sbx/purge"),
+        purge
+            .stdout
+            .contains("Purged the soft-deleted API Management service apim-owui-sandbox."),
+        "{}",
+        purge.stdout
+    );
+    let writes = h.writes_since(mark).await;
+    assert_eq!(writes.len(), 2, "{writes:#?}");
+    assert!(
+        writes
+            .iter()
+            .any(|w| w.starts_with("POST ") && w.contains("/deletedVaults/kv-owui-hub-sbx/purge")),
+        "{writes:#?}"
+    );
+    assert!(
+        writes.iter().any(|w| w.starts_with("DELETE ")
+            && w.contains("/locations/uksouth/deletedservices/apim-owui-sandbox")),
         "{writes:#?}"
     );
     let (vaults, _) = deleted(&h).await;

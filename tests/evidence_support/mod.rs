@@ -375,13 +375,18 @@ pub fn is_api(e: &Value) -> bool {
     !path.contains("/oauth2/") && !path.starts_with("/_sandbox")
 }
 
-/// Whether a journal entry is an ARM/Graph write.
+/// Whether a journal entry is an ARM/Graph write (the preflight's read-only
+/// `checkNameAvailability`/`checkDomainAvailability` POSTs are not).
 pub fn is_write(e: &Value) -> bool {
+    let path = e["path"].as_str().unwrap_or_default();
+    let bare = path.split('?').next().unwrap_or(path).to_ascii_lowercase();
     is_api(e)
         && matches!(
             e["method"].as_str().unwrap_or_default(),
             "PUT" | "PATCH" | "POST" | "DELETE"
         )
+        && !bare.ends_with("/checknameavailability")
+        && !bare.ends_with("/checkdomainavailability")
 }
 
 /// Whether a journal entry polls an operation (status or result URL).

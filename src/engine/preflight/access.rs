@@ -282,3 +282,38 @@ pub(super) async fn check_graph(calls: &Calls<'_>, t: &Targets) -> Vec<Finding> 
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wildcards_match_actions_ignoring_case() {
+        let write = "Microsoft.Authorization/roleAssignments/write";
+        assert!(action_matches("*", write));
+        assert!(action_matches("Microsoft.Authorization/*", write));
+        assert!(action_matches("microsoft.authorization/*/WRITE", write));
+        assert!(action_matches(write, write));
+        assert!(!action_matches("*/read", write));
+        assert!(!action_matches("Microsoft.Network/*", write));
+        assert!(!action_matches("Microsoft.Authorization/*/Delete", write));
+        assert!(!action_matches(
+            "Microsoft.Authorization/roleAssignments",
+            write
+        ));
+    }
+
+    #[test]
+    fn not_actions_only_subtract_from_their_own_entry() {
+        let write = "Microsoft.Authorization/roleAssignments/write";
+        let contributor =
+            json!({"actions": ["*"], "notActions": ["Microsoft.Authorization/*/Write"]});
+        let rbac_admin =
+            json!({"actions": ["Microsoft.Authorization/roleAssignments/*"], "notActions": []});
+        assert!(!allowed(std::slice::from_ref(&contributor), write));
+        assert!(allowed(&[contributor.clone(), rbac_admin], write));
+        assert!(allowed(&[contributor], "Microsoft.KeyVault/vaults/write"));
+        assert!(!allowed(&[], "Microsoft.KeyVault/vaults/write"));
+    }
+}

@@ -102,15 +102,15 @@ fn finding_json(f: &Finding) -> Value {
 /// The JSON document of `preflight --output json`.
 pub fn report_json(report: &Report) -> Value {
     json!({
-        "schemaVersion": SCHEMA_VERSION,
+        "format_version": SCHEMA_VERSION.to_string(),
         "status": if report.passed() { "passed" } else { "failed" },
         "summary": {
             "passed": report.count(Status::Passed),
             "failed": report.count(Status::Failed),
             "unverified": report.count(Status::Unverified),
         },
-        "roundTrips": report.round_trips,
-        "elapsedMs": report.elapsed.as_millis() as u64,
+        "round_trips": report.round_trips,
+        "elapsed_ms": report.elapsed.as_millis() as u64,
         "checks": report.findings.iter().map(finding_json).collect::<Vec<_>>(),
     })
 }
