@@ -73,6 +73,7 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
     let gate = super::preflight_cmd::Gate {
         skip: args.skip_preflight,
         register_providers: false,
+        advisory_permissions: false,
     };
     match super::preflight_cmd::gate(cli, &session, &model, &gate).await {
         Ok(None) => {}

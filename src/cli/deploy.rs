@@ -159,6 +159,7 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
     let gate = super::preflight_cmd::Gate {
         skip: args.skip_preflight,
         register_providers: false,
+        advisory_permissions: true,
     };
     match super::preflight_cmd::gate(cli, &session, &model, &gate).await {
         Ok(None) => {}
@@ -232,6 +233,7 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
     let gate = super::preflight_cmd::Gate {
         skip: args.skip_preflight,
         register_providers: args.register_providers,
+        advisory_permissions: false,
     };
     match super::preflight_cmd::gate(cli, &session, &model, &gate).await {
         Ok(None) => {}

@@ -6,7 +6,7 @@ use super::args::{Cli, OutputFormat, PlanFormat, PreflightArgs, StageArg};
 use super::deploy;
 use super::session::Session;
 use crate::engine::Model;
-use crate::engine::preflight::{self, PreflightOptions, Report};
+use crate::engine::preflight::{self, CheckKind, PreflightOptions, Report};
 use anyhow::Result;
 use std::process::ExitCode;
 
@@ -16,6 +16,16 @@ pub(super) struct Gate {
     pub skip: bool,
     /// `--register-providers` (already confirmed with `--yes`).
     pub register_providers: bool,
+    /// Permission findings do not stop the command (`plan`: it writes
+    /// nothing, and pipelines often plan with a read-only identity).
+    pub advisory_permissions: bool,
+}
+
+/// Whether `report` stops a command gated by `gate`.
+fn stops(report: &Report, gate: &Gate) -> bool {
+    report
+        .failures()
+        .any(|f| !(gate.advisory_permissions && f.check == CheckKind::Permission))
 }
 
 /// Refuses `--register-providers` without `--yes` (it is a write).
@@ -56,9 +66,14 @@ pub(super) async fn gate(
         &options(cli, gate.register_providers),
     )
     .await;
-    if report.passed() {
+    if !stops(&report, gate) {
         if cli.output == OutputFormat::Human {
             eprint!("{}", preflight::render_human(&report, false));
+            if !report.passed() {
+                eprintln!(
+                    "The plan goes on: it writes nothing, but the identity that applies it needs these permissions."
+                );
+            }
         }
         return Ok(None);
     }
