@@ -388,3 +388,42 @@ async fn prod_preflight_round_trips_match_the_benchmarks_doc() {
         "{doc:#}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stage_commands_and_apply_file_run_the_preflight_first() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    h.run(&["plan", "--out", "plan.json"]).await.ok();
+    h.admin_post(
+        "/_sandbox/preflight",
+        &json!({"unregistered_providers": ["Microsoft.KeyVault"]}),
+    )
+    .await;
+
+    let mark = h.mark().await;
+    let run = h.run(&["apply", "plan.json", "--yes"]).await;
+    run.expect_code(1);
+    assert_eq!(failed_checks(&run), ["resource provider"], "{}", run.stderr);
+    let run = h.run(&["hub", "--yes", "--no-progress"]).await;
+    run.expect_code(1);
+    assert_eq!(failed_checks(&run), ["resource provider"], "{}", run.stderr);
+    let run = h
+        .run(&["hub", "--no-progress", "--register-providers"])
+        .await;
+    run.expect_code(1);
+    assert!(run.stderr.contains("add --yes"), "{}", run.stderr);
+    assert_eq!(h.writes_since(mark).await, Vec::<String>::new());
+
+    // Registering is the first write; the hub deploys after it.
+    let mark = h.mark().await;
+    h.run(&["hub", "--yes", "--no-progress", "--register-providers"])
+        .await
+        .ok();
+    let writes = h.writes_since(mark).await;
+    assert!(
+        writes
+            .first()
+            .is_some_and(|w| w.contains("/providers/Microsoft.KeyVault/register")),
+        "{writes:#?}"
+    );
+    assert!(writes.len() > 10, "{writes:#?}");
+}
