@@ -43,6 +43,7 @@ pub(super) struct Calls<'a> {
 }
 
 impl<'a> Calls<'a> {
+    /// Calls through `backend`'s clients, bounded as `opts` says.
     pub fn new(backend: &'a AzureBackend, opts: &PreflightOptions) -> Self {
         Calls {
             backend,
@@ -52,6 +53,7 @@ impl<'a> Calls<'a> {
         }
     }
 
+    /// Requests made so far.
     pub fn round_trips(&self) -> usize {
         self.count.load(Ordering::Relaxed)
     }

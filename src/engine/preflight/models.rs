@@ -380,10 +380,10 @@ fn quota_remedy(
                     .flatten()
                 {
                     let (sku, usage) = (text(s, "/name"), text(s, "/usageName"));
-                    if (*r == region || sku.eq_ignore_ascii_case(&d.sku))
-                        && !(*r == region && sku.eq_ignore_ascii_case(&d.sku))
-                        && free(r, usage).is_some_and(|f| f >= d.capacity)
-                    {
+                    let (same_region, same_sku) = (*r == region, sku.eq_ignore_ascii_case(&d.sku));
+                    // Another SKU here, or the same SKU in another configured region.
+                    let alternative = same_region != same_sku;
+                    if alternative && free(r, usage).is_some_and(|f| f >= d.capacity) {
                         fits.insert(format!("{} with SKU {sku} in {}", d.name, r.1));
                     }
                 }
