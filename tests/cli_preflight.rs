@@ -212,6 +212,16 @@ async fn every_failure_is_listed_at_once_and_json_validates() {
         "{}",
         md.stdout
     );
+    // A gate that stops a command appends the report to the job summary.
+    let summary = h.path().join("summary.md");
+    let summary_var = summary.to_str().expect("path");
+    let run = h
+        .run_env(&["plan"], &[("GITHUB_STEP_SUMMARY", summary_var)])
+        .await;
+    run.expect_code(1);
+    let text = std::fs::read_to_string(&summary).expect("step summary written");
+    assert!(text.starts_with("### Preflight"), "{text}");
+    assert!(text.contains("| failed | quota |"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

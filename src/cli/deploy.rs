@@ -115,6 +115,11 @@ pub(super) fn print_plan(cli: &Cli, plan: &Plan, format: PlanFormat, one_line: b
 
 /// Append the Markdown plan to `$GITHUB_STEP_SUMMARY` when it is set.
 pub(super) fn write_step_summary(plan: &Plan) -> Result<()> {
+    append_step_summary(engine::render_plan_markdown(plan))
+}
+
+/// Append `text` (Markdown) and a blank line to `$GITHUB_STEP_SUMMARY` when it is set.
+pub(super) fn append_step_summary(mut text: String) -> Result<()> {
     let Some(path) = std::env::var_os(STEP_SUMMARY_VAR).filter(|p| !p.is_empty()) else {
         return Ok(());
     };
@@ -124,7 +129,6 @@ pub(super) fn write_step_summary(plan: &Plan) -> Result<()> {
         .append(true)
         .open(&path)
         .with_context(|| format!("cannot open {STEP_SUMMARY_VAR}={}", path.display()))?;
-    let mut text = engine::render_plan_markdown(plan);
     text.push('\n');
     file.write_all(text.as_bytes())
         .with_context(|| format!("cannot write {STEP_SUMMARY_VAR}={}", path.display()))?;

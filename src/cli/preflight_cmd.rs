@@ -1,6 +1,8 @@
 //! `owui-deploy preflight`, and the preflight gate `plan`, `up`, the stage
 //! commands and `apply FILE` pass before anything else: a failed check stops
-//! them before any write (exit 1), listing every problem at once.
+//! them before any write (exit 1), listing every problem at once. Whenever
+//! `GITHUB_STEP_SUMMARY` is set, a failed gate and every `preflight` run append
+//! the Markdown report to it.
 
 use super::args::{Cli, OutputFormat, PlanFormat, PreflightArgs, StageArg};
 use super::deploy;
@@ -77,6 +79,7 @@ pub(super) async fn gate(
         }
         return Ok(None);
     }
+    write_step_summary(&report)?;
     match cli.output {
         OutputFormat::Json => println!(
             "{}",
@@ -90,6 +93,11 @@ pub(super) async fn gate(
         }
     }
     Ok(Some(ExitCode::from(1)))
+}
+
+/// Append the Markdown report to `$GITHUB_STEP_SUMMARY` when it is set.
+fn write_step_summary(report: &Report) -> Result<()> {
+    deploy::append_step_summary(preflight::render_markdown(report))
 }
 
 fn print(cli: &Cli, args: &PreflightArgs, report: &Report) -> Result<()> {
@@ -127,6 +135,7 @@ pub(super) async fn run(cli: &Cli, args: &PreflightArgs) -> Result<ExitCode> {
     .await;
     session.close().await;
     print(cli, args, &report)?;
+    write_step_summary(&report)?;
     Ok(if report.passed() {
         ExitCode::SUCCESS
     } else {
