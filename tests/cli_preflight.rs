@@ -423,7 +423,18 @@ async fn stage_commands_and_apply_file_run_the_preflight_first() {
     assert!(run.stderr.contains("add --yes"), "{}", run.stderr);
     assert_eq!(h.writes_since(mark).await, Vec::<String>::new());
 
-    // Registering is the first write; the hub deploys after it.
+    // Skipped, Azure (the sandbox) refuses part-way, as the preflight said.
+    let run = h
+        .run(&["hub", "--yes", "--no-progress", "--skip-preflight"])
+        .await;
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("MissingSubscriptionRegistration"),
+        "{}",
+        run.stderr
+    );
+
+    // Registering is the first write; the hub's Key Vault is written after it.
     let mark = h.mark().await;
     h.run(&["hub", "--yes", "--no-progress", "--register-providers"])
         .await
@@ -435,5 +446,12 @@ async fn stage_commands_and_apply_file_run_the_preflight_first() {
             .is_some_and(|w| w.contains("/providers/Microsoft.KeyVault/register")),
         "{writes:#?}"
     );
-    assert!(writes.len() > 10, "{writes:#?}");
+    assert!(
+        writes
+            .iter()
+            .any(|w| w.starts_with("PUT ") && w.contains("/vaults/kv-owui-hub-sbx")),
+        "{writes:#?}"
+    );
+    // The run converged what the refused one left half done.
+    h.run(&["plan", "hub", "--detailed-exitcode"]).await.ok();
 }
