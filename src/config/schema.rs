@@ -226,6 +226,13 @@ static CONTAINER_APP: TableSchema = TableSchema {
         opt("extra_env", StrMap),
     ],
 };
+static REDIS: TableSchema = TableSchema {
+    fields: &[
+        req("name", Str),
+        opt("sku", Str),
+        opt("high_availability", Bool),
+    ],
+};
 static APP_GATEWAY: TableSchema = TableSchema {
     fields: &[opt("name", Str), opt("sku", Str), opt("capacity", U32)],
 };
@@ -259,6 +266,7 @@ pub(crate) static ENVIRONMENT: TableSchema = TableSchema {
         opt("app_gateway", Table(&APP_GATEWAY)),
         req("domain", Table(&DOMAIN)),
         req("entra", Table(&ENTRA)),
+        opt("redis", Table(&REDIS)),
     ],
 };
 
@@ -707,6 +715,10 @@ app_name = "app"
 unique_name = "app"
 roles = ["user"]
 provider_name = "P"
+[redis]
+name = "redis"
+sku = "Balanced_B0"
+high_availability = false
 "#;
 
     const CUSTOM_CLOUD_TABLE: &str = r#"{ resource_manager = "https://m", graph = "https://g", authority = "https://a", resource_manager_audience = "https://m/", ca_file = "ca.pem" }"#;
