@@ -816,3 +816,22 @@ fn open_webui_has_health_probes_that_survive_a_cold_start() {
             * startup["failureThreshold"].as_u64().unwrap_or(0);
     assert!(window >= 300, "a first start may take minutes: {window} s");
 }
+
+#[test]
+fn azure_extensions_merges_the_listed_extensions_with_vector() {
+    let mut env = schema::fixture_env();
+    env.postgres.extensions = vec!["pg_trgm".into(), "VECTOR".into(), "uuid-ossp".into()];
+    let ids = Ids::new(&env);
+    let specs = spoke(&env);
+    let param = get(&specs, &ids.postgres_extensions());
+    assert_eq!(
+        param.body["properties"]["value"], "PG_TRGM,UUID-OSSP,VECTOR",
+        "upper-case, sorted, VECTOR once"
+    );
+    assert!(
+        param
+            .rules
+            .case_insensitive
+            .contains(&"/properties/value".to_string())
+    );
+}

@@ -456,6 +456,10 @@ pub struct PostgresSettings {
     /// Database for Open WebUI.
     #[serde(default = "d_pg_db")]
     pub database: String,
+    /// Further extensions the server may create, besides `VECTOR` (pgvector, always
+    /// allowed): the tool owns the server parameter `azure.extensions`.
+    #[serde(default)]
+    pub extensions: Vec<String>,
 }
 
 /// `[container_app]`: the Container Apps environment and the Open WebUI app.

@@ -211,6 +211,7 @@ static POSTGRES: TableSchema = TableSchema {
         opt("storage_gb", U32),
         opt("admin_login", Str),
         opt("database", Str),
+        opt("extensions", StrList),
     ],
 };
 static CONTAINER_APP: TableSchema = TableSchema {
@@ -692,6 +693,7 @@ tier = "Burstable"
 storage_gb = 64
 admin_login = "owui"
 database = "db"
+extensions = ["PG_TRGM"]
 [container_app]
 environment_name = "cae"
 name = "app"

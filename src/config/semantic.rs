@@ -745,6 +745,19 @@ pub(crate) fn check(
         );
     }
     c.name("postgres.database", &pg.database, &rules::POSTGRES_DATABASE);
+    for (i, x) in pg.extensions.iter().enumerate() {
+        let valid = !x.is_empty()
+            && x.len() <= 63
+            && x.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
+        if !valid {
+            c.push(
+                &format!("postgres.extensions[{i}]"),
+                "invalid-value",
+                "an extension name has 1-63 letters, digits, '_' or '-' (as listed by azure.extensions, e.g. PG_TRGM)".into(),
+            );
+        }
+    }
 
     // [container_app]
     check_container_app(&mut c, env);

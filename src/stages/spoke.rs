@@ -244,8 +244,24 @@ pub fn open_webui_probes() -> Vec<container_app::Probe> {
     ]
 }
 
+/// The value of `azure.extensions`: `VECTOR` plus `postgres.extensions`, upper-case,
+/// sorted, without duplicates, comma-separated (`PG_TRGM,VECTOR`).
+pub fn allowed_extensions(env: &Environment) -> String {
+    let mut all: Vec<String> = env
+        .postgres
+        .extensions
+        .iter()
+        .map(|x| x.trim().to_ascii_uppercase())
+        .chain(["VECTOR".to_string()])
+        .collect();
+    all.sort();
+    all.dedup();
+    all.join(",")
+}
+
 /// The `azure.extensions` server parameter allowing `VECTOR` (pgvector), which
-/// Open WebUI's `VECTOR_DB=pgvector` creates in its database.
+/// Open WebUI's `VECTOR_DB=pgvector` creates in its database, and the extensions
+/// of `postgres.extensions`.
 fn postgres_extensions(env: &Environment, ids: &Ids) -> Result<ResourceSpec, StageError> {
     postgres_configuration::spec(
         Placement::new(
@@ -259,7 +275,7 @@ fn postgres_extensions(env: &Environment, ids: &Ids) -> Result<ResourceSpec, Sta
         .after(ids.postgres()),
         &postgres_configuration::Configuration {
             properties: postgres_configuration::ConfigurationProperties {
-                value: "VECTOR".into(),
+                value: allowed_extensions(env),
                 source: "user-override".into(),
             },
         },
