@@ -1,7 +1,9 @@
 //! The `spoke` stage (ARM part): resource group, NSG, spoke VNet with the
 //! Container Apps subnet, peerings with the hub, links of the hub's private DNS
 //! zones to the spoke VNet, Key Vault and its secrets, storage with the SMB share,
-//! PostgreSQL with its database and private endpoint, the Foundry account(s) with
+//! PostgreSQL with its database, private endpoint and `azure.extensions` parameter
+//! (pgvector), Azure Managed Redis with its private endpoint (with `[redis]`), the
+//! Foundry account(s) with
 //! private endpoints and model deployments, the Container Apps environment (its
 //! identity and RBAC first), its storage and certificate, and the Open WebUI app
 //! with its RBAC. The Entra application is built elsewhere; the app only
