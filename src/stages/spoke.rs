@@ -3,10 +3,9 @@
 //! zones to the spoke VNet, Key Vault and its secrets, storage with the SMB share,
 //! PostgreSQL with its database, private endpoint and `azure.extensions` parameter
 //! (pgvector), Azure Managed Redis with its private endpoint (with `[redis]`), the
-//! Foundry account(s) with
-//! private endpoints and model deployments, the Container Apps environment (its
-//! identity and RBAC first), its storage and certificate, and the Open WebUI app
-//! with its RBAC. The Entra application is built elsewhere; the app only
+//! Foundry account(s) with private endpoints and model deployments, the Container
+//! Apps environment (its identity and RBAC first), its storage and certificate, and
+//! the Open WebUI app with its RBAC. The Entra application is built elsewhere; the app only
 //! references its `appId`.
 
 use super::hub::{
