@@ -762,6 +762,9 @@ async fn secrets_never_leave_azure() {
         ),
         format!("PUT {}", ids.spoke_secret(stages::ids::SECRET_PG_PASSWORD)),
         format!("PUT {}", ids.spoke_secret(stages::ids::SECRET_WEBUI_KEY)),
+        format!("PUT {}", ids.spoke_secret(stages::ids::SECRET_REDIS_URL)),
+        // The Redis key is read again for the rewritten URL.
+        format!("POST {}/listKeys", ids.redis_database()),
     ];
     want.sort();
     assert_eq!(rotated, want);
@@ -793,8 +796,8 @@ async fn secrets_never_leave_azure() {
             &ids.spoke_secret(stages::ids::SECRET_REDIS_URL),
             "/properties/value"
         ),
-        vec![redis_url.clone()],
-        "the Redis URL is written once, with the live key and host"
+        vec![redis_url.clone(), redis_url.clone()],
+        "the Redis URL is written once, with the live key and host, then once on rotation"
     );
     let webui_keys = sent(
         &ids.spoke_secret(stages::ids::SECRET_WEBUI_KEY),
@@ -1094,6 +1097,8 @@ async fn rotation_without_a_given_password_generates_one_everywhere() {
         format!("PUT {pw_secret}"),
         format!("PUT {conn_secret}"),
         format!("PUT {webui_key}"),
+        format!("PUT {}", ids.spoke_secret(stages::ids::SECRET_REDIS_URL)),
+        format!("POST {}/listKeys", ids.redis_database()),
     ];
     want.sort();
     assert_eq!(writes, want);

@@ -124,7 +124,8 @@ fn read_certificate(loaded: &LoadedEnvironment) -> Result<Option<String>> {
 }
 
 /// Resources rewritten by `--rotate-secrets`: the server password, both Key Vault
-/// secrets of the database, and `WEBUI_SECRET_KEY`'s secret (signs everyone out).
+/// secrets of the database, `WEBUI_SECRET_KEY`'s secret (signs everyone out), and the
+/// Redis URL (re-read from the database's current key, e.g. after a key regeneration).
 pub fn rotation_targets(model: &Model) -> BTreeSet<Address> {
     model
         .resources
@@ -134,6 +135,7 @@ pub fn rotation_targets(model: &Model) -> BTreeSet<Address> {
             a.ends_with(&format!("/secrets/{}", spoke::SECRET_PG_PASSWORD))
                 || a.ends_with(&format!("/secrets/{}", spoke::SECRET_PG_CONNECTION))
                 || a.ends_with(&format!("/secrets/{}", spoke::SECRET_WEBUI_KEY))
+                || a.ends_with(&format!("/secrets/{}", spoke::SECRET_REDIS_URL))
                 || r.api.type_name() == Some("Microsoft.DBforPostgreSQL/flexibleServers")
         })
         .map(|r| r.address.clone())
