@@ -1036,6 +1036,8 @@ async fn redis_enterprise_cluster_database_keys_and_postgres_parameters() {
     assert_eq!(env.wait_op(&r).await.0, "Succeeded");
     let g = env.arm("GET", &param, None).await;
     assert_eq!(g.body["properties"]["value"], "VECTOR");
+    assert_eq!(g.body["properties"]["source"], "user-override");
+    assert_eq!(g.body["properties"]["isReadOnly"], false);
     env.sb.shutdown().await;
 }
 

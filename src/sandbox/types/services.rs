@@ -310,6 +310,21 @@ pub(super) fn postgres_server(ctx: &mut Ctx<'_>) {
     default(p, "availabilityZone", json!("1"));
 }
 
+/// The read-only fields of a server parameter (ConfigurationsGet.json): a written
+/// value is a `user-override`; the rest describe the parameter.
+pub(super) fn postgres_configuration(ctx: &mut Ctx<'_>) {
+    let name = ctx.name().to_string();
+    let p = ctx.props();
+    default(p, "source", json!("user-override"));
+    default(p, "value", json!(""));
+    default(p, "description", json!(format!("Server parameter {name}.")));
+    default(p, "dataType", json!("String"));
+    default(p, "defaultValue", json!(""));
+    default(p, "isConfigPendingRestart", json!(false));
+    default(p, "isDynamicConfig", json!(true));
+    default(p, "isReadOnly", json!(false));
+}
+
 pub(super) fn postgres_database(ctx: &mut Ctx<'_>) {
     let p = ctx.props();
     default(p, "charset", json!("UTF8"));
