@@ -142,5 +142,22 @@ mod tests {
         );
         assert!(s.get("storage-key").is_none() && s.contains("storage-key"));
         assert_eq!(s.action("storage-key").unwrap().action, "listKeys");
+        assert!(!s.is_url_encoded("storage-key") && !s.is_url_encoded("pg-password"));
+    }
+
+    #[test]
+    fn url_encoded_actions_are_marked_and_encoding_keeps_only_unreserved() {
+        let mut s = Secrets::new();
+        let action = SecretAction {
+            address: "/subscriptions/s/redis/databases/default".into(),
+            api_version: "2025-07-01".into(),
+            action: "listKeys".into(),
+            pointer: "/primaryKey".into(),
+        };
+        s.insert_action_url_encoded("redis-key", action.clone());
+        assert!(s.is_url_encoded("redis-key"));
+        assert_eq!(s.action("redis-key"), Some(&action));
+        assert_eq!(percent_encode("a+b/c=d"), "a%2Bb%2Fc%3Dd");
+        assert_eq!(percent_encode("Az09-_.~"), "Az09-_.~");
     }
 }
