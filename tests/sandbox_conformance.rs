@@ -946,6 +946,101 @@ async fn apim_foundry_containerapps_postgres_keyvault_monitoring_identity() {
     env.sb.shutdown().await;
 }
 
+/// Azure Managed Redis as in RedisEnterpriseCreate.json, RedisEnterpriseDatabasesCreate.json
+/// and RedisEnterpriseDatabasesListKeys.json; PostgreSQL server parameters as in
+/// ConfigurationsUpdateUsingPut.json (202, no body).
+#[tokio::test]
+async fn redis_enterprise_cluster_database_keys_and_postgres_parameters() {
+    let env = start(0.0005).await;
+    let rg = env.rg("rg-redis").await;
+    let cluster = format!("{rg}/providers/Microsoft.Cache/redisEnterprise/cache1");
+    let created = env
+        .arm(
+            "PUT",
+            &format!("{cluster}?api-version=2025-07-01"),
+            Some(json!({
+                "location": "West Europe",
+                "sku": {"name": "Balanced_B1"},
+                "properties": {"minimumTlsVersion": "1.2", "publicNetworkAccess": "Disabled"}
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(created.header("azure-asyncoperation").is_some());
+    assert_eq!(env.wait_op(&created).await.0, "Succeeded");
+    let c = env
+        .arm("GET", &format!("{cluster}?api-version=2025-07-01"), None)
+        .await;
+    assert_eq!(c.status, 200);
+    let p = &c.body["properties"];
+    assert_eq!(p["hostName"], "cache1.westeurope.redis.azure.net");
+    assert_eq!(p["provisioningState"], "Succeeded");
+    assert_eq!(p["resourceState"], "Running");
+    assert_eq!(p["highAvailability"], "Enabled");
+    assert_eq!(c.body["type"], "Microsoft.Cache/redisEnterprise");
+
+    let db = format!("{cluster}/databases/default");
+    let d = env
+        .put_done(
+            &format!("{db}?api-version=2025-07-01"),
+            json!({"properties": {"clientProtocol": "Encrypted", "clusteringPolicy": "EnterpriseCluster", "port": 10000, "accessKeysAuthentication": "Enabled"}}),
+        )
+        .await;
+    let p = &d.body["properties"];
+    assert_eq!(p["port"], 10000);
+    assert_eq!(p["clusteringPolicy"], "EnterpriseCluster");
+    assert_eq!(p["evictionPolicy"], "VolatileLRU", "server default");
+    assert_eq!(p["accessKeysAuthentication"], "Enabled");
+    let keys = env
+        .arm(
+            "POST",
+            &format!("{db}/listKeys?api-version=2025-07-01"),
+            None,
+        )
+        .await;
+    assert_eq!(keys.status, 200, "{}", keys.body);
+    let primary = keys.body["primaryKey"].as_str().expect("primaryKey");
+    assert_eq!(primary.len(), 44);
+    assert_ne!(keys.body["primaryKey"], keys.body["secondaryKey"]);
+    let again = env
+        .arm(
+            "POST",
+            &format!("{db}/listKeys?api-version=2025-07-01"),
+            None,
+        )
+        .await;
+    assert_eq!(again.body, keys.body, "keys are stable");
+    assert!(
+        !d.body.to_string().contains(primary),
+        "keys only through listKeys"
+    );
+
+    // A server parameter: 202 without a body, then the operation.
+    let pg = format!("{rg}/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg1");
+    env.put_done(
+        &format!("{pg}?api-version=2025-08-01"),
+        json!({"location": "westeurope", "sku": {"name": "Standard_B1ms", "tier": "Burstable"}, "properties": {"version": "16", "administratorLogin": "owui", "administratorLoginPassword": "x-Pw-1234567890"}}),
+    )
+    .await;
+    let param = format!("{pg}/configurations/azure.extensions?api-version=2025-08-01");
+    let r = env
+        .arm(
+            "PUT",
+            &param,
+            Some(json!({"properties": {"value": "VECTOR", "source": "user-override"}})),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    assert_eq!(r.body, Value::Null, "no body");
+    assert!(r.header("location").is_some());
+    assert_eq!(env.wait_op(&r).await.0, "Succeeded");
+    let g = env.arm("GET", &param, None).await;
+    assert_eq!(g.body["properties"]["value"], "VECTOR");
+    assert_eq!(g.body["properties"]["source"], "user-override");
+    assert_eq!(g.body["properties"]["isReadOnly"], false);
+    env.sb.shutdown().await;
+}
+
 trait Lossy {
     fn to_string_lossy(&self) -> String;
 }

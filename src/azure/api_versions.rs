@@ -47,6 +47,14 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
         "Microsoft.DBforPostgreSQL/flexibleServers/databases",
         "2025-08-01",
     ),
+    (
+        "Microsoft.DBforPostgreSQL/flexibleServers/configurations",
+        "2025-08-01",
+    ),
+    // Azure Managed Redis: 2025-07-01 (Balanced/MemoryOptimized/... SKUs,
+    // `highAvailability`, `accessKeysAuthentication`).
+    ("Microsoft.Cache/redisEnterprise", "2025-07-01"),
+    ("Microsoft.Cache/redisEnterprise/databases", "2025-07-01"),
     ("Microsoft.CognitiveServices/accounts", "2025-06-01"),
     (
         "Microsoft.CognitiveServices/accounts/deployments",

@@ -734,6 +734,9 @@ impl Task {
                             reason: format!("{} on {} failed: {source}", a.action, a.address),
                         })?;
                     match pointer(&result, &a.pointer).and_then(Value::as_str) {
+                        Some(s) if self.secrets.is_url_encoded(&name) => {
+                            super::secrets::percent_encode(s)
+                        }
                         Some(s) => s.to_string(),
                         None => {
                             return Err(EngineError::SecretUnavailable {

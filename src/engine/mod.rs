@@ -36,4 +36,4 @@ pub use render::{
     plan_json, render_graph_dot, render_graph_mermaid, render_plan_human, render_plan_markdown,
 };
 pub use resource::*;
-pub use secrets::{SecretAction, Secrets};
+pub use secrets::{SecretAction, Secrets, percent_encode};

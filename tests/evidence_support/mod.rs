@@ -148,6 +148,16 @@ pub fn secrets_for(loaded: &LoadedEnvironment, password: &str) -> (Secrets, Vec<
             pointer: "/keys/0/value".into(),
         },
     );
+    // WEBUI_SECRET_KEY as the CLI generates it (a fresh value each run, written to Key
+    // Vault only while it is missing there), and the Redis key fetched like the storage key.
+    let webui_key = format!("Wk-{}", uuid::Uuid::new_v4().simple());
+    secrets.insert(
+        stages::ids::SECRET_WEBUI_KEY,
+        Secret::new(webui_key.clone()),
+    );
+    if let Some(action) = stages::spoke::redis_key_action(env).expect("Redis API version") {
+        secrets.insert_action_url_encoded(stages::spoke::SECRET_REDIS_KEY_URL_ENCODED, action);
+    }
     // The password's random core catches it in any encoding.
     let core = password
         .split('-')
@@ -157,7 +167,7 @@ pub fn secrets_for(loaded: &LoadedEnvironment, password: &str) -> (Secrets, Vec<
         .to_string();
     (
         secrets,
-        vec![password.to_string(), encoded, connection, core],
+        vec![password.to_string(), encoded, connection, core, webui_key],
     )
 }
 

@@ -47,6 +47,15 @@ pub(super) fn action(w: &World, c: &Call<'_>, p: &ProviderPath) -> Reply {
                 ]}),
             )
         }
+        // RedisEnterpriseDatabasesListKeys.json: two base64 keys.
+        ("microsoft.cache/redisenterprise/databases", "listkeys") => {
+            let b64 =
+                |label: &str| base64::engine::general_purpose::STANDARD.encode(derive(label, 32));
+            Reply::json(
+                200,
+                json!({"primaryKey": b64("primary"), "secondaryKey": b64("secondary")}),
+            )
+        }
         ("microsoft.cognitiveservices/accounts", "listkeys") => {
             let hex = |b: Vec<u8>| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
             Reply::json(
