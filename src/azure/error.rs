@@ -180,6 +180,81 @@ impl AzureError {
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }
+
+    /// Why this error is Azure making an earlier write visible late, when it is one of
+    /// the documented replication or propagation delays (see docs/troubleshooting.md,
+    /// "Delays retried automatically"); the caller retries the write with bounded backoff.
+    ///
+    /// - Microsoft Graph: a create (`POST`) that references an object created moments
+    ///   ago answers `404 Request_ResourceNotFound`, or `400 Request_BadRequest` "...
+    ///   does not reference a valid application object" (`NoBackingApplicationObject`).
+    /// - Container Apps: `InvalidParameterValueInContainerTemplate` "Unable to get value
+    ///   using Managed identity ..." while a Key Vault role assignment propagates.
+    /// - Application Gateway: an operation ending `ApplicationGatewayKeyVaultSecretException`
+    ///   with `ApplicationGatewayKeyVaultSecretAccessDenied` (its identity's new Key Vault
+    ///   role not effective yet).
+    pub fn propagation_delay(&self) -> Option<&'static str> {
+        match self {
+            AzureError::RetriesExhausted { last, .. } => last.propagation_delay(),
+            AzureError::Api {
+                status,
+                code,
+                message,
+                details,
+                method,
+                ..
+            } => api_propagation_delay(*status, code, message, details, method),
+            AzureError::OperationFailed { code, details, .. } => {
+                let denied = code == "ApplicationGatewayKeyVaultSecretException"
+                    && (details.is_empty()
+                        || has_detail(details, "ApplicationGatewayKeyVaultSecretAccessDenied"));
+                denied.then_some(
+                    "ApplicationGatewayKeyVaultSecretAccessDenied: the gateway identity's Key Vault role is not effective yet",
+                )
+            }
+            _ => None,
+        }
+    }
+}
+
+/// [`AzureError::propagation_delay`] for an error answer.
+fn api_propagation_delay(
+    status: u16,
+    code: &str,
+    message: &str,
+    details: &[ErrorDetail],
+    method: &str,
+) -> Option<&'static str> {
+    let graph_create = method.eq_ignore_ascii_case("POST");
+    if graph_create && status == 404 && code == "Request_ResourceNotFound" {
+        return Some("Request_ResourceNotFound: the directory has not replicated a new object yet");
+    }
+    if graph_create
+        && status == 400
+        && code == "Request_BadRequest"
+        && (message.contains("does not reference a valid application object")
+            || has_detail(details, "NoBackingApplicationObject"))
+    {
+        return Some(
+            "Request_BadRequest (NoBackingApplicationObject): the new application is not replicated yet",
+        );
+    }
+    if status == 400
+        && code == "InvalidParameterValueInContainerTemplate"
+        && message.contains("Unable to get value using Managed identity")
+    {
+        return Some(
+            "InvalidParameterValueInContainerTemplate: the identity's Key Vault role is not effective yet",
+        );
+    }
+    None
+}
+
+/// Whether `details` (at any depth) holds `code`.
+fn has_detail(details: &[ErrorDetail], code: &str) -> bool {
+    details
+        .iter()
+        .any(|d| d.code == code || has_detail(&d.details, code))
 }
 
 /// Which headers carry the request and correlation IDs.

@@ -249,11 +249,13 @@ async fn plan_and_apply(
     let mut plan = make_plan(cli, session, model, force, false).await?;
     secrets::check_plan(&mut plan, &secret_set)?;
     print_plan(cli, &plan, PlanFormat::Human, true)?;
-    if args.dry_run || !plan.has_changes() {
+    let waits_only = !plan.has_changes() && !plan.in_progress().is_empty();
+    if args.dry_run || (!plan.has_changes() && !waits_only) {
         return Ok(ExitCode::SUCCESS);
     }
     let opts = RunApply {
-        yes: args.yes,
+        // Waiting for resources still in progress writes nothing: nothing to confirm.
+        yes: args.yes || waits_only,
         verify_fingerprints: false,
         done: "Apply complete",
     };
