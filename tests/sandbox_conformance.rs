@@ -1254,6 +1254,13 @@ async fn soft_delete_conflicts_and_purge() {
 #[tokio::test]
 async fn graph_upsert_service_principal_and_grants() {
     let env = start(1.0).await;
+    // Replication is covered by graph_replication_window (20 s realistic at scale 1 here).
+    env.admin(
+        "POST",
+        "config",
+        Some(json!({"graph_replication_delay_secs": 0.0})),
+    )
+    .await;
     let body = json!({"displayName": "Open WebUI dev", "signInAudience": "AzureADMyOrg", "identifierUris": ["api://owui-dev"],
         "appRoles": [{"id": "6a8f3c3e-54a4-4f0e-b7a5-2b9d4f0f0001", "value": "admin", "displayName": "Admin", "description": "a", "isEnabled": true, "allowedMemberTypes": ["User"]}]});
     let r = env
@@ -1855,6 +1862,15 @@ async fn container_app_key_vault_references_need_a_reader_identity() {
         assert!(tries < 500, "principal never replicated");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // The role is not effective on the data plane yet (120 s realistic -> 60 ms here).
+    let r = env
+        .arm("PUT", &app, Some(body(both.clone(), &uai_id)))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "InvalidParameterValueInContainerTemplate")
+    );
+    tokio::time::sleep(Duration::from_millis(80)).await;
     env.put_done(&app, body(both.clone(), &uai_id)).await;
     // Updating the existing app to read through its (still ungranted) system identity fails.
     let r = env.arm("PUT", &app, Some(body(both, "system"))).await;
@@ -1862,5 +1878,56 @@ async fn container_app_key_vault_references_need_a_reader_identity() {
         (r.status, r.code()),
         (400, "InvalidParameterValueInContainerTemplate")
     );
+    env.sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn graph_replication_window() {
+    // 20 s realistic -> 200 ms here.
+    let env = start(0.01).await;
+    let app = env
+        .graph(
+            "PATCH",
+            "applications(uniqueName='owui-repl')",
+            Some(json!({"displayName": "Open WebUI replication"})),
+            &[("Prefer", "create-if-missing")],
+        )
+        .await;
+    assert_eq!(app.status, 201);
+    let app_id = app.body["appId"].as_str().expect("appId").to_string();
+    let sp_body = json!({"appId": app_id});
+    let early = env
+        .graph("POST", "servicePrincipals", Some(sp_body.clone()), &[])
+        .await;
+    assert_eq!((early.status, early.code()), (400, "Request_BadRequest"));
+    assert!(
+        early
+            .to_string_lossy()
+            .contains("does not reference a valid application object")
+    );
+    assert_eq!(
+        early.body["error"]["details"][0]["code"],
+        "NoBackingApplicationObject"
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let sp = env
+        .graph("POST", "servicePrincipals", Some(sp_body), &[])
+        .await;
+    assert_eq!(sp.status, 201, "{}", sp.body);
+    let grant = json!({"clientId": sp.body["id"], "consentType": "AllPrincipals",
+        "resourceId": env.graph("GET", "servicePrincipals(appId='00000003-0000-0000-c000-000000000000')", None, &[]).await.body["id"],
+        "scope": "User.Read"});
+    let early = env
+        .graph("POST", "oauth2PermissionGrants", Some(grant.clone()), &[])
+        .await;
+    assert_eq!(
+        (early.status, early.code()),
+        (404, "Request_ResourceNotFound")
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let ok = env
+        .graph("POST", "oauth2PermissionGrants", Some(grant), &[])
+        .await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
     env.sb.shutdown().await;
 }
