@@ -478,6 +478,111 @@ mod tests {
         assert!(!err.to_string().contains("secret-ish"));
     }
 
+    fn api(status: u16, code: &str, message: &str, method: &str) -> AzureError {
+        AzureError::Api {
+            status,
+            code: code.into(),
+            message: message.into(),
+            target: None,
+            details: Vec::new(),
+            request_id: None,
+            correlation_id: None,
+            method: method.into(),
+            resource: "/x".into(),
+        }
+    }
+
+    #[test]
+    fn replication_and_propagation_delays_are_recognised_narrowly() {
+        let sp =
+            "The appId 'a' of the service principal does not reference a valid application object.";
+        assert!(
+            api(400, "Request_BadRequest", sp, "POST")
+                .propagation_delay()
+                .is_some()
+        );
+        // Another Request_BadRequest is a real error.
+        let other = api(
+            400,
+            "Request_BadRequest",
+            "Property 'x' is invalid.",
+            "POST",
+        );
+        assert!(other.propagation_delay().is_none());
+        let mut by_detail = other;
+        if let AzureError::Api { details, .. } = &mut by_detail {
+            details.push(ErrorDetail {
+                code: "NoBackingApplicationObject".into(),
+                message: String::new(),
+                target: Some("appId".into()),
+                details: Vec::new(),
+            });
+        }
+        assert!(by_detail.propagation_delay().is_some());
+        // A 404 on a Graph create, not on a read or an update.
+        let gone = "Resource 'x' does not exist or one of its queried reference-property objects are not present.";
+        assert!(
+            api(404, "Request_ResourceNotFound", gone, "POST")
+                .propagation_delay()
+                .is_some()
+        );
+        for method in ["GET", "PATCH"] {
+            assert!(
+                api(404, "Request_ResourceNotFound", gone, method)
+                    .propagation_delay()
+                    .is_none()
+            );
+        }
+        let aca = "Field 'configuration.secrets' is invalid with details: 'Invalid value: \"db\": Unable to get value using Managed identity system for secret db.";
+        assert!(
+            api(400, "InvalidParameterValueInContainerTemplate", aca, "PUT")
+                .propagation_delay()
+                .is_some()
+        );
+        assert!(
+            api(
+                400,
+                "InvalidParameterValueInContainerTemplate",
+                "Field 'template.containers' is invalid",
+                "PUT"
+            )
+            .propagation_delay()
+            .is_none()
+        );
+        let agw = |detail: &str| AzureError::OperationFailed {
+            resource: "/agw".into(),
+            code: "ApplicationGatewayKeyVaultSecretException".into(),
+            message: "Problem occured while accessing and validating KeyVault Secrets".into(),
+            details: vec![ErrorDetail {
+                code: detail.into(),
+                message: String::new(),
+                target: None,
+                details: Vec::new(),
+            }],
+        };
+        assert!(
+            agw("ApplicationGatewayKeyVaultSecretAccessDenied")
+                .propagation_delay()
+                .is_some()
+        );
+        assert!(
+            agw("ApplicationGatewayKeyVaultSecretMalformed")
+                .propagation_delay()
+                .is_none()
+        );
+        let exhausted = AzureError::RetriesExhausted {
+            resource: "/x".into(),
+            attempts: 2,
+            last: Box::new(api(400, "Request_BadRequest", sp, "POST")),
+        };
+        assert!(exhausted.propagation_delay().is_some());
+        assert!(
+            api(400, "PrincipalNotFound", "x", "PUT")
+                .propagation_delay()
+                .is_none()
+        );
+    }
+
     #[test]
     fn retries_exhausted_delegates_code_and_status() {
         let last = api_error(
