@@ -62,7 +62,17 @@ async fn up_converges_through_replication_and_propagation_windows_then_plans_cle
     let d = deployment(tmp.path());
     let world = world_with_windows().await;
     let backend = world.backend(&d.loaded.env.azure.tenant_id, client_settings(SCALE));
-    let model = d.model(UP);
+    // With the admin consent grant: a Graph create that references the new service principal.
+    let model = owui_deploy::stages::model(
+        &d.loaded.env,
+        &owui_deploy::stages::StageOptions {
+            environment_dir: d.loaded.dir.clone(),
+            without_certificate: true,
+            grant_admin_consent: true,
+        },
+        UP,
+    )
+    .expect("stage model");
     let reasons = Reasons::default();
     let run = up(
         backend.clone(),
@@ -84,6 +94,7 @@ async fn up_converges_through_replication_and_propagation_windows_then_plans_cle
     );
     for expected in [
         "NoBackingApplicationObject",
+        "Request_ResourceNotFound",
         "InvalidParameterValueInContainerTemplate",
     ] {
         assert!(

@@ -175,7 +175,9 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
             out.display()
         );
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
+    // Resources still in progress are not converged: the apply job must run (and wait).
+    let not_converged = plan.has_changes() || !plan.in_progress().is_empty();
+    Ok(if args.detailed_exitcode && not_converged {
         ExitCode::from(EXIT_CHANGES)
     } else {
         ExitCode::SUCCESS
