@@ -2,9 +2,10 @@
 //! `owui-deploy up` against the in-process sandbox with its delay windows on:
 //! Microsoft Graph replication (a new application invisible to its service
 //! principal's creation, a new service principal to the consent grant), data-plane
-//! role propagation (a Container App reading its Key Vault secret through an
-//! identity whose role is brand new), and PostgreSQL still provisioning when an
-//! interrupted `up` is resumed (its children refused with `ServerIsBusy`).
+//! role propagation (a Container App reading its Key Vault secret, an App Gateway
+//! its Key Vault certificate, through an identity whose role is brand new), and
+//! PostgreSQL or the App Gateway still provisioning when an interrupted `up` is
+//! resumed (PostgreSQL's children are refused with `ServerIsBusy` meanwhile).
 
 mod evidence_support;
 
@@ -246,4 +247,138 @@ async fn interrupted_while_postgres_provisions_the_resume_waits_and_converges() 
 async fn interrupted_while_the_app_gateway_provisions_the_resume_waits_and_converges() {
     // App Gateway creation: 360 s realistic, 1.8 s here; it reports `Updating`.
     interrupt_while_provisioning("/Microsoft.Network/applicationGateways/", 0.005).await;
+}
+
+/// A minimal model: an RBAC vault with a certificate secret, the gateway's
+/// identity, its Key Vault Secrets User role, and an App Gateway reading the
+/// certificate from Key Vault through that identity right after the role.
+fn gateway_model() -> owui_deploy::engine::Model {
+    use owui_deploy::azure::api_versions::api_version;
+    use owui_deploy::engine::{
+        Address, Api, DiffRules, Mode, Model, OWNER_TAG, Reference, ResourceSpec, Stage,
+    };
+    let rg = "/subscriptions/00000000-0000-0000-0000-0000000a9e00/resourceGroups/rg-agw";
+    let spec = |address: String, type_name: &str, body: serde_json::Value| ResourceSpec {
+        label: address.rsplit('/').next().unwrap_or("").to_string(),
+        address: Address(address),
+        stage: Stage::Finalize,
+        api: Api::Arm {
+            type_name: type_name.into(),
+            api_version: api_version(type_name).expect("pinned").into(),
+        },
+        body,
+        depends_on: Default::default(),
+        rules: DiffRules::default(),
+        mode: Mode::Managed,
+        serial_key: None,
+        taggable: false,
+    };
+    let tags = json!({OWNER_TAG: "agw"});
+    let group = spec(
+        rg.to_string(),
+        "Microsoft.Resources/resourceGroups",
+        json!({"location": "uksouth", "tags": tags}),
+    );
+    let vault = spec(
+        format!("{rg}/providers/Microsoft.KeyVault/vaults/kv-agw"),
+        "Microsoft.KeyVault/vaults",
+        json!({"location": "uksouth", "properties": {"tenantId": "00000000-0000-0000-0000-0000000000aa",
+            "sku": {"family": "A", "name": "standard"}, "enableRbacAuthorization": true}}),
+    );
+    let mut secret = spec(
+        format!("{}/secrets/cert", vault.address),
+        "Microsoft.KeyVault/vaults/secrets",
+        json!({"properties": {"value": "certificate-bytes"}}),
+    );
+    secret.rules = owui_deploy::stages::resources::key_vault_secret::rules();
+    let identity = spec(
+        format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-agw"),
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        json!({"location": "uksouth"}),
+    );
+    let role = spec(
+        format!(
+            "{}/providers/Microsoft.Authorization/roleAssignments/{}",
+            vault.address,
+            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, b"agw-secrets-user")
+        ),
+        "Microsoft.Authorization/roleAssignments",
+        json!({"properties": {
+            "roleDefinitionId": "/subscriptions/00000000-0000-0000-0000-0000000a9e00/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6",
+            "principalId": Reference::new(identity.address.clone(), "/properties/principalId").marker(),
+            "principalType": "ServicePrincipal"}}),
+    );
+    let gateway = spec(
+        format!("{rg}/providers/Microsoft.Network/applicationGateways/agw"),
+        "Microsoft.Network/applicationGateways",
+        json!({"location": "uksouth",
+            "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity.address.as_str(): {}}},
+            "properties": {"sslCertificates": [{"name": "cert", "properties": {
+                "keyVaultSecretId": Reference::new(secret.address.clone(), "/properties/secretUri").marker()}}]}}),
+    );
+    let mut resources = vec![group, vault, secret, identity, role, gateway];
+    for i in 1..resources.len() {
+        let previous = resources[i - 1].address.clone();
+        resources[i].depends_on.insert(previous);
+    }
+    Model {
+        resources,
+        discoveries: vec![],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_gateway_is_resent_until_its_key_vault_role_is_effective() {
+    for retry in [false, true] {
+        let world = World::start(SCALE, 11).await;
+        // 400 s realistic -> 200 ms: the gateway's first PUT meets it.
+        world
+            .config(json!({"rbac_propagation_secs": 400.0, "principal_delay_secs": 0.0}))
+            .await;
+        let backend = world.backend(
+            "00000000-0000-0000-0000-0000000000aa",
+            client_settings(SCALE),
+        );
+        let opts = ApplyOptions {
+            principal_retry_timeout: if retry {
+                Duration::from_secs(30)
+            } else {
+                Duration::ZERO
+            },
+            ..apply_options(SCALE)
+        };
+        let reasons = Reasons::default();
+        let model = gateway_model();
+        let run = up(
+            backend.clone(),
+            &model,
+            "agw",
+            &owui_deploy::engine::Secrets::new(),
+            &opts,
+            reasons.sink(),
+            CancelToken::new(),
+        )
+        .await;
+        if retry {
+            assert!(run.ok(), "{}", run.error_text().unwrap_or_default());
+            assert!(
+                reasons.any("ApplicationGatewayKeyVaultSecretAccessDenied"),
+                "{:#?}",
+                reasons.all()
+            );
+            let again = plan_only(&backend, &model, "agw").await.expect("plan");
+            assert!(
+                !again.has_changes() && again.in_progress().is_empty(),
+                "{}",
+                render_plan_human(&again, false)
+            );
+        } else {
+            let text = run.error_text().expect("fails without the retry");
+            assert!(
+                text.contains("ApplicationGatewayKeyVaultSecretException"),
+                "{text}"
+            );
+        }
+        world.sandbox.shutdown().await;
+    }
 }
