@@ -109,7 +109,16 @@ impl Fingerprint {
             Some(v) => match v.get("etag").and_then(Value::as_str) {
                 Some(etag) if !etag.is_empty() => Fingerprint::Etag(etag.to_string()),
                 _ => {
-                    let canonical = canonical_json(&strip_volatile(v));
+                    let mut stable = strip_volatile(v);
+                    // A type without `provisioningState` reports its operation in
+                    // `properties.state` (PostgreSQL): as volatile as the former.
+                    if v.pointer("/properties/provisioningState").is_none()
+                        && let Some(props) =
+                            stable.get_mut("properties").and_then(Value::as_object_mut)
+                    {
+                        props.remove("state");
+                    }
+                    let canonical = canonical_json(&stable);
                     Fingerprint::Sha256(sha256_hex(canonical.as_bytes()))
                 }
             },
@@ -1296,6 +1305,24 @@ mod tests {
         let c = Fingerprint::of(Some(&json!({"a": 2, "b": {"c": 2}})));
         assert_ne!(a, c);
         assert_eq!(Fingerprint::of(None), Fingerprint::Absent);
+    }
+
+    #[test]
+    fn fingerprint_ignores_the_state_that_stands_in_for_provisioning_state() {
+        let updating = json!({"properties": {"state": "Updating", "version": "16"}});
+        let ready = json!({"properties": {"state": "Ready", "version": "16"}});
+        assert_eq!(
+            Fingerprint::of(Some(&updating)),
+            Fingerprint::of(Some(&ready))
+        );
+        // Where provisioningState exists, `state` is configuration and counts.
+        let enabled = json!({"properties": {"provisioningState": "Succeeded", "state": "Enabled"}});
+        let disabled =
+            json!({"properties": {"provisioningState": "Succeeded", "state": "Disabled"}});
+        assert_ne!(
+            Fingerprint::of(Some(&enabled)),
+            Fingerprint::of(Some(&disabled))
+        );
     }
 
     #[test]
