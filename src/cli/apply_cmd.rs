@@ -111,14 +111,16 @@ async fn verify_and_apply(
         Err(e) => return Err(anyhow::Error::new(e).context("cannot read the planned resources")),
     }
     deploy::print_plan(cli, plan, PlanFormat::Human, true)?;
-    if !plan.has_changes() {
+    let waits_only = !plan.has_changes() && !plan.in_progress().is_empty();
+    if !plan.has_changes() && !waits_only {
         if cli.output == OutputFormat::Human {
             println!("Nothing to apply.");
         }
         return Ok(ExitCode::SUCCESS);
     }
     let run = RunApply {
-        yes: args.yes,
+        // Waiting for resources still in progress writes nothing: nothing to confirm.
+        yes: args.yes || waits_only,
         verify_fingerprints: true,
         done: "Apply complete",
     };

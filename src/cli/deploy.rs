@@ -191,7 +191,9 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
             out.display()
         );
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
+    // Resources still in progress are not converged: the apply job must run (and wait).
+    let not_converged = plan.has_changes() || !plan.in_progress().is_empty();
+    Ok(if args.detailed_exitcode && not_converged {
         ExitCode::from(EXIT_CHANGES)
     } else {
         ExitCode::SUCCESS
@@ -278,11 +280,13 @@ async fn plan_and_apply(
     let mut plan = make_plan(cli, session, model, force, false).await?;
     secrets::check_plan(&mut plan, &secret_set)?;
     print_plan(cli, &plan, PlanFormat::Human, true)?;
-    if args.dry_run || !plan.has_changes() {
+    let waits_only = !plan.has_changes() && !plan.in_progress().is_empty();
+    if args.dry_run || (!plan.has_changes() && !waits_only) {
         return Ok(ExitCode::SUCCESS);
     }
     let opts = RunApply {
-        yes: args.yes,
+        // Waiting for resources still in progress writes nothing: nothing to confirm.
+        yes: args.yes || waits_only,
         verify_fingerprints: false,
         done: "Apply complete",
     };

@@ -499,7 +499,8 @@ pub async fn up(
             };
         }
     };
-    if !plan.has_changes() {
+    // Like the CLI: resources still in progress are waited for even with nothing to write.
+    if !plan.has_changes() && plan.in_progress().is_empty() {
         return UpRun {
             plan: Some(plan),
             result: None,

@@ -452,6 +452,24 @@ fn conflicts(w: &World, p: &ProviderPath, own_key: &str) -> Option<Reply> {
             ),
         ));
     }
+    // PostgreSQL: no child (database, configuration, firewall rule) written while
+    // the server is provisioning or updating (Azure/azure-postgresql#134).
+    if p.namespace
+        .eq_ignore_ascii_case("Microsoft.DBforPostgreSQL")
+        && p.types.len() >= 2
+        && p.types[0].eq_ignore_ascii_case("flexibleServers")
+        && let Some(server) = w.resources.get(&key(&p.id_as_sent(1)))
+        && server.pending.is_some()
+    {
+        return Some(Reply::arm_error(
+            409,
+            "ServerIsBusy",
+            format!(
+                "Cannot complete operation while server '{}' is busy processing another operation. Try again later.",
+                p.names[0]
+            ),
+        ));
+    }
     // Cognitive Services: one deployment write at a time per account.
     if p.namespace
         .eq_ignore_ascii_case("Microsoft.CognitiveServices")
