@@ -710,6 +710,9 @@ impl Differ<'_> {
                 if self.rules.xml.iter().any(|p| rule_covers(p, path)) {
                     return super::xml::same_xml(a, b);
                 }
+                if self.rules.unscoped_ids.iter().any(|p| rule_covers(p, path)) {
+                    return unscoped_id(a) == unscoped_id(b);
+                }
                 if matched_name
                     || is_arm_id(a)
                     || self
@@ -753,6 +756,28 @@ pub fn normalise_location(s: &str) -> String {
         .collect()
 }
 
+/// The scope-free form of an ARM ID: what follows its last `/providers/`, lower
+/// case (`microsoft.authorization/roledefinitions/{guid}` for both
+/// `/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}` and
+/// `/providers/Microsoft.Authorization/roleDefinitions/{guid}`). A string without
+/// `/providers/` is only lower-cased.
+pub fn unscoped_id(id: &str) -> String {
+    let lower = id.trim_end_matches('/').to_ascii_lowercase();
+    match lower.rfind("/providers/") {
+        Some(i) => lower[i + "/providers/".len()..].to_string(),
+        None => lower,
+    }
+}
+
+/// The differences a plan shows between a desired body and the live one under a
+/// type's rules: the comparison `plan` runs, for bodies whose references are all
+/// resolved (a remaining `${ref:...}` counts as known after apply). `live ==
+/// None` means the resource does not exist.
+pub fn compare(desired: &Value, live: Option<&Value>, rules: &DiffRules) -> Vec<PropertyDiff> {
+    let resolved = resolve_desired(desired, &|_| Ok(RefValue::Unknown)).unwrap_or(Desired::Unknown);
+    diff(&resolved, live, rules)
+}
+
 /// Whether a string is an ARM resource ID (compared case-insensitively).
 pub fn is_arm_id(s: &str) -> bool {
     s.len() > 15
@@ -793,6 +818,7 @@ mod tests {
             immutable: vec!["/properties/kind".into()],
             ignore: vec!["/properties/ignored".into()],
             xml: vec!["/properties/policy".into()],
+            unscoped_ids: vec!["/properties/roleDefinitionId".into()],
             openapi: None,
         }
     }
@@ -836,6 +862,28 @@ mod tests {
         });
         let d = diff(&known(desired), Some(&live), &rules());
         assert_eq!(d, vec![], "{d:#?}");
+    }
+
+    #[test]
+    fn unscoped_ids_compare_by_provider_type_and_name() {
+        let g = "0b5fe924-9a61-425c-96af-cfe6e287ca2d";
+        let d = known(
+            json!({"properties": {"roleDefinitionId": format!("/subscriptions/S1/providers/Microsoft.Authorization/roleDefinitions/{g}")}}),
+        );
+        for same in [
+            format!("/providers/Microsoft.Authorization/roleDefinitions/{g}"),
+            format!(
+                "/subscriptions/s2/providers/microsoft.authorization/roleDefinitions/{}",
+                g.to_uppercase()
+            ),
+        ] {
+            let live = json!({"properties": {"roleDefinitionId": same}});
+            assert!(diff(&d, Some(&live), &rules()).is_empty(), "{same}");
+        }
+        let other = json!({"properties": {"roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/other"}});
+        assert_eq!(diff(&d, Some(&other), &rules()).len(), 1);
+        assert_eq!(unscoped_id("/Providers/X/Y/z/"), "x/y/z");
+        assert_eq!(unscoped_id("plain"), "plain");
     }
 
     #[test]

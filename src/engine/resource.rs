@@ -233,6 +233,13 @@ pub struct DiffRules {
     /// ([`crate::engine::xml::canonicalize`]): the service may reformat them.
     #[serde(default)]
     pub xml: Vec<String>,
+    /// ARM IDs of resources that exist once per tenant whatever the scope they are
+    /// written under (role definitions): compared by provider, type and name only,
+    /// so `/subscriptions/{any}/providers/Microsoft.Authorization/roleDefinitions/{guid}`
+    /// equals the tenant-level `/providers/Microsoft.Authorization/roleDefinitions/{guid}`
+    /// that ARM answers (see [`crate::engine::diff::unscoped_id`]).
+    #[serde(default)]
+    pub unscoped_ids: Vec<String>,
     /// Pointer to an inline OpenAPI document (JSON text) in the desired body,
     /// for APIs imported from one: when the document changes, the plan lists the
     /// API's live `{address}/operations` and shows the operations the import adds

@@ -526,6 +526,21 @@ pub(super) fn role_assignment(ctx: &mut Ctx<'_>) {
         .unwrap_or_else(|| "ServicePrincipal".into());
     let p = ctx.props();
     default(p, "principalType", json!(kind));
+    // ARM answers the tenant-level form of the role definition whatever form was
+    // sent (RoleAssignments_CreateForResourceGroup.json, RoleAssignments_Get.json).
+    if let Some(guid) = p
+        .get("roleDefinitionId")
+        .and_then(Value::as_str)
+        .and_then(|d| d.trim_end_matches('/').rsplit('/').next())
+        .map(str::to_string)
+    {
+        p.insert(
+            "roleDefinitionId".into(),
+            json!(format!(
+                "/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+            )),
+        );
+    }
     p.insert("scope".into(), json!(scope));
     p.insert("createdOn".into(), json!(created));
     p.insert("updatedOn".into(), json!(now));
