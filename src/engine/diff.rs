@@ -321,7 +321,7 @@ fn resolve_string(
             Ok(RefValue::Known(v)) => Ok(Desired::Known(v)),
             Ok(RefValue::Unknown) => Ok(Desired::Unknown),
             Err(reason) => Err(ResolveFailure {
-                reference: r.marker(),
+                reference: r.describe(),
                 reason,
             }),
         };
@@ -335,7 +335,7 @@ fn resolve_string(
                 Ok(RefValue::Unknown) => return Ok(Desired::Unknown),
                 Err(reason) => {
                     return Err(ResolveFailure {
-                        reference: r.marker(),
+                        reference: r.describe(),
                         reason,
                     });
                 }

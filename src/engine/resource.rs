@@ -58,6 +58,13 @@ impl Address {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The address for people: a reference to a value not known yet (e.g. the
+    /// Container Apps environment's domain in its DNS zone's name) reads
+    /// `(known after apply)`; never an internal marker. Use where the value is
+    /// not known; where it is, show the resolved address instead.
+    pub fn readable(&self) -> String {
+        readable_text(&self.0)
+    }
     fn key(&self) -> String {
         self.0.to_ascii_lowercase()
     }
@@ -126,6 +133,10 @@ impl Reference {
     /// The marker string that stands for this reference inside a body.
     pub fn marker(&self) -> String {
         format!("{REF_OPEN}{}#{}}}", self.address, self.pointer)
+    }
+    /// The reference for people: `/appId of graph:/applications(uniqueName='x')`.
+    pub fn describe(&self) -> String {
+        format!("{} of {}", self.pointer, self.address.readable())
     }
     /// A string with this reference embedded, e.g. `https://${ref:..}/openai/v1`.
     pub fn within(&self, prefix: &str, suffix: &str) -> String {
@@ -288,6 +299,22 @@ impl ResourceSpec {
         }
         deps
     }
+}
+
+/// What people see in place of a value not known until apply.
+pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+
+/// A string for people: each reference marker reads [`KNOWN_AFTER_APPLY`], each
+/// secret marker `(sensitive)`.
+pub fn readable_text(s: &str) -> String {
+    parse_markers(s)
+        .into_iter()
+        .map(|seg| match seg {
+            Segment::Text(t) => t,
+            Segment::Ref(_) => KNOWN_AFTER_APPLY.to_string(),
+            Segment::Secret(_) => "(sensitive)".to_string(),
+        })
+        .collect()
 }
 
 /// One piece of a body string: literal text, a reference marker or a secret marker.
