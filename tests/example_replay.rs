@@ -9,14 +9,16 @@
 //! reason; any other difference fails, so a new inconsistency (or a new noise
 //! source in a builder's rules) is decided on before it is accepted.
 
+mod examples_support;
 mod schema;
 
+use examples_support::{examples, examples_dir, request_body};
 use owui_deploy::engine::diff::compare;
 use owui_deploy::engine::{Api, DiffRules, PropertyDiff};
 use owui_deploy::stages::{self, StageOptions};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A difference accepted in one example: `(file, path prefix, reason)`. The file is
 /// relative to the examples folder; the path is a plan path (`PropertyDiff::path`)
@@ -346,20 +348,6 @@ fn type_of_id(id: &str) -> Option<String> {
     Some(format!("{ns}/{}", types.join("/")))
 }
 
-/// The request body of an example: the object-valued parameter (`parameters`
-/// when there are several, e.g. beside `zones` or `extendedLocation`).
-fn request_body(example: &Value) -> Option<&Value> {
-    let params = example["parameters"].as_object()?;
-    if let Some(b) = params.get("parameters").filter(|v| v.is_object()) {
-        return Some(b);
-    }
-    let objects: Vec<&Value> = params.values().filter(|v| v.is_object()).collect();
-    match objects.as_slice() {
-        [one] => Some(one),
-        _ => None,
-    }
-}
-
 /// One example's 200/201 bodies that answer a resource write: `(code, body, type)`.
 fn resource_answers(example: &Value) -> Vec<(String, &Value, String)> {
     let mut out = Vec::new();
@@ -369,23 +357,6 @@ fn resource_answers(example: &Value) -> Vec<(String, &Value, String)> {
             out.push((code.to_string(), body, t));
         }
     }
-    out
-}
-
-fn example_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("examples folder reads") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "json") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
     out
 }
 
@@ -404,27 +375,14 @@ fn excepted(file: &str, d: &PropertyDiff, used: &mut [bool]) -> bool {
 
 #[test]
 fn recorded_answers_show_no_change_under_the_types_rules() {
-    let Some(shared) = schema::shared_dir("recorded_answers_show_no_change_under_the_types_rules")
-    else {
+    let Some(dir) = examples_dir("recorded_answers_show_no_change_under_the_types_rules") else {
         return;
     };
-    let dir = shared.join("fixtures/arm-examples");
-    if !dir.is_dir() {
-        println!("skipping: {} not found", dir.display());
-        return;
-    }
     let types = deployed_types();
     let mut used = vec![false; EXCEPTIONS.len()];
     let mut failures = Vec::new();
     let mut replayed = BTreeMap::<String, usize>::new();
-    for path in example_files(&dir) {
-        let file = path
-            .strip_prefix(&dir)
-            .expect("under the folder")
-            .to_string_lossy()
-            .replace('\\', "/");
-        let text = std::fs::read_to_string(&path).expect("example reads");
-        let example: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+    for (file, example) in examples(&dir) {
         let Some(request) = request_body(&example) else {
             continue;
         };

@@ -132,6 +132,15 @@ pub(super) fn apim_named_value(ctx: &mut Ctx<'_>) {
     }
 }
 
+/// Backends answer `title`, `url` and `protocol` even when not set (null for a
+/// pool), as ApiManagementCreateBackendWithPriorityBasedLoadBalancer.json does.
+pub(super) fn apim_backend(ctx: &mut Ctx<'_>) {
+    let p = ctx.props();
+    for key in ["title", "url", "protocol"] {
+        default(p, key, Value::Null);
+    }
+}
+
 pub(super) fn apim_logger(ctx: &mut Ctx<'_>) {
     let suffix = ctx.hex("logger-credentials", 24);
     let p = ctx.props();

@@ -180,6 +180,12 @@ pub(super) fn container_app(ctx: &mut Ctx<'_>) {
     let revision = format!("{name}--{suffix}");
     let verification = ctx.hex("verification", 64).to_ascii_uppercase();
     let outbound = ctx.public_ip("outbound");
+    let event_stream = format!(
+        "https://{}.azurecontainerapps.dev/subscriptions/{}/resourceGroups/{}/containerApps/{name}/eventstream",
+        ctx.location(),
+        ctx.sub,
+        ctx.rg.unwrap_or_default()
+    );
     let p = ctx.props();
     if let Some(e) = &env_id {
         p.insert("managedEnvironmentId".into(), json!(e));
@@ -198,6 +204,8 @@ pub(super) fn container_app(ctx: &mut Ctx<'_>) {
         json!([env_ip.unwrap_or(outbound)]),
     );
     p.insert("runningStatus".into(), json!("Running"));
+    // ContainerApps_CreateOrUpdate.json answers an `eventStreamEndpoint`.
+    p.insert("eventStreamEndpoint".into(), json!(event_stream));
     let mut cfg = p
         .remove("configuration")
         .filter(Value::is_object)
@@ -322,7 +330,16 @@ pub(super) fn postgres_database(ctx: &mut Ctx<'_>) {
 pub(super) fn key_vault(ctx: &mut Ctx<'_>) {
     let name = ctx.name().to_string();
     let tenant = ctx.tenant.to_string();
+    // createVault.json answers `tags` (empty when none were sent) and `hsmPoolResourceId`.
+    if let Some(m) = ctx.body.as_object_mut() {
+        default(m, "tags", json!({}));
+    }
     let p = ctx.props();
+    default(
+        p,
+        "hsmPoolResourceId",
+        json!("00000000-0000-0000-0000-000000000000"),
+    );
     p.insert(
         "vaultUri".into(),
         json!(format!("https://{name}.vault.azure.net/")),
@@ -492,6 +509,11 @@ pub(super) fn app_insights(ctx: &mut Ctx<'_>) {
     default(p, "Application_Type", json!("web"));
     default(p, "Request_Source", json!("rest"));
     default(p, "RetentionInDays", json!(90));
+    // Server defaults ComponentsCreate.json answers.
+    default(p, "HockeyAppId", json!(""));
+    default(p, "HockeyAppToken", json!(""));
+    default(p, "SamplingPercentage", json!(100.0));
+    default(p, "DisableIpMasking", json!(false));
     default(p, "publicNetworkAccessForIngestion", json!("Enabled"));
     default(p, "publicNetworkAccessForQuery", json!("Enabled"));
     let mode = if p.contains_key("WorkspaceResourceId") {
