@@ -389,6 +389,13 @@ async fn replay(c: &Client, file: &str, example: &Value) -> Result<Vec<String>, 
             problems.push(format!("the answer lacks {key}"));
         }
     }
+    // The type in the provider's casing, as recorded (when the example records it).
+    if body["type"].is_string() && got.body["type"] != body["type"] {
+        problems.push(format!(
+            "type {} where the recorded answer says {}",
+            got.body["type"], body["type"]
+        ));
+    }
     Ok(problems)
 }
 
