@@ -450,6 +450,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn readable_addresses_hold_no_marker() {
+        let app = Reference::new("graph:/applications(uniqueName='x')", "/appId");
+        let sp = Address(format!(
+            "graph:/servicePrincipals(appId='{}')",
+            app.marker()
+        ));
+        assert_eq!(
+            sp.readable(),
+            "graph:/servicePrincipals(appId='(known after apply)')"
+        );
+        assert_eq!(
+            app.describe(),
+            "/appId of graph:/applications(uniqueName='x')"
+        );
+        assert_eq!(readable_text("a ${secret:pw} b"), "a (sensitive) b");
+        assert_eq!(
+            Address("/subscriptions/s".into()).readable(),
+            "/subscriptions/s"
+        );
+    }
+
+    #[test]
     fn references_are_found_inside_strings_and_nested_values() {
         let a = Reference::new("/subscriptions/s/resourceGroups/rg", "/id");
         let b = Reference::new("/x/y", "/properties/fqdn");
