@@ -382,6 +382,15 @@ async fn replay(c: &Client, file: &str, example: &Value) -> Result<Vec<String>, 
             problems.push(format!("the {code} lacks the {h} header"));
         }
     }
+    c.settled(&path).await;
+    // The same request again updates: a code the example records (200, or 202).
+    let again = c.send("PUT", &path, Some(request)).await;
+    if !codes.contains(&again.status) || again.status == 201 {
+        problems.push(format!(
+            "the repeated PUT answered {}, the recorded codes are {codes:?}",
+            again.status
+        ));
+    }
     let got = c.settled(&path).await;
     for key in missing_keys(body, &got.body) {
         let known = NOT_MODELLED.iter().any(|(f, k, _)| *f == file && *k == key);
