@@ -75,6 +75,8 @@ pub(super) fn apim_service(ctx: &mut Ctx<'_>) {
     };
     default(p, "virtualNetworkType", json!("None"));
     default(p, "disableGateway", json!(false));
+    // ApiManagementServiceGetMultiRegionInternalVnet.json answers it empty.
+    default(p, "apiVersionConstraint", json!({}));
     default(p, "natGatewayState", json!("Disabled"));
     default(p, "outboundPublicIPAddresses", json!([public_ip]));
     default(p, "publicNetworkAccess", json!("Enabled"));

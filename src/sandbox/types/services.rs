@@ -421,6 +421,9 @@ pub(super) fn storage_account(ctx: &mut Ctx<'_>) {
         default(p, "accessTier", json!("Hot"));
     }
     default(p, "supportsHttpsTrafficOnly", json!(true));
+    // StorageAccountGetProperties.json answers both.
+    default(p, "isSkuConversionBlocked", json!(false));
+    default(p, "accountMigrationInProgress", json!(false));
     default(p, "minimumTlsVersion", json!("TLS1_0"));
     default(p, "allowBlobPublicAccess", json!(false));
     default(p, "allowSharedKeyAccess", json!(true));
