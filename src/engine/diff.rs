@@ -517,12 +517,25 @@ impl Differ<'_> {
         match live {
             Some(Value::Object(lo)) => {
                 for (k, d) in &children {
+                    // Keys that are ARM IDs (user-assigned identities) may come back
+                    // in another casing.
+                    let l = lo.get(k).or_else(|| {
+                        is_arm_id(k)
+                            .then(|| lo.iter().find(|(lk, _)| lk.eq_ignore_ascii_case(k)))
+                            .flatten()
+                            .map(|(_, v)| v)
+                    });
                     path.push(Seg::Key(k.clone()));
-                    self.walk(d, lo.get(k), path);
+                    self.walk(d, l, path);
                     path.pop();
                 }
             }
             None | Some(Value::Null) => {
+                if children.is_empty() && self.exists && !path.is_empty() {
+                    // An empty object that should exist and does not (e.g. a
+                    // user-assigned identity missing from `userAssignedIdentities`).
+                    self.push(path, DiffValue::Absent, whole.to_diff_value());
+                }
                 for (k, d) in &children {
                     path.push(Seg::Key(k.clone()));
                     self.walk(d, None, path);
@@ -884,6 +897,24 @@ mod tests {
         assert_eq!(diff(&d, Some(&other), &rules()).len(), 1);
         assert_eq!(unscoped_id("/Providers/X/Y/z/"), "x/y/z");
         assert_eq!(unscoped_id("plain"), "plain");
+    }
+
+    #[test]
+    fn a_missing_empty_object_is_a_change_and_id_keys_ignore_case() {
+        let id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a";
+        let d = known(
+            json!({"identity": {"type": "UserAssigned", "userAssignedIdentities": {id: {}}}}),
+        );
+        let recased = json!({"identity": {"type": "UserAssigned", "userAssignedIdentities": {
+            id.to_ascii_lowercase(): {"principalId": "p", "clientId": "c"}}}});
+        assert!(diff(&d, Some(&recased), &rules()).is_empty());
+        let other = json!({"identity": {"type": "UserAssigned", "userAssignedIdentities": {
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/b": {}}}});
+        let found = diff(&d, Some(&other), &rules());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].old, DiffValue::Absent);
+        // A create lists leaves only, as before.
+        assert!(diff(&known(json!({"properties": {}})), None, &rules()).is_empty());
     }
 
     #[test]
