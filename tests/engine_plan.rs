@@ -25,7 +25,7 @@ fn vnet_rules() -> DiffRules {
         immutable: vec!["/properties/kind".into()],
         ignore: vec![],
         xml: vec![],
-        openapi: None,
+        ..DiffRules::default()
     }
 }
 

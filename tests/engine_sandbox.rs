@@ -136,6 +136,8 @@ fn model(deployments: &[(&str, u32)]) -> Model {
         }}),
     );
     ra.taggable = false;
+    // ARM answers the tenant-level role definition ID: the type's rules compare by GUID.
+    ra.rules = owui_deploy::stages::resources::role_assignment::rules();
     let app_addr = "graph:/applications(uniqueName='owui-e2e')";
     let app = ResourceSpec {
         address: app_addr.into(),

@@ -1249,6 +1249,11 @@ async fn principal_not_found_window_then_success_and_role_assignment_exists() {
     let ok = ok.expect("assignment succeeds after the replication delay");
     assert!(started.elapsed() >= Duration::from_millis(1000));
     assert_eq!(ok.body["properties"]["scope"], rg);
+    // ARM answers the tenant-level form (RoleAssignments_CreateForResourceGroup.json).
+    assert_eq!(
+        ok.body["properties"]["roleDefinitionId"],
+        "/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6"
+    );
     // Same again under the same name: fine (200). Under another name: RoleAssignmentExists.
     assert_eq!(env.arm("PUT", &ra, Some(body.clone())).await.status, 200);
     let other = format!(

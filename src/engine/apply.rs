@@ -274,6 +274,8 @@ pub async fn apply(
     }
 
     let mut state = vec![State::Pending; n];
+    // How events and skips name each change: readable until its address is resolved.
+    let mut shown: Vec<Address> = changes.iter().map(shown_address).collect();
     let mut known: Vec<Option<Known>> = (0..n).map(|_| None).collect();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
     let mut failures: Vec<(usize, EngineError)> = Vec::new();
@@ -293,14 +295,14 @@ pub async fn apply(
                 }
                 let c = &changes[i];
                 let cause = deps[i].iter().find_map(|&j| match &state[j] {
-                    State::Failed => Some(changes[j].address.clone()),
+                    State::Failed => Some(shown[j].clone()),
                     State::Skipped(a) => Some(a.clone()),
                     _ => None,
                 });
                 if let Some(because) = cause {
                     if c.action.writes() {
                         events.emit(Event::Skipped {
-                            address: c.address.clone(),
+                            address: shown[i].clone(),
                             label: c.label.clone(),
                             because: because.clone(),
                         });
@@ -345,7 +347,7 @@ pub async fn apply(
                     Ok(p) => p,
                     Err(e) => {
                         events.emit(Event::Failed {
-                            address: c.address.clone(),
+                            address: shown[i].clone(),
                             label: c.label.clone(),
                             error: e.to_string(),
                         });
@@ -360,9 +362,11 @@ pub async fn apply(
                 if let Some(k) = key {
                     busy_keys.insert(k);
                 }
+                // From here on the address is known: events and errors name it.
+                shown[i] = target.clone();
                 if c.action.writes() || c.wait {
                     events.emit(Event::Started {
-                        address: c.address.clone(),
+                        address: target.clone(),
                         label: c.label.clone(),
                         action: c.action,
                         at: now_rfc3339(),
@@ -370,9 +374,9 @@ pub async fn apply(
                 }
                 let task = Task {
                     backend: backend.clone(),
-                    address: c.address.clone(),
+                    address: target.clone(),
                     label: c.label.clone(),
-                    target,
+                    target: target.clone(),
                     api: c.api.clone(),
                     action: c.action,
                     wait: c.wait,
@@ -380,7 +384,7 @@ pub async fn apply(
                     secrets: secrets.clone(),
                     opts: opts.clone(),
                     observer: EventObserver {
-                        address: c.address.clone(),
+                        address: target.clone(),
                         events: events.clone(),
                     },
                 };
@@ -418,7 +422,7 @@ pub async fn apply(
             Ok((live, outcome, note)) => {
                 if c.action.writes() || c.wait {
                     events.emit(Event::Succeeded {
-                        address: c.address.clone(),
+                        address: shown[i].clone(),
                         label: c.label.clone(),
                         action: c.action,
                         elapsed,
@@ -431,7 +435,7 @@ pub async fn apply(
             }
             Err(e) => {
                 events.emit(Event::Failed {
-                    address: c.address.clone(),
+                    address: shown[i].clone(),
                     label: c.label.clone(),
                     error: e.to_string(),
                 });
@@ -469,6 +473,14 @@ pub async fn apply(
     Ok(report)
 }
 
+/// The address of a change for people before apply resolves it: the plan's
+/// target when known, else the address with unknown values shown as such.
+fn shown_address(c: &Change) -> Address {
+    c.target
+        .clone()
+        .unwrap_or_else(|| Address(c.address.readable()))
+}
+
 /// Resolves the target address and the body to send with references
 /// substituted (secrets stay markers until the task fills them in).
 fn prepare(
@@ -483,7 +495,7 @@ fn prepare(
                 return Err(EngineError::UnresolvedReference {
                     address: c.address.clone(),
                     label: c.label.clone(),
-                    reference: c.address.to_string(),
+                    reference: c.address.readable(),
                     reason: "a value in the address is not known".into(),
                 });
             }
@@ -497,8 +509,8 @@ fn prepare(
             Unresolved::Reference(r) => EngineError::UnresolvedReference {
                 address: c.address.clone(),
                 label: c.label.clone(),
-                reference: r.marker(),
-                reason: format!("{} has no value at {}", r.address, r.pointer),
+                reference: r.describe(),
+                reason: format!("{} has no value at {}", r.address.readable(), r.pointer),
             },
             Unresolved::Secret(name) => EngineError::MissingSecret {
                 address: c.address.clone(),

@@ -321,7 +321,7 @@ fn resolve_string(
             Ok(RefValue::Known(v)) => Ok(Desired::Known(v)),
             Ok(RefValue::Unknown) => Ok(Desired::Unknown),
             Err(reason) => Err(ResolveFailure {
-                reference: r.marker(),
+                reference: r.describe(),
                 reason,
             }),
         };
@@ -335,7 +335,7 @@ fn resolve_string(
                 Ok(RefValue::Unknown) => return Ok(Desired::Unknown),
                 Err(reason) => {
                     return Err(ResolveFailure {
-                        reference: r.marker(),
+                        reference: r.describe(),
                         reason,
                     });
                 }
@@ -517,12 +517,25 @@ impl Differ<'_> {
         match live {
             Some(Value::Object(lo)) => {
                 for (k, d) in &children {
+                    // Keys that are ARM IDs (user-assigned identities) may come back
+                    // in another casing.
+                    let l = lo.get(k).or_else(|| {
+                        is_arm_id(k)
+                            .then(|| lo.iter().find(|(lk, _)| lk.eq_ignore_ascii_case(k)))
+                            .flatten()
+                            .map(|(_, v)| v)
+                    });
                     path.push(Seg::Key(k.clone()));
-                    self.walk(d, lo.get(k), path);
+                    self.walk(d, l, path);
                     path.pop();
                 }
             }
             None | Some(Value::Null) => {
+                if children.is_empty() && self.exists && !path.is_empty() {
+                    // An empty object that should exist and does not (e.g. a
+                    // user-assigned identity missing from `userAssignedIdentities`).
+                    self.push(path, DiffValue::Absent, whole.to_diff_value());
+                }
                 for (k, d) in &children {
                     path.push(Seg::Key(k.clone()));
                     self.walk(d, None, path);
@@ -710,6 +723,9 @@ impl Differ<'_> {
                 if self.rules.xml.iter().any(|p| rule_covers(p, path)) {
                     return super::xml::same_xml(a, b);
                 }
+                if self.rules.unscoped_ids.iter().any(|p| rule_covers(p, path)) {
+                    return unscoped_id(a) == unscoped_id(b);
+                }
                 if matched_name
                     || is_arm_id(a)
                     || self
@@ -753,6 +769,28 @@ pub fn normalise_location(s: &str) -> String {
         .collect()
 }
 
+/// The scope-free form of an ARM ID: what follows its last `/providers/`, lower
+/// case (`microsoft.authorization/roledefinitions/{guid}` for both
+/// `/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}` and
+/// `/providers/Microsoft.Authorization/roleDefinitions/{guid}`). A string without
+/// `/providers/` is only lower-cased.
+pub fn unscoped_id(id: &str) -> String {
+    let lower = id.trim_end_matches('/').to_ascii_lowercase();
+    match lower.rfind("/providers/") {
+        Some(i) => lower[i + "/providers/".len()..].to_string(),
+        None => lower,
+    }
+}
+
+/// The differences a plan shows between a desired body and the live one under a
+/// type's rules: the comparison `plan` runs, for bodies whose references are all
+/// resolved (a remaining `${ref:...}` counts as known after apply). `live ==
+/// None` means the resource does not exist.
+pub fn compare(desired: &Value, live: Option<&Value>, rules: &DiffRules) -> Vec<PropertyDiff> {
+    let resolved = resolve_desired(desired, &|_| Ok(RefValue::Unknown)).unwrap_or(Desired::Unknown);
+    diff(&resolved, live, rules)
+}
+
 /// Whether a string is an ARM resource ID (compared case-insensitively).
 pub fn is_arm_id(s: &str) -> bool {
     s.len() > 15
@@ -793,6 +831,7 @@ mod tests {
             immutable: vec!["/properties/kind".into()],
             ignore: vec!["/properties/ignored".into()],
             xml: vec!["/properties/policy".into()],
+            unscoped_ids: vec!["/properties/roleDefinitionId".into()],
             openapi: None,
         }
     }
@@ -836,6 +875,46 @@ mod tests {
         });
         let d = diff(&known(desired), Some(&live), &rules());
         assert_eq!(d, vec![], "{d:#?}");
+    }
+
+    #[test]
+    fn unscoped_ids_compare_by_provider_type_and_name() {
+        let g = "0b5fe924-9a61-425c-96af-cfe6e287ca2d";
+        let d = known(
+            json!({"properties": {"roleDefinitionId": format!("/subscriptions/S1/providers/Microsoft.Authorization/roleDefinitions/{g}")}}),
+        );
+        for same in [
+            format!("/providers/Microsoft.Authorization/roleDefinitions/{g}"),
+            format!(
+                "/subscriptions/s2/providers/microsoft.authorization/roleDefinitions/{}",
+                g.to_uppercase()
+            ),
+        ] {
+            let live = json!({"properties": {"roleDefinitionId": same}});
+            assert!(diff(&d, Some(&live), &rules()).is_empty(), "{same}");
+        }
+        let other = json!({"properties": {"roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/other"}});
+        assert_eq!(diff(&d, Some(&other), &rules()).len(), 1);
+        assert_eq!(unscoped_id("/Providers/X/Y/z/"), "x/y/z");
+        assert_eq!(unscoped_id("plain"), "plain");
+    }
+
+    #[test]
+    fn a_missing_empty_object_is_a_change_and_id_keys_ignore_case() {
+        let id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a";
+        let d = known(
+            json!({"identity": {"type": "UserAssigned", "userAssignedIdentities": {id: {}}}}),
+        );
+        let recased = json!({"identity": {"type": "UserAssigned", "userAssignedIdentities": {
+            id.to_ascii_lowercase(): {"principalId": "p", "clientId": "c"}}}});
+        assert!(diff(&d, Some(&recased), &rules()).is_empty());
+        let other = json!({"identity": {"type": "UserAssigned", "userAssignedIdentities": {
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/b": {}}}});
+        let found = diff(&d, Some(&other), &rules());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].old, DiffValue::Absent);
+        // A create lists leaves only, as before.
+        assert!(diff(&known(json!({"properties": {}})), None, &rules()).is_empty());
     }
 
     #[test]

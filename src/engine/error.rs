@@ -3,7 +3,7 @@
 
 use super::apply::ApplyReport;
 use super::backend::BackendError;
-use super::resource::{Address, Stage};
+use super::resource::{Address, Stage, readable_text};
 use std::fmt;
 
 /// What the engine was doing when a backend call failed.
@@ -42,7 +42,7 @@ pub struct StaleResource {
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// Two resources of the model have the same address.
-    #[error("{label}: the address {address} appears twice in the model")]
+    #[error("{label}: the address {} appears twice in the model", address.readable())]
     DuplicateResource {
         /// The address.
         address: Address,
@@ -50,7 +50,11 @@ pub enum EngineError {
         label: String,
     },
     /// A dependency (explicit or a reference) names a resource not in the model.
-    #[error("{label} ({address}) depends on {missing}, which is not part of the model")]
+    #[error(
+        "{label} ({}) depends on {}, which is not part of the model",
+        address.readable(),
+        missing.readable()
+    )]
     UnknownDependency {
         /// The dependent resource.
         address: Address,
@@ -67,7 +71,8 @@ pub enum EngineError {
     },
     /// A data resource (deployed by an earlier stage) does not exist.
     #[error(
-        "{label} ({address}) does not exist: it is deployed by the `{stage}` stage; run `owui-deploy {stage}` first (needed by: {})",
+        "{label} ({}) does not exist: it is deployed by the `{stage}` stage; run `owui-deploy {stage}` first (needed by: {})",
+        address.readable(),
         needed_by.join(", ")
     )]
     MissingPrerequisite {
@@ -81,7 +86,7 @@ pub enum EngineError {
         needed_by: Vec<String>,
     },
     /// A backend call failed.
-    #[error("{operation} {label} ({address}) failed: {source}")]
+    #[error("{operation} {label} ({}) failed: {source}", address.readable())]
     Resource {
         /// The resource.
         address: Address,
@@ -103,19 +108,26 @@ pub enum EngineError {
         source: BackendError,
     },
     /// A reference cannot be resolved.
-    #[error("{label} ({address}): cannot resolve {reference}: {reason}")]
+    #[error(
+        "{label} ({}): cannot resolve {}: {reason}",
+        address.readable(),
+        readable_text(reference)
+    )]
     UnresolvedReference {
         /// The resource whose body holds the reference.
         address: Address,
         /// Its label.
         label: String,
-        /// The reference marker.
+        /// The reference (shown through [`readable_text`]).
         reference: String,
         /// Why.
         reason: String,
     },
     /// A secret named in a body is not in the secret store.
-    #[error("{label} ({address}) needs the secret `{name}`, which was not provided")]
+    #[error(
+        "{label} ({}) needs the secret `{name}`, which was not provided",
+        address.readable()
+    )]
     MissingSecret {
         /// The resource.
         address: Address,
@@ -125,7 +137,7 @@ pub enum EngineError {
         name: String,
     },
     /// A secret fetched by an action (e.g. a storage key from `listKeys`) could not be had.
-    #[error("{label} ({address}) needs the secret `{name}`: {reason}")]
+    #[error("{label} ({}) needs the secret `{name}`: {reason}", address.readable())]
     SecretUnavailable {
         /// The resource needing it.
         address: Address,
@@ -138,7 +150,8 @@ pub enum EngineError {
     },
     /// A large value the plan refers to by digest is not available.
     #[error(
-        "{label} ({address}): the plan refers to content {digest} that is not available; re-create the plan"
+        "{label} ({}): the plan refers to content {digest} that is not available; re-create the plan",
+        address.readable()
     )]
     MissingBlob {
         /// The resource.
@@ -149,7 +162,7 @@ pub enum EngineError {
         digest: String,
     },
     /// The live state changed since the plan was made.
-    #[error("the plan is stale: {}", stale.iter().map(|s| format!("{} ({}): {}", s.label, s.address, s.reason)).collect::<Vec<_>>().join("; "))]
+    #[error("the plan is stale: {}", stale.iter().map(|s| format!("{} ({}): {}", s.label, s.address.readable(), s.reason)).collect::<Vec<_>>().join("; "))]
     StalePlan {
         /// Every resource that differs.
         stale: Vec<StaleResource>,

@@ -1202,14 +1202,16 @@ fn owned(
         Some(other) => {
             warnings.push(format!(
                 "{} ({}) exists and is tagged {OWNER_TAG}={other}, not {env}",
-                spec.label, spec.address
+                spec.label,
+                spec.address.readable()
             ));
             false
         }
         None => {
             warnings.push(format!(
                 "{} ({}) exists without the {OWNER_TAG} tag (created outside this tool?)",
-                spec.label, spec.address
+                spec.label,
+                spec.address.readable()
             ));
             !opts.destroy
         }

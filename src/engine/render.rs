@@ -4,7 +4,7 @@
 use super::diff::{DiffValue, sha256_hex, value_bytes};
 use super::events::Event;
 use super::plan::{Action, Change, Plan};
-use super::resource::Api;
+use super::resource::{Address, Api};
 use serde_json::{Value, json};
 
 /// Version of the JSON documents of [`plan_json`] and the event stream.
@@ -391,14 +391,7 @@ fn display_address(c: &Change) -> String {
     if let Some(t) = &c.target {
         return t.as_str().to_string();
     }
-    crate::engine::parse_markers(c.address.as_str())
-        .into_iter()
-        .map(|seg| match seg {
-            crate::engine::Segment::Text(t) => t,
-            crate::engine::Segment::Ref(_) => "(known after apply)".to_string(),
-            crate::engine::Segment::Secret(s) => s.marker(),
-        })
-        .collect()
+    c.address.readable()
 }
 
 fn diff_value_json(v: &DiffValue) -> Value {
@@ -432,14 +425,14 @@ pub fn plan_json(plan: &Plan) -> Value {
         .iter()
         .map(|c| {
             json!({
-                "address": c.address,
+                "address": display_address(c),
                 "label": c.label,
                 "stage": c.stage,
                 "api": api_json(&c.api),
                 "action": c.action,
                 "fingerprint": c.fingerprint,
                 "replace_paths": c.replace_paths,
-                "depends_on": c.depends_on,
+                "depends_on": c.depends_on.iter().map(Address::readable).collect::<Vec<_>>(),
                 "diffs": c.diffs.iter().map(|d| json!({
                     "path": d.path,
                     "old": diff_value_json(&d.old),

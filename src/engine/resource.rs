@@ -58,6 +58,13 @@ impl Address {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The address for people: a reference to a value not known yet (e.g. the
+    /// Container Apps environment's domain in its DNS zone's name) reads
+    /// `(known after apply)`; never an internal marker. Use where the value is
+    /// not known; where it is, show the resolved address instead.
+    pub fn readable(&self) -> String {
+        readable_text(&self.0)
+    }
     fn key(&self) -> String {
         self.0.to_ascii_lowercase()
     }
@@ -126,6 +133,10 @@ impl Reference {
     /// The marker string that stands for this reference inside a body.
     pub fn marker(&self) -> String {
         format!("{REF_OPEN}{}#{}}}", self.address, self.pointer)
+    }
+    /// The reference for people: `/appId of graph:/applications(uniqueName='x')`.
+    pub fn describe(&self) -> String {
+        format!("{} of {}", self.pointer, self.address.readable())
     }
     /// A string with this reference embedded, e.g. `https://${ref:..}/openai/v1`.
     pub fn within(&self, prefix: &str, suffix: &str) -> String {
@@ -233,6 +244,13 @@ pub struct DiffRules {
     /// ([`crate::engine::xml::canonicalize`]): the service may reformat them.
     #[serde(default)]
     pub xml: Vec<String>,
+    /// ARM IDs of resources that exist once per tenant whatever the scope they are
+    /// written under (role definitions): compared by provider, type and name only,
+    /// so `/subscriptions/{any}/providers/Microsoft.Authorization/roleDefinitions/{guid}`
+    /// equals the tenant-level `/providers/Microsoft.Authorization/roleDefinitions/{guid}`
+    /// that ARM answers (see [`crate::engine::diff::unscoped_id`]).
+    #[serde(default)]
+    pub unscoped_ids: Vec<String>,
     /// Pointer to an inline OpenAPI document (JSON text) in the desired body,
     /// for APIs imported from one: when the document changes, the plan lists the
     /// API's live `{address}/operations` and shows the operations the import adds
@@ -281,6 +299,22 @@ impl ResourceSpec {
         }
         deps
     }
+}
+
+/// What people see in place of a value not known until apply.
+pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+
+/// A string for people: each reference marker reads [`KNOWN_AFTER_APPLY`], each
+/// secret marker `(sensitive)`.
+pub fn readable_text(s: &str) -> String {
+    parse_markers(s)
+        .into_iter()
+        .map(|seg| match seg {
+            Segment::Text(t) => t,
+            Segment::Ref(_) => KNOWN_AFTER_APPLY.to_string(),
+            Segment::Secret(_) => "(sensitive)".to_string(),
+        })
+        .collect()
 }
 
 /// One piece of a body string: literal text, a reference marker or a secret marker.
@@ -414,6 +448,28 @@ fn collect_refs(value: &serde_json::Value, out: &mut Vec<Reference>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readable_addresses_hold_no_marker() {
+        let app = Reference::new("graph:/applications(uniqueName='x')", "/appId");
+        let sp = Address(format!(
+            "graph:/servicePrincipals(appId='{}')",
+            app.marker()
+        ));
+        assert_eq!(
+            sp.readable(),
+            "graph:/servicePrincipals(appId='(known after apply)')"
+        );
+        assert_eq!(
+            app.describe(),
+            "/appId of graph:/applications(uniqueName='x')"
+        );
+        assert_eq!(readable_text("a ${secret:pw} b"), "a (sensitive) b");
+        assert_eq!(
+            Address("/subscriptions/s".into()).readable(),
+            "/subscriptions/s"
+        );
+    }
 
     #[test]
     fn references_are_found_inside_strings_and_nested_values() {

@@ -75,6 +75,8 @@ pub(super) fn apim_service(ctx: &mut Ctx<'_>) {
     };
     default(p, "virtualNetworkType", json!("None"));
     default(p, "disableGateway", json!(false));
+    // ApiManagementServiceGetMultiRegionInternalVnet.json answers it empty.
+    default(p, "apiVersionConstraint", json!({}));
     default(p, "natGatewayState", json!("Disabled"));
     default(p, "outboundPublicIPAddresses", json!([public_ip]));
     default(p, "publicNetworkAccess", json!("Enabled"));
@@ -129,6 +131,15 @@ pub(super) fn apim_named_value(ctx: &mut Ctx<'_>) {
     default(p, "tags", json!([]));
     if p["secret"].as_bool() == Some(true) || p.contains_key("keyVault") {
         p.remove("value");
+    }
+}
+
+/// Backends answer `title`, `url` and `protocol` even when not set (null for a
+/// pool), as ApiManagementCreateBackendWithPriorityBasedLoadBalancer.json does.
+pub(super) fn apim_backend(ctx: &mut Ctx<'_>) {
+    let p = ctx.props();
+    for key in ["title", "url", "protocol"] {
+        default(p, key, Value::Null);
     }
 }
 

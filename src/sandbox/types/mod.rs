@@ -199,7 +199,7 @@ pub(crate) static TYPES: &[TypeDef] = &[
     TypeDef { name: "Microsoft.ApiManagement/service/apis/diagnostics", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, ..BASE },
     TypeDef { name: "Microsoft.ApiManagement/service/diagnostics", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, ..BASE },
     TypeDef { name: "Microsoft.ApiManagement/service/namedValues", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, mode: Mode::Async201, requires_properties: true, states: APIM_CHILD_STATES, etag: Etag::Quoted, compute: Some(apim_named_value), ..BASE },
-    TypeDef { name: "Microsoft.ApiManagement/service/backends", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, ..BASE },
+    TypeDef { name: "Microsoft.ApiManagement/service/backends", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, compute: Some(apim_backend), ..BASE },
     TypeDef { name: "Microsoft.ApiManagement/service/loggers", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, compute: Some(apim_logger), ..BASE },
     TypeDef { name: "Microsoft.ApiManagement/service/products", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, requires_properties: true, etag: Etag::Quoted, compute: Some(apim_product), ..BASE },
     TypeDef { name: "Microsoft.ApiManagement/service/products/apis", create_secs: 1.0, update_secs: 1.0, delete_secs: 1.0, compute: Some(apim_product_api), ..BASE },

@@ -188,7 +188,10 @@ pub(super) fn nsg(ctx: &mut Ctx<'_>) {
             "Outbound"
         ),
     ]);
-    ctx.props().insert("defaultSecurityRules".into(), rules);
+    let p = ctx.props();
+    p.insert("defaultSecurityRules".into(), rules);
+    // NetworkSecurityGroupCreate.json answers `flushConnection: false` by default.
+    default(p, "flushConnection", json!(false));
 }
 
 pub(super) fn route_table(ctx: &mut Ctx<'_>) {
@@ -415,6 +418,19 @@ pub(super) fn app_gateway(ctx: &mut Ctx<'_>) {
     );
     let p = ctx.props();
     p.insert("operationalState".into(), json!("Running"));
+    // ApplicationGatewayCreate.json answers these collections empty when not sent.
+    for key in [
+        "authenticationCertificates",
+        "loadDistributionPolicies",
+        "listeners",
+        "urlPathMaps",
+        "routingRules",
+        "probes",
+        "redirectConfigurations",
+        "privateEndpointConnections",
+    ] {
+        default(p, key, json!([]));
+    }
     if let Some(Value::Array(certs)) = p.get_mut("sslCertificates") {
         for c in certs {
             if c["properties"]["keyVaultSecretId"].is_string() {

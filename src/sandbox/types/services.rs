@@ -180,6 +180,12 @@ pub(super) fn container_app(ctx: &mut Ctx<'_>) {
     let revision = format!("{name}--{suffix}");
     let verification = ctx.hex("verification", 64).to_ascii_uppercase();
     let outbound = ctx.public_ip("outbound");
+    let event_stream = format!(
+        "https://{}.azurecontainerapps.dev/subscriptions/{}/resourceGroups/{}/containerApps/{name}/eventstream",
+        ctx.location(),
+        ctx.sub,
+        ctx.rg.unwrap_or_default()
+    );
     let p = ctx.props();
     if let Some(e) = &env_id {
         p.insert("managedEnvironmentId".into(), json!(e));
@@ -198,6 +204,8 @@ pub(super) fn container_app(ctx: &mut Ctx<'_>) {
         json!([env_ip.unwrap_or(outbound)]),
     );
     p.insert("runningStatus".into(), json!("Running"));
+    // ContainerApps_CreateOrUpdate.json answers an `eventStreamEndpoint`.
+    p.insert("eventStreamEndpoint".into(), json!(event_stream));
     let mut cfg = p
         .remove("configuration")
         .filter(Value::is_object)
@@ -371,7 +379,16 @@ pub(super) fn redis_database(ctx: &mut Ctx<'_>) {
 pub(super) fn key_vault(ctx: &mut Ctx<'_>) {
     let name = ctx.name().to_string();
     let tenant = ctx.tenant.to_string();
+    // createVault.json answers `tags` (empty when none were sent) and `hsmPoolResourceId`.
+    if let Some(m) = ctx.body.as_object_mut() {
+        default(m, "tags", json!({}));
+    }
     let p = ctx.props();
+    default(
+        p,
+        "hsmPoolResourceId",
+        json!("00000000-0000-0000-0000-000000000000"),
+    );
     p.insert(
         "vaultUri".into(),
         json!(format!("https://{name}.vault.azure.net/")),
@@ -453,6 +470,9 @@ pub(super) fn storage_account(ctx: &mut Ctx<'_>) {
         default(p, "accessTier", json!("Hot"));
     }
     default(p, "supportsHttpsTrafficOnly", json!(true));
+    // StorageAccountGetProperties.json answers both.
+    default(p, "isSkuConversionBlocked", json!(false));
+    default(p, "accountMigrationInProgress", json!(false));
     default(p, "minimumTlsVersion", json!("TLS1_0"));
     default(p, "allowBlobPublicAccess", json!(false));
     default(p, "allowSharedKeyAccess", json!(true));
@@ -541,6 +561,11 @@ pub(super) fn app_insights(ctx: &mut Ctx<'_>) {
     default(p, "Application_Type", json!("web"));
     default(p, "Request_Source", json!("rest"));
     default(p, "RetentionInDays", json!(90));
+    // Server defaults ComponentsCreate.json answers.
+    default(p, "HockeyAppId", json!(""));
+    default(p, "HockeyAppToken", json!(""));
+    default(p, "SamplingPercentage", json!(100.0));
+    default(p, "DisableIpMasking", json!(false));
     default(p, "publicNetworkAccessForIngestion", json!("Enabled"));
     default(p, "publicNetworkAccessForQuery", json!("Enabled"));
     let mode = if p.contains_key("WorkspaceResourceId") {
@@ -575,6 +600,21 @@ pub(super) fn role_assignment(ctx: &mut Ctx<'_>) {
         .unwrap_or_else(|| "ServicePrincipal".into());
     let p = ctx.props();
     default(p, "principalType", json!(kind));
+    // ARM answers the tenant-level form of the role definition whatever form was
+    // sent (RoleAssignments_CreateForResourceGroup.json, RoleAssignments_Get.json).
+    if let Some(guid) = p
+        .get("roleDefinitionId")
+        .and_then(Value::as_str)
+        .and_then(|d| d.trim_end_matches('/').rsplit('/').next())
+        .map(str::to_string)
+    {
+        p.insert(
+            "roleDefinitionId".into(),
+            json!(format!(
+                "/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+            )),
+        );
+    }
     p.insert("scope".into(), json!(scope));
     p.insert("createdOn".into(), json!(created));
     p.insert("updatedOn".into(), json!(now));

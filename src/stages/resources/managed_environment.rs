@@ -56,7 +56,14 @@ pub fn rules() -> DiffRules {
             "/properties/publicNetworkAccess",
             "/properties/vnetConfiguration/infrastructureSubnetId",
         ]),
-        write_only: super::paths(&["/properties/daprAIConnectionString"]),
+        // ARM never answers these (ManagedEnvironments_CreateOrUpdate.json sends them,
+        // neither answer carries them).
+        write_only: super::paths(&[
+            "/properties/daprAIConnectionString",
+            "/properties/appLogsConfiguration/logAnalyticsConfiguration/sharedKey",
+            "/properties/customDomainConfiguration/certificateValue",
+            "/properties/customDomainConfiguration/certificatePassword",
+        ]),
         immutable: super::paths(&[
             "/properties/vnetConfiguration/internal",
             "/properties/vnetConfiguration/infrastructureSubnetId",

@@ -89,6 +89,8 @@ pub fn rules() -> DiffRules {
         ]),
         write_only: super::paths(&["/properties/administratorLoginPassword"]),
         immutable: super::paths(&["/properties/administratorLogin"]),
+        // How the server is created: ARM does not answer it (ServerCreate.json).
+        ignore: super::paths(&["/properties/createMode"]),
         ..DiffRules::default()
     }
 }

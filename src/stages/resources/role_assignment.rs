@@ -75,13 +75,14 @@ impl Principal {
 }
 
 /// Comparison rules: nothing of an assignment can change (its name is derived
-/// from its content, so a change is a different assignment).
+/// from its content, so a change is a different assignment). The role
+/// definition is compared by its GUID: ARM answers the tenant-level form
+/// `/providers/Microsoft.Authorization/roleDefinitions/{guid}` for the
+/// subscription form we send.
 pub fn rules() -> DiffRules {
     DiffRules {
-        case_insensitive: super::paths(&[
-            "/properties/roleDefinitionId",
-            "/properties/principalType",
-        ]),
+        case_insensitive: super::paths(&["/properties/principalType"]),
+        unscoped_ids: super::paths(&["/properties/roleDefinitionId"]),
         immutable: super::paths(&["/properties/roleDefinitionId", "/properties/principalId"]),
         ..DiffRules::default()
     }
@@ -108,4 +109,67 @@ pub fn spec(
     };
     let at = Placement::new(address, label, stage).after(scope);
     arm_spec(at, TYPE, &body, rules(), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::diff::compare;
+    use serde_json::json;
+
+    const SCOPE: &str = "/subscriptions/a925f2f7-5c63-4b7b-8799-25a5f97bc3b2/resourceGroups/testrg";
+
+    fn desired() -> serde_json::Value {
+        let principal = Principal::known("ce2ce14e-85d7-4629-bdbc-454d0519d987", "User");
+        let s = spec(
+            SCOPE,
+            KEY_VAULT_SECRETS_USER,
+            principal,
+            "test assignment",
+            Stage::Spoke,
+        )
+        .expect("spec builds");
+        s.body
+    }
+
+    fn live(role_definition_id: &str) -> serde_json::Value {
+        json!({
+            "properties": {
+                "roleDefinitionId": role_definition_id,
+                "principalId": "ce2ce14e-85d7-4629-bdbc-454d0519d987",
+                "principalType": "User",
+                "scope": SCOPE
+            }
+        })
+    }
+
+    #[test]
+    fn role_definition_forms_are_the_same_role() {
+        let g = KEY_VAULT_SECRETS_USER;
+        for form in [
+            format!("/providers/Microsoft.Authorization/roleDefinitions/{g}"),
+            format!(
+                "/providers/microsoft.authorization/roledefinitions/{}",
+                g.to_uppercase()
+            ),
+            format!(
+                "/subscriptions/a925f2f7-5c63-4b7b-8799-25a5f97bc3b2/providers/Microsoft.Authorization/roleDefinitions/{g}"
+            ),
+            format!(
+                "/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.Authorization/roleDefinitions/{g}"
+            ),
+        ] {
+            let d = compare(&desired(), Some(&live(&form)), &rules());
+            assert!(d.is_empty(), "{form}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn another_role_is_a_replacement() {
+        let other = "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7";
+        let d = compare(&desired(), Some(&live(other)), &rules());
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].path, "/properties/roleDefinitionId");
+        assert!(d[0].forces_replacement);
+    }
 }
