@@ -33,6 +33,16 @@ pub struct Cli {
     #[arg(long, global = true, default_value_t = crate::engine::DEFAULT_PARALLELISM, value_parser = clap::value_parser!(usize))]
     pub parallelism: usize,
 
+    /// Let paths in the environment file be absolute or leave its folder (by default
+    /// they must stay inside it).
+    #[arg(long, global = true)]
+    pub allow_outside_paths: bool,
+
+    /// Send every request to this running sandbox (`https://HOST:PORT`), whatever the
+    /// environment's cloud. Without it, OWUI_SANDBOX_URL applies only to `cloud = "sandbox"`.
+    #[arg(long, global = true, value_name = "URL")]
+    pub sandbox_url: Option<String>,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,

@@ -102,7 +102,11 @@ impl Harness {
     /// The command, pointed at the sandbox and the environment file.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_owui-deploy"));
+        // `--sandbox-url`: the copied environments (e.g. dev.toml) are not `cloud =
+        // "sandbox"`, and OWUI_SANDBOX_URL alone never redirects them.
         cmd.current_dir(self.dir.path())
+            .arg("--sandbox-url")
+            .arg(self.sandbox.url())
             .env("OWUI_SANDBOX_URL", self.sandbox.url())
             .env("OWUI_SANDBOX_CA", &self.ca_file)
             .env("OWUI_ENV", &self.env_file)
