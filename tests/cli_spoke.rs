@@ -975,7 +975,8 @@ async fn rotation_without_a_given_password_generates_one_everywhere() {
     let conn_secret = ids.spoke_secret(stages::ids::SECRET_PG_CONNECTION);
     // (server password, password secret, connection string) sent since `mark`.
     async fn sent(cli: &Harness, mark: usize, ids: [&str; 3]) -> [Vec<String>; 3] {
-        let journal = cli.journal_since(mark).await;
+        // The values as sent (the HTTP journal redacts them).
+        let journal = cli.journal_unredacted_since(mark);
         ids.map(|id| {
             journal
                 .iter()
