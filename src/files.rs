@@ -34,6 +34,8 @@ pub const MAX_POLICY: u64 = 256 * KIB;
 pub const MAX_OPENAPI: u64 = 4 * MIB;
 /// Largest sandbox state file read (`azure.sandbox.state_file`, `sandbox --state`).
 pub const MAX_SANDBOX_STATE: u64 = 256 * MIB;
+/// Largest plan file read (`apply FILE`): bodies of every resource, OpenAPI included.
+pub const MAX_PLAN_FILE: u64 = 64 * MIB;
 /// Largest fault-rule file read (`sandbox --faults`).
 pub const MAX_FAULTS: u64 = MIB;
 

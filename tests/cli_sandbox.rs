@@ -58,9 +58,9 @@ fn signal(child: &mut Child, signal: &str) -> i32 {
     panic!("the sandbox did not stop on {signal}");
 }
 
-/// The admin token the sandbox wrote (default `--admin-token-file`).
+/// The admin token the sandbox wrote (default `--admin-token-file`: next to the CA file).
 fn admin_token(dir: &std::path::Path) -> String {
-    std::fs::read_to_string(dir.join(".owui-sandbox/admin-token")).expect("admin token file")
+    std::fs::read_to_string(dir.join("admin-token")).expect("admin token file")
 }
 
 /// Create a resource group through ARM (token from the sandbox's token endpoint).
@@ -138,7 +138,7 @@ async fn sigterm_keeps_every_answered_write_and_the_admin_token_is_private() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut child, url) = start(dir.path());
     let http = client(dir.path());
-    let token_file = dir.path().join(".owui-sandbox/admin-token");
+    let token_file = dir.path().join("admin-token");
     let mode = std::fs::metadata(&token_file)
         .expect("token file")
         .permissions()

@@ -196,9 +196,10 @@ pub struct SandboxArgs {
     /// Where to write the CA certificate clients must trust (PEM).
     #[arg(long, value_name = "FILE", default_value = ".owui-sandbox/ca.pem")]
     pub ca_file: PathBuf,
-    /// Where to write the admin token the admin API and journal need (mode 0600).
-    #[arg(long, value_name = "FILE", default_value = ".owui-sandbox/admin-token")]
-    pub admin_token_file: PathBuf,
+    /// Where to write the admin token the admin API and journal need (mode 0600);
+    /// default: `admin-token` next to the CA file.
+    #[arg(long, value_name = "FILE")]
+    pub admin_token_file: Option<PathBuf>,
     /// Allow a --listen address that is not loopback (anyone reaching it can use the sandbox).
     #[arg(long)]
     pub allow_remote: bool,

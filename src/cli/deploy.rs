@@ -302,7 +302,7 @@ pub(super) async fn run_apply(
     let ctrl_c = {
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if super::stop_signal().await.is_ok() {
                 eprintln!("interrupted: no new work is started; re-run to converge");
                 cancel.cancel();
             }

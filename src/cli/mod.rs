@@ -20,7 +20,7 @@ mod session;
 mod validate;
 
 use crate::engine::secrets::scrub;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use args::{Cli, Command};
 use clap::Parser;
 use std::process::ExitCode;
@@ -134,4 +134,25 @@ fn env_path(cli: &Cli) -> Result<&std::path::Path> {
 /// (see [`crate::files::write_private`], the one writer of every file the tool writes).
 pub fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     crate::files::write_private(path, bytes)
+}
+
+/// Wait for SIGINT (Ctrl-C) or SIGTERM: both stop a run the same way (no new work, an
+/// embedded or served sandbox writes its state). Returns the signal's name.
+pub(crate) async fn stop_signal() -> Result<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot wait for SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT").context("cannot wait for Ctrl-C"),
+            _ = term.recv() => Ok("SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
+        Ok("Ctrl-C")
+    }
 }

@@ -206,7 +206,8 @@ impl PlanFile {
             path: path.to_path_buf(),
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let text = crate::files::read_capped_to_string(path, crate::files::MAX_PLAN_FILE)
+            .map_err(|e| err(e.to_string()))?;
         let value: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
         let version = value

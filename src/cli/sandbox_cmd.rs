@@ -38,13 +38,14 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitCode> {
             )
         },
     )?;
-    crate::cli::write_private_file(&args.admin_token_file, sandbox.admin_token().as_bytes())
-        .with_context(|| {
-            format!(
-                "cannot write the admin token to {}",
-                args.admin_token_file.display()
-            )
-        })?;
+    let token_file = args.admin_token_file.clone().unwrap_or_else(|| {
+        args.ca_file
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .join("admin-token")
+    });
+    crate::cli::write_private_file(&token_file, sandbox.admin_token().as_bytes())
+        .with_context(|| format!("cannot write the admin token to {}", token_file.display()))?;
     println!("listening on {}", sandbox.url());
     println!(
         "CA certificate: {} (trust it with OWUI_SANDBOX_CA)",
@@ -53,35 +54,15 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitCode> {
     println!(
         "admin token: {} (also in {}; send it as 'Authorization: Bearer TOKEN' to /_sandbox/...)",
         sandbox.admin_token(),
-        args.admin_token_file.display()
+        token_file.display()
     );
     println!(
         "use it: OWUI_SANDBOX_URL={} OWUI_SANDBOX_CA={} owui-deploy ...",
         sandbox.url(),
         args.ca_file.display()
     );
-    let signal = stop_signal().await?;
+    let signal = super::stop_signal().await?;
     eprintln!("stopping ({signal})");
     sandbox.shutdown().await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Wait for SIGINT (Ctrl-C) or SIGTERM; both stop the same way (state written).
-async fn stop_signal() -> Result<&'static str> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).context("cannot wait for SIGTERM")?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT").context("cannot wait for Ctrl-C"),
-            _ = term.recv() => Ok("SIGTERM"),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot wait for Ctrl-C")?;
-        Ok("Ctrl-C")
-    }
 }

@@ -127,10 +127,13 @@ fn json_len(v: &Value) -> usize {
 /// What a redacted value reads as.
 pub(crate) const REDACTED: &str = "(redacted)";
 
-/// Whether a field called `key` holds a secret (case-insensitive): passwords, secrets,
-/// keys, connection strings, assertions and tokens.
+/// Whether a field called `key` holds a secret: its name (case, `_` and `-` ignored, one
+/// plural `s` dropped) ends with a password, secret, key, connection string, assertion or
+/// token word (`administratorLoginPassword`, `client_secret`, `secrets`, `accountKey`;
+/// not `passwordAuth`, whose value is `Enabled`/`Disabled`).
 fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase().replace(['_', '-'], "");
+    let k = k.strip_suffix('s').unwrap_or(&k);
     const PARTS: &[&str] = &[
         "password",
         "secret",
@@ -145,7 +148,7 @@ fn is_secret_key(key: &str) -> bool {
         "accesstoken",
         "refreshtoken",
     ];
-    PARTS.iter().any(|p| k.contains(p))
+    PARTS.iter().any(|p| k.ends_with(p))
 }
 
 /// The body with secret fields replaced by [`REDACTED`]: strings under a secret-named key
@@ -232,6 +235,12 @@ mod tests {
         );
         assert_eq!(r["properties"]["administratorLoginPassword"], REDACTED);
         assert_eq!(r["properties"]["administratorLogin"], "owui");
+        let auth = json!({"properties": {"authConfig": {"passwordAuth": "Enabled"}}});
+        assert_eq!(
+            redact(&auth, "/x/flexibleServers/y"),
+            auth,
+            "an enum, not a secret"
+        );
         assert_eq!(r["location"], "uksouth");
 
         let kv =
