@@ -183,3 +183,32 @@ async fn plan_out_replaces_a_planted_symlink_instead_of_following_it() {
     assert!(meta.is_file(), "the plan replaced the link");
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_out_never_follows_a_symlink_planted_at_its_temporary_name() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    let victim = h.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").expect("write");
+    let mut child = h
+        .command(&["plan", "--out", "out.json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // The run plans against the sandbox first: the link is planted long before it writes.
+    let planted = h.path().join(format!(".out.json.tmp-{}", child.id()));
+    std::os::unix::fs::symlink(&victim, &planted).expect("plant");
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(matches!(status.code(), Some(0 | 2)), "{status:?}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    assert!(std::fs::symlink_metadata(&planted).unwrap().is_symlink());
+    let out = std::fs::symlink_metadata(h.path().join("out.json")).expect("plan written");
+    assert!(out.is_file());
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(h.path().join("out.json")).unwrap())
+            .expect("the plan is JSON");
+    assert!(plan.is_object());
+}

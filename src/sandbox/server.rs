@@ -20,8 +20,8 @@ use super::journal::{self, Entry, Journal};
 use super::state::World;
 use super::{Sandbox, SandboxError, SandboxOptions};
 
-/// Largest request body accepted with a valid token (ARM's own request limit is 4 MB;
-/// an inline OpenAPI import of APIM's largest document, JSON-escaped, stays below this).
+/// Largest request body accepted with a valid token (well above the largest body the
+/// tool sends: an inline OpenAPI import, capped at API Management's 4 MB import limit).
 pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
 /// Largest body accepted without a valid token (token requests are small forms).
 pub(crate) const MAX_UNAUTHENTICATED_BODY: usize = 64 * 1024;
@@ -489,14 +489,15 @@ async fn handle(
     };
     let is_admin = path == "/_sandbox" || path.starts_with("/_sandbox/");
     let admin_ok = is_admin && admin_authorized(&shared, &parts.headers);
+    if is_admin && !admin_ok && !super::admin::is_public(&method, &path) {
+        // Refused before a byte of its body is read.
+        return Ok(admin_refusal().into_response());
+    }
     let bytes = match read_body(&shared, &parts.headers, body, admin_ok).await {
         Ok(b) => b,
         Err(reply) => return Ok(reply.into_response()),
     };
     if is_admin {
-        if !admin_ok && !super::admin::is_public(&method, &path) {
-            return Ok(admin_refusal().into_response());
-        }
         let content_type = parts
             .headers
             .get("content-type")
