@@ -115,7 +115,8 @@ fn deepest_existing(path: &Path) -> Option<PathBuf> {
     None
 }
 
-/// Why a file is refused before reading it (`None` when it may be read).
+/// Check, without reading it, that `path` is a regular file of at most `cap` bytes
+/// (the error says why not; `NotFound` when it does not exist).
 pub fn check_readable(path: &Path, cap: u64) -> io::Result<()> {
     let meta = std::fs::metadata(path)?;
     check_meta(&meta, cap)
@@ -250,13 +251,26 @@ fn create_temp(dir: &Path, file_name: &str) -> io::Result<(PathBuf, std::fs::Fil
         let tmp = dir.join(name);
         match exclusive_options().open(&tmp) {
             Ok(f) => return Ok((tmp, f)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
-            // O_NOFOLLOW on a symlink that appeared between the checks.
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => last = Some(e),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists || is_symlink_refusal(&e) => {
+                last = Some(e)
+            }
             Err(e) => return Err(e),
         }
     }
     Err(last.unwrap_or_else(|| io::Error::other("no temporary file name was free")))
+}
+
+/// `O_NOFOLLOW` refused a symlink at the name (`ELOOP`).
+fn is_symlink_refusal(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
 }
 
 fn exclusive_options() -> std::fs::OpenOptions {
