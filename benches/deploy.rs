@@ -441,8 +441,14 @@ async fn peak_memory(scale: f64, dir: &std::path::Path) -> String {
             std::process::Command::new("/usr/bin/time")
                 .arg("-v")
                 .arg(env!("CARGO_BIN_EXE_owui-deploy"))
-                .args(["up", "--yes", "--no-progress"])
-                .env("OWUI_SANDBOX_URL", url)
+                .args([
+                    "up",
+                    "--yes",
+                    "--no-progress",
+                    "--sandbox-url",
+                    url.as_str(),
+                ])
+                .env("OWUI_SANDBOX_URL", &url)
                 .env("OWUI_SANDBOX_CA", ca)
                 .env("OWUI_ENV", env_file2)
                 .env("OWUI_POSTGRES_ADMIN_PASSWORD", test_password("mem"))

@@ -72,7 +72,7 @@ async fn an_interrupted_first_deploy_keeps_the_stored_webui_secret_key() {
         "the refused app fails the run: {}",
         first.stderr
     );
-    let journal = h.journal_since(mark).await;
+    let journal = h.journal_unredacted_since(mark);
     let seq_of = |method: &str, suffix: &str| -> Vec<usize> {
         journal
             .iter()

@@ -718,7 +718,8 @@ async fn secrets_never_leave_azure() {
         password.replace('!', "%21"),
         env.postgres.database
     );
-    let journal = cli.journal_since(mark).await;
+    // The values as sent (the HTTP journal redacts them).
+    let journal = cli.journal_unredacted_since(mark);
     let sent = |id: &str, pointer: &str| -> Vec<String> {
         journal
             .iter()
@@ -833,6 +834,11 @@ async fn secrets_never_leave_azure() {
             haystacks.push((format!("{what} command line"), line.clone()));
         }
     }
+    // The journal the sandbox serves over HTTP redacts what the tool sent.
+    haystacks.push((
+        "journal over HTTP".into(),
+        Value::Array(cli.journal().await).to_string(),
+    ));
     assert!(spoke.stderr.contains("connecting"), "-vv logs");
     // The consent step, as one JSON line.
     let consent: Value = spoke
@@ -1036,7 +1042,8 @@ async fn rotation_without_a_given_password_generates_one_everywhere() {
     let conn_secret = ids.spoke_secret(stages::ids::SECRET_PG_CONNECTION);
     // (server password, password secret, connection string) sent since `mark`.
     async fn sent(cli: &Harness, mark: usize, ids: [&str; 3]) -> [Vec<String>; 3] {
-        let journal = cli.journal_since(mark).await;
+        // The values as sent (the HTTP journal redacts them).
+        let journal = cli.journal_unredacted_since(mark);
         ids.map(|id| {
             journal
                 .iter()

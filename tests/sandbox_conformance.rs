@@ -164,8 +164,15 @@ impl Env {
     }
 
     async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
-        self.send(method, &format!("/_sandbox/{path}"), body, None, &[])
-            .await
+        let admin_token = self.sb.admin_token();
+        self.send(
+            method,
+            &format!("/_sandbox/{path}"),
+            body,
+            Some(&admin_token),
+            &[],
+        )
+        .await
     }
 
     async fn rg(&self, name: &str) -> String {
@@ -1097,6 +1104,7 @@ async fn apim_openapi_import_named_values_policies() {
     let up = env
         .http
         .put(format!("{}/_sandbox/files/small.json", env.base))
+        .bearer_auth(env.sb.admin_token())
         .header("content-type", "application/json")
         .body(doc.to_string())
         .send()

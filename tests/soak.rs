@@ -617,6 +617,8 @@ fn binary(
     std::fs::write(&ca, world.sandbox.ca_pem()).expect("write CA");
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_owui-deploy"));
     cmd.current_dir(dir)
+        .arg("--sandbox-url")
+        .arg(world.sandbox.url())
         .env("OWUI_SANDBOX_URL", world.sandbox.url())
         .env("OWUI_SANDBOX_CA", &ca)
         .env("OWUI_ENV", env_file)

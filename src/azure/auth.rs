@@ -116,16 +116,13 @@ pub(crate) fn choose(
         })
     };
     let has_secret = get("AZURE_CLIENT_SECRET").is_some();
+    if is_sandbox {
+        // A sandbox never receives an Azure credential, whatever the method or variables.
+        return Ok(Choice::SandboxSecret {
+            tenant_id: tenant.unwrap_or_else(|| "sandbox".into()),
+        });
+    }
     match method {
-        AuthMethod::Auto if is_sandbox => {
-            if has_secret {
-                secret_choice("ClientSecretCredential")
-            } else {
-                Ok(Choice::SandboxSecret {
-                    tenant_id: tenant.unwrap_or_else(|| "sandbox".into()),
-                })
-            }
-        }
         AuthMethod::Auto => {
             if get("AZURE_FEDERATED_TOKEN_FILE").is_some() {
                 Ok(Choice::WorkloadIdentity { tenant_id: tenant })
@@ -139,9 +136,6 @@ pub(crate) fn choose(
                 Ok(Choice::Cli { tenant_id: tenant })
             }
         }
-        AuthMethod::ClientSecret if is_sandbox && !has_secret => Ok(Choice::SandboxSecret {
-            tenant_id: tenant.unwrap_or_else(|| "sandbox".into()),
-        }),
         AuthMethod::ClientSecret => {
             if !has_secret {
                 return Err(AzureError::Authentication {
@@ -303,21 +297,33 @@ mod tests {
     }
 
     #[test]
-    fn sandbox_uses_its_own_secret_unless_one_is_given() {
+    fn a_sandbox_always_gets_its_own_secret_never_an_azure_credential() {
         assert_eq!(
             choose(AuthMethod::Auto, true, "t", &env(&[])).unwrap(),
             Choice::SandboxSecret {
                 tenant_id: "t".into()
             }
         );
-        let given = env(&[("AZURE_CLIENT_SECRET", "s"), ("AZURE_CLIENT_ID", "c")]);
-        assert_eq!(
-            choose(AuthMethod::Auto, true, "t", &given).unwrap(),
-            Choice::ClientSecret {
-                client_id: "c".into(),
-                tenant_id: "t".into()
-            }
-        );
+        let given = env(&[
+            ("AZURE_CLIENT_SECRET", "s"),
+            ("AZURE_CLIENT_ID", "c"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/f"),
+        ]);
+        for method in [
+            AuthMethod::Auto,
+            AuthMethod::ClientSecret,
+            AuthMethod::WorkloadIdentity,
+            AuthMethod::ManagedIdentity,
+            AuthMethod::Cli,
+        ] {
+            assert_eq!(
+                choose(method, true, "t", &given).unwrap(),
+                Choice::SandboxSecret {
+                    tenant_id: "t".into()
+                },
+                "{method:?}"
+            );
+        }
     }
 
     #[test]

@@ -21,9 +21,10 @@
 //! for the public cloud as the Azure SDKs do; the sovereign clouds and custom clouds use
 //! their own authority host.
 //!
-//! Against the sandbox (`cloud = "sandbox"` or `OWUI_SANDBOX_URL`), `auto` and
-//! `client-secret` use `ClientSecretCredential` with the sandbox's client ID and secret
-//! (`sandbox`/`sandbox`, any tenant) unless `AZURE_CLIENT_ID`/`AZURE_CLIENT_SECRET` are set.
+//! Against the sandbox (`cloud = "sandbox"`, `OWUI_SANDBOX_URL` or `--sandbox-url`), every
+//! method uses `ClientSecretCredential` with the sandbox's client ID and secret
+//! (`sandbox`/`sandbox`, any tenant): `AZURE_CLIENT_SECRET` and the other Azure credentials
+//! are never sent to a sandbox URL.
 //! The sandbox serves HTTPS with its own CA; the tool trusts that CA (and only it) for the
 //! sandbox, and `azure_identity` gets the sandbox URL as a custom cloud's authority host.
 //! So everything above the credential is the same code for Azure and the sandbox.

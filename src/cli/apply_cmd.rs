@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use std::process::ExitCode;
 
 fn refuse(err: &dyn std::fmt::Display) -> ExitCode {
-    eprintln!("error: {err}");
+    eprintln!("error: {}", crate::engine::secrets::scrub(&err.to_string()));
     eprintln!("Nothing was changed. Plan again, review the new plan and apply it.");
     ExitCode::from(EXIT_STALE)
 }
@@ -39,7 +39,7 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
         .env
         .clone()
         .unwrap_or_else(|| file.environment_file.clone());
-    let loaded = match crate::config::load(&env_path) {
+    let loaded = match crate::config::load_with(&env_path, &super::load_options(cli)) {
         Ok(loaded) => loaded,
         Err(errors) => {
             let report = crate::config::ValidationReport::from_result(&Err(errors));
@@ -69,7 +69,7 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
     let secret_set = secrets::gather(&loaded, &file.stages, false)?;
     secrets::check_plan(&mut plan, &secret_set)?;
 
-    let session = Session::open(loaded, cli.auth).await?;
+    let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
     let gate = super::preflight_cmd::Gate {
         skip: args.skip_preflight,
         register_providers: false,

@@ -33,6 +33,16 @@ pub struct Cli {
     #[arg(long, global = true, default_value_t = crate::engine::DEFAULT_PARALLELISM, value_parser = clap::value_parser!(usize))]
     pub parallelism: usize,
 
+    /// Let paths in the environment file be absolute or leave its folder (by default
+    /// they must stay inside it).
+    #[arg(long, global = true)]
+    pub allow_outside_paths: bool,
+
+    /// Send every request to this running sandbox (`https://HOST:PORT`), whatever the
+    /// environment's cloud. Without it, OWUI_SANDBOX_URL applies only to `cloud = "sandbox"`.
+    #[arg(long, global = true, value_name = "URL")]
+    pub sandbox_url: Option<String>,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -218,4 +228,11 @@ pub struct SandboxArgs {
     /// Where to write the CA certificate clients must trust (PEM).
     #[arg(long, value_name = "FILE", default_value = ".owui-sandbox/ca.pem")]
     pub ca_file: PathBuf,
+    /// Where to write the admin token the admin API and journal need (mode 0600);
+    /// default: `admin-token` next to the CA file.
+    #[arg(long, value_name = "FILE")]
+    pub admin_token_file: Option<PathBuf>,
+    /// Allow a --listen address that is not loopback (anyone reaching it can use the sandbox).
+    #[arg(long)]
+    pub allow_remote: bool,
 }

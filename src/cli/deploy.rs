@@ -25,7 +25,7 @@ pub(super) const STEP_SUMMARY_VAR: &str = "GITHUB_STEP_SUMMARY";
 /// Load the environment file or print every problem (no network call is made).
 pub(super) fn load_env(cli: &Cli) -> Result<Result<LoadedEnvironment, ExitCode>> {
     let path = super::env_path(cli)?;
-    match crate::config::load(path) {
+    match crate::config::load_with(path, &super::load_options(cli)) {
         Ok(loaded) => Ok(Ok(loaded)),
         Err(errors) => {
             let report = crate::config::ValidationReport::from_result(&Err(errors));
@@ -144,7 +144,7 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
     let stages_wanted = stage_list(args.stage.unwrap_or(StageArg::All));
     let secret_set = secrets::gather(&loaded, &stages_wanted, false)?;
     let model = build_model(&loaded, &stages_wanted, secret_set.has_certificate, false)?;
-    let session = Session::open(loaded, cli.auth).await?;
+    let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
     // A certificate stored in Key Vault by an earlier run keeps HTTPS in the model.
     let certificate_stored = !secret_set.has_certificate
         && match super::certificate::in_key_vault(&session).await {
@@ -215,7 +215,7 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         secret_set.has_certificate,
         args.grant_admin_consent,
     )?;
-    let session = Session::open(loaded, cli.auth).await?;
+    let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
     let model = match with_stored_certificate(
         &session,
         model,
@@ -335,7 +335,7 @@ pub(super) async fn run_apply(
     let ctrl_c = {
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if super::stop_signal().await.is_ok() {
                 eprintln!("interrupted: no new work is started; re-run to converge");
                 cancel.cancel();
             }
@@ -351,7 +351,7 @@ pub(super) async fn run_apply(
     progress.finish();
     let report = match result {
         Err(e @ EngineError::StalePlan { .. }) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", engine::secrets::scrub(&e.to_string()));
             eprintln!("Nothing was changed. Plan again, review the new plan and apply it.");
             return Ok(ExitCode::from(EXIT_STALE));
         }

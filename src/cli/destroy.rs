@@ -284,7 +284,7 @@ pub(super) async fn run(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
     let stages = deploy::stage_list(args.stage.unwrap_or(StageArg::All));
     // With the certificate resources, so that they are deleted too when present.
     let model = deploy::build_model(&loaded, &stages, true, false)?;
-    let session = Session::open(loaded, cli.auth).await?;
+    let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
     let outcome = destroy(cli, args, &session, &model).await;
     session.close().await;
     outcome

@@ -20,7 +20,8 @@ mod secrets;
 mod session;
 mod validate;
 
-use anyhow::Result;
+use crate::engine::secrets::scrub;
+use anyhow::{Context, Result};
 use args::{Cli, Command};
 use clap::Parser;
 use std::process::ExitCode;
@@ -28,6 +29,7 @@ use std::process::ExitCode;
 /// Parse arguments, run the command, print errors with their cause chain.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    remember_credentials_from_environment();
     init_tracing(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -42,12 +44,42 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("error: {}", scrub(&err.to_string()));
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", scrub(&cause.to_string()));
             }
             ExitCode::from(1)
         }
+    }
+}
+
+/// Secret values given through the environment: never printed, whatever echoes them.
+const SECRET_VARIABLES: &[&str] = &[
+    "AZURE_CLIENT_SECRET",
+    crate::config::POSTGRES_PASSWORD_ENV_VAR,
+    crate::config::CERTIFICATE_ENV_VAR,
+];
+
+fn remember_credentials_from_environment() {
+    for name in SECRET_VARIABLES {
+        if let Ok(value) = std::env::var(name) {
+            crate::engine::secrets::remember_secret_value(&value);
+        }
+    }
+}
+
+/// Standard error through the secret scrubber (the writer of every log line).
+struct ScrubbedStderr;
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = scrub(&String::from_utf8_lossy(buf));
+        std::io::stderr().write_all(text.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
     }
 }
 
@@ -80,10 +112,17 @@ fn init_tracing(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| ScrubbedStderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .try_init();
+}
+
+/// How `--allow-outside-paths` asks to load the environment file.
+fn load_options(cli: &Cli) -> crate::config::LoadOptions {
+    crate::config::LoadOptions {
+        allow_outside_paths: cli.allow_outside_paths,
+    }
 }
 
 /// The environment file named by `--env` / `OWUI_ENV`, or a usage-style error.
@@ -93,36 +132,29 @@ fn env_path(cli: &Cli) -> Result<&std::path::Path> {
         .ok_or_else(|| anyhow::anyhow!("no environment file: pass --env FILE or set OWUI_ENV"))
 }
 
-/// Write `bytes` to `path` atomically (temporary file in the same folder, then
-/// rename) with mode 0600, creating the folder if needed. Nothing half-written
-/// is ever left at `path`.
+/// Write `bytes` to `path` atomically with mode 0600, never following a symlink
+/// (see [`crate::files::write_private`], the one writer of every file the tool writes).
 pub fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    crate::files::write_private(path, bytes)
+}
+
+/// Wait for SIGINT (Ctrl-C) or SIGTERM: both stop a run the same way (no new work, an
+/// embedded or served sandbox writes its state). Returns the signal's name.
+pub(crate) async fn stop_signal() -> Result<&'static str> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot wait for SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT").context("cannot wait for Ctrl-C"),
+            _ = term.recv() => Ok("SIGTERM"),
+        }
     }
-    let result = (|| {
-        let mut file = options.open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
+        Ok("Ctrl-C")
     }
-    result
 }

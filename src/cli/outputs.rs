@@ -42,7 +42,7 @@ pub(super) async fn run(cli: &Cli) -> Result<ExitCode> {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
-    let session = Session::open(loaded, cli.auth).await?;
+    let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
     let result = collect(&session).await;
     session.close().await;
     let outputs = result?;

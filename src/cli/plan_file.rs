@@ -115,9 +115,9 @@ pub fn template_digests(
         out.push(match &env.apim.policy_file {
             Some(p) => {
                 let path = loaded.resolve_path(p);
-                let bytes = std::fs::read(&path).map_err(|e| {
-                    anyhow::anyhow!("apim.policy_file: cannot read {}: {e}", path.display())
-                })?;
+                let bytes = loaded
+                    .read_file(p, crate::files::MAX_POLICY)
+                    .map_err(|e| anyhow::anyhow!("apim.policy_file: cannot read {e}"))?;
                 TemplateDigest {
                     name: "policy".into(),
                     source: path.display().to_string(),
@@ -134,9 +134,10 @@ pub fn template_digests(
         let sha256 = match &source {
             openapi::OpenApiSource::Bundled => digest_of(openapi::BUNDLED.as_bytes()),
             openapi::OpenApiSource::File(path) => {
-                let bytes = std::fs::read(path).map_err(|e| {
-                    anyhow::anyhow!("apim.openapi: cannot read {}: {e}", path.display())
-                })?;
+                let bytes =
+                    crate::files::read_capped(path, crate::files::MAX_OPENAPI).map_err(|e| {
+                        anyhow::anyhow!("apim.openapi: cannot read {}: {e}", path.display())
+                    })?;
                 digest_of(&bytes)
             }
             openapi::OpenApiSource::Url(url) => digest_of(url.as_bytes()),
@@ -205,7 +206,8 @@ impl PlanFile {
             path: path.to_path_buf(),
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let text = crate::files::read_capped_to_string(path, crate::files::MAX_PLAN_FILE)
+            .map_err(|e| err(e.to_string()))?;
         let value: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
         let version = value

@@ -126,7 +126,7 @@ pub(super) async fn run(cli: &Cli, args: &PreflightArgs) -> Result<ExitCode> {
     let stages = deploy::stage_list(args.stage.unwrap_or(StageArg::All));
     // With the certificate resources: they are checked whether or not one is given.
     let model = deploy::build_model(&loaded, &stages, true, false)?;
-    let session = Session::open(loaded, cli.auth).await?;
+    let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
     let report = preflight::run(
         &session.backend,
         &model,

@@ -1,6 +1,7 @@
 //! Rendering apply events: indicatif bars on a terminal, plain timestamped lines
 //! otherwise (or with `--no-progress`), one JSON object per line with `--output json`.
 
+use crate::engine::secrets::scrub;
 use crate::engine::{Event, render::event_json_line, render::event_text};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
@@ -84,7 +85,7 @@ impl Progress {
         match self.mode {
             ProgressMode::Json => {
                 let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{}", event_json_line(event));
+                let _ = writeln!(out, "{}", scrub(&event_json_line(event)));
             }
             ProgressMode::Lines => {
                 if let Event::Polled {
@@ -107,7 +108,7 @@ impl Progress {
                         "[hour]:[minute]:[second]"
                     ))
                     .unwrap_or_default();
-                eprintln!("{stamp} {}", event_text(event));
+                eprintln!("{stamp} {}", scrub(&event_text(event)));
             }
             ProgressMode::Bars => self.bar_event(event),
         }
@@ -153,7 +154,7 @@ impl Progress {
                     bar.finish_and_clear();
                     bars.multi.remove(&bar);
                 }
-                let _ = bars.multi.println(event_text(event));
+                let _ = bars.multi.println(scrub(&event_text(event)));
                 if let Some(o) = &bars.overall {
                     o.inc(1);
                 }

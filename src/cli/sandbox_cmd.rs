@@ -25,6 +25,8 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitCode> {
         time_scale: args.time_scale,
         faults,
         seed: args.seed,
+        admin_token: None,
+        allow_remote: args.allow_remote,
     })
     .await
     .context("cannot start the sandbox")?;
@@ -36,20 +38,31 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitCode> {
             )
         },
     )?;
+    let token_file = args.admin_token_file.clone().unwrap_or_else(|| {
+        args.ca_file
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .join("admin-token")
+    });
+    crate::cli::write_private_file(&token_file, sandbox.admin_token().as_bytes())
+        .with_context(|| format!("cannot write the admin token to {}", token_file.display()))?;
     println!("listening on {}", sandbox.url());
     println!(
         "CA certificate: {} (trust it with OWUI_SANDBOX_CA)",
         args.ca_file.display()
     );
     println!(
+        "admin token: {} (also in {}; send it as 'Authorization: Bearer TOKEN' to /_sandbox/...)",
+        sandbox.admin_token(),
+        token_file.display()
+    );
+    println!(
         "use it: OWUI_SANDBOX_URL={} OWUI_SANDBOX_CA={} owui-deploy ...",
         sandbox.url(),
         args.ca_file.display()
     );
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
-    eprintln!("stopping");
+    let signal = super::stop_signal().await?;
+    eprintln!("stopping ({signal})");
     sandbox.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -53,13 +53,11 @@ pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], rotate: bool) -> Res
         secrets.insert(spoke::SECRET_CERTIFICATE, Secret::new(pfx));
     }
     if let Some(path) = &env.domain.trusted_root_certificate_path {
-        let path = loaded.resolve_path(path);
-        let bytes = std::fs::read(&path).with_context(|| {
-            format!(
-                "cannot read the trusted root certificate {}",
-                path.display()
-            )
-        })?;
+        let bytes = loaded
+            .read_file(path, crate::files::MAX_TRUSTED_ROOT)
+            .context(
+                "cannot read the trusted root certificate (domain.trusted_root_certificate_path)",
+            )?;
         secrets.insert(
             spoke::SECRET_TRUSTED_ROOT,
             Secret::new(base64::engine::general_purpose::STANDARD.encode(bytes)),
@@ -98,9 +96,16 @@ pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], rotate: bool) -> Res
 
 fn read_certificate(loaded: &LoadedEnvironment) -> Result<Option<String>> {
     match loaded.certificate_source() {
-        CertificateSource::File(path) => {
-            let bytes = std::fs::read(&path)
-                .with_context(|| format!("cannot read the certificate {}", path.display()))?;
+        CertificateSource::File(_) => {
+            let value = loaded
+                .env
+                .domain
+                .certificate_pfx_path
+                .as_deref()
+                .unwrap_or_default();
+            let bytes = loaded
+                .read_file(value, crate::files::MAX_CERTIFICATE)
+                .context("cannot read the certificate (domain.certificate_pfx_path)")?;
             Ok(Some(
                 base64::engine::general_purpose::STANDARD.encode(bytes),
             ))

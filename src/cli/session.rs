@@ -8,7 +8,8 @@ use crate::sandbox::{Sandbox, SandboxOptions};
 use anyhow::{Context, Result};
 use std::sync::Arc;
 
-/// `OWUI_SANDBOX_URL`: point any environment at a running sandbox.
+/// `OWUI_SANDBOX_URL`: point a `cloud = "sandbox"` environment at a running sandbox
+/// (any other environment only with `--sandbox-url`).
 pub const SANDBOX_URL_VAR: &str = "OWUI_SANDBOX_URL";
 /// `OWUI_SANDBOX_CA`: the CA certificate (PEM file) that sandbox was started with.
 pub const SANDBOX_CA_VAR: &str = "OWUI_SANDBOX_CA";
@@ -23,10 +24,15 @@ pub struct Session {
 }
 
 impl Session {
-    /// Resolve endpoints and credentials, starting the embedded sandbox if the
-    /// environment says `cloud = "sandbox"` and no `OWUI_SANDBOX_URL` is set.
-    pub async fn open(loaded: LoadedEnvironment, auth: AuthMethod) -> Result<Session> {
-        let (endpoints, embedded) = resolve_endpoints(&loaded).await?;
+    /// Resolve endpoints and credentials: `sandbox_url` (`--sandbox-url`) when given;
+    /// else for `cloud = "sandbox"` the running sandbox named by `OWUI_SANDBOX_URL`, or
+    /// the embedded sandbox when that is unset; else the environment's cloud.
+    pub async fn open(
+        loaded: LoadedEnvironment,
+        auth: AuthMethod,
+        sandbox_url: Option<&str>,
+    ) -> Result<Session> {
+        let (endpoints, embedded) = resolve_endpoints(&loaded, sandbox_url).await?;
         tracing::info!(
             resource_manager = %endpoints.resource_manager,
             graph = %endpoints.graph,
@@ -51,14 +57,36 @@ impl Session {
     }
 }
 
-async fn resolve_endpoints(loaded: &LoadedEnvironment) -> Result<(Endpoints, Option<Sandbox>)> {
-    if let Ok(url) = std::env::var(SANDBOX_URL_VAR) {
+/// The running sandbox to use: `--sandbox-url`, else `OWUI_SANDBOX_URL` for a
+/// `cloud = "sandbox"` environment only (any other cloud is never redirected by it).
+fn running_sandbox_url(loaded: &LoadedEnvironment, explicit: Option<&str>) -> Option<String> {
+    if let Some(url) = explicit {
+        return Some(url.to_string());
+    }
+    let from_env = std::env::var(SANDBOX_URL_VAR)
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    if loaded.env.azure.cloud.is_sandbox() {
+        return Some(from_env);
+    }
+    tracing::warn!(
+        "{SANDBOX_URL_VAR} is ignored: {} does not say cloud = \"sandbox\" (pass --sandbox-url to send its requests to a sandbox)",
+        loaded.path.display()
+    );
+    None
+}
+
+async fn resolve_endpoints(
+    loaded: &LoadedEnvironment,
+    sandbox_url: Option<&str>,
+) -> Result<(Endpoints, Option<Sandbox>)> {
+    if let Some(url) = running_sandbox_url(loaded, sandbox_url) {
         let ca_path = std::env::var(SANDBOX_CA_VAR).with_context(|| {
             format!(
                 "{SANDBOX_URL_VAR} is set but {SANDBOX_CA_VAR} is not: name the CA file the sandbox wrote (its --ca-file)"
             )
         })?;
-        let ca = std::fs::read_to_string(&ca_path)
+        let ca = crate::files::read_capped_to_string(ca_path.as_ref(), crate::files::MAX_CA_FILE)
             .with_context(|| format!("cannot read {SANDBOX_CA_VAR}={ca_path}"))?;
         return Ok((Endpoints::sandbox(&url, ca), None));
     }
@@ -89,16 +117,15 @@ async fn resolve_endpoints(loaded: &LoadedEnvironment) -> Result<(Endpoints, Opt
             Ok((endpoints, Some(sandbox)))
         }
         CloudSetting::Custom(custom) => {
-            let ca =
-                match &custom.ca_file {
-                    Some(path) => {
-                        let path = loaded.resolve_path(path);
-                        Some(std::fs::read_to_string(&path).with_context(|| {
-                            format!("cannot read the CA file {}", path.display())
-                        })?)
-                    }
-                    None => None,
-                };
+            let ca = match &custom.ca_file {
+                Some(path) => {
+                    let bytes = loaded
+                        .read_file(path, crate::files::MAX_CA_FILE)
+                        .context("cannot read the CA file (azure.cloud.ca_file)")?;
+                    Some(String::from_utf8(bytes).context("the CA file is not UTF-8 text")?)
+                }
+                None => None,
+            };
             Ok((
                 Endpoints::custom(
                     &custom.resource_manager,

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 pub(super) fn run(cli: &Cli) -> Result<ExitCode> {
     let path = super::env_path(cli)?;
-    let report = ValidationReport::for_file(path);
+    let report =
+        ValidationReport::from_result(&crate::config::load_with(path, &super::load_options(cli)));
     match cli.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
         OutputFormat::Human => {

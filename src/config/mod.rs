@@ -100,6 +100,16 @@ pub struct LoadedEnvironment {
     pub dir: PathBuf,
     /// SHA-256 (lower-case hex) of the file's bytes.
     pub digest: String,
+    /// Paths in the file may leave its folder (`--allow-outside-paths`).
+    pub allow_outside_paths: bool,
+}
+
+/// How to load an environment file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Let paths in the file be absolute or leave its folder (`--allow-outside-paths`);
+    /// by default they must stay inside it (see [`crate::files::confine`]).
+    pub allow_outside_paths: bool,
 }
 
 /// Where the TLS certificate of the custom domain comes from.
@@ -120,6 +130,21 @@ impl LoadedEnvironment {
     /// Resolves a path from the file (relative to its directory; absolute paths stay).
     pub fn resolve_path(&self, path: &str) -> PathBuf {
         self.dir.join(path)
+    }
+
+    /// Reads a file the environment names (`value` as written in it): confined to the
+    /// file's folder unless `--allow-outside-paths`, a regular file, at most `cap` bytes
+    /// (checked before reading). Errors name the resolved path.
+    pub fn read_file(&self, value: &str, cap: u64) -> std::io::Result<Vec<u8>> {
+        let path =
+            crate::files::confine(&self.dir, value, self.allow_outside_paths).map_err(|p| {
+                std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    format!("'{value}' {p}"),
+                )
+            })?;
+        crate::files::read_capped(&path, cap)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
     }
 
     /// Where the domain certificate comes from.
@@ -205,15 +230,24 @@ fn sort(mut problems: Vec<Problem>) -> ConfigErrors {
 /// Reads and validates one environment file. No network calls; files the environment
 /// names (certificates, policy, OpenAPI document) must exist relative to its directory.
 pub fn load(path: &Path) -> Result<LoadedEnvironment, ConfigErrors> {
+    load_with(path, &LoadOptions::default())
+}
+
+/// [`load`] with options (e.g. `--allow-outside-paths`). The file itself is read only
+/// when it is a regular file of at most [`crate::files::MAX_ENVIRONMENT_FILE`] bytes.
+pub fn load_with(path: &Path, options: &LoadOptions) -> Result<LoadedEnvironment, ConfigErrors> {
     let pos = Pos::new(path, "");
-    let bytes = std::fs::read(path).map_err(|e| ConfigErrors {
-        problems: vec![pos.problem(
-            None,
-            String::new(),
-            "io-error",
-            format!("cannot read the environment file: {e}"),
-        )],
-    })?;
+    let bytes =
+        crate::files::read_capped(path, crate::files::MAX_ENVIRONMENT_FILE).map_err(|e| {
+            ConfigErrors {
+                problems: vec![pos.problem(
+                    None,
+                    String::new(),
+                    "io-error",
+                    format!("cannot read the environment file: {e}"),
+                )],
+            }
+        })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
         let offset = e.utf8_error().valid_up_to();
@@ -225,12 +259,21 @@ pub fn load(path: &Path) -> Result<LoadedEnvironment, ConfigErrors> {
         );
         ConfigErrors { problems: vec![p] }
     })?;
-    load_str(path, &text)
+    load_str_with(path, &text, options)
 }
 
 /// Validates environment text as if it were read from `name_for_errors` (which names the
 /// file in problems and whose directory is the base of relative paths).
 pub fn load_str(name_for_errors: &Path, text: &str) -> Result<LoadedEnvironment, ConfigErrors> {
+    load_str_with(name_for_errors, text, &LoadOptions::default())
+}
+
+/// [`load_str`] with options.
+pub fn load_str_with(
+    name_for_errors: &Path,
+    text: &str,
+    options: &LoadOptions,
+) -> Result<LoadedEnvironment, ConfigErrors> {
     let pos = Pos::new(name_for_errors, text);
     let dir = match name_for_errors.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -270,7 +313,7 @@ pub fn load_str(name_for_errors: &Path, text: &str) -> Result<LoadedEnvironment,
         )])
     })?;
 
-    let problems = semantic::check(&env, &spans, &pos, &dir);
+    let problems = semantic::check(&env, &spans, &pos, &dir, options.allow_outside_paths);
     if !problems.is_empty() {
         return Err(sort(problems));
     }
@@ -283,5 +326,6 @@ pub fn load_str(name_for_errors: &Path, text: &str) -> Result<LoadedEnvironment,
         path: name_for_errors.to_path_buf(),
         dir,
         digest,
+        allow_outside_paths: options.allow_outside_paths,
     })
 }

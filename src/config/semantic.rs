@@ -133,6 +133,7 @@ struct Checker<'a> {
     spans: &'a SpanIndex,
     pos: &'a Pos<'a>,
     dir: &'a Path,
+    allow_outside_paths: bool,
     problems: Vec<Problem>,
 }
 
@@ -240,20 +241,64 @@ impl Checker<'_> {
         self.push(key, "unknown-location", msg);
     }
 
-    fn file(&mut self, key: &str, value: &str, what: &str) {
-        if !self.non_empty(key, value, what) {
+    /// A file the tool reads: inside the environment file's folder (unless
+    /// `--allow-outside-paths`), a regular file of at most `cap` bytes.
+    fn file(&mut self, key: &str, value: &str, what: &str, cap: u64) {
+        let Some(p) = self.confined(key, value, what) else {
             return;
-        }
-        let p = self.dir.join(value);
-        if !p.is_file() {
-            self.push(
+        };
+        match crate::files::check_readable(&p, cap) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => self.push(
                 key,
                 "file-not-found",
                 format!(
                     "{what} '{value}' not found (looked for {}; relative paths start at the environment file's directory)",
                     p.display()
                 ),
-            );
+            ),
+            Err(e) => self.push(
+                key,
+                if e.kind() == std::io::ErrorKind::InvalidInput {
+                    "file-refused"
+                } else {
+                    "io-error"
+                },
+                format!("{what} '{value}' ({}) {e}", p.display()),
+            ),
+        }
+    }
+
+    /// A file the tool writes (and reads back when it exists): inside the environment
+    /// file's folder (unless `--allow-outside-paths`); if it exists, a regular file of at
+    /// most `cap` bytes.
+    fn written_file(&mut self, key: &str, value: &str, what: &str, cap: u64) {
+        let Some(p) = self.confined(key, value, what) else {
+            return;
+        };
+        match crate::files::check_readable(&p, cap) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => self.push(
+                key,
+                "file-refused",
+                format!("{what} '{value}' ({}) {e}", p.display()),
+            ),
+        }
+    }
+
+    /// `value` resolved against the environment file's folder, or a problem when it may
+    /// not leave it and does.
+    fn confined(&mut self, key: &str, value: &str, what: &str) -> Option<std::path::PathBuf> {
+        if !self.non_empty(key, value, what) {
+            return None;
+        }
+        match crate::files::confine(self.dir, value, self.allow_outside_paths) {
+            Ok(p) => Some(p),
+            Err(problem) => {
+                self.push(key, "path-outside", format!("{what} '{value}' {problem}"));
+                None
+            }
         }
     }
 
@@ -305,11 +350,13 @@ pub(crate) fn check(
     spans: &SpanIndex,
     pos: &Pos<'_>,
     dir: &Path,
+    allow_outside_paths: bool,
 ) -> Vec<Problem> {
     let mut c = Checker {
         spans,
         pos,
         dir,
+        allow_outside_paths,
         problems: Vec::new(),
     };
     let cloud = &env.azure.cloud;
@@ -327,7 +374,12 @@ pub(crate) fn check(
             c.https_url("azure.cloud.resource_manager_audience", aud);
         }
         if let Some(ca) = &custom.ca_file {
-            c.file("azure.cloud.ca_file", ca, "CA certificate file");
+            c.file(
+                "azure.cloud.ca_file",
+                ca,
+                "CA certificate file",
+                crate::files::MAX_CA_FILE,
+            );
         }
     }
     let ts = env.azure.sandbox.time_scale;
@@ -338,10 +390,11 @@ pub(crate) fn check(
             "time_scale must be a number greater than 0 (e.g. 0.001)".into(),
         );
     }
-    c.non_empty(
+    c.written_file(
         "azure.sandbox.state_file",
         &env.azure.sandbox.state_file,
         "state_file",
+        crate::files::MAX_SANDBOX_STATE,
     );
 
     // [tags]
@@ -589,11 +642,21 @@ pub(crate) fn check(
                 "openapi must be a file path or an https:// URL".into(),
             );
         } else {
-            c.file("apim.openapi", o, "OpenAPI document");
+            c.file(
+                "apim.openapi",
+                o,
+                "OpenAPI document",
+                crate::files::MAX_OPENAPI,
+            );
         }
     }
     if let Some(p) = &apim.policy_file {
-        c.file("apim.policy_file", p, "policy file");
+        c.file(
+            "apim.policy_file",
+            p,
+            "policy file",
+            crate::files::MAX_POLICY,
+        );
     }
 
     // [spoke]
@@ -794,13 +857,19 @@ pub(crate) fn check(
         );
     }
     if let Some(p) = &d.certificate_pfx_path {
-        c.file("domain.certificate_pfx_path", p, "certificate file");
+        c.file(
+            "domain.certificate_pfx_path",
+            p,
+            "certificate file",
+            crate::files::MAX_CERTIFICATE,
+        );
     }
     if let Some(p) = &d.trusted_root_certificate_path {
         c.file(
             "domain.trusted_root_certificate_path",
             p,
             "trusted root certificate file",
+            crate::files::MAX_TRUSTED_ROOT,
         );
     }
 

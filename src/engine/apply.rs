@@ -779,6 +779,7 @@ impl Task {
                     });
                 }
             };
+            super::secrets::remember_secret_value(&value);
             fetched.insert(name, value);
         }
         if fetched.is_empty() {

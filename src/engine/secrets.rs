@@ -8,8 +8,56 @@
 
 use super::resource::Address;
 use azure_core::credentials::Secret;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::{Mutex, OnceLock};
+
+/// Shortest value the scrubber replaces (shorter ones would mask ordinary words).
+pub const MIN_SCRUBBED_LEN: usize = 6;
+/// What a scrubbed secret value reads as.
+pub const REDACTED: &str = "(redacted)";
+
+/// Every secret value this process has seen (process-wide: messages are printed far from
+/// where the values live).
+fn known_values() -> &'static Mutex<BTreeSet<String>> {
+    static VALUES: OnceLock<Mutex<BTreeSet<String>>> = OnceLock::new();
+    VALUES.get_or_init(|| Mutex::new(BTreeSet::new()))
+}
+
+/// Remember `value` as a secret: [`scrub`] replaces it (and its JSON-escaped form) in
+/// every message from now on. Values shorter than [`MIN_SCRUBBED_LEN`] are ignored.
+pub fn remember_secret_value(value: &str) {
+    if value.chars().count() < MIN_SCRUBBED_LEN {
+        return;
+    }
+    let mut values = known_values().lock().unwrap_or_else(|e| e.into_inner());
+    values.insert(value.to_string());
+    let escaped = serde_json::to_string(value).unwrap_or_default();
+    let escaped = escaped.trim_matches('"');
+    if escaped != value {
+        values.insert(escaped.to_string());
+    }
+}
+
+/// `text` with every remembered secret value replaced by [`REDACTED`] (longest first, so
+/// a value containing another is replaced whole). Every message the CLI prints goes
+/// through this, whatever produced it (e.g. a service error that echoes a request body).
+pub fn scrub(text: &str) -> String {
+    let values = known_values().lock().unwrap_or_else(|e| e.into_inner());
+    let mut ordered: Vec<&String> = values
+        .iter()
+        .filter(|v| text.contains(v.as_str()))
+        .collect();
+    if ordered.is_empty() {
+        return text.to_string();
+    }
+    ordered.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    let mut out = text.to_string();
+    for v in ordered {
+        out = out.replace(v.as_str(), REDACTED);
+    }
+    out
+}
 
 /// A secret obtained from an ARM action (POST `{address}/{action}`) when needed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,8 +113,9 @@ impl Secrets {
         Secrets::default()
     }
 
-    /// Adds or replaces a secret known now.
+    /// Adds or replaces a secret known now (and remembers it for [`scrub`]).
     pub fn insert(&mut self, name: impl Into<String>, value: Secret) {
+        remember_secret_value(value.secret());
         self.values.insert(name.into(), Source::Value(value));
     }
 
@@ -119,6 +168,21 @@ impl Secrets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrub_replaces_every_known_value_and_nothing_else() {
+        let mut s = Secrets::new();
+        s.insert("a", Secret::new("pa\"ss-word-1"));
+        remember_secret_value("short");
+        let msg = "bad value 'pa\"ss-word-1' (json: \"pa\\\"ss-word-1\") near short";
+        let out = scrub(msg);
+        assert!(!out.contains("ss-word-1"), "{out}");
+        assert_eq!(out.matches(REDACTED).count(), 2, "{out}");
+        assert!(
+            out.contains("near short"),
+            "short values are not scrubbed: {out}"
+        );
+    }
 
     #[test]
     fn debug_shows_names_not_values() {

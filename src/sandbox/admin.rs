@@ -1,4 +1,7 @@
-//! The admin API under `/_sandbox/` (no token needed; test instrumentation).
+//! The admin API under `/_sandbox/` (test instrumentation). Every endpoint needs the
+//! admin token (`Authorization: Bearer TOKEN`, checked by the server) except reading a
+//! hosted file (`GET /_sandbox/files/{name}`), which the sandbox itself fetches for
+//! `*-link` imports as API Management fetches a public URL.
 
 use serde_json::{Value, json};
 
@@ -18,6 +21,11 @@ fn query_param(raw: &str, name: &str) -> Option<String> {
         .into_iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v)
+}
+
+/// Whether `method path` is served without the admin token.
+pub(crate) fn is_public(method: &str, path: &str) -> bool {
+    method == "GET" && path.starts_with("/_sandbox/files/")
 }
 
 /// Serve `/_sandbox/...`.

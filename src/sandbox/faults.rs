@@ -114,10 +114,13 @@ impl FaultPlan {
 
     /// Read a plan file: JSON when it ends in `.json` or starts with `{`, else TOML.
     pub fn from_file(path: &Path) -> Result<FaultPlan, SandboxError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SandboxError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        let text =
+            crate::files::read_capped_to_string(path, crate::files::MAX_FAULTS).map_err(|e| {
+                SandboxError::Io {
+                    path: path.to_path_buf(),
+                    source: e,
+                }
+            })?;
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))

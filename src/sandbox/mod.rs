@@ -49,6 +49,12 @@ pub struct SandboxOptions {
     pub faults: Option<FaultPlan>,
     /// Seed of the random generator behind probabilistic faults.
     pub seed: u64,
+    /// Token the admin API (`/_sandbox/...`) and the journal require
+    /// (`Authorization: Bearer TOKEN`); `None` generates a random one ([`Sandbox::admin_token`]).
+    pub admin_token: Option<String>,
+    /// Allow a listen address that is not loopback (`sandbox --allow-remote`): anyone who
+    /// can reach it can then use the sandbox's ARM and Graph.
+    pub allow_remote: bool,
 }
 
 impl Default for SandboxOptions {
@@ -59,6 +65,8 @@ impl Default for SandboxOptions {
             time_scale: 1.0,
             faults: None,
             seed: 0,
+            admin_token: None,
+            allow_remote: false,
         }
     }
 }
@@ -148,6 +156,18 @@ impl Sandbox {
     /// PEM of the CA that signed the server certificate (SAN `127.0.0.1`, `localhost`).
     pub fn ca_pem(&self) -> String {
         self.ca_pem.clone()
+    }
+
+    /// The token the admin API and the journal require (`Authorization: Bearer TOKEN`).
+    pub fn admin_token(&self) -> String {
+        self.shared.admin_token.clone()
+    }
+
+    /// Every journal entry as JSON with the request bodies as sent, secrets included.
+    /// In-process only (tests that compare the secret values a run sent); the journal
+    /// served over HTTP has secret fields redacted.
+    pub fn journal_unredacted(&self) -> Vec<serde_json::Value> {
+        server::lock(&self.shared.journal).unredacted()
     }
 
     /// Stop serving, and write the state file if one is configured.

@@ -20,8 +20,15 @@ use super::journal::{self, Entry, Journal};
 use super::state::World;
 use super::{Sandbox, SandboxError, SandboxOptions};
 
-/// Largest request body accepted (the big OpenAPI documents are ~1 MB).
-const MAX_BODY: usize = 64 * 1024 * 1024;
+/// Largest request body accepted with a valid token (well above the largest body the
+/// tool sends: an inline OpenAPI import, capped at API Management's 4 MB import limit).
+pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
+/// Largest body accepted without a valid token (token requests are small forms).
+pub(crate) const MAX_UNAUTHENTICATED_BODY: usize = 64 * 1024;
+/// Time allowed for a request's headers (slow clients are disconnected).
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for a request's body.
+pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Current time, unix milliseconds.
 pub(crate) fn now_ms() -> u64 {
@@ -109,9 +116,11 @@ pub(crate) struct Shared {
     pub http: reqwest::Client,
     /// Files served at `/_sandbox/files/{name}`: content type and bytes.
     pub files: Mutex<std::collections::BTreeMap<String, (String, Bytes)>>,
+    /// Bearer token of the admin API and the journal.
+    pub admin_token: String,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -384,6 +393,21 @@ pub(crate) async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError>
     if let Some(plan) = &opts.faults {
         plan.validate()?;
     }
+    if !opts.listen.ip().is_loopback() && !opts.allow_remote {
+        return Err(SandboxError::Options(format!(
+            "{} is not a loopback address: anyone who can reach it could use the sandbox; pass --allow-remote to listen there anyway",
+            opts.listen
+        )));
+    }
+    let admin_token = match &opts.admin_token {
+        Some(t) if t.len() >= 16 => t.clone(),
+        Some(_) => {
+            return Err(SandboxError::Options(
+                "the admin token must have at least 16 characters".into(),
+            ));
+        }
+        None => new_admin_token(),
+    };
     let mut world = match &opts.state_file {
         Some(p) => World::load(p)?.unwrap_or_default(),
         None => World::default(),
@@ -435,6 +459,7 @@ pub(crate) async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError>
             .build()
             .map_err(|e| SandboxError::Tls(e.to_string()))?,
         files: Mutex::new(std::collections::BTreeMap::new()),
+        admin_token,
     });
     if shared.state_file.is_some() {
         shared.persist_now();
@@ -450,9 +475,14 @@ pub(crate) async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError>
         *lock(&shared.persister) = Some(h);
     }
     let handle = axum_server::Handle::new();
-    let server = axum_server::from_tcp_rustls(listener, rustls)
+    let mut server = axum_server::from_tcp_rustls(listener, rustls)
         .map_err(bind_err)?
         .handle(handle.clone());
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
     let service = SandboxService(shared.clone());
     let task = tokio::spawn(async move {
         if let Err(e) = server
@@ -488,18 +518,17 @@ async fn handle(
     } else {
         format!("{path}?{raw_query}")
     };
-    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+    let is_admin = path == "/_sandbox" || path.starts_with("/_sandbox/");
+    let admin_ok = is_admin && admin_authorized(&shared, &parts.headers);
+    if is_admin && !admin_ok && !super::admin::is_public(&method, &path) {
+        // Refused before a byte of its body is read.
+        return Ok(admin_refusal().into_response());
+    }
+    let bytes = match read_body(&shared, &parts.headers, body, admin_ok).await {
         Ok(b) => b,
-        Err(_) => {
-            return Ok(Reply::arm_error(
-                413,
-                "RequestEntityTooLarge",
-                "The request body is too large or was not received completely.",
-            )
-            .into_response());
-        }
+        Err(reply) => return Ok(reply.into_response()),
     };
-    if path == "/_sandbox" || path.starts_with("/_sandbox/") {
+    if is_admin {
         let content_type = parts
             .headers
             .get("content-type")
@@ -517,16 +546,21 @@ async fn handle(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let journal_entry = |status: Option<u16>, correlation: Option<String>| Entry {
-        seq: 0,
-        time: rfc3339(start_ms),
-        method: method.clone(),
-        path: path_and_query.clone(),
-        status,
-        duration_ms: started.elapsed().as_millis() as u64,
-        request_body: journal::body_value(&bytes, content_type.as_deref()),
-        correlation_id: correlation,
-        faults: decision.fired.clone(),
+    let journal_entry = |status: Option<u16>, correlation: Option<String>| {
+        let sent = journal::body_value(&bytes, content_type.as_deref());
+        let redacted = journal::redact(&sent, &path);
+        Entry {
+            seq: 0,
+            time: rfc3339(start_ms),
+            method: method.clone(),
+            path: path_and_query.clone(),
+            status,
+            duration_ms: started.elapsed().as_millis() as u64,
+            unredacted_body: (redacted != sent).then_some(sent),
+            request_body: redacted,
+            correlation_id: correlation,
+            faults: decision.fired.clone(),
+        }
     };
     if decision.drop && !decision.drop_after {
         lock(&shared.journal).push(journal_entry(None, None));
@@ -603,6 +637,98 @@ async fn handle(
     }
     lock(&shared.journal).push(journal_entry(Some(reply.status), Some(correlation)));
     Ok(reply.into_response())
+}
+
+/// A random 256-bit admin token (hex).
+fn new_admin_token() -> String {
+    rand::random::<[u8; 32]>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether the request carries the admin token (`Authorization: Bearer TOKEN`),
+/// compared in constant time.
+fn admin_authorized(shared: &Shared, headers: &HeaderMap) -> bool {
+    let Some(given) = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+    else {
+        return false;
+    };
+    let want = shared.admin_token.as_bytes();
+    let given = given.trim().as_bytes();
+    given.len() == want.len()
+        && given
+            .iter()
+            .zip(want)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// The 401 answer of the admin API without its token.
+fn admin_refusal() -> Reply {
+    Reply::json(
+        401,
+        json!({"error": {"code": "AdminTokenRequired", "message": "The sandbox admin API needs 'Authorization: Bearer TOKEN' with the admin token the sandbox printed at start (also in its --admin-token-file)."}}),
+    )
+    .header("WWW-Authenticate", "Bearer realm=\"owui-sandbox-admin\"")
+}
+
+/// Read the body within the size and time bounds: [`MAX_BODY`] for a request with the
+/// admin token or a token the sandbox issued, else [`MAX_UNAUTHENTICATED_BODY`]. A
+/// declared `Content-Length` above the bound is refused before any byte is read.
+async fn read_body(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: Body,
+    admin_ok: bool,
+) -> Result<Bytes, Reply> {
+    let authenticated = admin_ok || {
+        let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+        auth.is_some() && super::token::is_issued(&shared.world(), auth)
+    };
+    let limit = if authenticated {
+        MAX_BODY
+    } else {
+        MAX_UNAUTHENTICATED_BODY
+    };
+    let too_large = || {
+        Reply::arm_error(
+            413,
+            "RequestEntityTooLarge",
+            format!(
+                "The request body is larger than the {limit} bytes the sandbox accepts{}.",
+                if authenticated {
+                    ""
+                } else {
+                    " without a valid token"
+                }
+            ),
+        )
+        .header("connection", "close")
+    };
+    let declared = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(b)) => Ok(b),
+        Ok(Err(_)) => Err(too_large()),
+        Err(_) => Err(Reply::arm_error(
+            408,
+            "RequestTimeout",
+            "The request body was not received in time.",
+        )
+        .header("connection", "close")),
+    }
 }
 
 /// Add `Retry-After` (whole seconds, rounded up) and the millisecond variants.

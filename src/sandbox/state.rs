@@ -185,7 +185,7 @@ impl World {
 
     /// Read a state file; `Ok(None)` when it does not exist.
     pub fn load(path: &Path) -> Result<Option<World>, SandboxError> {
-        let bytes = match std::fs::read(path) {
+        let bytes = match crate::files::read_capped(path, crate::files::MAX_SANDBOX_STATE) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
@@ -209,31 +209,11 @@ impl World {
     }
 }
 
-/// Write `bytes` to `path` atomically (temporary file in the same folder + rename),
-/// readable by the owner only.
+/// Write `bytes` to `path` atomically, readable by the owner only, never following a
+/// symlink ([`crate::files::write_private`]).
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), SandboxError> {
-    let io = |e| SandboxError::Io {
+    crate::files::write_private(path, bytes).map_err(|e| SandboxError::Io {
         path: path.to_path_buf(),
         source: e,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = std::path::PathBuf::from(tmp);
-    {
-        use std::io::Write;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp).map_err(io)?;
-        f.write_all(bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-    }
-    std::fs::rename(&tmp, path).map_err(io)
+    })
 }

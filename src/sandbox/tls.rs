@@ -59,14 +59,16 @@ pub(crate) fn material(state_file: Option<&Path>) -> Result<TlsMaterial, Sandbox
     let stored = state_file.map(ca_paths);
     let loaded = match &stored {
         Some((cert, key)) if cert.exists() && key.exists() => {
-            let ca_pem = std::fs::read_to_string(cert).map_err(|e| SandboxError::Io {
-                path: cert.clone(),
-                source: e,
-            })?;
-            let key_pem = std::fs::read_to_string(key).map_err(|e| SandboxError::Io {
-                path: key.clone(),
-                source: e,
-            })?;
+            let ca_pem = crate::files::read_capped_to_string(cert, crate::files::MAX_CA_FILE)
+                .map_err(|e| SandboxError::Io {
+                    path: cert.clone(),
+                    source: e,
+                })?;
+            let key_pem = crate::files::read_capped_to_string(key, crate::files::MAX_CA_FILE)
+                .map_err(|e| SandboxError::Io {
+                    path: key.clone(),
+                    source: e,
+                })?;
             Some((ca_pem, key_pem))
         }
         _ => None,

@@ -193,6 +193,12 @@ fn audience_ok(api: Api, aud: &str, base_url: &str) -> bool {
         }
 }
 
+/// Whether the request's bearer token is one this sandbox issued and is still valid
+/// (any audience): such a request may send a large body.
+pub(crate) fn is_issued(world: &World, authorization: Option<&str>) -> bool {
+    issued_payload(world, authorization).is_ok()
+}
+
 /// Check the bearer token of a request.
 pub(crate) fn check(
     world: &World,
@@ -200,6 +206,21 @@ pub(crate) fn check(
     api: Api,
     base_url: &str,
 ) -> Result<Claims, AuthError> {
+    let payload = issued_payload(world, authorization)?;
+    let aud = payload["aud"].as_str().unwrap_or("");
+    if !audience_ok(api, aud, base_url) {
+        return Err(AuthError::Audience {
+            aud: aud.to_string(),
+        });
+    }
+    Ok(Claims {
+        tid: payload["tid"].as_str().unwrap_or_default().to_string(),
+        oid: payload["oid"].as_str().unwrap_or_default().to_string(),
+    })
+}
+
+/// The payload of a bearer token this sandbox issued that has not expired.
+fn issued_payload(world: &World, authorization: Option<&str>) -> Result<Value, AuthError> {
     let Some(h) = authorization else {
         return Err(AuthError::Missing);
     };
@@ -227,16 +248,7 @@ pub(crate) fn check(
     if exp <= now {
         return Err(AuthError::Expired { exp, now });
     }
-    let aud = payload["aud"].as_str().unwrap_or("");
-    if !audience_ok(api, aud, base_url) {
-        return Err(AuthError::Audience {
-            aud: aud.to_string(),
-        });
-    }
-    Ok(Claims {
-        tid: payload["tid"].as_str().unwrap_or_default().to_string(),
-        oid: payload["oid"].as_str().unwrap_or_default().to_string(),
-    })
+    Ok(payload)
 }
 
 /// The 401 answer for a refused token, in ARM's or Graph's shape.

@@ -272,10 +272,12 @@ pub fn load_policy(env: &Environment, opts: &StageOptions) -> Result<String, Sta
         Some(p) => {
             let path = opts.environment_dir.join(p);
             Some(
-                std::fs::read_to_string(&path).map_err(|e| StageError::Setting {
-                    key: "apim.policy_file".into(),
-                    message: format!("cannot read {}: {e}", path.display()),
-                })?,
+                crate::files::read_capped_to_string(&path, crate::files::MAX_POLICY).map_err(
+                    |e| StageError::Setting {
+                        key: "apim.policy_file".into(),
+                        message: format!("cannot read {}: {e}", path.display()),
+                    },
+                )?,
             )
         }
     };

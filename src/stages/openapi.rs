@@ -150,10 +150,11 @@ pub fn load(source: &OpenApiSource) -> Result<LoadedOpenApi, OpenApiError> {
             if ext == "yaml" || ext == "yml" {
                 return Err(OpenApiError::Yaml(path.clone()));
             }
-            let text = std::fs::read_to_string(path).map_err(|e| OpenApiError::Read {
-                path: path.clone(),
-                source: e,
-            })?;
+            let text = crate::files::read_capped_to_string(path, crate::files::MAX_OPENAPI)
+                .map_err(|e| OpenApiError::Read {
+                    path: path.clone(),
+                    source: e,
+                })?;
             from_text(&text, source.clone())
         }
         OpenApiSource::Url(url) => {

@@ -102,7 +102,11 @@ impl Harness {
     /// The command, pointed at the sandbox and the environment file.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_owui-deploy"));
+        // `--sandbox-url`: the copied environments (e.g. dev.toml) are not `cloud =
+        // "sandbox"`, and OWUI_SANDBOX_URL alone never redirects them.
         cmd.current_dir(self.dir.path())
+            .arg("--sandbox-url")
+            .arg(self.sandbox.url())
             .env("OWUI_SANDBOX_URL", self.sandbox.url())
             .env("OWUI_SANDBOX_CA", &self.ca_file)
             .env("OWUI_ENV", &self.env_file)
@@ -131,10 +135,11 @@ impl Harness {
         }
     }
 
-    /// GET a sandbox URL path (admin API or ARM with a token-less admin path).
+    /// GET an admin API path (sent with the sandbox's admin token).
     pub async fn admin_get(&self, path: &str) -> Value {
         self.client
             .get(format!("{}{path}", self.sandbox.url()))
+            .bearer_auth(self.sandbox.admin_token())
             .send()
             .await
             .expect("admin request")
@@ -285,6 +290,16 @@ impl Harness {
         self.run_sampled(args, envs).await.0
     }
 
+    /// [`Harness::journal_since`] with the request bodies as sent, secrets included
+    /// (in-process; the journal served over HTTP has them redacted).
+    pub fn journal_unredacted_since(&self, mark: usize) -> Vec<Value> {
+        self.sandbox
+            .journal_unredacted()
+            .into_iter()
+            .skip(mark)
+            .collect()
+    }
+
     /// Journal entries from index `mark` (see [`Harness::mark`]) on, as JSON.
     pub async fn journal_since(&self, mark: usize) -> Vec<Value> {
         self.journal().await.into_iter().skip(mark).collect()
@@ -385,6 +400,7 @@ impl Harness {
         let r = self
             .client
             .post(format!("{}{path}", self.sandbox.url()))
+            .bearer_auth(self.sandbox.admin_token())
             .json(body)
             .send()
             .await

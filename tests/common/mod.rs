@@ -60,7 +60,7 @@ pub async fn start_sandbox(time_scale: f64) -> (Sandbox, ArmClient, GraphClient)
     (sb, arm, graph)
 }
 
-/// Plain HTTPS client for the admin API (`/_sandbox/...`, no token needed).
+/// HTTPS client for the admin API (`/_sandbox/...`), sending the sandbox's admin token.
 pub struct Admin {
     http: reqwest::Client,
     base: String,
@@ -70,8 +70,16 @@ impl Admin {
     /// Admin client for a running sandbox.
     pub fn new(sb: &Sandbox) -> Self {
         let ca = reqwest::Certificate::from_pem(sb.ca_pem().as_bytes()).expect("CA PEM");
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {}", sb.admin_token())
+                .parse()
+                .expect("admin token header"),
+        );
         let http = reqwest::Client::builder()
             .tls_certs_only([ca])
+            .default_headers(headers)
             .build()
             .expect("admin client");
         Self {

@@ -253,10 +253,11 @@ impl World {
         Arc::new(engine::connect(&eps, AuthMethod::Auto, tenant, settings).expect("connect"))
     }
 
-    /// GET an admin path.
+    /// GET an admin path (with the admin token).
     pub async fn get(&self, path: &str) -> Value {
         self.admin
             .get(format!("{}{path}", self.sandbox.url()))
+            .bearer_auth(self.sandbox.admin_token())
             .send()
             .await
             .expect("admin GET")
@@ -268,7 +269,8 @@ impl World {
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) {
         let mut req = self
             .admin
-            .request(method, format!("{}{path}", self.sandbox.url()));
+            .request(method, format!("{}{path}", self.sandbox.url()))
+            .bearer_auth(self.sandbox.admin_token());
         if let Some(b) = body {
             req = req.json(&b);
         }
