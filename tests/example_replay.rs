@@ -40,6 +40,17 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "/properties/tls/validateCertificateName",
         "README: the request sets tls validate* to true, the answers show false",
     ),
+    // --- Azure Managed Redis
+    (
+        "Microsoft.Cache/2025-07-01/RedisEnterpriseCreate.json",
+        "/properties/encryption",
+        "README: the 201 body repeats the encryption block and the 200 body leaves it out",
+    ),
+    (
+        "Microsoft.Cache/2025-07-01/RedisEnterpriseDatabasesCreate.json",
+        "/properties/deferUpgrade",
+        "README: the 201 body has no deferUpgrade or redisVersion",
+    ),
     // --- Container Apps (both versions carry the same example)
     (
         ACA_APP_2501,

@@ -296,7 +296,7 @@ fn gateway_model() -> owui_deploy::engine::Model {
         "Microsoft.ManagedIdentity/userAssignedIdentities",
         json!({"location": "uksouth"}),
     );
-    let role = spec(
+    let mut role = spec(
         format!(
             "{}/providers/Microsoft.Authorization/roleAssignments/{}",
             vault.address,
@@ -308,6 +308,7 @@ fn gateway_model() -> owui_deploy::engine::Model {
             "principalId": Reference::new(identity.address.clone(), "/properties/principalId").marker(),
             "principalType": "ServicePrincipal"}}),
     );
+    role.rules = owui_deploy::stages::resources::role_assignment::rules();
     let gateway = spec(
         format!("{rg}/providers/Microsoft.Network/applicationGateways/agw"),
         "Microsoft.Network/applicationGateways",

@@ -212,6 +212,8 @@ struct Client {
     http: reqwest::Client,
     base: String,
     token: String,
+    /// The sandbox's admin token, for `/_sandbox/*`.
+    admin_token: String,
 }
 
 struct Answer {
@@ -233,6 +235,7 @@ impl Client {
             http,
             base: h.sandbox.url(),
             token,
+            admin_token: h.sandbox.admin_token().to_string(),
         }
     }
 
@@ -264,6 +267,7 @@ impl Client {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin_token)
             .json(body)
             .send()
             .await
