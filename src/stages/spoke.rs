@@ -140,6 +140,7 @@ pub fn open_webui_env(env: &Environment) -> Vec<container_app::EnvVar> {
         EnvVar::value("OAUTH_ALLOWED_ROLES", env.entra.roles.join(",")),
         EnvVar::value("OAUTH_ADMIN_ROLES", "admin"),
         EnvVar::value("ENABLE_OAUTH_GROUP_MANAGEMENT", "true"),
+        EnvVar::value("ENABLE_OAUTH_GROUP_CREATION", "true"),
         EnvVar::value("OAUTH_GROUPS_CLAIM", "groups"),
         EnvVar::value("ENABLE_SIGNUP", "false"),
         EnvVar::value("DEFAULT_USER_ROLE", "user"),
