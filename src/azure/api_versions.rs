@@ -98,6 +98,10 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
     ),
     ("Microsoft.Network/privateDnsZones/A", "2024-06-01"),
     ("Microsoft.Network/applicationGateways", "2024-05-01"),
+    (
+        "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies",
+        "2024-05-01",
+    ),
 ];
 
 /// The pinned API version of `type_name` (compared case-insensitively).

@@ -499,6 +499,12 @@ pub struct AppGatewaySettings {
     /// Instance count.
     #[serde(default = "d_one")]
     pub capacity: u32,
+    /// Name of the WAF policy created with `WAF_v2`.
+    #[serde(default = "d_waf_policy")]
+    pub waf_policy_name: String,
+    /// WAF mode with `WAF_v2`: `Prevention` (blocks) or `Detection` (logs only).
+    #[serde(default = "d_waf_mode")]
+    pub waf_mode: String,
 }
 
 /// `[domain]`: public host name and certificate source.
@@ -538,6 +544,8 @@ impl Default for AppGatewaySettings {
             name: d_appgw(),
             sku: d_appgw_sku(),
             capacity: d_one(),
+            waf_policy_name: d_waf_policy(),
+            waf_mode: d_waf_mode(),
         }
     }
 }
@@ -640,6 +648,12 @@ fn d_appgw() -> String {
 }
 fn d_appgw_sku() -> String {
     "Standard_v2".into()
+}
+fn d_waf_policy() -> String {
+    "waf-owui".into()
+}
+fn d_waf_mode() -> String {
+    "Prevention".into()
 }
 fn d_provider() -> String {
     "Microsoft".into()

@@ -227,7 +227,13 @@ static CONTAINER_APP: TableSchema = TableSchema {
     ],
 };
 static APP_GATEWAY: TableSchema = TableSchema {
-    fields: &[opt("name", Str), opt("sku", Str), opt("capacity", U32)],
+    fields: &[
+        opt("name", Str),
+        opt("sku", Str),
+        opt("capacity", U32),
+        opt("waf_policy_name", Str),
+        opt("waf_mode", Str),
+    ],
 };
 static DOMAIN: TableSchema = TableSchema {
     fields: &[

@@ -48,6 +48,8 @@ const POSTGRES_RESERVED_LOGINS: &[&str] = &[
 ];
 /// Application Gateway SKUs (v2 only).
 pub(crate) const APPGW_SKUS: &[&str] = &["Standard_v2", "WAF_v2"];
+/// WAF policy modes.
+pub(crate) const WAF_MODES: &[&str] = &["Prevention", "Detection"];
 /// Environment variables the tool sets on the Open WebUI container itself.
 pub(crate) const RESERVED_ENV_VARS: &[&str] = &[
     "WEBUI_URL",
@@ -714,6 +716,19 @@ pub(crate) fn check(
         1,
         125,
         "capacity",
+    );
+    c.name(
+        "app_gateway.waf_policy_name",
+        &ag.waf_policy_name,
+        &rules::WAF_POLICY,
+    );
+    c.one_of(
+        "app_gateway.waf_mode",
+        &ag.waf_mode,
+        WAF_MODES,
+        "invalid-waf-mode",
+        "WAF mode",
+        "",
     );
 
     // [domain]
