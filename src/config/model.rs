@@ -288,6 +288,10 @@ pub struct ApimSettings {
     /// A policy XML file of your own instead of `templates/policies/openai-api.xml`.
     #[serde(default)]
     pub policy_file: Option<String>,
+    /// Largest prompt or completion message the `azuremonitor` API diagnostic logs to
+    /// `ApiManagementGatewayLlmLog`, in bytes (1..=262144; larger messages are cut).
+    #[serde(default = "d_llm_log_bytes")]
+    pub llm_log_max_message_bytes: u32,
 }
 
 /// `[apim.token_limit]`.
@@ -648,6 +652,9 @@ fn d_appgw() -> String {
 }
 fn d_appgw_sku() -> String {
     "Standard_v2".into()
+}
+fn d_llm_log_bytes() -> u32 {
+    32_768
 }
 fn d_waf_policy() -> String {
     "waf-owui".into()

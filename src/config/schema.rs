@@ -157,6 +157,7 @@ static APIM: TableSchema = TableSchema {
         opt("product_name", Str),
         opt("openapi", Str),
         opt("policy_file", Str),
+        opt("llm_log_max_message_bytes", U32),
     ],
 };
 static SPOKE: TableSchema = TableSchema {

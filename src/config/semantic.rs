@@ -48,6 +48,8 @@ const POSTGRES_RESERVED_LOGINS: &[&str] = &[
 ];
 /// Application Gateway SKUs (v2 only).
 pub(crate) const APPGW_SKUS: &[&str] = &["Standard_v2", "WAF_v2"];
+/// Largest LLM message an APIM diagnostic logs (the API's maximum, 256 KiB).
+pub(crate) const LLM_MAX_MESSAGE_BYTES: u32 = 262_144;
 /// WAF policy modes.
 pub(crate) const WAF_MODES: &[&str] = &["Prevention", "Detection"];
 /// Environment variables the tool sets on the Open WebUI container itself.
@@ -439,6 +441,13 @@ pub(crate) fn check(
         " (the gateway is VNet-injected in internal mode, which needs a classic tier; v2 tiers and Consumption are not supported)",
     );
     c.positive("apim.capacity", apim.capacity.into(), "capacity");
+    c.range(
+        "apim.llm_log_max_message_bytes",
+        apim.llm_log_max_message_bytes.into(),
+        1,
+        u64::from(LLM_MAX_MESSAGE_BYTES),
+        "llm_log_max_message_bytes",
+    );
     let max_units = match apim.sku.as_str() {
         "Developer" => Some(1),
         "Basic" => Some(2),

@@ -470,12 +470,25 @@ pub fn finalize_resources(
     )?;
     let diagnostic = apim_diagnostic::spec(
         at(
-            Ids::child(&api_id, "diagnostics", "applicationinsights"),
+            Ids::child(&api_id, "diagnostics", apim_diagnostic::APP_INSIGHTS),
             "APIM API diagnostic applicationinsights".into(),
         )
         .after(api_id.clone())
         .after(logger_id.clone()),
         &Diagnostic::app_insights(&logger_id),
+    )?;
+    // LLM messages to Azure Monitor (ApiManagementGatewayLlmLog) through APIM's
+    // built-in `azuremonitor` logger.
+    let llm_diagnostic = apim_diagnostic::spec(
+        at(
+            Ids::child(&api_id, "diagnostics", apim_diagnostic::AZURE_MONITOR),
+            "APIM API diagnostic azuremonitor (LLM messages)".into(),
+        )
+        .after(api_id.clone()),
+        &Diagnostic::azure_monitor(
+            &child("loggers", apim_diagnostic::AZURE_MONITOR),
+            env.apim.llm_log_max_message_bytes,
+        ),
     )?;
     let diag_setting = diagnostic_setting::spec(
         at(
@@ -488,7 +501,7 @@ pub fn finalize_resources(
             &GATEWAY_LOG_CATEGORIES,
         ),
     )?;
-    out.extend([mmp, logger, diagnostic, diag_setting]);
+    out.extend([mmp, logger, diagnostic, llm_diagnostic, diag_setting]);
 
     // App Gateway identity: Key Vault Secrets User on both vaults.
     let mut gateway_after = Vec::new();
