@@ -52,10 +52,10 @@ pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], rotate: bool) -> Res
                 path.display()
             )
         })?;
-        secrets.insert(
-            spoke::SECRET_TRUSTED_ROOT,
-            Secret::new(base64::engine::general_purpose::STANDARD.encode(bytes)),
-        );
+        // PEM, DER or header-less base64: the DER certificate, base64-encoded once.
+        let encoded = config::certificate::trusted_root_base64(&bytes)
+            .map_err(|why| anyhow::anyhow!("trusted root certificate {}: {why}", path.display()))?;
+        secrets.insert(spoke::SECRET_TRUSTED_ROOT, Secret::new(encoded));
     }
     if stages.contains(&Stage::Spoke) {
         let password = match std::env::var(config::POSTGRES_PASSWORD_ENV_VAR) {
@@ -236,3 +236,7 @@ mod tests {
         assert_eq!(percent_encode("x-y_z.~"), "x-y_z.~");
     }
 }
+
+#[cfg(test)]
+#[path = "secrets_trusted_root_tests.rs"]
+mod trusted_root_tests;

@@ -1,6 +1,7 @@
 //! Semantic rules over a structurally valid environment: Azure naming, networks,
 //! regions, SKUs, sizes, limits, files. Each problem points at the offending value.
 
+use crate::config::certificate;
 use crate::config::regions::{self, normalize_location};
 use crate::config::rules::{self, NameRule};
 use crate::config::schema::SpanIndex;
@@ -207,6 +208,34 @@ impl Checker<'_> {
                 ),
             );
         }
+    }
+
+    /// The trusted root certificate file, when it exists, holds one certificate in a
+    /// form [`certificate::trusted_root_base64`] accepts.
+    fn trusted_root(&mut self, value: &str) {
+        let key = "domain.trusted_root_certificate_path";
+        let p = self.dir.join(value);
+        let problem = match std::fs::metadata(&p) {
+            Ok(m) if !m.is_file() => return,
+            Err(_) => return,
+            Ok(m) if m.len() > certificate::MAX_CERTIFICATE_BYTES => format!(
+                "{} bytes; a certificate file is at most {} bytes",
+                m.len(),
+                certificate::MAX_CERTIFICATE_BYTES
+            ),
+            Ok(_) => match std::fs::read(&p) {
+                Ok(bytes) => match certificate::trusted_root_base64(&bytes) {
+                    Ok(_) => return,
+                    Err(why) => why,
+                },
+                Err(e) => format!("cannot be read: {e}"),
+            },
+        };
+        self.push(
+            key,
+            "invalid-certificate",
+            format!("trusted root certificate file '{value}': {problem}"),
+        );
     }
 
     fn https_url(&mut self, key: &str, value: &str) {
@@ -758,6 +787,7 @@ pub(crate) fn check(
             p,
             "trusted root certificate file",
         );
+        c.trusted_root(p);
     }
 
     // [entra]
