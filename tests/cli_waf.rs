@@ -5,7 +5,6 @@
 mod cli_support;
 
 use cli_support::{Harness, repo};
-use owui_deploy::config::Environment;
 use owui_deploy::engine::Stage;
 use owui_deploy::stages::resources::waf_policy;
 use owui_deploy::stages::{self, Ids, StageOptions};
@@ -15,24 +14,9 @@ use serde_json::{Value, json};
 const TIME_SCALE: f64 = 0.0005;
 const GATEWAY_TYPE: &str = "Microsoft.Network/applicationGateways";
 
-fn environment(cli: &Harness) -> Environment {
-    match owui_deploy::config::load(&cli.env_file) {
-        Ok(loaded) => loaded.env,
-        Err(e) => panic!("environment file invalid: {} problem(s)", e.problems.len()),
-    }
-}
-
 fn version(type_name: &str) -> &'static str {
     owui_deploy::azure::api_versions::api_version(type_name)
         .unwrap_or_else(|| panic!("no API version for {type_name}"))
-}
-
-async fn arm(cli: &Harness, id: &str, type_name: &str) -> Value {
-    let (status, body) = cli
-        .arm_get(&format!("{id}?api-version={}", version(type_name)))
-        .await;
-    assert_eq!(status, 200, "GET {id}: {body}");
-    body
 }
 
 /// PUT `body` at `id` as an outside caller: (status, answer).
@@ -97,13 +81,13 @@ async fn waf_v2_deploys_with_its_policy_replans_clean_and_is_refused_without_it(
         TIME_SCALE,
     )
     .await;
-    let env = environment(&cli);
+    let env = cli.loaded_environment();
     cli.run(&["up", "--yes", "--no-progress"]).await.ok();
 
     // The policy: Microsoft's default rule set, the configured mode, the limits.
     let ids = Ids::new(&env);
     let policy_id = ids.hub(waf_policy::TYPE, &env.app_gateway.waf_policy_name);
-    let policy = arm(&cli, &policy_id, waf_policy::TYPE).await;
+    let policy = cli.arm_resource(&policy_id, waf_policy::TYPE).await;
     let settings = &policy["properties"]["policySettings"];
     assert_eq!(settings["state"], "Enabled");
     assert_eq!(settings["mode"], "Detection");
@@ -123,7 +107,7 @@ async fn waf_v2_deploys_with_its_policy_replans_clean_and_is_refused_without_it(
 
     // The gateway links it.
     let gateway_id = ids.hub(GATEWAY_TYPE, &env.app_gateway.name);
-    let gateway = arm(&cli, &gateway_id, GATEWAY_TYPE).await;
+    let gateway = cli.arm_resource(&gateway_id, GATEWAY_TYPE).await;
     assert_eq!(gateway["properties"]["sku"]["tier"], "WAF_v2");
     assert!(
         gateway["properties"]["firewallPolicy"]["id"]
