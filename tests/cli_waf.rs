@@ -21,25 +21,14 @@ fn version(type_name: &str) -> &'static str {
 
 /// PUT `body` at `id` as an outside caller: (status, answer).
 async fn put(cli: &Harness, id: &str, type_name: &str, body: &Value) -> (u16, Value) {
-    let ca = std::fs::read(&cli.ca_file).expect("CA file");
-    let client = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&ca).expect("CA")])
-        .build()
-        .expect("client");
-    let token = cli.token("https://management.azure.com/.default").await;
-    let r = client
-        .put(format!(
-            "{}{id}?api-version={}",
-            cli.sandbox.url(),
-            version(type_name)
-        ))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("PUT");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    let path = format!("{id}?api-version={}", version(type_name));
+    cli.send_as_outsider(
+        reqwest::Method::PUT,
+        &path,
+        "https://management.azure.com/.default",
+        body,
+    )
+    .await
 }
 
 fn sandbox_env_with(app_gateway: &str) -> String {
