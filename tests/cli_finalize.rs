@@ -278,9 +278,28 @@ async fn apim_holds_the_gateway_configuration() {
         "Microsoft.ApiManagement/service/apis/diagnostics",
     )
     .await;
-    assert_eq!(diag["properties"]["largeLanguageModel"]["logs"], "enabled");
+    assert_eq!(diag["properties"]["largeLanguageModel"]["logs"], "disabled");
     assert_eq!(diag["properties"]["metrics"], true);
     assert!(diag["properties"]["sampling"]["percentage"].is_number());
+    // LLM prompts and completions: the azuremonitor diagnostic (GatewayLlmLogs).
+    let llm = arm(
+        &cli,
+        &format!("{api_id}/diagnostics/azuremonitor"),
+        "Microsoft.ApiManagement/service/apis/diagnostics",
+    )
+    .await;
+    assert!(
+        llm["properties"]["loggerId"]
+            .as_str()
+            .is_some_and(|l| l.to_ascii_lowercase().ends_with("/loggers/azuremonitor")),
+        "{llm}"
+    );
+    let settings = &llm["properties"]["largeLanguageModel"];
+    assert_eq!(settings["logs"], "enabled");
+    for kind in ["requests", "responses"] {
+        assert_eq!(settings[kind]["messages"], "all", "{kind}");
+        assert_eq!(settings[kind]["maxSizeInBytes"], 32_768, "{kind}");
+    }
 
     // Diagnostic setting on the service: gateway and LLM logs to Log Analytics.
     let setting = arm(

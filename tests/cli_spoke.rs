@@ -430,6 +430,7 @@ async fn spoke_after_hub_creates_everything_and_reruns_write_nothing() {
         ("OAUTH_ALLOWED_ROLES", "admin,user".into()),
         ("OAUTH_ADMIN_ROLES", "admin".into()),
         ("ENABLE_OAUTH_GROUP_MANAGEMENT", "true".into()),
+        ("ENABLE_OAUTH_GROUP_CREATION", "true".into()),
         ("OAUTH_GROUPS_CLAIM", "groups".into()),
         ("ENABLE_SIGNUP", "false".into()),
         ("DEFAULT_USER_ROLE", "user".into()),
@@ -890,13 +891,18 @@ async fn entra_application_roles_and_service_principal_are_stable() {
         scope["id"],
         json!(entra::scope_id(&u, "user_impersonation").to_string())
     );
+    // A public client: the exact redirect URI under publicClient, none under web,
+    // no secret.
+    assert_eq!(app["isFallbackPublicClient"], true);
     assert_eq!(
-        app["web"]["redirectUris"],
+        app["publicClient"]["redirectUris"],
         json!([format!(
             "https://{}/oauth/oidc/callback",
             env.domain.custom_domain
         )])
     );
+    assert_eq!(app["web"]["redirectUris"], json!([]));
+    assert_eq!(app["passwordCredentials"], json!([]));
     let mut roles: Vec<(String, String)> = app["appRoles"]
         .as_array()
         .expect("appRoles")

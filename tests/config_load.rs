@@ -32,6 +32,8 @@ fn named_files_are_found_relative_to_the_environment_file() {
     ] {
         std::fs::write(dir.path().join(f), b"x").expect("write");
     }
+    // The trusted root must hold a certificate (here a minimal DER SEQUENCE).
+    std::fs::write(dir.path().join("certs/root.cer"), b"\x30\x03\x02\x01\x01").expect("write");
     let text = sandbox_text()
         .replace(
             "custom_domain = \"chat.sandbox.contoso.com\"",

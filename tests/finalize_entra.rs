@@ -75,10 +75,14 @@ fn application_body_matches_the_reference() {
         scope["id"],
         scope_id("open-webui-dev", "user_impersonation").to_string()
     );
+    // A public client (PKCE, no secret): the redirect URI is under publicClient only.
+    assert_eq!(b["isFallbackPublicClient"], true);
     assert_eq!(
-        b["web"]["redirectUris"],
+        b["publicClient"]["redirectUris"],
         serde_json::json!(["https://chat.example.com/oauth/oidc/callback"])
     );
+    assert_eq!(b["web"]["redirectUris"], serde_json::json!([]));
+    assert!(b.get("passwordCredentials").is_none() && b.get("keyCredentials").is_none());
     for token in ["idToken", "accessToken"] {
         let names: Vec<&str> = b["optionalClaims"][token]
             .as_array()

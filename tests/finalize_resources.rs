@@ -54,11 +54,11 @@ fn every_spec_is_a_managed_finalize_resource_with_a_pinned_api() {
         assert!(!s.dependencies().contains(&s.address));
     }
     // 2 named values, backend, product, API, link, policy, 2 Foundry roles, MMP,
-    // logger, diagnostic, diagnostic setting, 2 Key Vault roles, 4 APIM records,
+    // logger, 2 diagnostics, diagnostic setting, 2 Key Vault roles, 4 APIM records,
     // zone, app record, zone link, gateway.
     assert_eq!(
         specs.len(),
-        23,
+        24,
         "{:#?}",
         specs.iter().map(|s| &s.address).collect::<Vec<_>>()
     );
@@ -160,11 +160,25 @@ fn logger_diagnostics_and_diagnostic_setting() {
     assert_eq!(p["sampling"]["percentage"], 100.0);
     assert_eq!(p["metrics"], true);
     assert_eq!(p["httpCorrelationProtocol"], "W3C");
+    // No LLM messages in Application Insights: they go to Azure Monitor.
+    assert_eq!(
+        p["largeLanguageModel"],
+        serde_json::json!({"logs": "disabled"})
+    );
+
+    // The azuremonitor diagnostic: LLM requests and responses, 32 KiB each by default,
+    // through APIM's built-in `azuremonitor` logger.
+    let llm_diag = find(&specs, "/apis/openai/diagnostics/azuremonitor");
+    let p = &llm_diag.body["properties"];
+    assert_eq!(p["loggerId"], format!("{APIM}/loggers/azuremonitor"));
+    assert_eq!(p["sampling"]["percentage"], 100.0);
+    assert!(p.get("metrics").is_none() && p.get("httpCorrelationProtocol").is_none());
     let llm = &p["largeLanguageModel"];
     assert_eq!(llm["logs"], "enabled");
-    assert_eq!(llm["requests"]["messages"], "all");
-    assert_eq!(llm["responses"]["messages"], "all");
-    assert!(llm["requests"]["maxSizeInBytes"].as_u64().unwrap() > 0);
+    for kind in ["requests", "responses"] {
+        assert_eq!(llm[kind]["messages"], "all", "{kind}");
+        assert_eq!(llm[kind]["maxSizeInBytes"], 32_768, "{kind}");
+    }
 
     let ds = find(
         &specs,
@@ -485,7 +499,7 @@ fn every_reference_and_dependency_is_a_resource_of_some_stage() {
     let all = stages::desired(&env, &opts()).expect("all stages build");
     let known: BTreeSet<_> = all.iter().map(|s| s.address.clone()).collect();
     let finalize: Vec<_> = all.iter().filter(|s| s.stage == Stage::Finalize).collect();
-    assert_eq!(finalize.len(), 23);
+    assert_eq!(finalize.len(), 24);
     for s in &finalize {
         for r in references_in(&s.body) {
             assert!(

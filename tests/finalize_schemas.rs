@@ -94,11 +94,7 @@ fn a_misspelt_property_is_caught() {
     let specs = finalize_resources(&finalize_env::base(), &StageOptions::default()).unwrap();
     let mut diag = specs
         .into_iter()
-        .find(|s| {
-            s.address
-                .as_str()
-                .ends_with("/diagnostics/applicationinsights")
-        })
+        .find(|s| s.address.as_str().ends_with("/diagnostics/azuremonitor"))
         .unwrap();
     diag.body["properties"]["largeLanguageModel"]["request"] =
         diag.body["properties"]["largeLanguageModel"]["requests"].clone();

@@ -61,6 +61,12 @@ fn hub_declares_exactly_the_expected_resources() {
             "id-appgw",
         ),
         p("Microsoft.KeyVault/vaults", "kv-owui-hub-fx"),
+        // key_vault_private_dns: the hub vault's private endpoint and zone group.
+        p("Microsoft.Network/privateEndpoints", "pe-kv-owui-hub-fx"),
+        p(
+            "Microsoft.Network/privateEndpoints",
+            "pe-kv-owui-hub-fx/privateDnsZoneGroups/default",
+        ),
     ]
     .into_iter()
     .collect();
@@ -110,6 +116,48 @@ fn vault_zone_only_when_asked_for() {
         .filter(|s| type_of(s) == "Microsoft.Network/privateDnsZones")
         .count();
     assert_eq!(zones, 5);
+    assert!(
+        !all(&env)
+            .iter()
+            .any(|s| s.address.as_str().contains("/privateEndpoints/pe-kv-")),
+        "a vault got a private endpoint without key_vault_private_dns"
+    );
+}
+
+#[test]
+fn with_the_vault_zone_both_vaults_get_private_endpoints_registered_in_it() {
+    let env = schema::fixture_env();
+    assert!(env.hub.key_vault_private_dns);
+    let specs = all(&env);
+    let ids = Ids::new(&env);
+    for (pe, vault, stage) in [
+        (
+            ids.hub_key_vault_private_endpoint(),
+            ids.hub_key_vault(),
+            Stage::Hub,
+        ),
+        (
+            ids.spoke_key_vault_private_endpoint(),
+            ids.spoke_key_vault(),
+            Stage::Spoke,
+        ),
+    ] {
+        let endpoint = get(&specs, &pe);
+        assert_eq!(endpoint.stage, stage, "{pe}");
+        let p = &endpoint.body["properties"];
+        assert_eq!(p["subnet"]["id"], ids.pe_subnet(), "{pe}");
+        let conn = &p["privateLinkServiceConnections"][0]["properties"];
+        assert_eq!(conn["privateLinkServiceId"], vault.as_str(), "{pe}");
+        assert_eq!(conn["groupIds"], json!(["vault"]), "{pe}");
+        let group = get(&specs, &Ids::zone_group(&pe));
+        let configs = &group.body["properties"]["privateDnsZoneConfigs"];
+        assert_eq!(configs.as_array().map(Vec::len), Some(1), "{pe}");
+        assert_eq!(
+            configs[0]["properties"]["privateDnsZoneId"],
+            ids.dns_zone("privatelink.vaultcore.azure.net"),
+            "{pe}"
+        );
+    }
 }
 
 #[test]
@@ -151,6 +199,9 @@ fn every_taggable_resource_carries_the_environment_tags_and_the_owner_tag() {
 fn locations_are_normalised_and_dns_resources_are_global() {
     let env = schema::fixture_env();
     for s in hub(&env) {
+        if type_of(&s) == "Microsoft.Network/privateEndpoints/privateDnsZoneGroups" {
+            continue; // a child without a location of its own
+        }
         let loc = s.body["location"]
             .as_str()
             .unwrap_or_else(|| panic!("{} has no location", s.address));

@@ -76,6 +76,7 @@ fn open_webui_gets_every_setting_of_the_reference() {
         ("OAUTH_ALLOWED_ROLES", "admin,user"),
         ("OAUTH_ADMIN_ROLES", "admin"),
         ("ENABLE_OAUTH_GROUP_MANAGEMENT", "true"),
+        ("ENABLE_OAUTH_GROUP_CREATION", "true"),
         ("OAUTH_GROUPS_CLAIM", "groups"),
         ("ENABLE_SIGNUP", "false"),
         ("DEFAULT_USER_ROLE", "user"),

@@ -106,6 +106,10 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
     ),
     ("Microsoft.Network/privateDnsZones/A", "2024-06-01"),
     ("Microsoft.Network/applicationGateways", "2024-05-01"),
+    (
+        "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies",
+        "2024-05-01",
+    ),
 ];
 
 /// `(operation, api-version)` of the read-only operations the preflight calls

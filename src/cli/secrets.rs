@@ -58,10 +58,11 @@ pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], rotate: bool) -> Res
             .context(
                 "cannot read the trusted root certificate (domain.trusted_root_certificate_path)",
             )?;
-        secrets.insert(
-            spoke::SECRET_TRUSTED_ROOT,
-            Secret::new(base64::engine::general_purpose::STANDARD.encode(bytes)),
-        );
+        // PEM, DER or header-less base64: the DER certificate, base64-encoded once.
+        let encoded = config::certificate::trusted_root_base64(&bytes).map_err(|why| {
+            anyhow::anyhow!("trusted root certificate (domain.trusted_root_certificate_path): {why}")
+        })?;
+        secrets.insert(spoke::SECRET_TRUSTED_ROOT, Secret::new(encoded));
     }
     if stages.contains(&Stage::Spoke) {
         let password = match std::env::var(config::POSTGRES_PASSWORD_ENV_VAR) {
@@ -258,3 +259,7 @@ mod tests {
         assert_eq!(percent_encode("x-y_z.~"), "x-y_z.~");
     }
 }
+
+#[cfg(test)]
+#[path = "secrets_trusted_root_tests.rs"]
+mod trusted_root_tests;

@@ -9,6 +9,7 @@
 //! and the semantic rules (Azure naming, CIDRs, regions, ...), each with the file,
 //! line and column of the offending key or value.
 
+pub mod certificate;
 pub mod model;
 pub mod regions;
 mod report;

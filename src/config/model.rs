@@ -292,6 +292,10 @@ pub struct ApimSettings {
     /// A policy XML file of your own instead of `templates/policies/openai-api.xml`.
     #[serde(default)]
     pub policy_file: Option<String>,
+    /// Largest prompt or completion message the `azuremonitor` API diagnostic logs to
+    /// `ApiManagementGatewayLlmLog`, in bytes (1..=262144; larger messages are cut).
+    #[serde(default = "d_llm_log_bytes")]
+    pub llm_log_max_message_bytes: u32,
 }
 
 /// `[apim.token_limit]`.
@@ -524,6 +528,12 @@ pub struct AppGatewaySettings {
     /// Instance count.
     #[serde(default = "d_one")]
     pub capacity: u32,
+    /// Name of the WAF policy created with `WAF_v2`.
+    #[serde(default = "d_waf_policy")]
+    pub waf_policy_name: String,
+    /// WAF mode with `WAF_v2`: `Prevention` (blocks) or `Detection` (logs only).
+    #[serde(default = "d_waf_mode")]
+    pub waf_mode: String,
 }
 
 /// `[domain]`: public host name and certificate source.
@@ -563,6 +573,8 @@ impl Default for AppGatewaySettings {
             name: d_appgw(),
             sku: d_appgw_sku(),
             capacity: d_one(),
+            waf_policy_name: d_waf_policy(),
+            waf_mode: d_waf_mode(),
         }
     }
 }
@@ -671,6 +683,15 @@ fn d_appgw() -> String {
 }
 fn d_appgw_sku() -> String {
     "Standard_v2".into()
+}
+fn d_llm_log_bytes() -> u32 {
+    32_768
+}
+fn d_waf_policy() -> String {
+    "waf-owui".into()
+}
+fn d_waf_mode() -> String {
+    "Prevention".into()
 }
 fn d_provider() -> String {
     "Microsoft".into()

@@ -120,6 +120,7 @@ pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
         .add("API Management service", 1)
         .add("managed identity", 1)
         .add("Key Vault", 1)
+        .add("private endpoint", kv_dns)
         .add(
             "Key Vault secret",
             usize::from(env.domain.trusted_root_certificate_path.is_some()),
@@ -144,7 +145,7 @@ pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
         .add("Redis database", redis)
         .add("Foundry account", accounts)
         .add("model deployment", deployments * accounts)
-        .add("private endpoint", 1 + accounts + redis)
+        .add("private endpoint", 1 + accounts + redis + kv_dns)
         .add("managed identity", 1)
         .add("role assignment", 2)
         .add("Container Apps environment", 1)
@@ -162,12 +163,13 @@ pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
         .add("APIM product API link", 1)
         .add("APIM API policy", 1)
         .add("APIM logger", 1)
-        .add("APIM API diagnostic", 1)
+        .add("APIM API diagnostic", 2)
         .add("diagnostic setting", 1)
         .add("role assignment", 2 * accounts + 1 + 2)
         .add("private DNS zone", 1)
         .add("private DNS A record", 2)
         .add("private DNS zone VNet link", 1)
+        .add("WAF policy", usize::from(env.app_gateway.sku == "WAF_v2"))
         .add("Application Gateway", 1);
 
     let stages = vec![

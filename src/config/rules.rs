@@ -207,6 +207,8 @@ pub const ROUTE_TABLE: NameRule = network_resource("route table name");
 pub const PUBLIC_IP: NameRule = network_resource("public IP address name");
 /// Application Gateway.
 pub const APP_GATEWAY: NameRule = network_resource("Application Gateway name");
+/// WAF policy (same rule as the other network resources).
+pub const WAF_POLICY: NameRule = network_resource("WAF policy name");
 /// Key Vault: 3-24, letters, digits, hyphens, start letter, end letter or digit, no `--`.
 pub const KEY_VAULT: NameRule = NameRule {
     what: "Key Vault name",

@@ -157,6 +157,7 @@ static APIM: TableSchema = TableSchema {
         opt("product_name", Str),
         opt("openapi", Str),
         opt("policy_file", Str),
+        opt("llm_log_max_message_bytes", U32),
     ],
 };
 static SPOKE: TableSchema = TableSchema {
@@ -235,7 +236,13 @@ static REDIS: TableSchema = TableSchema {
     ],
 };
 static APP_GATEWAY: TableSchema = TableSchema {
-    fields: &[opt("name", Str), opt("sku", Str), opt("capacity", U32)],
+    fields: &[
+        opt("name", Str),
+        opt("sku", Str),
+        opt("capacity", U32),
+        opt("waf_policy_name", Str),
+        opt("waf_mode", Str),
+    ],
 };
 static DOMAIN: TableSchema = TableSchema {
     fields: &[

@@ -1,6 +1,7 @@
 //! Semantic rules over a structurally valid environment: Azure naming, networks,
 //! regions, SKUs, sizes, limits, files. Each problem points at the offending value.
 
+use crate::config::certificate;
 use crate::config::regions::{self, normalize_location};
 use crate::config::rules::{self, NameRule};
 use crate::config::schema::SpanIndex;
@@ -95,6 +96,10 @@ pub(crate) const REDIS_SKUS: &[&str] = &[
     "FlashOptimized_A2000",
     "FlashOptimized_A4500",
 ];
+/// Largest LLM message an APIM diagnostic logs (the API's maximum, 256 KiB).
+pub(crate) const LLM_MAX_MESSAGE_BYTES: u32 = 262_144;
+/// WAF policy modes.
+pub(crate) const WAF_MODES: &[&str] = &["Prevention", "Detection"];
 /// Environment variables the tool sets on the Open WebUI container itself.
 pub(crate) const RESERVED_ENV_VARS: &[&str] = &[
     "WEBUI_URL",
@@ -114,6 +119,7 @@ pub(crate) const RESERVED_ENV_VARS: &[&str] = &[
     "OAUTH_ALLOWED_ROLES",
     "OAUTH_ADMIN_ROLES",
     "ENABLE_OAUTH_GROUP_MANAGEMENT",
+    "ENABLE_OAUTH_GROUP_CREATION",
     "OAUTH_GROUPS_CLAIM",
     "ENABLE_SIGNUP",
     "DEFAULT_USER_ROLE",
@@ -243,12 +249,11 @@ impl Checker<'_> {
 
     /// A file the tool reads: inside the environment file's folder (unless
     /// `--allow-outside-paths`), a regular file of at most `cap` bytes.
-    fn file(&mut self, key: &str, value: &str, what: &str, cap: u64) {
-        let Some(p) = self.confined(key, value, what) else {
-            return;
-        };
+    /// Returns the path when the file is readable.
+    fn file(&mut self, key: &str, value: &str, what: &str, cap: u64) -> Option<std::path::PathBuf> {
+        let p = self.confined(key, value, what)?;
         match crate::files::check_readable(&p, cap) {
-            Ok(()) => {}
+            Ok(()) => return Some(p),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => self.push(
                 key,
                 "file-not-found",
@@ -267,6 +272,7 @@ impl Checker<'_> {
                 format!("{what} '{value}' ({}) {e}", p.display()),
             ),
         }
+        None
     }
 
     /// A file the tool writes (and reads back when it exists): inside the environment
@@ -300,6 +306,25 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// The trusted root certificate file, already found readable at `path` by
+    /// [`Checker::file`], holds one certificate in a form
+    /// [`certificate::trusted_root_base64`] accepts.
+    fn trusted_root(&mut self, value: &str, path: &std::path::Path) {
+        let key = "domain.trusted_root_certificate_path";
+        let problem = match crate::files::read_capped(path, crate::files::MAX_TRUSTED_ROOT) {
+            Ok(bytes) => match certificate::trusted_root_base64(&bytes) {
+                Ok(_) => return,
+                Err(why) => why,
+            },
+            Err(e) => format!("cannot be read: {e}"),
+        };
+        self.push(
+            key,
+            "invalid-certificate",
+            format!("trusted root certificate file '{value}': {problem}"),
+        );
     }
 
     fn https_url(&mut self, key: &str, value: &str) {
@@ -542,6 +567,13 @@ pub(crate) fn check(
         " (the gateway is VNet-injected in internal mode, which needs a classic tier; v2 tiers and Consumption are not supported)",
     );
     c.positive("apim.capacity", apim.capacity.into(), "capacity");
+    c.range(
+        "apim.llm_log_max_message_bytes",
+        apim.llm_log_max_message_bytes.into(),
+        1,
+        u64::from(LLM_MAX_MESSAGE_BYTES),
+        "llm_log_max_message_bytes",
+    );
     let max_units = match apim.sku.as_str() {
         "Developer" => Some(1),
         "Basic" => Some(2),
@@ -846,6 +878,19 @@ pub(crate) fn check(
         125,
         "capacity",
     );
+    c.name(
+        "app_gateway.waf_policy_name",
+        &ag.waf_policy_name,
+        &rules::WAF_POLICY,
+    );
+    c.one_of(
+        "app_gateway.waf_mode",
+        &ag.waf_mode,
+        WAF_MODES,
+        "invalid-waf-mode",
+        "WAF mode",
+        "",
+    );
 
     // [domain]
     let d = &env.domain;
@@ -864,13 +909,15 @@ pub(crate) fn check(
             crate::files::MAX_CERTIFICATE,
         );
     }
-    if let Some(p) = &d.trusted_root_certificate_path {
-        c.file(
+    if let Some(p) = &d.trusted_root_certificate_path
+        && let Some(path) = c.file(
             "domain.trusted_root_certificate_path",
             p,
             "trusted root certificate file",
             crate::files::MAX_TRUSTED_ROOT,
-        );
+        )
+    {
+        c.trusted_root(p, &path);
     }
 
     // [entra]

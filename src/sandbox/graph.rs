@@ -546,8 +546,27 @@ fn sp_view(w: &World, sp: &Value) -> Value {
                 .unwrap_or_default(),
         );
         v["servicePrincipalNames"] = Value::Array(names);
+        v["replyUrls"] = reply_urls(app);
     }
     v
+}
+
+/// A service principal's `replyUrls`: the redirect URIs of every platform of its
+/// application (web, SPA and public client), as Graph reports them.
+fn reply_urls(app: &Value) -> Value {
+    let mut urls: Vec<Value> = Vec::new();
+    for platform in ["web", "spa", "publicClient"] {
+        for u in app[platform]["redirectUris"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if !urls.contains(u) {
+                urls.push(u.clone());
+            }
+        }
+    }
+    Value::Array(urls)
 }
 
 fn create_service_principal(w: &mut World, mut b: Value, lag_ms: u64) -> Reply {
@@ -593,7 +612,7 @@ fn create_service_principal(w: &mut World, mut b: Value, lag_ms: u64) -> Reply {
         "appOwnerOrganizationId": null, "appRoleAssignmentRequired": false,
         "servicePrincipalType": "Application", "signInAudience": app["signInAudience"],
         "servicePrincipalNames": [app_id], "tags": [], "notes": null,
-        "appRoles": [], "oauth2PermissionScopes": [], "replyUrls": app["web"]["redirectUris"],
+        "appRoles": [], "oauth2PermissionScopes": [], "replyUrls": reply_urls(&app),
     });
     merge_patch(&mut sp, &b);
     sp["appId"] = json!(app_id);

@@ -25,7 +25,7 @@ use crate::config::Environment;
 use crate::engine::{Input, Reference, ResourceSpec};
 use crate::stages::resources::graph_application::{
     self, ApiApplication, AppRole, ApplicationBody, OptionalClaim, OptionalClaims, PermissionScope,
-    RequiredResourceAccess, ResourceAccess, WebApplication,
+    PublicClientApplication, RequiredResourceAccess, ResourceAccess, WebApplication,
 };
 use crate::stages::resources::graph_permission_grant::{self, PermissionGrantBody};
 use crate::stages::resources::graph_service_principal::{self, ServicePrincipalBody};
@@ -77,6 +77,12 @@ pub fn consent_url_for(env: &Environment, tenant: &str, app_id: &str) -> String 
         "{}/{tenant}/adminconsent?client_id={app_id}",
         crate::stages::spoke::authority_host(env)
     )
+}
+
+/// Open WebUI's OIDC redirect URI: `https://{domain}/oauth/oidc/callback` (its
+/// route `/oauth/{provider}/callback` with provider `oidc`).
+pub fn redirect_uri(env: &Environment) -> String {
+    format!("https://{}/oauth/oidc/callback", env.domain.custom_domain)
 }
 
 /// Address of the application of `env`.
@@ -153,11 +159,12 @@ pub fn application_body(env: &Environment) -> ApplicationBody {
                 ),
             }],
         },
+        is_fallback_public_client: true,
+        public_client: PublicClientApplication {
+            redirect_uris: vec![redirect_uri(env)],
+        },
         web: WebApplication {
-            redirect_uris: vec![format!(
-                "https://{}/oauth/oidc/callback",
-                env.domain.custom_domain
-            )],
+            redirect_uris: Vec::new(),
         },
         required_resource_access: vec![RequiredResourceAccess {
             resource_app_id: GRAPH_APP_ID.into(),

@@ -50,7 +50,7 @@ use crate::stages::resources::role_assignment::Principal;
 use crate::stages::resources::{
     Empty, Placement, SubResource, apim_api, apim_backend, apim_diagnostic, apim_logger,
     apim_named_value, apim_policy, apim_product, apim_product_api, app_gateway, diagnostic_setting,
-    dns_record, private_dns_zone, private_dns_zone_link, role_assignment,
+    dns_record, private_dns_zone, private_dns_zone_link, role_assignment, waf_policy,
 };
 use crate::stages::{Ids, StageError, StageOptions, entra, hub_location, policy, tags};
 use std::collections::BTreeSet;
@@ -472,12 +472,25 @@ pub fn finalize_resources(
     )?;
     let diagnostic = apim_diagnostic::spec(
         at(
-            Ids::child(&api_id, "diagnostics", "applicationinsights"),
+            Ids::child(&api_id, "diagnostics", apim_diagnostic::APP_INSIGHTS),
             "APIM API diagnostic applicationinsights".into(),
         )
         .after(api_id.clone())
         .after(logger_id.clone()),
         &Diagnostic::app_insights(&logger_id),
+    )?;
+    // LLM messages to Azure Monitor (ApiManagementGatewayLlmLog) through APIM's
+    // built-in `azuremonitor` logger.
+    let llm_diagnostic = apim_diagnostic::spec(
+        at(
+            Ids::child(&api_id, "diagnostics", apim_diagnostic::AZURE_MONITOR),
+            "APIM API diagnostic azuremonitor (LLM messages)".into(),
+        )
+        .after(api_id.clone()),
+        &Diagnostic::azure_monitor(
+            &child("loggers", apim_diagnostic::AZURE_MONITOR),
+            env.apim.llm_log_max_message_bytes,
+        ),
     )?;
     let diag_setting = diagnostic_setting::spec(
         at(
@@ -490,7 +503,7 @@ pub fn finalize_resources(
             &GATEWAY_LOG_CATEGORIES,
         ),
     )?;
-    out.extend([mmp, logger, diagnostic, diag_setting]);
+    out.extend([mmp, logger, diagnostic, llm_diagnostic, diag_setting]);
 
     // App Gateway identity: Key Vault Secrets User on both vaults.
     let mut gateway_after = Vec::new();
@@ -564,6 +577,14 @@ pub fn finalize_resources(
     gateway_after.push(zone_link.address.0.clone());
     out.extend([zone, app_record, zone_link]);
 
+    // WAF_v2: the WAF policy the gateway links (ARM refuses WAF_v2 without one).
+    let firewall_policy_id = waf_policy(env)?.map(|policy| {
+        let id = policy.address.0.clone();
+        gateway_after.push(id.clone());
+        out.push(policy);
+        id
+    });
+
     // Application Gateway: after its Key Vault roles and the app's DNS.
     let input = app_gateway::AppGatewayInput {
         id: r.app_gateway_id.clone(),
@@ -585,6 +606,7 @@ pub fn finalize_resources(
             .trusted_root_secret_id
             .as_ref()
             .map(|id| Input::Ref(Reference::new(id.clone(), "/properties/secretUri"))),
+        firewall_policy_id,
         backend_fqdn: Input::Ref(r.container_app_fqdn.clone()),
         host_name: env.domain.custom_domain.clone(),
     };
@@ -600,6 +622,26 @@ pub fn finalize_resources(
     }
     out.push(app_gateway::spec(place, &app_gateway::body(&input))?);
     Ok(out)
+}
+
+/// The WAF policy of a `WAF_v2` gateway (`app_gateway.waf_policy_name` in the hub
+/// resource group, `app_gateway.waf_mode`); `None` for `Standard_v2`.
+pub fn waf_policy(env: &Environment) -> Result<Option<ResourceSpec>, StageError> {
+    let ag = &env.app_gateway;
+    if ag.sku != "WAF_v2" {
+        return Ok(None);
+    }
+    let ids = Ids::new(env);
+    let spec = waf_policy::spec(
+        Placement::new(
+            ids.hub(waf_policy::TYPE, &ag.waf_policy_name),
+            format!("WAF policy {} ({})", ag.waf_policy_name, ag.waf_mode),
+            Stage::Finalize,
+        )
+        .after(ids.hub_rg.clone()),
+        &waf_policy::WafPolicy::default_rules(&hub_location(env), tags(env), &ag.waf_mode),
+    )?;
+    Ok(Some(spec))
 }
 
 /// The ARM ID of the Container Apps environment's private zone in the hub resource

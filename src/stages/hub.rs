@@ -323,6 +323,22 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
             },
         },
     )?);
+    if hub.key_vault_private_dns {
+        // Without endpoints the linked zone would answer NXDOMAIN for the vault's name.
+        out.extend(super::spoke::private_endpoint_pair_in(
+            &ids,
+            &tags,
+            env,
+            (stage, &rg),
+            ids.hub_key_vault_private_endpoint(),
+            (
+                &ids.hub_key_vault(),
+                "vault",
+                &format!("hub Key Vault {}", hub.key_vault_name),
+            ),
+            &[ZONE_VAULT],
+        )?);
+    }
 
     if env.domain.trusted_root_certificate_path.is_some() {
         out.push(key_vault_secret::spec(

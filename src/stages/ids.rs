@@ -341,6 +341,24 @@ impl Ids {
         )
     }
 
+    /// Private endpoint of the hub Key Vault (hub resource group, hub `pe-subnet`;
+    /// with `hub.key_vault_private_dns`).
+    pub fn hub_key_vault_private_endpoint(&self) -> String {
+        self.hub(
+            "Microsoft.Network/privateEndpoints",
+            &format!("pe-{}", self.env.hub.key_vault_name),
+        )
+    }
+
+    /// Private endpoint of the spoke Key Vault (spoke resource group, hub `pe-subnet`;
+    /// with `hub.key_vault_private_dns`).
+    pub fn spoke_key_vault_private_endpoint(&self) -> String {
+        self.spoke(
+            "Microsoft.Network/privateEndpoints",
+            &format!("pe-{}", self.env.spoke.key_vault_name),
+        )
+    }
+
     /// The DNS zone group of a private endpoint.
     pub fn zone_group(private_endpoint: &str) -> String {
         Self::child(private_endpoint, "privateDnsZoneGroups", ZONE_GROUP)

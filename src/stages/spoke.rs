@@ -10,7 +10,7 @@
 
 use super::hub::{
     KEY_VAULT_SOFT_DELETE_DAYS, ZONE_AI_SERVICES, ZONE_COGNITIVE, ZONE_OPENAI, ZONE_POSTGRES,
-    ZONE_REDIS, private_dns_zones,
+    ZONE_REDIS, ZONE_VAULT, private_dns_zones,
 };
 use super::ids::{
     ACA_SUBNET, SECRET_CERTIFICATE, SECRET_PG_CONNECTION, SECRET_PG_PASSWORD,
@@ -173,6 +173,7 @@ pub fn open_webui_env(env: &Environment) -> Vec<container_app::EnvVar> {
         EnvVar::value("OAUTH_ALLOWED_ROLES", env.entra.roles.join(",")),
         EnvVar::value("OAUTH_ADMIN_ROLES", "admin"),
         EnvVar::value("ENABLE_OAUTH_GROUP_MANAGEMENT", "true"),
+        EnvVar::value("ENABLE_OAUTH_GROUP_CREATION", "true"),
         EnvVar::value("OAUTH_GROUPS_CLAIM", "groups"),
         EnvVar::value("ENABLE_SIGNUP", "false"),
         EnvVar::value("DEFAULT_USER_ROLE", "user"),
@@ -375,8 +376,8 @@ fn foundry_accounts(env: &Environment) -> Vec<FoundryAccount> {
     accounts
 }
 
-/// A private endpoint in the hub `pe-subnet` (region of the hub VNet) and its DNS
-/// zone group.
+/// A private endpoint of the spoke stage in the hub `pe-subnet` (region of the hub
+/// VNet) and its DNS zone group.
 fn private_endpoint_pair(
     ids: &Ids,
     tags: &Tags,
@@ -385,16 +386,29 @@ fn private_endpoint_pair(
     target: (&str, &str, &str),
     zones: &[&str],
 ) -> Result<[ResourceSpec; 2], StageError> {
+    let placed = (Stage::Spoke, ids.spoke_rg.as_str());
+    private_endpoint_pair_in(ids, tags, env, placed, pe_id, target, zones)
+}
+
+/// A private endpoint in the hub `pe-subnet` and its DNS zone group, written by
+/// `placed.0` into the resource group `placed.1` (which the endpoint's ID names).
+/// `target` is (resource ID, group ID, what it is).
+pub(crate) fn private_endpoint_pair_in(
+    ids: &Ids,
+    tags: &Tags,
+    env: &Environment,
+    placed: (Stage, &str),
+    pe_id: String,
+    target: (&str, &str, &str),
+    zones: &[&str],
+) -> Result<[ResourceSpec; 2], StageError> {
+    let (stage, rg) = placed;
     let (target_id, group_id, what) = target;
     let pe_name = pe_id.rsplit('/').next().unwrap_or_default().to_string();
-    let at = Placement::new(
-        pe_id.clone(),
-        format!("private endpoint of {what}"),
-        Stage::Spoke,
-    )
-    .after(ids.spoke_rg.clone())
-    .after(ids.hub_vnet())
-    .after(target_id);
+    let at = Placement::new(pe_id.clone(), format!("private endpoint of {what}"), stage)
+        .after(rg.to_string())
+        .after(ids.hub_vnet())
+        .after(target_id);
     let pe = private_endpoint::spec(
         at,
         &private_endpoint::PrivateEndpoint {
@@ -417,7 +431,7 @@ fn private_endpoint_pair(
     let mut at = Placement::new(
         Ids::zone_group(&pe_id),
         format!("private DNS zone group of {what}"),
-        Stage::Spoke,
+        stage,
     )
     .after(pe_id.clone());
     for z in zones {
@@ -569,6 +583,20 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
             },
         },
     )?);
+    if env.hub.key_vault_private_dns {
+        out.extend(private_endpoint_pair(
+            &ids,
+            &tags,
+            env,
+            ids.spoke_key_vault_private_endpoint(),
+            (
+                &vault,
+                "vault",
+                &format!("spoke Key Vault {}", spoke.key_vault_name),
+            ),
+            &[ZONE_VAULT],
+        )?);
+    }
     let secret = |value: Input<String>, content_type: Option<&str>| key_vault_secret::Secret {
         tags: tags.clone(),
         properties: key_vault_secret::SecretProperties {

@@ -3,6 +3,8 @@
 //! the sandbox journal.
 #![allow(dead_code)]
 
+mod typed;
+
 use owui_deploy::sandbox::{Sandbox, SandboxOptions};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -455,6 +455,11 @@ pub(super) fn write_inner(
     {
         return Err(r);
     }
+    if def.name == "Microsoft.Network/applicationGateways"
+        && let Some(r) = app_gateway_firewall_checks(w, &src, &canonical_id(w, p, p.names.len()))
+    {
+        return Err(r);
+    }
     // The App Gateway fetches its Key Vault certificates during the operation: one it
     // cannot read yet fails the operation (the gateway is left `Failed`).
     let mut fail_lro = c.req.fail_lro.clone();
@@ -701,6 +706,40 @@ const SECRET_READER_ROLES: &[&str] = &[
 /// (as in Azure): each needs an identity of the app that may read the secret then.
 /// A brand-new app's system identity has no role yet, so referencing a secret
 /// through it fails the first PUT; a user-assigned identity granted beforehand works.
+/// A `WAF_v2` gateway needs a WAF policy (`firewallPolicy.id`) or the legacy
+/// `webApplicationFirewallConfiguration`; a policy it names must exist. Messages as
+/// ARM answers them (terraform-provider-azurerm#19304; NRP's `InvalidResourceReference`).
+fn app_gateway_firewall_checks(w: &World, body: &Value, gateway_id: &str) -> Option<Reply> {
+    let props = &body["properties"];
+    let tier = props["sku"]["tier"]
+        .as_str()
+        .or(props["sku"]["name"].as_str())
+        .unwrap_or("");
+    let policy = props["firewallPolicy"]["id"].as_str();
+    if tier.eq_ignore_ascii_case("WAF_v2")
+        && policy.is_none()
+        && !props["webApplicationFirewallConfiguration"].is_object()
+    {
+        return Some(Reply::arm_error(
+            400,
+            "ApplicationGatewayFirewallNotConfiguredForSelectedSku",
+            format!(
+                "Application Gateway {gateway_id} with the selected SKU tier WAF_v2 must have a valid WAF policy or configuration"
+            ),
+        ));
+    }
+    match policy {
+        Some(id) if !w.resources.contains_key(&key(id)) => Some(Reply::arm_error(
+            400,
+            "InvalidResourceReference",
+            format!(
+                "Resource {id} referenced by resource {gateway_id} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."
+            ),
+        )),
+        _ => None,
+    }
+}
+
 fn key_vault_reference_checks(
     w: &World,
     body: &Value,

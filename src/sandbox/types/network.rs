@@ -439,3 +439,28 @@ pub(super) fn app_gateway(ctx: &mut Ctx<'_>) {
         }
     }
 }
+
+/// A WAF policy's server defaults (WafPolicyCreateOrUpdate.json / WafPolicyGet.json):
+/// the policy settings Azure fills in (enabled, Detection mode, request body checked
+/// and enforced at 128 KB, uploads enforced at 100 MB), `resourceState`, and empty
+/// custom rules and exclusions.
+pub(super) fn waf_policy(ctx: &mut Ctx<'_>) {
+    let p = ctx.props();
+    p.insert("resourceState".into(), json!("Enabled"));
+    default(p, "customRules", json!([]));
+    let settings = obj(&mut ctx.body["properties"], "policySettings");
+    for (key, value) in [
+        ("state", json!("Enabled")),
+        ("mode", json!("Detection")),
+        ("requestBodyCheck", json!(true)),
+        ("requestBodyEnforcement", json!(true)),
+        ("maxRequestBodySizeInKb", json!(128)),
+        ("requestBodyInspectLimitInKB", json!(128)),
+        ("fileUploadEnforcement", json!(true)),
+        ("fileUploadLimitInMb", json!(100)),
+    ] {
+        default(settings, key, value);
+    }
+    let rules = obj(&mut ctx.body["properties"], "managedRules");
+    default(rules, "exclusions", json!([]));
+}

@@ -1,6 +1,12 @@
-//! `Microsoft.ApiManagement/service/apis/diagnostics`: the API's Application
-//! Insights diagnostic with metrics and large-language-model request/response
-//! logs (`largeLanguageModel` needs API version 2024-06-01-preview or later).
+//! `Microsoft.ApiManagement/service/apis/diagnostics`: the API's two diagnostics.
+//!
+//! - `applicationinsights`: requests, dependencies and the custom metrics of
+//!   `llm-emit-token-metric` (`customMetrics` with its dimensions) to Application
+//!   Insights; no LLM messages.
+//! - `azuremonitor`: the API's logs to Azure Monitor through the service's built-in
+//!   `azuremonitor` logger, with large-language-model request and response messages
+//!   (`largeLanguageModel`, API version 2024-06-01-preview or later), which the
+//!   service's diagnostic setting sends to `ApiManagementGatewayLlmLog`.
 
 use super::{Placement, arm_spec};
 use crate::engine::{DiffRules, ResourceSpec};
@@ -10,8 +16,12 @@ use serde::Serialize;
 /// ARM resource type.
 pub const TYPE: &str = "Microsoft.ApiManagement/service/apis/diagnostics";
 
-/// Largest LLM message logged (256 KiB, the schema's maximum).
+/// Largest LLM message a diagnostic can log (256 KiB, the schema's maximum).
 pub const LLM_MAX_MESSAGE_BYTES: u32 = 262_144;
+/// Name of the Application Insights diagnostic.
+pub const APP_INSIGHTS: &str = "applicationinsights";
+/// Name of the Azure Monitor diagnostic (and of APIM's built-in logger it uses).
+pub const AZURE_MONITOR: &str = "azuremonitor";
 
 /// PUT body of a diagnostic.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,10 +40,12 @@ pub struct DiagnosticProperties {
     pub always_log: String,
     /// Fixed-rate sampling.
     pub sampling: Sampling,
-    /// Emit custom metrics (`llm-emit-token-metric`).
-    pub metrics: bool,
-    /// `W3C` correlation.
-    pub http_correlation_protocol: String,
+    /// Emit custom metrics (`llm-emit-token-metric`; Application Insights only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<bool>,
+    /// `W3C` correlation (Application Insights only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_correlation_protocol: Option<String>,
     /// `information`.
     pub verbosity: String,
     /// Log the client IP.
@@ -55,12 +67,14 @@ pub struct Sampling {
 /// `largeLanguageModel`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LlmSettings {
-    /// `enabled`.
+    /// `enabled` or `disabled`.
     pub logs: String,
-    /// Request messages.
-    pub requests: LlmMessages,
-    /// Response messages.
-    pub responses: LlmMessages,
+    /// Request messages (when enabled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<LlmMessages>,
+    /// Response messages (when enabled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responses: Option<LlmMessages>,
 }
 
 /// Which messages are logged, and up to what size.
@@ -74,31 +88,58 @@ pub struct LlmMessages {
 }
 
 impl Diagnostic {
-    /// Everything sampled (100 %), custom metrics on, W3C correlation, and LLM
-    /// request and response messages logged, to `logger_id`.
+    /// Everything sampled (100 %), custom metrics on, W3C correlation, to the
+    /// Application Insights logger `logger_id`. LLM messages are not sent there
+    /// (`largeLanguageModel.logs: disabled`; they go to [`Diagnostic::azure_monitor`]).
     pub fn app_insights(logger_id: &str) -> Self {
-        let all = LlmMessages {
-            messages: "all".into(),
-            max_size_in_bytes: LLM_MAX_MESSAGE_BYTES,
-        };
         Diagnostic {
             properties: DiagnosticProperties {
-                logger_id: logger_id.to_string(),
-                always_log: "allErrors".into(),
-                sampling: Sampling {
-                    sampling_type: "fixed".into(),
-                    percentage: 100.0,
-                },
-                metrics: true,
-                http_correlation_protocol: "W3C".into(),
-                verbosity: "information".into(),
-                log_client_ip: true,
-                large_language_model: LlmSettings {
-                    logs: "enabled".into(),
-                    requests: all.clone(),
-                    responses: all,
-                },
+                metrics: Some(true),
+                http_correlation_protocol: Some("W3C".into()),
+                ..Self::base(
+                    logger_id,
+                    LlmSettings {
+                        logs: "disabled".into(),
+                        requests: None,
+                        responses: None,
+                    },
+                )
             },
+        }
+    }
+
+    /// Everything sampled (100 %) to APIM's built-in `azuremonitor` logger
+    /// (`logger_id`), with LLM request and response messages up to `max_bytes` each.
+    pub fn azure_monitor(logger_id: &str, max_bytes: u32) -> Self {
+        let all = LlmMessages {
+            messages: "all".into(),
+            max_size_in_bytes: max_bytes,
+        };
+        Diagnostic {
+            properties: Self::base(
+                logger_id,
+                LlmSettings {
+                    logs: "enabled".into(),
+                    requests: Some(all.clone()),
+                    responses: Some(all),
+                },
+            ),
+        }
+    }
+
+    fn base(logger_id: &str, llm: LlmSettings) -> DiagnosticProperties {
+        DiagnosticProperties {
+            logger_id: logger_id.to_string(),
+            always_log: "allErrors".into(),
+            sampling: Sampling {
+                sampling_type: "fixed".into(),
+                percentage: 100.0,
+            },
+            metrics: None,
+            http_correlation_protocol: None,
+            verbosity: "information".into(),
+            log_client_ip: true,
+            large_language_model: llm,
         }
     }
 }
@@ -117,7 +158,7 @@ pub fn rules() -> DiffRules {
     }
 }
 
-/// The spec of an API diagnostic (`{api}/diagnostics/applicationinsights`).
+/// The spec of an API diagnostic (`{api}/diagnostics/{applicationinsights|azuremonitor}`).
 pub fn spec(at: Placement, body: &Diagnostic) -> Result<ResourceSpec, StageError> {
     arm_spec(at, TYPE, body, rules(), false)
 }

@@ -47,6 +47,8 @@ pub struct AppGatewayInput {
     pub ssl_certificate_secret_id: Option<Input<String>>,
     /// Key Vault secret ID of the trusted root certificate of the backend, if any.
     pub trusted_root_secret_id: Option<Input<String>>,
+    /// WAF policy ID (`WAF_v2` only).
+    pub firewall_policy_id: Option<String>,
     /// Backend FQDN (the container app's).
     pub backend_fqdn: Input<String>,
     /// Public host name (custom domain), sent to the backend as `Host`.
@@ -101,6 +103,9 @@ pub struct AppGatewayProperties {
     pub redirect_configurations: Vec<Named<RedirectProps>>,
     /// Routing rules.
     pub request_routing_rules: Vec<Named<RuleProps>>,
+    /// WAF policy (`WAF_v2` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firewall_policy: Option<SubResource>,
 }
 
 /// A named sub-resource.
@@ -465,6 +470,7 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
             http_listeners,
             redirect_configurations: redirects,
             request_routing_rules: rules,
+            firewall_policy: input.firewall_policy_id.as_deref().map(SubResource::new),
         },
     }
 }
@@ -504,6 +510,7 @@ pub fn rules() -> DiffRules {
             "/properties/requestRoutingRules/*/properties/backendAddressPool/id",
             "/properties/requestRoutingRules/*/properties/backendHttpSettings/id",
             "/properties/requestRoutingRules/*/properties/redirectConfiguration/id",
+            "/properties/firewallPolicy/id",
         ]),
         ..DiffRules::default()
     }

@@ -1,6 +1,12 @@
 //! Microsoft Graph `application`: Open WebUI's Entra app registration, upserted by
 //! unique name (`PATCH /applications(uniqueName='...')` with
 //! `Prefer: create-if-missing`).
+//!
+//! Open WebUI redeems the authorization code with PKCE and no client secret, which
+//! Entra accepts only for a public client: the redirect URI sits under
+//! `publicClient.redirectUris` (Graph's `publicClientApplication`) with
+//! `isFallbackPublicClient: true`, and `web.redirectUris` is sent empty so that an
+//! application registered by an earlier version (redirect URI under `web`) is moved.
 
 use crate::engine::{Address, Api, DiffRules, Mode, ResourceSpec, Stage};
 use crate::stages::StageError;
@@ -30,7 +36,11 @@ pub struct ApplicationBody {
     pub optional_claims: OptionalClaims,
     /// Exposed API.
     pub api: ApiApplication,
-    /// Web platform.
+    /// `true`: the application is a public client (no secret; PKCE).
+    pub is_fallback_public_client: bool,
+    /// Public client platform (mobile and desktop): Open WebUI's redirect URI.
+    pub public_client: PublicClientApplication,
+    /// Web platform (confidential client): no redirect URI.
     pub web: WebApplication,
     /// Required permissions.
     pub required_resource_access: Vec<RequiredResourceAccess>,
@@ -107,6 +117,14 @@ pub struct PermissionScope {
     pub user_consent_description: String,
 }
 
+/// `publicClient` (Graph's `publicClientApplication`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicClientApplication {
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+}
+
 /// `web`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -146,6 +164,7 @@ pub fn rules() -> DiffRules {
             "/optionalClaims/idToken",
             "/optionalClaims/accessToken",
             "/api/oauth2PermissionScopes",
+            "/publicClient/redirectUris",
             "/web/redirectUris",
             "/requiredResourceAccess",
             "/requiredResourceAccess/*/resourceAccess",
