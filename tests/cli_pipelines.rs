@@ -316,7 +316,7 @@ async fn markdown_plan_matches_the_snapshot_and_goes_to_the_step_summary() {
     let h = Harness::start("sandbox", TIME_SCALE).await;
     let summary = h.path().join("step-summary.md");
     std::fs::write(&summary, "# earlier step\n").expect("summary");
-    let mut cmd = h.command(&["plan", "hub", "--format", "markdown"]);
+    let mut cmd = h.command(&["plan", "hub", "--output", "markdown"]);
     cmd.env("GITHUB_STEP_SUMMARY", &summary);
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await

@@ -45,7 +45,7 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
             let report = crate::config::ValidationReport::from_result(&Err(errors));
             match cli.output {
                 OutputFormat::Json => {
-                    println!("{}", serde_json::to_string_pretty(&report.to_json())?)
+                    outln!("{}", serde_json::to_string_pretty(&report.to_json())?)?
                 }
                 OutputFormat::Human => eprint!("{}", report.render_human()),
             }
@@ -101,7 +101,7 @@ async fn verify_and_apply(
     deploy::print_plan(cli, plan, PlanFormat::Human, true)?;
     if !plan.has_changes() {
         if cli.output == OutputFormat::Human {
-            println!("Nothing to apply.");
+            outln!("Nothing to apply.")?;
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -111,7 +111,7 @@ pub async fn report(cli: &Cli, session: &Session) -> Result<()> {
         return Ok(());
     };
     match cli.output {
-        OutputFormat::Json => println!(
+        OutputFormat::Json => outln!(
             "{}",
             json!({
                 "type": "admin_consent_required",
@@ -120,8 +120,8 @@ pub async fn report(cli: &Cli, session: &Session) -> Result<()> {
                 "url": c.url,
                 "scopes": entra::GRAPH_SCOPES,
             })
-        ),
-        OutputFormat::Human => println!(
+        )?,
+        OutputFormat::Human => outln!(
             "\nNext step: admin consent. The Entra application {} ({}) needs an administrator's consent \
              to the Microsoft Graph permissions {} before users can sign in.\n\
              An administrator of tenant {} opens:\n  {}\n\
@@ -131,7 +131,7 @@ pub async fn report(cli: &Cli, session: &Session) -> Result<()> {
             entra::GRAPH_SCOPES,
             c.tenant_id,
             c.url
-        ),
+        )?,
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 /// Exit code of `plan --detailed-exitcode` when there are changes.
-const EXIT_CHANGES: u8 = 2;
+pub(super) const EXIT_CHANGES: u8 = 2;
 /// Exit code of `apply FILE` when the plan is stale (nothing was changed).
 pub(super) const EXIT_STALE: u8 = 3;
 /// The variable GitHub Actions names its job summary file with.
@@ -31,7 +31,7 @@ pub(super) fn load_env(cli: &Cli) -> Result<Result<LoadedEnvironment, ExitCode>>
             let report = crate::config::ValidationReport::from_result(&Err(errors));
             match cli.output {
                 OutputFormat::Json => {
-                    println!("{}", serde_json::to_string_pretty(&report.to_json())?)
+                    outln!("{}", serde_json::to_string_pretty(&report.to_json())?)?
                 }
                 OutputFormat::Human => eprint!("{}", report.render_human()),
             }
@@ -98,16 +98,16 @@ pub(super) fn print_plan(cli: &Cli, plan: &Plan, format: PlanFormat, one_line: b
         (OutputFormat::Json, _) => {
             let doc = engine::plan_json(plan);
             if one_line {
-                println!("{doc}");
+                outln!("{doc}")?;
             } else {
-                println!("{}", serde_json::to_string_pretty(&doc)?);
+                outln!("{}", serde_json::to_string_pretty(&doc)?)?;
             }
         }
         (OutputFormat::Human, PlanFormat::Markdown) => {
-            print!("{}", engine::render_plan_markdown(plan))
+            out!("{}", engine::render_plan_markdown(plan))?
         }
         (OutputFormat::Human, PlanFormat::Human) => {
-            print!("{}", engine::render_plan_human(plan, use_color()));
+            out!("{}", engine::render_plan_human(plan, use_color()))?;
         }
     }
     Ok(())
@@ -166,7 +166,7 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
             super::plan_file::PlanFile::new(&loaded, &stages_wanted, certificate, plan.clone())?;
         file.write(out)?;
     }
-    print_plan(cli, &plan, args.format, false)?;
+    print_plan(cli, &plan, args.output.plan_format(), false)?;
     write_step_summary(&plan)?;
     if let (Some(out), OutputFormat::Human) = (&args.out, cli.output) {
         eprintln!(
@@ -325,12 +325,12 @@ pub(super) async fn run_apply(
         other => other.context("apply failed")?,
     };
     if cli.output == OutputFormat::Human {
-        println!(
+        outln!(
             "{}: {} change(s) in {:.1}s.",
             run.done,
             report.changed(),
             report.elapsed.as_secs_f64()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

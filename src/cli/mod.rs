@@ -1,7 +1,25 @@
 //! Command-line interface: argument parsing, dispatch and rendering.
 //!
 //! Exit codes: 0 success, 1 error, 2 usage error (clap's) or changes
-//! (`plan --detailed-exitcode`), 3 stale plan (`apply FILE`).
+//! (`plan --detailed-exitcode`), 3 stale plan (`apply FILE`). A closed standard
+//! output (`owui-deploy plan | head -1`) ends the command quietly with 0.
+
+/// `print!` to standard output that returns the write's `io::Result` instead of
+/// panicking, so that a closed pipe ends the command quietly (see [`main`]).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*).map_err($crate::cli::StdoutError)
+    }};
+}
+
+/// `println!` to standard output that returns the write's `io::Result` (see [`out!`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::cli::StdoutError)
+    }};
+}
 
 mod apply_cmd;
 pub mod args;
@@ -21,12 +39,11 @@ mod validate;
 
 use anyhow::Result;
 use args::{Cli, Command};
-use clap::Parser;
 use std::process::ExitCode;
 
 /// Parse arguments, run the command, print errors with their cause chain.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     init_tracing(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -40,6 +57,7 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        Err(err) if is_closed_stdout(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
             for cause in err.chain().skip(1) {
@@ -50,16 +68,31 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A failed write to standard output (from [`out!`] and [`outln!`]).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to standard output: {0}")]
+pub struct StdoutError(pub std::io::Error);
+
+/// Whether `err` comes from writing to a closed standard output (the reader of
+/// a pipe went away, as `head` does): the conventional quiet end, not an error.
+fn is_closed_stdout(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<StdoutError>()
+            .is_some_and(|e| e.0.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
-        Command::Validate => validate::run(&cli),
+        Command::Validate(_) => validate::run(&cli),
         Command::Sandbox(args) => sandbox_cmd::run(args).await,
         Command::Plan(args) => deploy::plan_cmd(&cli, args).await,
         Command::Hub(args) => deploy::apply_cmd(&cli, args::StageArg::Hub, args).await,
         Command::Spoke(args) => deploy::apply_cmd(&cli, args::StageArg::Spoke, args).await,
         Command::Finalize(args) => deploy::apply_cmd(&cli, args::StageArg::Finalize, args).await,
         Command::Up(args) => deploy::apply_cmd(&cli, args::StageArg::All, args).await,
-        Command::Outputs => outputs::run(&cli).await,
+        Command::Outputs(_) => outputs::run(&cli).await,
         Command::Graph(args) => graph_cmd::run(&cli, args),
         Command::Apply(args) => apply_cmd::run(&cli, args).await,
         Command::Destroy(args) => destroy::run(&cli, args).await,

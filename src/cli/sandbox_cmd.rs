@@ -36,12 +36,13 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitCode> {
             )
         },
     )?;
-    println!("listening on {}", sandbox.url());
-    println!(
+    // The sandbox keeps serving when nobody reads these lines (`sandbox | head -1`).
+    let _ = outln!("listening on {}", sandbox.url());
+    let _ = outln!(
         "CA certificate: {} (trust it with OWUI_SANDBOX_CA)",
         args.ca_file.display()
     );
-    println!(
+    let _ = outln!(
         "use it: OWUI_SANDBOX_URL={} OWUI_SANDBOX_CA={} owui-deploy ...",
         sandbox.url(),
         args.ca_file.display()
