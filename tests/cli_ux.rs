@@ -324,3 +324,74 @@ async fn destroy_dry_run_shows_the_deletions_and_writes_nothing() {
         empty.stdout
     );
 }
+
+const ROUTE_TABLE: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-owui-hub-sandbox/providers/Microsoft.Network/routeTables/rt-apim";
+
+async fn route_table_tags(h: &Harness) -> serde_json::Map<String, serde_json::Value> {
+    let version = owui_deploy::azure::api_versions::api_version("Microsoft.Network/routeTables")
+        .expect("pinned");
+    let (status, body) = h
+        .arm_get(&format!("{ROUTE_TABLE}?api-version={version}"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["tags"].as_object().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tag_removed_from_the_file_is_removed_and_tags_of_others_are_kept() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    let original = h.env_text();
+    let with_owner = original.replace(
+        "[tags]\npurpose = \"sandbox\"",
+        "[tags]\npurpose = \"sandbox\"\nowner = \"alice\"\nteam = \"ai\"",
+    );
+    assert_ne!(with_owner, original, "the sandbox file has no [tags] table");
+    h.write_env(&with_owner);
+    h.run(&["hub", "--yes", "--no-progress"]).await.ok();
+    let tags = route_table_tags(&h).await;
+    assert_eq!(tags["owner"], "alice");
+    assert_eq!(tags["owui-deploy-tags"], "owner,purpose,team");
+
+    // Azure Policy adds a tag (ARM PATCH replaces the whole tags object).
+    let mut theirs = tags.clone();
+    theirs.insert("CostCenter".into(), "42".into());
+    let version = owui_deploy::azure::api_versions::api_version("Microsoft.Network/routeTables")
+        .expect("pinned");
+    h.arm_send(
+        reqwest::Method::PATCH,
+        &format!("{ROUTE_TABLE}?api-version={version}"),
+        &serde_json::json!({ "tags": theirs }),
+    )
+    .await;
+    let untouched = h.run(&["plan", "hub", "--detailed-exitcode"]).await;
+    untouched.ok();
+
+    // `owner` leaves the file; `team` moves to ignore_tags.
+    let without_owner = with_owner
+        .replace("owner = \"alice\"\nteam = \"ai\"\n", "")
+        .replacen("[azure]", "ignore_tags = [\"team\"]\n\n[azure]", 1);
+    h.write_env(&without_owner);
+    let plan = h.run(&["plan", "hub", "--detailed-exitcode"]).await;
+    plan.expect_code(2);
+    assert!(
+        plan.stdout.contains("- /tags/owner = \"alice\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("CostCenter"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("/tags/team"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("tags set by others"),
+        "the plan says what it manages:\n{}",
+        plan.stdout
+    );
+
+    h.run(&["hub", "--yes", "--no-progress"]).await.ok();
+    let tags = route_table_tags(&h).await;
+    assert!(!tags.contains_key("owner"), "{tags:?}");
+    assert_eq!(tags["CostCenter"], "42", "{tags:?}");
+    assert_eq!(tags["team"], "ai", "{tags:?}");
+    assert_eq!(tags["owui-deploy-tags"], "purpose", "{tags:?}");
+    let converged = h.run(&["plan", "hub", "--detailed-exitcode"]).await;
+    converged.ok();
+}

@@ -19,6 +19,12 @@ use std::sync::Arc;
 pub(super) const EXIT_CHANGES: u8 = 2;
 /// Exit code of `apply FILE` when the plan is stale (nothing was changed).
 pub(super) const EXIT_STALE: u8 = 3;
+/// What a plan compares, printed under a human-readable `plan`.
+const MANAGED_NOTE: &str = "Compared: the properties the environment file sets; other properties \
+(Azure's defaults, read-only values) are left as they are. Tags: the keys of [tags] \
+(listed in the tag owui-deploy-tags) and owui-deploy-env; tags set by others and those \
+in ignore_tags are kept.";
+
 /// The variable GitHub Actions names its job summary file with.
 pub(super) const STEP_SUMMARY_VAR: &str = "GITHUB_STEP_SUMMARY";
 
@@ -78,6 +84,7 @@ pub(super) async fn make_plan(
     let opts = PlanOptions {
         parallelism: cli.parallelism,
         environment: Some(session.loaded.env.name.clone()),
+        ignore_tags: session.loaded.env.ignore_tags.clone(),
         force_write: force.clone(),
         destroy,
     };
@@ -167,6 +174,9 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
         file.write(out)?;
     }
     print_plan(cli, &plan, args.output.plan_format(), false)?;
+    if args.output.output == super::args::PlanOutput::Human {
+        outln!("{MANAGED_NOTE}")?;
+    }
     write_step_summary(&plan)?;
     if let (Some(out), OutputFormat::Human) = (&args.out, cli.output) {
         eprintln!(

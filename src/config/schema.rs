@@ -250,6 +250,7 @@ pub(crate) static ENVIRONMENT: TableSchema = TableSchema {
         req("name", Str),
         req("azure", Table(&AZURE)),
         opt("tags", StrMap),
+        opt("ignore_tags", StrList),
         req("hub", Table(&HUB)),
         req("apim", Table(&APIM)),
         req("spoke", Table(&SPOKE)),

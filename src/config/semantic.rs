@@ -75,6 +75,10 @@ pub(crate) const RESERVED_ENV_VARS: &[&str] = &[
 ];
 /// The ownership tag the tool adds to everything.
 pub(crate) const OWNERSHIP_TAG: &str = "owui-deploy-env";
+/// The tag listing the keys of `[tags]` (the engine's `MANAGED_TAGS_TAG`).
+pub(crate) const MANAGED_TAGS_TAG: &str = "owui-deploy-tags";
+/// Azure's longest tag value (the managed-keys tag holds the keys of `[tags]`).
+const MAX_TAG_VALUE: usize = 256;
 
 struct Checker<'a> {
     spans: &'a SpanIndex,
@@ -293,6 +297,7 @@ pub(crate) fn check(
 
     // [tags]
     check_tags(&mut c, env);
+    check_ignore_tags(&mut c, env);
 
     // [hub]
     let hub = &env.hub;
@@ -781,26 +786,50 @@ pub(crate) fn check(
 }
 
 fn check_tags(c: &mut Checker<'_>, env: &Environment) {
-    if env.tags.len() > 49 {
+    if env.tags.len() > 48 {
         c.push(
             "tags",
             "invalid-tag",
             format!(
-                "at most 49 tags (Azure allows 50 and the tool adds {OWNERSHIP_TAG}), not {}",
+                "at most 48 tags (Azure allows 50 and the tool adds {OWNERSHIP_TAG} and {MANAGED_TAGS_TAG}), not {}",
                 env.tags.len()
+            ),
+        );
+    }
+    let listed: usize = env.tags.keys().map(|k| k.chars().count() + 1).sum();
+    if listed > MAX_TAG_VALUE + 1 {
+        c.push(
+            "tags",
+            "invalid-tag",
+            format!(
+                "the tag names together have {} characters (with a comma between them); \
+                 the tool lists them in the tag {MANAGED_TAGS_TAG}, whose value Azure limits to {MAX_TAG_VALUE}",
+                listed - 1
             ),
         );
     }
     for (k, v) in &env.tags {
         let key = format!("tags.{k}");
         let lower = k.to_ascii_lowercase();
-        if lower == OWNERSHIP_TAG {
+        if lower == OWNERSHIP_TAG || lower == MANAGED_TAGS_TAG {
             c.push_at_key(
                 &key,
                 "reserved-tag",
                 format!(
-                    "the tool sets {OWNERSHIP_TAG} itself (to the environment name); remove it"
+                    "the tool sets {OWNERSHIP_TAG} (to the environment name) and {MANAGED_TAGS_TAG} (the names of [tags]) itself; remove it"
                 ),
+            );
+        } else if k.contains(',') {
+            c.push_at_key(
+                &key,
+                "invalid-tag",
+                format!("a tag name in [tags] has no comma (the tool lists the names, comma-separated, in {MANAGED_TAGS_TAG})"),
+            );
+        } else if env.ignore_tags.iter().any(|i| i.eq_ignore_ascii_case(k)) {
+            c.push_at_key(
+                &key,
+                "invalid-tag",
+                "this tag is also in ignore_tags: set it here or ignore it, not both".into(),
             );
         } else if k.is_empty()
             || k.chars().count() > 512
@@ -827,6 +856,26 @@ fn check_tags(c: &mut Checker<'_>, env: &Environment) {
                 &key,
                 "invalid-tag",
                 "a tag value has at most 256 characters".into(),
+            );
+        }
+    }
+}
+
+fn check_ignore_tags(c: &mut Checker<'_>, env: &Environment) {
+    for (i, k) in env.ignore_tags.iter().enumerate() {
+        let key = format!("ignore_tags[{i}]");
+        let lower = k.to_ascii_lowercase();
+        if lower == OWNERSHIP_TAG || lower == MANAGED_TAGS_TAG {
+            c.push(
+                &key,
+                "reserved-tag",
+                format!("the tool always manages {k}; it cannot be ignored"),
+            );
+        } else if k.is_empty() || k.chars().count() > 512 {
+            c.push(
+                &key,
+                "invalid-tag",
+                "a tag name has 1-512 characters".into(),
             );
         }
     }

@@ -17,6 +17,7 @@ pub mod plan;
 pub mod render;
 pub mod resource;
 pub mod secrets;
+pub mod tags;
 pub mod xml;
 
 /// Re-exported so the CLI reaches Azure through the engine only.
@@ -36,3 +37,4 @@ pub use render::{
 };
 pub use resource::*;
 pub use secrets::{SecretAction, Secrets};
+pub use tags::MANAGED_TAGS_TAG;
