@@ -395,3 +395,155 @@ async fn a_tag_removed_from_the_file_is_removed_and_tags_of_others_are_kept() {
     let converged = h.run(&["plan", "hub", "--detailed-exitcode"]).await;
     converged.ok();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apply_shows_the_resources_and_changed_properties_and_all_with_verbose() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    let first = h.run(&["hub", "--yes", "--no-progress"]).await;
+    first.ok();
+    assert!(
+        first.stdout.contains("  + hub VNet vnet-hub\n"),
+        "{}",
+        first.stdout
+    );
+    assert!(!first.stdout.contains("/properties/"), "{}", first.stdout);
+    assert!(first.stdout.contains("Plan: 21 to add"), "{}", first.stdout);
+
+    // A changed property is shown, with its old and new value.
+    h.write_env(
+        &h.env_text()
+            .replace("purpose = \"sandbox\"", "purpose = \"demo\""),
+    );
+    let update = h.run(&["hub", "--yes", "--no-progress"]).await;
+    update.ok();
+    assert!(
+        update
+            .stdout
+            .contains("~ /tags/purpose = \"sandbox\" -> \"demo\""),
+        "{}",
+        update.stdout
+    );
+    assert!(!update.stdout.contains("/properties/"), "{}", update.stdout);
+
+    // -v: every property, as `plan` shows it.
+    h.write_env(
+        &h.env_text()
+            .replace("purpose = \"demo\"", "purpose = \"sandbox\""),
+    );
+    let verbose = h.run(&["hub", "--yes", "--no-progress", "-v"]).await;
+    verbose.ok();
+    assert!(
+        verbose
+            .stdout
+            .contains("# hub VNet vnet-hub will be updated"),
+        "{}",
+        verbose.stdout
+    );
+}
+
+/// `validate` of the sandbox file edited by `edit`: (exit code, stderr).
+fn validate_edited(edit: impl Fn(&str) -> String) -> (Option<i32>, String) {
+    let text = std::fs::read_to_string(repo().join("environments/sandbox.toml")).expect("env");
+    let edited = edit(&text);
+    assert_ne!(edited, text, "the edit changed nothing");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("env.toml");
+    std::fs::write(&file, edited).expect("write");
+    let out = bare(&["validate", "--env", file.to_str().expect("path")])
+        .output()
+        .expect("run");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn messages_suggest_before_suspecting_a_secret_and_state_real_ranges() {
+    let (code, err) =
+        validate_edited(|t| t.replace("tokens_per_minute = 10000", "token_per_minute = 10000"));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("did you mean 'tokens_per_minute'?"), "{err}");
+    assert!(!err.contains("looks like a secret"), "{err}");
+
+    let (code, err) = validate_edited(|t| t.replacen("[azure]", "bogus_key = \"x\"\n\n[azure]", 1));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("unknown key 'bogus_key'"), "{err}");
+    assert!(!err.contains("looks like a secret"), "{err}");
+
+    // A real secret under an unknown key is still called one.
+    let (_, err) = validate_edited(|t| {
+        t.replacen(
+            "[azure]",
+            "client_secret = \"Qx8~Zq1abcDEF.ghiJKLmnoPQRstuVWXyz0123\"\n\n[azure]",
+            1,
+        )
+    });
+    assert!(err.contains("looks like a secret"), "{err}");
+    assert!(!err.contains("Qx8~Zq1abc"), "{err}");
+
+    let (code, err) =
+        validate_edited(|t| t.replace("tokens_per_minute = 10000", "tokens_per_minute = -5"));
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("tokens_per_minute: must be a whole number of 1 or more, not -5"),
+        "{err}"
+    );
+    assert!(!err.contains("18446744073709551615"), "{err}");
+
+    let (_, err) = validate_edited(|t| {
+        t.replace(
+            "address_space = \"10.0.4.0/22\"",
+            "address_space = \"10.0.4.0/22\"\nfile_share_quota_gib = -1",
+        )
+    });
+    assert!(
+        err.contains("must be a whole number from 1 to 102400, not -1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn control_characters_in_messages_are_escaped() {
+    let (code, err) = validate_edited(|t| {
+        t.replace(
+            "[tags]\npurpose = \"sandbox\"",
+            "[tags]\npurpose = \"sandbox\"\n\"bad\\u001b[31mkey/\" = \"x\"",
+        )
+    });
+    assert_eq!(code, Some(1));
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    assert!(err.contains("bad\\u{1b}[31mkey/"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn applying_a_plan_made_for_another_environment_file_says_so() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    h.run(&["plan", "hub", "--out", "plan.json"]).await.ok();
+    let other = h.path().join("other.toml");
+    std::fs::write(
+        &other,
+        h.env_text()
+            .replace("purpose = \"sandbox\"", "purpose = \"other\""),
+    )
+    .expect("other env");
+    let mark = h.mark().await;
+    let run = h
+        .run(&[
+            "apply",
+            "plan.json",
+            "--yes",
+            "--env",
+            other.to_str().expect("path"),
+        ])
+        .await;
+    run.expect_code(3);
+    assert!(
+        run.stderr
+            .contains("the plan was made for the environment file"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("other.toml"), "{}", run.stderr);
+    assert_eq!(h.writes_since(mark).await, Vec::<String>::new());
+}

@@ -74,6 +74,10 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
     // As after `spoke`/`up`: say when the Entra application still needs admin
     // consent (text only, so a JSON stream holds the plan and events alone).
     if matches!(outcome, Ok(ExitCode::SUCCESS))
+        && plan
+            .changes
+            .iter()
+            .any(|c| c.action.writes() && c.action != engine::Action::Delete)
         && file.stages.contains(&crate::engine::Stage::Spoke)
         && cli.output == OutputFormat::Human
     {
@@ -98,7 +102,7 @@ async fn verify_and_apply(
         Err(e @ EngineError::StalePlan { .. }) => return Ok(refuse(&e)),
         Err(e) => return Err(anyhow::Error::new(e).context("cannot read the planned resources")),
     }
-    deploy::print_plan(cli, plan, PlanFormat::Human, true)?;
+    deploy::print_plan(cli, plan, PlanFormat::Brief, true)?;
     if !plan.has_changes() {
         if cli.output == OutputFormat::Human {
             outln!("Nothing to apply.")?;

@@ -238,6 +238,9 @@ pub enum PlanFormat {
     Human,
     /// Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
     Markdown,
+    /// Before an apply: the resources, and only the properties that change
+    /// (every property with `-v`).
+    Brief,
 }
 
 /// `owui-deploy apply FILE`.

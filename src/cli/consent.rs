@@ -137,7 +137,8 @@ pub async fn report(cli: &Cli, session: &Session) -> Result<()> {
 }
 
 /// After an apply of stages including the spoke (not `--dry-run`):
-/// - it succeeded without `--grant-admin-consent`: report the pending consent step;
+/// - it changed something and succeeded without `--grant-admin-consent`: report
+///   the pending consent step (not after `No changes`, so that it appears once);
 /// - it failed with `--grant-admin-consent` (e.g. the caller may not grant it):
 ///   still name the manual step when the grant is missing, and keep the error.
 pub async fn after_apply(
@@ -145,13 +146,14 @@ pub async fn after_apply(
     session: &Session,
     stages: &[Stage],
     args: &ApplyArgs,
+    applied: bool,
     outcome: Result<ExitCode>,
 ) -> Result<ExitCode> {
     if !stages.contains(&Stage::Spoke) || args.dry_run {
         return outcome;
     }
     match outcome {
-        Ok(code) if code == ExitCode::SUCCESS && !args.grant_admin_consent => {
+        Ok(code) if code == ExitCode::SUCCESS && !args.grant_admin_consent && applied => {
             report(cli, session).await.map(|()| code)
         }
         Err(err) if args.grant_admin_consent => {

@@ -99,7 +99,8 @@ pub(super) fn use_color() -> bool {
 }
 
 /// Show a plan: the JSON document (pretty for `plan`, one line before an
-/// apply's event lines), Markdown, or text.
+/// apply's event lines), Markdown, or text ([`PlanFormat::Brief`] shows every
+/// property with `-v`).
 pub(super) fn print_plan(cli: &Cli, plan: &Plan, format: PlanFormat, one_line: bool) -> Result<()> {
     match (cli.output, format) {
         (OutputFormat::Json, _) => {
@@ -113,7 +114,10 @@ pub(super) fn print_plan(cli: &Cli, plan: &Plan, format: PlanFormat, one_line: b
         (OutputFormat::Human, PlanFormat::Markdown) => {
             out!("{}", engine::render_plan_markdown(plan))?
         }
-        (OutputFormat::Human, PlanFormat::Human) => {
+        (OutputFormat::Human, PlanFormat::Brief) if cli.verbose == 0 => {
+            out!("{}", engine::render_plan_brief(plan, use_color()))?;
+        }
+        (OutputFormat::Human, PlanFormat::Human | PlanFormat::Brief) => {
             out!("{}", engine::render_plan_human(plan, use_color()))?;
         }
     }
@@ -228,7 +232,10 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         Default::default()
     };
     let outcome = plan_and_apply(cli, args, &session, &model, &force, secret_set).await;
-    let outcome = super::consent::after_apply(cli, &session, &stages_wanted, args, outcome).await;
+    let applied = matches!(outcome, Ok((_, true)));
+    let outcome = outcome.map(|(code, _)| code);
+    let outcome =
+        super::consent::after_apply(cli, &session, &stages_wanted, args, applied, outcome).await;
     session.close().await;
     outcome
 }
@@ -248,6 +255,7 @@ async fn with_stored_certificate(
     build_model(&session.loaded, stages_wanted, true, grant_admin_consent)
 }
 
+/// Plan, show and apply; also says whether anything was applied.
 async fn plan_and_apply(
     cli: &Cli,
     args: &ApplyArgs,
@@ -255,19 +263,25 @@ async fn plan_and_apply(
     model: &Model,
     force: &std::collections::BTreeSet<engine::Address>,
     secret_set: secrets::SecretSet,
-) -> Result<ExitCode> {
+) -> Result<(ExitCode, bool)> {
     let mut plan = make_plan(cli, session, model, force, false).await?;
     secrets::check_plan(&mut plan, &secret_set)?;
-    print_plan(cli, &plan, PlanFormat::Human, true)?;
+    let format = if args.dry_run {
+        PlanFormat::Human
+    } else {
+        PlanFormat::Brief
+    };
+    print_plan(cli, &plan, format, true)?;
     if args.dry_run || !plan.has_changes() {
-        return Ok(ExitCode::SUCCESS);
+        return Ok((ExitCode::SUCCESS, false));
     }
     let opts = RunApply {
         yes: args.yes,
         verify_fingerprints: false,
         done: "Apply complete",
     };
-    run_apply(cli, session, &plan, &secret_set.secrets, &opts).await
+    let code = run_apply(cli, session, &plan, &secret_set.secrets, &opts).await?;
+    Ok((code, true))
 }
 
 /// How [`run_apply`] behaves.

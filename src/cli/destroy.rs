@@ -323,7 +323,7 @@ async fn destroy(
     plan: Plan,
 ) -> Result<ExitCode> {
     let backend: &dyn Backend = session.backend.as_ref();
-    deploy::print_plan(cli, &plan, PlanFormat::Human, true)?;
+    deploy::print_plan(cli, &plan, PlanFormat::Brief, true)?;
     let soft = soft_deletables(model);
     if plan.has_changes() {
         let run = RunApply {

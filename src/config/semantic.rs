@@ -80,6 +80,35 @@ pub(crate) const MANAGED_TAGS_TAG: &str = "owui-deploy-tags";
 /// Azure's longest tag value (the managed-keys tag holds the keys of `[tags]`).
 const MAX_TAG_VALUE: usize = 256;
 
+/// The bounds the checks below apply to an integer key (`[i]` indices removed):
+/// (lowest, highest if any). Used to word the error for a value of the wrong
+/// sign or size (`tokens_per_minute = -5`), which never reaches these checks.
+pub(crate) fn integer_bounds(path: &str) -> Option<(u64, Option<u64>)> {
+    let mut key = String::with_capacity(path.len());
+    let mut in_index = false;
+    for ch in path.chars() {
+        match ch {
+            '[' => in_index = true,
+            ']' => in_index = false,
+            c if !in_index => key.push(c),
+            _ => {}
+        }
+    }
+    match key.as_str() {
+        "hub.log_retention_days" => Some((30, Some(730))),
+        "spoke.file_share_quota_gib" => Some((1, Some(102_400))),
+        "app_gateway.capacity" => Some((1, Some(125))),
+        "container_app.max_replicas" => Some((1, Some(300))),
+        "apim.capacity"
+        | "apim.token_limit.tokens_per_minute"
+        | "apim.token_limit.token_quota"
+        | "foundry.deployments.capacity"
+        | "foundry.pool.priority"
+        | "foundry.pool.weight" => Some((1, None)),
+        _ => None,
+    }
+}
+
 struct Checker<'a> {
     spans: &'a SpanIndex,
     pos: &'a Pos<'a>,
@@ -140,6 +169,8 @@ impl Checker<'_> {
         }
     }
 
+    /// See [`integer_bounds`], which states these bounds for values that do not
+    /// even fit the key's type (e.g. negative).
     fn range(&mut self, key: &str, value: u64, lo: u64, hi: u64, what: &str) {
         if value < lo || value > hi {
             self.push(

@@ -33,7 +33,8 @@ pub use plan::{
     Action, Change, DEFAULT_PARALLELISM, Fingerprint, Plan, PlanOptions, Summary, plan, verify_plan,
 };
 pub use render::{
-    plan_json, render_graph_dot, render_graph_mermaid, render_plan_human, render_plan_markdown,
+    plan_json, render_graph_dot, render_graph_mermaid, render_plan_brief, render_plan_human,
+    render_plan_markdown,
 };
 pub use resource::*;
 pub use secrets::{SecretAction, Secrets};

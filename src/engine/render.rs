@@ -135,6 +135,41 @@ pub fn render_plan_human(plan: &Plan, color: bool) -> String {
         for c in &plan.changes {
             render_change(&mut out, c, &p);
         }
+    }
+    render_plan_tail(&mut out, plan, &p);
+    out
+}
+
+/// A plan as shown before an apply: one line per resource created, deleted or
+/// read, and the changed properties of each resource updated or replaced; then
+/// the summary line (`render_plan_human` shows every property).
+pub fn render_plan_brief(plan: &Plan, color: bool) -> String {
+    let p = Painter { color };
+    let mut out = String::new();
+    if plan.has_changes() {
+        out.push_str("owui-deploy will perform the following actions:\n");
+        for c in &plan.changes {
+            let (symbol, code) = match c.action {
+                Action::Create => ("  +", GREEN),
+                Action::Delete => ("  -", RED),
+                Action::Read | Action::NoOp => continue,
+                Action::Update | Action::Replace => {
+                    out.push('\n');
+                    render_change(&mut out, c, &p);
+                    continue;
+                }
+            };
+            out.push_str(&format!("{} {}\n", p.paint(code, symbol), c.label));
+        }
+        out.push('\n');
+    }
+    render_plan_tail(&mut out, plan, &p);
+    out
+}
+
+/// The summary line (or `No changes.`) and the warnings.
+fn render_plan_tail(out: &mut String, plan: &Plan, p: &Painter) {
+    if plan.has_changes() {
         let s = plan.summary();
         out.push_str(&p.paint(
             BOLD,
@@ -154,7 +189,6 @@ pub fn render_plan_human(plan: &Plan, color: bool) -> String {
     for w in &plan.warnings {
         out.push_str(&format!("{} {w}\n", p.paint(YELLOW, "Warning:")));
     }
-    out
 }
 
 fn html_escape(s: &str) -> String {
