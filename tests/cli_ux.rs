@@ -172,6 +172,7 @@ fn each_flag_is_only_on_the_commands_that_use_it() {
             ],
         ),
         (&["completions"], &[]),
+        (&["sandbox", "reset"], &[]),
     ];
     for (command, own) in cases {
         let mut found = options_of(command);
@@ -546,4 +547,52 @@ async fn applying_a_plan_made_for_another_environment_file_says_so() {
     );
     assert!(run.stderr.contains("other.toml"), "{}", run.stderr);
     assert_eq!(h.writes_since(mark).await, Vec::<String>::new());
+}
+
+#[test]
+fn sandbox_reset_empties_the_embedded_sandbox_and_deletes_nothing_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(repo().join("environments/sandbox.toml")).expect("env");
+    let env = dir.path().join("sandbox.toml");
+    std::fs::write(&env, &text).expect("write");
+    let env_arg = env.to_str().expect("path");
+    let state = dir.path().join(".owui-sandbox/state.json");
+    // Run from another directory, as the README allows.
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| {
+        let out = bare(args)
+            .current_dir(elsewhere.path())
+            .output()
+            .expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = run(&["hub", "--env", env_arg, "--yes", "--no-progress"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(state.exists());
+    let (code, out, _) = run(&["plan", "hub", "--env", env_arg]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("No changes"), "{out}");
+
+    let (code, out, err) = run(&["sandbox", "reset", "--env", env_arg]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("deleted"), "{out}");
+    assert!(!state.exists());
+    let (code, out, _) = run(&["sandbox", "reset", "--env", env_arg]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("already empty"), "{out}");
+    let (_, out, _) = run(&["plan", "hub", "--env", env_arg]);
+    assert!(out.contains("Plan: 21 to add"), "{out}");
+
+    // A state_file naming something else is not deleted.
+    let precious = dir.path().join("notes.txt");
+    std::fs::write(&precious, "keep me").expect("write");
+    std::fs::write(&env, text.replace(".owui-sandbox/state.json", "notes.txt")).expect("write");
+    let (code, _, err) = run(&["sandbox", "reset", "--env", env_arg]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("is not a sandbox state file"), "{err}");
+    assert!(precious.exists());
 }

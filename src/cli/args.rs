@@ -320,9 +320,21 @@ pub struct ApplyArgs {
     pub azure: AzureArgs,
 }
 
+/// What `owui-deploy sandbox` does besides serving.
+#[derive(Debug, Subcommand)]
+pub enum SandboxAction {
+    /// Empty the embedded sandbox of the environment file (--env): deletes its
+    /// state file (`[azure.sandbox] state_file`), so the next run starts from nothing.
+    Reset,
+}
+
 /// `owui-deploy sandbox`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct SandboxArgs {
+    /// `reset`; without one, serve the emulator.
+    #[command(subcommand)]
+    pub action: Option<SandboxAction>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub listen: SocketAddr,

@@ -86,7 +86,7 @@ fn is_closed_stdout(err: &anyhow::Error) -> bool {
 async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Validate(_) => validate::run(&cli),
-        Command::Sandbox(args) => sandbox_cmd::run(args).await,
+        Command::Sandbox(args) => sandbox_cmd::run(&cli, args).await,
         Command::Plan(args) => deploy::plan_cmd(&cli, args).await,
         Command::Hub(args) => deploy::apply_cmd(&cli, args::StageArg::Hub, args).await,
         Command::Spoke(args) => deploy::apply_cmd(&cli, args::StageArg::Spoke, args).await,
