@@ -389,7 +389,7 @@ async fn without_a_terminal_there_are_no_colours_no_bars_and_no_prompts() {
     run.ok();
     assert!(!run.stderr.contains('\x1b') && !run.stdout.contains('\x1b'));
     // Plain progress lines, not bars.
-    assert!(run.stderr.contains("create done"), "{}", run.stderr);
+    assert!(run.stderr.contains(": created in "), "{}", run.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -596,3 +596,114 @@ fn sandbox_reset_empties_the_embedded_sandbox_and_deletes_nothing_else() {
     assert!(err.contains("is not a sandbox state file"), "{err}");
     assert!(precious.exists());
 }
+
+/// A plan change as JSON (the plan file form).
+fn change(
+    address: &str,
+    label: &str,
+    type_name: &str,
+    action: &str,
+    deps: &[&str],
+) -> serde_json::Value {
+    serde_json::json!({
+        "address": address, "label": label, "stage": "hub",
+        "api": {"api": "arm", "type_name": type_name, "api_version": "2024-01-01"},
+        "action": action, "diffs": [], "fingerprint": {"kind": "absent"},
+        "depends_on": deps,
+    })
+}
+
+fn event(kind: &str, address: &str, label: &str, action: &str) -> owui_deploy::engine::Event {
+    serde_json::from_value(serde_json::json!({
+        "event": kind, "address": address, "label": label, "action": action,
+        "at": "2026-01-01T00:00:00Z", "elapsed_ms": 1,
+    }))
+    .expect("event")
+}
+
+#[test]
+fn progress_counts_finished_writes_and_says_what_waits_for_what() {
+    use owui_deploy::cli::tracker::Tracker;
+    let plan: owui_deploy::engine::Plan = serde_json::from_value(serde_json::json!({
+        "changes": [
+            change("/vnet", "hub VNet", "Microsoft.Network/virtualNetworks", "create", &[]),
+            change("/apim", "API Management apim-x", "Microsoft.ApiManagement/service", "create", &["/vnet"]),
+            change("/nv1", "named value a", "Microsoft.ApiManagement/service/namedValues", "create", &["/apim"]),
+            change("/nv2", "named value b", "Microsoft.ApiManagement/service/namedValues", "create", &["/apim"]),
+            change("/ip", "public IP", "Microsoft.Network/publicIPAddresses", "create", &[]),
+            change("/read", "read elsewhere", "Microsoft.Network/virtualNetworks", "read", &[]),
+        ]
+    }))
+    .expect("plan");
+    let mut t = Tracker::new(&plan, 1.0);
+    assert_eq!(t.writes_done(), (0, 5));
+    t.record(&event("started", "/vnet", "hub VNet", "create"));
+    t.record(&event("started", "/ip", "public IP", "create"));
+    let waiting = t.waiting();
+    assert_eq!(waiting[0].count, 2, "{waiting:?}");
+    assert_eq!(waiting[0].on, "API Management apim-x");
+    assert!(
+        t.summary().contains("2 waiting for API Management apim-x"),
+        "{}",
+        t.summary()
+    );
+    assert!(t.summary().starts_with("about "), "{}", t.summary());
+    // The critical path runs through API Management (tens of minutes).
+    assert!(t.time_left() > std::time::Duration::from_secs(600));
+
+    t.record(&event("succeeded", "/vnet", "hub VNet", "create"));
+    t.record(&event("succeeded", "/ip", "public IP", "create"));
+    t.record(&event(
+        "started",
+        "/apim",
+        "API Management apim-x",
+        "create",
+    ));
+    // Two of five writes finished while API Management runs: the counter says 2, not 4.
+    assert_eq!(t.writes_done(), (2, 5));
+    assert_eq!(t.running(), 1);
+    t.record(&event(
+        "succeeded",
+        "/apim",
+        "API Management apim-x",
+        "create",
+    ));
+    t.record(&event("started", "/nv1", "named value a", "create"));
+    t.record(&event("started", "/nv2", "named value b", "create"));
+    assert!(t.waiting().is_empty());
+    t.record(&event("succeeded", "/nv1", "named value a", "create"));
+    t.record(&event("succeeded", "/nv2", "named value b", "create"));
+    assert_eq!(t.writes_done(), (5, 5));
+    assert_eq!(t.time_left(), std::time::Duration::ZERO);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_progress_says_what_waits_and_uses_no_internal_action_names() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    let run = h.run(&["up", "--yes", "--no-progress"]).await;
+    run.ok();
+    assert!(
+        run.stderr
+            .contains("waiting for API Management apim-owui-sandbox"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(" left"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hub VNet vnet-hub: creating"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hub VNet vnet-hub: created in"),
+        "{}",
+        run.stderr
+    );
+    for internal in ["no_op", " started", "done in"] {
+        assert!(
+            !run.stderr.contains(internal),
+            "{internal}:\n{}",
+            run.stderr
+        );
+    }
+}

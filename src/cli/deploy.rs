@@ -315,9 +315,7 @@ pub(super) async fn run_apply(
         }
     }
     let mode = ProgressMode::choose(cli.output == OutputFormat::Json, cli.no_progress);
-    let s = plan.summary();
-    let writes = s.add + s.change + s.replace + s.destroy;
-    let progress = Arc::new(Progress::new(mode, writes as u64));
+    let progress = Arc::new(Progress::new(mode, plan, session.time_scale()));
     let sink = {
         let progress = progress.clone();
         EventSink::new(move |e| progress.event(&e))
@@ -325,9 +323,10 @@ pub(super) async fn run_apply(
     let cancel = CancelToken::new();
     let ctrl_c = {
         let cancel = cancel.clone();
+        let progress = progress.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("interrupted: no new work is started; re-run to converge");
+                progress.interrupted("interrupted: no new work is started; re-run to converge");
                 cancel.cancel();
             }
         })

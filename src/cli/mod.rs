@@ -35,6 +35,7 @@ pub mod progress;
 mod sandbox_cmd;
 mod secrets;
 mod session;
+pub mod tracker;
 mod validate;
 
 use anyhow::Result;

@@ -124,6 +124,30 @@ fn render_change(out: &mut String, c: &Change, p: &Painter) {
     out.push('\n');
 }
 
+/// What is being done, for people: `creating`, `waiting for Azure to finish`, ...
+pub fn doing(action: Action) -> &'static str {
+    match action {
+        Action::Create => "creating",
+        Action::Update => "updating",
+        Action::Replace => "replacing",
+        Action::Delete => "deleting",
+        Action::Read => "reading",
+        Action::NoOp => "waiting for Azure to finish",
+    }
+}
+
+/// What was done, for people: `created`, `ready`, ...
+pub fn done(action: Action) -> &'static str {
+    match action {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Replace => "replaced",
+        Action::Delete => "deleted",
+        Action::Read => "read",
+        Action::NoOp => "ready",
+    }
+}
+
 /// A plan in Terraform-like form: `+` create, `~` update (`old -> new`),
 /// `-/+` replace (`# forces replacement`), `-` delete, `<=` read, then the
 /// summary line; or `No changes. ...` when nothing would be written.
@@ -482,7 +506,7 @@ pub fn event_json_line(event: &Event) -> String {
 /// One plain progress line for an event (the CLI prefixes a timestamp).
 pub fn event_text(event: &Event) -> String {
     match event {
-        Event::Started { label, action, .. } => format!("{label}: {} started", action.as_str()),
+        Event::Started { label, action, .. } => format!("{label}: {}", doing(*action)),
         Event::Polled {
             address,
             status,
@@ -504,8 +528,8 @@ pub fn event_text(event: &Event) -> String {
             ..
         } => {
             let mut s = format!(
-                "{label}: {} done in {:.1}s",
-                action.as_str(),
+                "{label}: {} in {:.1}s",
+                done(*action),
                 elapsed.as_secs_f64()
             );
             if let Some(n) = note {
