@@ -147,6 +147,7 @@ fn each_flag_is_only_on_the_commands_that_use_it() {
                 "--dry-run",
                 "--rotate-secrets",
                 "--grant-admin-consent",
+                "--out",
                 "--output",
                 "--auth",
                 "--parallelism",
@@ -425,6 +426,23 @@ async fn an_apply_shows_the_resources_and_changed_properties_and_all_with_verbos
         update.stdout
     );
     assert!(!update.stdout.contains("/properties/"), "{}", update.stdout);
+
+    // --out: the whole plan, in a file.
+    h.write_env(
+        &h.env_text()
+            .replace("purpose = \"demo\"", "purpose = \"again\""),
+    );
+    let saved = h
+        .run(&["hub", "--yes", "--no-progress", "--out", "applied.json"])
+        .await;
+    saved.ok();
+    let file = std::fs::read_to_string(h.path().join("applied.json")).expect("plan file");
+    assert!(file.contains("/tags/purpose"), "{file}");
+    assert!(file.contains("\"plan_file_version\""), "{file}");
+    h.write_env(
+        &h.env_text()
+            .replace("purpose = \"again\"", "purpose = \"demo\""),
+    );
 
     // -v: every property, as `plan` shows it.
     h.write_env(

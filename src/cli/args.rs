@@ -312,6 +312,10 @@ pub struct ApplyArgs {
     /// Grant tenant-wide admin consent to the Entra app's Microsoft Graph permissions.
     #[arg(long)]
     pub grant_admin_consent: bool,
+    /// Also write the whole plan to this file before applying (the form of
+    /// `plan --out`; the screen shows only the changes unless -v).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
     /// `--output`.
     #[command(flatten)]
     pub output: OutputArg,

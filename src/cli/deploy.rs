@@ -211,7 +211,7 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         args.grant_admin_consent,
     )?;
     let session = Session::open(loaded, cli.auth).await?;
-    let model = match with_stored_certificate(
+    let (model, certificate) = match with_stored_certificate(
         &session,
         model,
         &stages_wanted,
@@ -231,7 +231,12 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
     } else {
         Default::default()
     };
-    let outcome = plan_and_apply(cli, args, &session, &model, &force, secret_set).await;
+    let save = args.out.as_deref().map(|path| SaveAs {
+        path,
+        stages: &stages_wanted,
+        certificate,
+    });
+    let outcome = plan_and_apply(cli, args, &session, &model, &force, secret_set, save).await;
     let applied = matches!(outcome, Ok((_, true)));
     let outcome = outcome.map(|(code, _)| code);
     let outcome =
@@ -241,18 +246,30 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
 }
 
 /// `model`, or, when no certificate was given but an earlier run stored one in
-/// Key Vault, the model with the resources that use it (see [`super::certificate`]).
+/// Key Vault, the model with the resources that use it (see [`super::certificate`]);
+/// and whether the certificate resources are in it.
 async fn with_stored_certificate(
     session: &Session,
     model: Model,
     stages_wanted: &[Stage],
     secret_set: &secrets::SecretSet,
     grant_admin_consent: bool,
-) -> Result<Model> {
-    if secret_set.has_certificate || !super::certificate::in_key_vault(session).await? {
-        return Ok(model);
+) -> Result<(Model, bool)> {
+    if secret_set.has_certificate {
+        return Ok((model, true));
     }
-    build_model(&session.loaded, stages_wanted, true, grant_admin_consent)
+    if !super::certificate::in_key_vault(session).await? {
+        return Ok((model, false));
+    }
+    let model = build_model(&session.loaded, stages_wanted, true, grant_admin_consent)?;
+    Ok((model, true))
+}
+
+/// Where `--out` saves the whole plan of an apply, and what it was made from.
+struct SaveAs<'a> {
+    path: &'a std::path::Path,
+    stages: &'a [Stage],
+    certificate: bool,
 }
 
 /// Plan, show and apply; also says whether anything was applied.
@@ -263,9 +280,22 @@ async fn plan_and_apply(
     model: &Model,
     force: &std::collections::BTreeSet<engine::Address>,
     secret_set: secrets::SecretSet,
+    save: Option<SaveAs<'_>>,
 ) -> Result<(ExitCode, bool)> {
     let mut plan = make_plan(cli, session, model, force, false).await?;
     secrets::check_plan(&mut plan, &secret_set)?;
+    if let Some(save) = save {
+        super::plan_file::PlanFile::new(
+            &session.loaded,
+            save.stages,
+            save.certificate,
+            plan.clone(),
+        )?
+        .write(save.path)?;
+        if cli.output == OutputFormat::Human {
+            eprintln!("Whole plan saved to {}.", save.path.display());
+        }
+    }
     let format = if args.dry_run {
         PlanFormat::Human
     } else {
