@@ -725,3 +725,14 @@ async fn plain_progress_says_what_waits_and_uses_no_internal_action_names() {
         );
     }
 }
+
+#[test]
+fn control_characters_in_error_messages_are_escaped() {
+    let out = bare(&["apply", "no\u{1b}[31mplan.json", "--yes"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    assert!(err.contains("no\\u{1b}[31mplan.json"), "{err}");
+}

@@ -60,9 +60,17 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_closed_stdout(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
+            // Messages may quote Azure's or a file's text: control characters
+            // (terminal escapes) are shown escaped, never sent to the terminal.
+            let shown = |text: String| {
+                text.lines()
+                    .map(|l| crate::config::escape_control(l).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            eprintln!("error: {}", shown(err.to_string()));
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", shown(cause.to_string()));
             }
             ExitCode::from(1)
         }
