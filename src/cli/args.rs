@@ -231,8 +231,9 @@ pub struct PlanArgs {
     pub azure: AzureArgs,
 }
 
-/// How a plan is rendered as text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a plan is rendered as text (a value enum for commands that take a text
+/// format of their own; `brief` is internal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PlanFormat {
     /// Text for people.
     Human,
@@ -240,6 +241,7 @@ pub enum PlanFormat {
     Markdown,
     /// Before an apply: the resources, and only the properties that change
     /// (every property with `-v`).
+    #[value(skip)]
     Brief,
 }
 
