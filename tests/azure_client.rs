@@ -585,10 +585,19 @@ async fn graph_upsert_by_unique_name_get_list_delete() {
 
     // service principal: POST, PATCH, filtered list
     let app_id = got["appId"].as_str().unwrap().to_string();
-    let sp = graph
-        .post("/v1.0/servicePrincipals", &json!({"appId": app_id}))
-        .await
-        .unwrap();
+    // A new application becomes visible to this call after Graph's replication window.
+    let sp = loop {
+        match graph
+            .post("/v1.0/servicePrincipals", &json!({"appId": app_id}))
+            .await
+        {
+            Ok(sp) => break sp,
+            Err(e) if e.propagation_delay().is_some() => {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
     let sp_id = sp["id"].as_str().expect("sp id").to_string();
     graph
         .patch(

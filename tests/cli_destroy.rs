@@ -153,11 +153,25 @@ async fn destroy_removes_only_this_environment_and_is_idempotent() {
         "{}",
         purge.stdout
     );
-    let writes = h.writes_since(mark).await;
-    assert_eq!(writes.len(), 1, "{writes:#?}");
+    // API Management is soft-deleted too (48 hours) and purged with it.
     assert!(
-        writes[0].starts_with("POST ")
-            && writes[0].contains("/deletedVaults/kv-owui-hub-sbx/purge"),
+        purge
+            .stdout
+            .contains("Purged the soft-deleted API Management service apim-owui-sandbox."),
+        "{}",
+        purge.stdout
+    );
+    let writes = h.writes_since(mark).await;
+    assert_eq!(writes.len(), 2, "{writes:#?}");
+    assert!(
+        writes
+            .iter()
+            .any(|w| w.starts_with("POST ") && w.contains("/deletedVaults/kv-owui-hub-sbx/purge")),
+        "{writes:#?}"
+    );
+    assert!(
+        writes.iter().any(|w| w.starts_with("DELETE ")
+            && w.contains("/locations/uksouth/deletedservices/apim-owui-sandbox")),
         "{writes:#?}"
     );
     let (vaults, _) = deleted(&h).await;
@@ -296,19 +310,28 @@ impl Graph {
         );
         let app = self.app(unique_name).await.expect("app exists");
         let app_id = app["appId"].as_str().expect("appId").to_string();
-        let resp = self
-            .client
-            .post(format!("{}/v1.0/servicePrincipals", self.url))
-            .bearer_auth(&self.token)
-            .json(&serde_json::json!({"appId": app_id}))
-            .send()
-            .await
-            .expect("sp");
-        assert!(
-            resp.status().is_success(),
-            "{}",
-            resp.text().await.unwrap_or_default()
-        );
+        // The sandbox makes a new application visible to this call after its Graph
+        // replication window (as Azure does): retry like any client must.
+        for attempt in 0.. {
+            let resp = self
+                .client
+                .post(format!("{}/v1.0/servicePrincipals", self.url))
+                .bearer_auth(&self.token)
+                .json(&serde_json::json!({"appId": app_id}))
+                .send()
+                .await
+                .expect("sp");
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            if status.is_success() {
+                break;
+            }
+            assert!(
+                text.contains("NoBackingApplicationObject") && attempt < 200,
+                "{text}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         app_id
     }
 

@@ -39,6 +39,8 @@ async fn hub_from_empty_creates_everything_then_converges_without_writes() {
         "/providers/microsoft.network/privatednszones/privatelink.services.ai.azure.com".into(),
         "/providers/microsoft.network/privatednszones/privatelink.postgres.database.azure.com"
             .into(),
+        // sandbox.toml has [redis]: Azure Managed Redis private endpoints register here.
+        "/providers/microsoft.network/privatednszones/privatelink.redis.azure.net".into(),
         "/providers/microsoft.operationalinsights/workspaces/log-owui".into(),
         "/providers/microsoft.insights/components/appi-owui".into(),
         "/providers/microsoft.network/publicipaddresses/pip-appgw".into(),
@@ -55,7 +57,7 @@ async fn hub_from_empty_creates_everything_then_converges_without_writes() {
         .iter()
         .filter(|id| id.contains("/virtualnetworklinks/"))
         .count();
-    assert_eq!(links, 5, "one hub VNet link per private DNS zone: {ids:#?}");
+    assert_eq!(links, 6, "one hub VNet link per private DNS zone: {ids:#?}");
 
     // Key properties, as Azure returns them.
     let apim = arm_get(

@@ -127,7 +127,8 @@ async fn saved_plan_applies_exactly_the_planned_writes() {
         .collect();
     assert_eq!(templates, ["nsg-rules", "routes"]);
     let expected = planned_writes(&file);
-    assert_eq!(expected.len(), 21, "{expected:#?}");
+    // 23 hub resources: sandbox.toml's [redis] adds privatelink.redis.azure.net and its link.
+    assert_eq!(expected.len(), 23, "{expected:#?}");
 
     // Nobody can confirm: refused, nothing written.
     let mark = h.mark().await;
@@ -285,8 +286,8 @@ async fn json_output_follows_the_documented_schemas() {
             .entry(event["event"].as_str().unwrap_or_default().to_string())
             .or_default() += 1;
     }
-    assert_eq!(events.get("started"), Some(&21), "{events:?}");
-    assert_eq!(events.get("succeeded"), Some(&21), "{events:?}");
+    assert_eq!(events.get("started"), Some(&23), "{events:?}");
+    assert_eq!(events.get("succeeded"), Some(&23), "{events:?}");
     assert!(events.contains_key("polled"), "APIM is polled: {events:?}");
 
     // A stage command's stream has the same shape.
@@ -339,7 +340,7 @@ async fn markdown_plan_matches_the_snapshot_and_goes_to_the_step_summary() {
         normalised, expected,
         "the Markdown plan changed; if intended, run with UPDATE_SNAPSHOTS=1"
     );
-    assert!(markdown.contains("| hub | 21 | 0 | 0 | 0 |"), "{markdown}");
+    assert!(markdown.contains("| hub | 23 | 0 | 0 | 0 |"), "{markdown}");
     assert!(markdown.contains("<details><summary>"), "{markdown}");
 
     // Appended to the step summary, for the human format too.

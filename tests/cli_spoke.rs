@@ -359,13 +359,22 @@ async fn spoke_after_hub_creates_everything_and_reruns_write_nothing() {
         "Microsoft.KeyVault/vaults/secrets",
     )
     .await;
+    // So do `WEBUI_SECRET_KEY` and the Redis URL (sandbox.toml has `[redis]`).
+    let secret_uri = |name: &'static str| {
+        let cli = &cli;
+        let id = ids.spoke_secret(name);
+        async move {
+            arm(cli, &id, "Microsoft.KeyVault/vaults/secrets").await["properties"]["secretUri"]
+                .clone()
+        }
+    };
     assert_eq!(
         cfg["secrets"],
-        json!([{
-            "name": "database-url",
-            "keyVaultUrl": conn_secret["properties"]["secretUri"],
-            "identity": identity_id
-        }])
+        json!([
+            {"name": "database-url", "keyVaultUrl": conn_secret["properties"]["secretUri"], "identity": identity_id},
+            {"name": "webui-secret-key", "keyVaultUrl": secret_uri(stages::ids::SECRET_WEBUI_KEY).await, "identity": identity_id},
+            {"name": "redis-url", "keyVaultUrl": secret_uri(stages::ids::SECRET_REDIS_URL).await, "identity": identity_id}
+        ])
     );
     let template = &app["properties"]["template"];
     let container = &template["containers"][0];
@@ -425,6 +434,9 @@ async fn spoke_after_hub_creates_everything_and_reruns_write_nothing() {
         ("ENABLE_SIGNUP", "false".into()),
         ("DEFAULT_USER_ROLE", "user".into()),
         ("WEBUI_SESSION_COOKIE_SECURE", "true".into()),
+        ("VECTOR_DB", "pgvector".into()),
+        ("ENABLE_WEBSOCKET_SUPPORT", "true".into()),
+        ("WEBSOCKET_MANAGER", "redis".into()),
     ];
     for (name, value) in &expected {
         let v = env_var(container, name);
@@ -437,13 +449,20 @@ async fn spoke_after_hub_creates_everything_and_reruns_write_nothing() {
             assert_eq!(v["value"], json!(value), "{name}");
         }
     }
-    assert_eq!(
-        env_var(container, "DATABASE_URL"),
-        &json!({"name": "DATABASE_URL", "secretRef": "database-url"})
-    );
+    for (name, secret) in [
+        ("DATABASE_URL", "database-url"),
+        ("WEBUI_SECRET_KEY", "webui-secret-key"),
+        ("REDIS_URL", "redis-url"),
+        ("WEBSOCKET_REDIS_URL", "redis-url"),
+    ] {
+        assert_eq!(
+            env_var(container, name),
+            &json!({"name": name, "secretRef": secret})
+        );
+    }
     assert_eq!(
         container["env"].as_array().map(Vec::len),
-        Some(expected.len() + 1),
+        Some(expected.len() + 4),
         "no other variables"
     );
 
@@ -742,6 +761,10 @@ async fn secrets_never_leave_azure() {
             ids.spoke_secret(stages::ids::SECRET_PG_CONNECTION)
         ),
         format!("PUT {}", ids.spoke_secret(stages::ids::SECRET_PG_PASSWORD)),
+        format!("PUT {}", ids.spoke_secret(stages::ids::SECRET_WEBUI_KEY)),
+        format!("PUT {}", ids.spoke_secret(stages::ids::SECRET_REDIS_URL)),
+        // The Redis key is read again for the rewritten URL.
+        format!("POST {}/listKeys", ids.redis_database()),
     ];
     want.sort();
     assert_eq!(rotated, want);
@@ -749,13 +772,51 @@ async fn secrets_never_leave_azure() {
     // The searches: outputs, every file under the working directory, command lines.
     // The sandbox runs in-process without a state file (that file would be "Azure"'s
     // storage, which legitimately holds the values, like Key Vault does).
-    let needles = [
+    // The Redis access key reached Key Vault (inside the URL) and nowhere else; so did
+    // WEBUI_SECRET_KEY (written once, then once on rotation).
+    let keys = cli
+        .arm_send(
+            reqwest::Method::POST,
+            &format!(
+                "{}/listKeys?api-version={}",
+                ids.redis_database(),
+                api_version("Microsoft.Cache/redisEnterprise/databases").expect("pinned")
+            ),
+            &json!({}),
+        )
+        .await;
+    let redis_key = keys["primaryKey"].as_str().expect("primaryKey").to_string();
+    let cluster = arm(&cli, &ids.redis(), "Microsoft.Cache/redisEnterprise").await;
+    let host = cluster["properties"]["hostName"]
+        .as_str()
+        .expect("hostName");
+    let redis_url = format!("rediss://:{}@{host}:10000/0", percent_encode(&redis_key));
+    assert_eq!(
+        sent(
+            &ids.spoke_secret(stages::ids::SECRET_REDIS_URL),
+            "/properties/value"
+        ),
+        vec![redis_url.clone(), redis_url.clone()],
+        "the Redis URL is written once, with the live key and host, then once on rotation"
+    );
+    let webui_keys = sent(
+        &ids.spoke_secret(stages::ids::SECRET_WEBUI_KEY),
+        "/properties/value",
+    );
+    assert_eq!(webui_keys.len(), 2, "written once, then once on rotation");
+    let mut needles = vec![
         ("password", password.clone()),
         ("certificate", cert.clone()),
         ("certificate prefix", cert[..40].to_string()),
         ("connection string", connection.clone()),
         ("encoded password", password.replace('!', "%21")),
+        ("Redis key", redis_key.clone()),
+        ("encoded Redis key", percent_encode(&redis_key)),
+        ("Redis URL", redis_url.clone()),
     ];
+    for k in webui_keys {
+        needles.push(("WEBUI_SECRET_KEY", k));
+    }
     let mut haystacks: Vec<(String, String)> = Vec::new();
     for (what, run, lines) in [
         ("spoke", &spoke, &spoke_lines),
@@ -1012,6 +1073,16 @@ async fn rotation_without_a_given_password_generates_one_everywhere() {
         first_conn[0].contains(&format!(":{}@", percent_encode(p1))),
         "connection string"
     );
+    // WEBUI_SECRET_KEY: generated once into Key Vault, not resent by a plain re-run.
+    let webui_key = ids.spoke_secret(stages::ids::SECRET_WEBUI_KEY);
+    let [key1, _, _] = sent(&cli, mark, [&webui_key, &webui_key, &webui_key]).await;
+    assert_eq!(key1.len(), 1, "written once");
+    assert!(key1[0].len() >= 32, "a long generated key");
+    let rerun = cli.mark().await;
+    cli.run_env(&["spoke", "--yes", "--no-progress"], &[])
+        .await
+        .ok();
+    assert!(cli.writes_since(rerun).await.is_empty(), "kept across runs");
 
     let mark = cli.mark().await;
     let run = cli
@@ -1027,9 +1098,18 @@ async fn rotation_without_a_given_password_generates_one_everywhere() {
         format!("PUT {server}"),
         format!("PUT {pw_secret}"),
         format!("PUT {conn_secret}"),
+        format!("PUT {webui_key}"),
+        format!("PUT {}", ids.spoke_secret(stages::ids::SECRET_REDIS_URL)),
+        format!("POST {}/listKeys", ids.redis_database()),
     ];
     want.sort();
     assert_eq!(writes, want);
+    let [key2, _, _] = sent(&cli, mark, [&webui_key, &webui_key, &webui_key]).await;
+    assert_eq!(key2.len(), 1);
+    assert_ne!(
+        key2[0], key1[0],
+        "--rotate-secrets replaces WEBUI_SECRET_KEY"
+    );
     let [second, second_secret, second_conn] =
         sent(&cli, mark, [&server, &pw_secret, &conn_secret]).await;
     assert_eq!(second, second_secret);

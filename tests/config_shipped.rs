@@ -88,13 +88,14 @@ fn summary_json_and_human() {
         .filter_map(|s| s["total"].as_u64())
         .sum();
     assert_eq!(json["summary"]["total_resources"].as_u64(), Some(total));
-    // Three deployments on one account; hub: 1 RG + NSG + RT + VNet + 3 subnets + 5 zones
-    // + 5 links + LAW + AppI + 2 PIPs + APIM + identity + KV = 24.
-    assert_eq!(json["summary"]["stages"][0]["total"], 24);
+    // Three deployments on one account; hub: 1 RG + NSG + RT + VNet + 3 subnets + 6 zones
+    // (with [redis]: privatelink.redis.azure.net) + 6 links + LAW + AppI + 2 PIPs + APIM
+    // + identity + KV = 26.
+    assert_eq!(json["summary"]["stages"][0]["total"], 26);
     let text = report.render_human();
     assert!(text.starts_with("environment sandbox ("), "{text}");
     assert!(
-        text.contains("stages:        hub (24 in rg-owui-hub-sandbox) -> spoke"),
+        text.contains("stages:        hub (26 in rg-owui-hub-sandbox) -> spoke"),
         "{text}"
     );
     assert!(

@@ -914,3 +914,79 @@ async fn json_output_follows_the_documented_schemas() {
     .unwrap();
     assert_valid(&plan_schema, &plan_json(&p2));
 }
+
+#[tokio::test]
+async fn a_server_still_updating_is_in_progress_not_no_changes_and_apply_waits_for_it() {
+    // PostgreSQL flexible servers report `properties.state`, no `provisioningState`.
+    let fake = Arc::new(Fake::new());
+    let model = Model {
+        resources: vec![thing("psql")],
+        discoveries: vec![],
+    };
+    apply_all(&fake, &model).await;
+    let set_state = |state: &'static str| {
+        move |v: &mut Value| {
+            let props = v["properties"].as_object_mut().unwrap();
+            props.remove("provisioningState");
+            props.insert("state".into(), json!(state));
+        }
+    };
+    fake.tamper(&res("psql"), set_state("Updating"));
+    let p = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
+    assert!(!p.has_changes());
+    assert_eq!(p.in_progress().len(), 1);
+    let human = render_plan_human(&p, false);
+    assert!(!human.contains("No changes"), "{human}");
+    assert!(
+        human.contains("Not converged yet") && human.contains("things psql"),
+        "{human}"
+    );
+    let md = engine::render_plan_markdown(&p);
+    assert!(
+        !md.contains("No changes") && md.contains("things psql"),
+        "{md}"
+    );
+    assert_eq!(
+        plan_json(&p)["in_progress"],
+        json!([res("psql")]),
+        "{}",
+        plan_json(&p)
+    );
+
+    // Apply polls until the server is Ready.
+    let ready_later = {
+        let fake = fake.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            fake.tamper(&res("psql"), set_state("Ready"));
+        })
+    };
+    let t0 = Instant::now();
+    let opts = engine::ApplyOptions {
+        retry_initial_delay: Duration::from_millis(5),
+        retry_max_delay: Duration::from_millis(10),
+        ..engine::ApplyOptions::default()
+    };
+    engine::apply(
+        fake.clone(),
+        &p,
+        &opts,
+        &secrets(),
+        EventSink::discard(),
+        CancelToken::new(),
+    )
+    .await
+    .unwrap();
+    ready_later.await.unwrap();
+    assert!(t0.elapsed() >= Duration::from_millis(60));
+    let again = plan(fake.as_ref(), &model, &PlanOptions::default())
+        .await
+        .unwrap();
+    assert!(again.in_progress().is_empty());
+    assert_eq!(
+        render_plan_human(&again, false),
+        "No changes. Your infrastructure matches the configuration.\n"
+    );
+}

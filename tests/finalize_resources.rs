@@ -337,7 +337,8 @@ fn application_gateway_per_the_reference() {
     assert_eq!(hs["hostName"], "chat.example.com");
     assert_eq!(hs["cookieBasedAffinity"], "Enabled");
     assert_eq!(hs["requestTimeout"], 120);
-    assert_eq!(p["probes"][0]["properties"]["path"], "/api/version");
+    assert_eq!(p["probes"][0]["properties"]["path"], "/health");
+    assert_eq!(p["probes"][0]["properties"]["unhealthyThreshold"], 10);
     let redirect = &p["redirectConfigurations"][0]["properties"];
     assert_eq!(redirect["redirectType"], "Permanent");
     let listeners: Vec<&str> = p["httpListeners"]

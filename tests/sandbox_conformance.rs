@@ -946,6 +946,101 @@ async fn apim_foundry_containerapps_postgres_keyvault_monitoring_identity() {
     env.sb.shutdown().await;
 }
 
+/// Azure Managed Redis as in RedisEnterpriseCreate.json, RedisEnterpriseDatabasesCreate.json
+/// and RedisEnterpriseDatabasesListKeys.json; PostgreSQL server parameters as in
+/// ConfigurationsUpdateUsingPut.json (202, no body).
+#[tokio::test]
+async fn redis_enterprise_cluster_database_keys_and_postgres_parameters() {
+    let env = start(0.0005).await;
+    let rg = env.rg("rg-redis").await;
+    let cluster = format!("{rg}/providers/Microsoft.Cache/redisEnterprise/cache1");
+    let created = env
+        .arm(
+            "PUT",
+            &format!("{cluster}?api-version=2025-07-01"),
+            Some(json!({
+                "location": "West Europe",
+                "sku": {"name": "Balanced_B1"},
+                "properties": {"minimumTlsVersion": "1.2", "publicNetworkAccess": "Disabled"}
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(created.header("azure-asyncoperation").is_some());
+    assert_eq!(env.wait_op(&created).await.0, "Succeeded");
+    let c = env
+        .arm("GET", &format!("{cluster}?api-version=2025-07-01"), None)
+        .await;
+    assert_eq!(c.status, 200);
+    let p = &c.body["properties"];
+    assert_eq!(p["hostName"], "cache1.westeurope.redis.azure.net");
+    assert_eq!(p["provisioningState"], "Succeeded");
+    assert_eq!(p["resourceState"], "Running");
+    assert_eq!(p["highAvailability"], "Enabled");
+    assert_eq!(c.body["type"], "Microsoft.Cache/redisEnterprise");
+
+    let db = format!("{cluster}/databases/default");
+    let d = env
+        .put_done(
+            &format!("{db}?api-version=2025-07-01"),
+            json!({"properties": {"clientProtocol": "Encrypted", "clusteringPolicy": "EnterpriseCluster", "port": 10000, "accessKeysAuthentication": "Enabled"}}),
+        )
+        .await;
+    let p = &d.body["properties"];
+    assert_eq!(p["port"], 10000);
+    assert_eq!(p["clusteringPolicy"], "EnterpriseCluster");
+    assert_eq!(p["evictionPolicy"], "VolatileLRU", "server default");
+    assert_eq!(p["accessKeysAuthentication"], "Enabled");
+    let keys = env
+        .arm(
+            "POST",
+            &format!("{db}/listKeys?api-version=2025-07-01"),
+            None,
+        )
+        .await;
+    assert_eq!(keys.status, 200, "{}", keys.body);
+    let primary = keys.body["primaryKey"].as_str().expect("primaryKey");
+    assert_eq!(primary.len(), 44);
+    assert_ne!(keys.body["primaryKey"], keys.body["secondaryKey"]);
+    let again = env
+        .arm(
+            "POST",
+            &format!("{db}/listKeys?api-version=2025-07-01"),
+            None,
+        )
+        .await;
+    assert_eq!(again.body, keys.body, "keys are stable");
+    assert!(
+        !d.body.to_string().contains(primary),
+        "keys only through listKeys"
+    );
+
+    // A server parameter: 202 without a body, then the operation.
+    let pg = format!("{rg}/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg1");
+    env.put_done(
+        &format!("{pg}?api-version=2025-08-01"),
+        json!({"location": "westeurope", "sku": {"name": "Standard_B1ms", "tier": "Burstable"}, "properties": {"version": "16", "administratorLogin": "owui", "administratorLoginPassword": "x-Pw-1234567890"}}),
+    )
+    .await;
+    let param = format!("{pg}/configurations/azure.extensions?api-version=2025-08-01");
+    let r = env
+        .arm(
+            "PUT",
+            &param,
+            Some(json!({"properties": {"value": "VECTOR", "source": "user-override"}})),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    assert_eq!(r.body, Value::Null, "no body");
+    assert!(r.header("location").is_some());
+    assert_eq!(env.wait_op(&r).await.0, "Succeeded");
+    let g = env.arm("GET", &param, None).await;
+    assert_eq!(g.body["properties"]["value"], "VECTOR");
+    assert_eq!(g.body["properties"]["source"], "user-override");
+    assert_eq!(g.body["properties"]["isReadOnly"], false);
+    env.sb.shutdown().await;
+}
+
 trait Lossy {
     fn to_string_lossy(&self) -> String;
 }
@@ -1254,6 +1349,13 @@ async fn soft_delete_conflicts_and_purge() {
 #[tokio::test]
 async fn graph_upsert_service_principal_and_grants() {
     let env = start(1.0).await;
+    // Replication is covered by graph_replication_window (20 s realistic at scale 1 here).
+    env.admin(
+        "POST",
+        "config",
+        Some(json!({"graph_replication_delay_secs": 0.0})),
+    )
+    .await;
     let body = json!({"displayName": "Open WebUI dev", "signInAudience": "AzureADMyOrg", "identifierUris": ["api://owui-dev"],
         "appRoles": [{"id": "6a8f3c3e-54a4-4f0e-b7a5-2b9d4f0f0001", "value": "admin", "displayName": "Admin", "description": "a", "isEnabled": true, "allowedMemberTypes": ["User"]}]});
     let r = env
@@ -1771,29 +1873,8 @@ async fn azure_identity_client_secret_credential_gets_a_token() {
 async fn container_app_key_vault_references_need_a_reader_identity() {
     let env = start(0.0005).await;
     let rg = env.rg("kvref").await;
-    let vault = format!("{rg}/providers/Microsoft.KeyVault/vaults/kvref1");
-    env.put_done(&vault, json!({"location": "westeurope", "properties": {"tenantId": TENANT, "sku": {"family": "A", "name": "standard"}, "enableRbacAuthorization": true}})).await;
-    let secret = env
-        .put_done(
-            &format!("{vault}/secrets/db"),
-            json!({"properties": {"value": "postgresql://x"}}),
-        )
-        .await;
-    let url = secret.body["properties"]["secretUri"]
-        .as_str()
-        .expect("secretUri")
-        .to_string();
-    let uai = env
-        .put_done(
-            &format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"),
-            json!({"location": "westeurope"}),
-        )
-        .await;
-    let uai_id = uai.body["id"].as_str().expect("id").to_string();
-    let principal = uai.body["properties"]["principalId"]
-        .as_str()
-        .expect("principalId")
-        .to_string();
+    let (vault, url, uai_id, principal) =
+        vault_secret_and_identity(&env, &rg, "kvref1", "id1").await;
     let app = format!("{rg}/providers/Microsoft.App/containerApps/app1");
     let body = |identity: Value, secret_identity: &str| {
         json!({"location": "westeurope", "identity": identity, "properties": {
@@ -1837,24 +1918,16 @@ async fn container_app_key_vault_references_need_a_reader_identity() {
     assert_eq!(r.status, 400);
 
     // Granted Key Vault Secrets User on the vault: the app is created.
-    let ra = format!(
-        "{vault}/providers/Microsoft.Authorization/roleAssignments/{}",
-        uuid::Uuid::new_v4()
+    grant_secrets_user(&env, &vault, &principal).await;
+    // The role is not effective on the data plane yet (120 s realistic -> 60 ms here).
+    let r = env
+        .arm("PUT", &app, Some(body(both.clone(), &uai_id)))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "InvalidParameterValueInContainerTemplate")
     );
-    let ra_body = json!({"properties": {
-        "roleDefinitionId": format!("/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6"),
-        "principalId": principal, "principalType": "ServicePrincipal"}});
-    let mut tries = 0;
-    loop {
-        let r = env.arm("PUT", &ra, Some(ra_body.clone())).await;
-        if r.status < 300 {
-            break;
-        }
-        assert_eq!(r.code(), "PrincipalNotFound", "{}", r.body);
-        tries += 1;
-        assert!(tries < 500, "principal never replicated");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    tokio::time::sleep(Duration::from_millis(80)).await;
     env.put_done(&app, body(both.clone(), &uai_id)).await;
     // Updating the existing app to read through its (still ungranted) system identity fails.
     let r = env.arm("PUT", &app, Some(body(both, "system"))).await;
@@ -1863,4 +1936,203 @@ async fn container_app_key_vault_references_need_a_reader_identity() {
         (400, "InvalidParameterValueInContainerTemplate")
     );
     env.sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn graph_replication_window() {
+    // 20 s realistic -> 200 ms here.
+    let env = start(0.01).await;
+    let app = env
+        .graph(
+            "PATCH",
+            "applications(uniqueName='owui-repl')",
+            Some(json!({"displayName": "Open WebUI replication"})),
+            &[("Prefer", "create-if-missing")],
+        )
+        .await;
+    assert_eq!(app.status, 201);
+    let app_id = app.body["appId"].as_str().expect("appId").to_string();
+    let sp_body = json!({"appId": app_id});
+    let early = env
+        .graph("POST", "servicePrincipals", Some(sp_body.clone()), &[])
+        .await;
+    assert_eq!((early.status, early.code()), (400, "Request_BadRequest"));
+    assert!(
+        early
+            .to_string_lossy()
+            .contains("does not reference a valid application object")
+    );
+    assert_eq!(
+        early.body["error"]["details"][0]["code"],
+        "NoBackingApplicationObject"
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let sp = env
+        .graph("POST", "servicePrincipals", Some(sp_body), &[])
+        .await;
+    assert_eq!(sp.status, 201, "{}", sp.body);
+    let grant = json!({"clientId": sp.body["id"], "consentType": "AllPrincipals",
+        "resourceId": env.graph("GET", "servicePrincipals(appId='00000003-0000-0000-c000-000000000000')", None, &[]).await.body["id"],
+        "scope": "User.Read"});
+    let early = env
+        .graph("POST", "oauth2PermissionGrants", Some(grant.clone()), &[])
+        .await;
+    assert_eq!(
+        (early.status, early.code()),
+        (404, "Request_ResourceNotFound")
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let ok = env
+        .graph("POST", "oauth2PermissionGrants", Some(grant), &[])
+        .await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    env.sb.shutdown().await;
+}
+
+/// Polls the operation of `r` until it ends; returns the final status document.
+async fn operation_result(env: &Env, r: &Resp) -> Value {
+    let url = r
+        .header("azure-asyncoperation")
+        .expect("Azure-AsyncOperation header");
+    for _ in 0..500 {
+        let s = env.arm("GET", &url, None).await;
+        if s.body["status"] != "InProgress" {
+            return s.body;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("operation never finished");
+}
+
+#[tokio::test]
+async fn app_gateway_key_vault_certificate_needs_an_effective_role() {
+    // Role propagation 120 s realistic -> 120 ms; App Gateway writes 300-360 ms.
+    let env = start(0.001).await;
+    let rg = env.rg("agwkv").await;
+    let (vault, url, uai_id, principal) =
+        vault_secret_and_identity(&env, &rg, "kvagw1", "idagw").await;
+    let agw = format!("{rg}/providers/Microsoft.Network/applicationGateways/agw1");
+    let agw_body = json!({"location": "westeurope",
+        "identity": {"type": "UserAssigned", "userAssignedIdentities": {uai_id.clone(): {}}},
+        "properties": {"sslCertificates": [{"name": "cert", "properties": {"keyVaultSecretId": url}}]}});
+
+    // No role at all: the operation fails with Azure's Key Vault access error.
+    let r = env.arm("PUT", &agw, Some(agw_body.clone())).await;
+    assert!(r.status < 300, "{}", r.body);
+    let done = operation_result(&env, &r).await;
+    assert_eq!(done["status"], "Failed", "{done}");
+    assert_eq!(
+        done["error"]["code"],
+        "ApplicationGatewayKeyVaultSecretException"
+    );
+    assert_eq!(
+        done["error"]["details"][0]["code"],
+        "ApplicationGatewayKeyVaultSecretAccessDenied"
+    );
+    let g = env.arm("GET", &agw, None).await;
+    assert_eq!(g.body["properties"]["provisioningState"], "Failed");
+
+    // Granted, but too recently: still refused; after the window the PUT repairs it.
+    grant_secrets_user(&env, &vault, &principal).await;
+    let r = env.arm("PUT", &agw, Some(agw_body.clone())).await;
+    let done = operation_result(&env, &r).await;
+    assert_eq!(
+        (&done["status"], &done["error"]["code"]),
+        (
+            &json!("Failed"),
+            &json!("ApplicationGatewayKeyVaultSecretException")
+        ),
+        "{done}"
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let g = env.put_done(&agw, agw_body).await;
+    assert_eq!(g.body["properties"]["provisioningState"], "Succeeded");
+    env.sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn postgres_children_wait_for_the_server() {
+    // Server creation 360 s realistic -> 360 ms.
+    let env = start(0.001).await;
+    let rg = env.rg("pgbusy").await;
+    let server = format!("{rg}/providers/Microsoft.DBforPostgreSQL/flexibleServers/psqlbusy1");
+    let r = env
+        .arm(
+            "PUT",
+            &server,
+            Some(json!({"location": "westeurope", "sku": {"name": "Standard_B1ms", "tier": "Burstable"},
+                "properties": {"version": "16", "administratorLogin": "pgadmin", "administratorLoginPassword": "x-Secret-1"}})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let g = env.arm("GET", &server, None).await;
+    assert_eq!(g.body["properties"]["state"], "Provisioning");
+    let db = format!("{server}/databases/app");
+    let busy = env
+        .arm("PUT", &db, Some(json!({"properties": {"charset": "UTF8"}})))
+        .await;
+    assert_eq!((busy.status, busy.code()), (409, "ServerIsBusy"));
+    assert!(
+        busy.to_string_lossy()
+            .contains("is busy processing another operation")
+    );
+    let (st, _) = env.wait_op(&r).await;
+    assert_eq!(st, "Succeeded");
+    env.put_done(&db, json!({"properties": {"charset": "UTF8"}}))
+        .await;
+    env.sb.shutdown().await;
+}
+
+/// An RBAC vault `vault_name` with a secret, and a user-assigned identity `uai_name`:
+/// returns (vault ID, secret URI, identity ID, identity principal ID).
+async fn vault_secret_and_identity(
+    env: &Env,
+    rg: &str,
+    vault_name: &str,
+    uai_name: &str,
+) -> (String, String, String, String) {
+    let vault = format!("{rg}/providers/Microsoft.KeyVault/vaults/{vault_name}");
+    env.put_done(&vault, json!({"location": "westeurope", "properties": {"tenantId": TENANT, "sku": {"family": "A", "name": "standard"}, "enableRbacAuthorization": true}})).await;
+    let secret = env
+        .put_done(
+            &format!("{vault}/secrets/db"),
+            json!({"properties": {"value": "postgresql://x"}}),
+        )
+        .await;
+    let url = secret.body["properties"]["secretUri"]
+        .as_str()
+        .expect("secretUri")
+        .to_string();
+    let uai = env
+        .put_done(
+            &format!("{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{uai_name}"),
+            json!({"location": "westeurope"}),
+        )
+        .await;
+    let uai_id = uai.body["id"].as_str().expect("id").to_string();
+    let principal = uai.body["properties"]["principalId"]
+        .as_str()
+        .expect("principalId")
+        .to_string();
+    (vault, url, uai_id, principal)
+}
+
+/// Key Vault Secrets User on `vault` for `principal`, retried through PrincipalNotFound.
+async fn grant_secrets_user(env: &Env, vault: &str, principal: &str) {
+    let ra = format!(
+        "{vault}/providers/Microsoft.Authorization/roleAssignments/{}",
+        uuid::Uuid::new_v4()
+    );
+    let ra_body = json!({"properties": {
+        "roleDefinitionId": format!("/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6"),
+        "principalId": principal, "principalType": "ServicePrincipal"}});
+    for tries in 0.. {
+        let r = env.arm("PUT", &ra, Some(ra_body.clone())).await;
+        if r.status < 300 {
+            return;
+        }
+        assert_eq!(r.code(), "PrincipalNotFound", "{}", r.body);
+        assert!(tries < 500, "principal never replicated");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

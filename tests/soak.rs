@@ -146,6 +146,39 @@ async fn storage_keys(world: &World, d: &Deployment) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The Redis database's access keys as they are now, raw and percent-encoded (empty
+/// without `[redis]`).
+async fn redis_keys(world: &World, d: &Deployment) -> Vec<String> {
+    let env = &d.loaded.env;
+    if env.redis.is_none() {
+        return Vec::new();
+    }
+    let id = owui_deploy::stages::Ids::new(env).redis_database();
+    let token = world.token("https://management.azure.com/.default").await;
+    let cert = reqwest::Certificate::from_pem(world.sandbox.ca_pem().as_bytes()).expect("ca");
+    let client = reqwest::Client::builder()
+        .tls_certs_only([cert])
+        .build()
+        .expect("client");
+    let Ok(resp) = client
+        .post(format!(
+            "{}{id}/listKeys?api-version=2025-07-01",
+            world.sandbox.url()
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+    else {
+        return Vec::new();
+    };
+    let v: Value = resp.json().await.unwrap_or(Value::Null);
+    ["primaryKey", "secondaryKey"]
+        .iter()
+        .filter_map(|k| v[k].as_str())
+        .flat_map(|k| [k.to_string(), owui_deploy::engine::percent_encode(k)])
+        .collect()
+}
+
 /// Checks after a run: no duplicates, the final plan converged outside the
 /// known gaps, no secret anywhere. Returns the final plan.
 async fn check_world(
@@ -175,6 +208,7 @@ async fn check_world(
     );
     let mut secrets = d.secret_values.clone();
     secrets.extend(storage_keys(world, d).await);
+    secrets.extend(redis_keys(world, d).await);
     let plan_text = serde_json::to_string(&engine::plan_json(&plan)).unwrap_or_default();
     let plan_debug = format!("{plan:?}");
     for (i, t) in texts.iter().chain([&plan_text, &plan_debug]).enumerate() {
@@ -735,6 +769,7 @@ async fn sigint_to_the_binary_then_rerun_converges() {
             "after SIGINT at {threshold}: {left:#?}\n{rerun_out}"
         );
         secrets.extend(storage_keys(&world, &d).await);
+        secrets.extend(redis_keys(&world, &d).await);
         for text in [&stdout, &stderr, &rerun_out] {
             let found = leaked(text, &secrets);
             assert!(found.is_empty(), "secret #{found:?} in CLI output: {text}");

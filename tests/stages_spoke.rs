@@ -102,8 +102,19 @@ fn open_webui_gets_every_setting_of_the_reference() {
         json!({"name": "DATABASE_URL", "secretRef": "database-url"})
     );
     assert_eq!(
+        vars["WEBUI_SECRET_KEY"],
+        json!({"name": "WEBUI_SECRET_KEY", "secretRef": "webui-secret-key"})
+    );
+    assert_eq!(value("VECTOR_DB"), json!("pgvector"));
+    for redis_only in ["REDIS_URL", "WEBSOCKET_REDIS_URL", "WEBSOCKET_MANAGER"] {
+        assert!(
+            !vars.contains_key(redis_only),
+            "{redis_only} without [redis]"
+        );
+    }
+    assert_eq!(
         vars.len(),
-        expected.len() + 3,
+        expected.len() + 5,
         "no duplicates, nothing else"
     );
 
@@ -163,13 +174,19 @@ fn container_app_wiring() {
         ingress["customDomains"],
         json!([{"name": "chat.example.com", "bindingType": "SniEnabled", "certificateId": ids.aca_env_certificate()}])
     );
+    let kv_ref = |name: &str, secret: &str| {
+        json!({
+            "name": name,
+            "keyVaultUrl": format!("${{ref:{}#/properties/secretUri}}", ids.spoke_secret(secret)),
+            "identity": ids.aca_env_identity()
+        })
+    };
     assert_eq!(
         c["secrets"],
-        json!([{
-            "name": "database-url",
-            "keyVaultUrl": format!("${{ref:{}#/properties/secretUri}}", ids.spoke_secret("postgres-connection-string")),
-            "identity": ids.aca_env_identity()
-        }])
+        json!([
+            kv_ref("database-url", "postgres-connection-string"),
+            kv_ref("webui-secret-key", "webui-secret-key")
+        ])
     );
     let t = &app.body["properties"]["template"];
     let container = &t["containers"][0];
@@ -188,7 +205,7 @@ fn container_app_wiring() {
             "mountOptions": "nobrl,noperm,mfsymlinks,cache=strict"
         }])
     );
-    assert_eq!(t["scale"], json!({"minReplicas": 1, "maxReplicas": 3}));
+    assert_eq!(t["scale"], json!({"minReplicas": 1, "maxReplicas": 1}));
     let d = deps(app);
     // The user-assigned identity that reads `database-url` holds its role first.
     let env_identity_role = specs
@@ -600,5 +617,221 @@ fn without_a_certificate_the_domain_binding_is_left_out() {
     assert!(
         full.iter()
             .any(|s| s.address == Address::from(ids.aca_env_certificate()))
+    );
+}
+
+/// The fixture with `[redis]` and three replicas.
+fn scaled_env() -> Environment {
+    let mut env = schema::fixture_env();
+    env.redis = Some(owui_deploy::config::RedisSettings {
+        name: "redis-owui-fixture".into(),
+        sku: "Balanced_B1".into(),
+        high_availability: true,
+    });
+    env.container_app.max_replicas = 3;
+    env
+}
+
+#[test]
+fn redis_is_private_tls_only_and_reached_through_key_vault() {
+    let env = scaled_env();
+    let ids = Ids::new(&env);
+    let all = stages::desired(&env, &StageOptions::default()).expect("desired");
+    let specs = spoke(&env);
+
+    let cluster = get(&specs, &ids.redis());
+    assert_eq!(type_of(cluster), "Microsoft.Cache/redisEnterprise");
+    assert_eq!(cluster.body["sku"], json!({"name": "Balanced_B1"}));
+    assert_eq!(
+        cluster.body["properties"],
+        json!({"minimumTlsVersion": "1.2", "publicNetworkAccess": "Disabled", "highAvailability": "Enabled"})
+    );
+    let db = get(&specs, &ids.redis_database());
+    assert!(
+        db.address
+            .as_str()
+            .ends_with("/redisEnterprise/redis-owui-fixture/databases/default")
+    );
+    assert_eq!(
+        db.body["properties"],
+        json!({
+            "clientProtocol": "Encrypted",
+            "clusteringPolicy": "EnterpriseCluster",
+            "evictionPolicy": "VolatileLRU",
+            "port": 10000,
+            "accessKeysAuthentication": "Enabled"
+        })
+    );
+
+    // Private endpoint in the hub pe-subnet, registered in privatelink.redis.azure.net,
+    // which the hub creates and links to both VNets.
+    let zone = "privatelink.redis.azure.net";
+    let pe = get(&specs, &ids.redis_private_endpoint());
+    assert_eq!(
+        pe.body["properties"]["privateLinkServiceConnections"][0]["properties"],
+        json!({"privateLinkServiceId": ids.redis(), "groupIds": ["redisEnterprise"]})
+    );
+    assert_eq!(
+        pe.body["properties"]["subnet"]["id"],
+        json!(ids.pe_subnet())
+    );
+    let group = get(&specs, &Ids::zone_group(&ids.redis_private_endpoint()));
+    assert_eq!(
+        group.body["properties"]["privateDnsZoneConfigs"][0]["properties"]["privateDnsZoneId"],
+        json!(ids.dns_zone(zone))
+    );
+    for (address, stage) in [
+        (ids.dns_zone(zone), Stage::Hub),
+        (ids.dns_zone_link(zone, "hub-vnet-link"), Stage::Hub),
+        (ids.dns_zone_link(zone, "spoke-vnet-link"), Stage::Spoke),
+    ] {
+        assert_eq!(get(&all, &address).stage, stage, "{address}");
+    }
+
+    // The URL secret: the access key (fetched with listKeys when this secret is
+    // written, percent-encoded) and the live host name; never a literal.
+    let url = get(&specs, &ids.spoke_secret("redis-url"));
+    assert_eq!(
+        url.body["properties"]["value"],
+        json!(format!(
+            "rediss://:${{secret:redis-access-key-url-encoded}}@${{ref:{}#/properties/hostName}}:10000/0",
+            ids.redis()
+        ))
+    );
+    assert_eq!(url.rules.write_only, vec!["/properties/value".to_string()]);
+    let action = stages::spoke::redis_key_action(&env)
+        .expect("api version")
+        .expect("an action with [redis]");
+    assert_eq!(action.address, Address::from(ids.redis_database()));
+    assert_eq!(action.action, "listKeys");
+    assert_eq!(action.pointer, "/primaryKey");
+    assert_eq!(action.api_version, "2025-07-01");
+    assert!(
+        stages::spoke::redis_key_action(&schema::fixture_env())
+            .expect("ok")
+            .is_none()
+    );
+}
+
+#[test]
+fn every_replica_shares_the_secret_key_and_redis_as_secret_references() {
+    let env = scaled_env();
+    let ids = Ids::new(&env);
+    let specs = spoke(&env);
+    let app = get(&specs, &ids.container_app());
+    let vars = env_vars(app);
+    let secret_ref = |name: &str, secret: &str| json!({"name": name, "secretRef": secret});
+    assert_eq!(vars["REDIS_URL"], secret_ref("REDIS_URL", "redis-url"));
+    assert_eq!(
+        vars["WEBSOCKET_REDIS_URL"],
+        secret_ref("WEBSOCKET_REDIS_URL", "redis-url")
+    );
+    assert_eq!(
+        vars["WEBUI_SECRET_KEY"],
+        secret_ref("WEBUI_SECRET_KEY", "webui-secret-key")
+    );
+    assert_eq!(vars["ENABLE_WEBSOCKET_SUPPORT"]["value"], "true");
+    assert_eq!(vars["WEBSOCKET_MANAGER"]["value"], "redis");
+    assert_eq!(vars["VECTOR_DB"]["value"], "pgvector");
+    let secrets = &app.body["properties"]["configuration"]["secrets"];
+    for (name, kv) in [
+        ("webui-secret-key", "webui-secret-key"),
+        ("redis-url", "redis-url"),
+    ] {
+        let s = secrets
+            .as_array()
+            .expect("secrets")
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no app secret {name}"));
+        assert_eq!(
+            s["keyVaultUrl"],
+            json!(format!(
+                "${{ref:{}#/properties/secretUri}}",
+                ids.spoke_secret(kv)
+            ))
+        );
+        assert!(
+            s.get("value").is_none(),
+            "{name} is a reference, not a value"
+        );
+    }
+    assert_eq!(
+        app.body["properties"]["template"]["scale"],
+        json!({"minReplicas": 1, "maxReplicas": 3})
+    );
+    // The generated key is a secret input, stored before the app that reads it.
+    let key = get(&specs, &ids.spoke_secret("webui-secret-key"));
+    assert_eq!(
+        key.body["properties"]["value"],
+        "${secret:webui-secret-key}"
+    );
+    let d = deps(app);
+    assert!(d.contains(&ids.spoke_secret("webui-secret-key")));
+    assert!(d.contains(&ids.spoke_secret("redis-url")));
+}
+
+#[test]
+fn pgvector_is_allowed_before_open_webui_starts() {
+    let env = schema::fixture_env();
+    let ids = Ids::new(&env);
+    let specs = spoke(&env);
+    let param = get(&specs, &ids.postgres_extensions());
+    assert!(
+        param
+            .address
+            .as_str()
+            .ends_with("/configurations/azure.extensions")
+    );
+    assert_eq!(
+        param.body,
+        json!({"properties": {"value": "VECTOR", "source": "user-override"}})
+    );
+    assert!(deps(param).contains(&ids.postgres()));
+    let app = get(&specs, &ids.container_app());
+    assert!(deps(app).contains(&ids.postgres_extensions()));
+}
+
+#[test]
+fn open_webui_has_health_probes_that_survive_a_cold_start() {
+    let env = schema::fixture_env();
+    let ids = Ids::new(&env);
+    let specs = spoke(&env);
+    let app = get(&specs, &ids.container_app());
+    let probes = app.body["properties"]["template"]["containers"][0]["probes"]
+        .as_array()
+        .expect("probes")
+        .clone();
+    let kinds: Vec<&str> = probes.iter().filter_map(|p| p["type"].as_str()).collect();
+    assert_eq!(kinds, ["Startup", "Liveness", "Readiness"]);
+    for p in &probes {
+        assert_eq!(
+            p["httpGet"],
+            json!({"path": "/health", "port": 8080, "scheme": "HTTP"})
+        );
+    }
+    let startup = &probes[0];
+    let window = startup["initialDelaySeconds"].as_u64().unwrap_or(0)
+        + startup["periodSeconds"].as_u64().unwrap_or(0)
+            * startup["failureThreshold"].as_u64().unwrap_or(0);
+    assert!(window >= 300, "a first start may take minutes: {window} s");
+}
+
+#[test]
+fn azure_extensions_merges_the_listed_extensions_with_vector() {
+    let mut env = schema::fixture_env();
+    env.postgres.extensions = vec!["pg_trgm".into(), "VECTOR".into(), "uuid-ossp".into()];
+    let ids = Ids::new(&env);
+    let specs = spoke(&env);
+    let param = get(&specs, &ids.postgres_extensions());
+    assert_eq!(
+        param.body["properties"]["value"], "PG_TRGM,UUID-OSSP,VECTOR",
+        "upper-case, sorted, VECTOR once"
+    );
+    assert!(
+        param
+            .rules
+            .case_insensitive
+            .contains(&"/properties/value".to_string())
     );
 }

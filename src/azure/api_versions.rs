@@ -47,6 +47,14 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
         "Microsoft.DBforPostgreSQL/flexibleServers/databases",
         "2025-08-01",
     ),
+    (
+        "Microsoft.DBforPostgreSQL/flexibleServers/configurations",
+        "2025-08-01",
+    ),
+    // Azure Managed Redis: 2025-07-01 (Balanced/MemoryOptimized/... SKUs,
+    // `highAvailability`, `accessKeysAuthentication`).
+    ("Microsoft.Cache/redisEnterprise", "2025-07-01"),
+    ("Microsoft.Cache/redisEnterprise/databases", "2025-07-01"),
     ("Microsoft.CognitiveServices/accounts", "2025-06-01"),
     (
         "Microsoft.CognitiveServices/accounts/deployments",
@@ -99,6 +107,48 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
     ("Microsoft.Network/privateDnsZones/A", "2024-06-01"),
     ("Microsoft.Network/applicationGateways", "2024-05-01"),
 ];
+
+/// `(operation, api-version)` of the read-only operations the preflight calls
+/// (they are not resource types, so they have no ARM JSON Schema). Each version
+/// is the one of the x-ms-example in `../shared/fixtures/arm-examples/` the
+/// operation is modelled on, or the namespace's pinned resource version.
+pub const OPERATION_API_VERSIONS: &[(&str, &str)] = &[
+    // GetProvider.json (2025-04-01); register has no example.
+    ("Microsoft.Resources/providers", "2025-04-01"),
+    // GetPermissions.json: the 2022-04-01 swagger references it.
+    ("Microsoft.Authorization/permissions", "2022-04-01"),
+    ("Microsoft.KeyVault/checkNameAvailability", "2024-11-01"),
+    ("Microsoft.KeyVault/deletedVaults", "2024-11-01"),
+    ("Microsoft.Storage/checkNameAvailability", "2025-01-01"),
+    (
+        "Microsoft.ApiManagement/checkNameAvailability",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.ApiManagement/deletedservices",
+        "2024-06-01-preview",
+    ),
+    (
+        "Microsoft.DBforPostgreSQL/checkNameAvailability",
+        "2025-08-01",
+    ),
+    (
+        "Microsoft.CognitiveServices/checkDomainAvailability",
+        "2025-06-01",
+    ),
+    ("Microsoft.CognitiveServices/deletedAccounts", "2025-06-01"),
+    ("Microsoft.CognitiveServices/locations/models", "2025-06-01"),
+    ("Microsoft.CognitiveServices/locations/usages", "2025-06-01"),
+];
+
+/// The API version of a read-only `operation` of [`OPERATION_API_VERSIONS`]
+/// (compared case-insensitively).
+pub fn operation_api_version(operation: &str) -> Option<&'static str> {
+    OPERATION_API_VERSIONS
+        .iter()
+        .find(|(t, _)| t.eq_ignore_ascii_case(operation))
+        .map(|(_, v)| *v)
+}
 
 /// The pinned API version of `type_name` (compared case-insensitively).
 pub fn api_version(type_name: &str) -> Option<&'static str> {

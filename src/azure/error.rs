@@ -180,6 +180,81 @@ impl AzureError {
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }
+
+    /// Why this error is Azure making an earlier write visible late, when it is one of
+    /// the documented replication or propagation delays (see docs/troubleshooting.md,
+    /// "Delays retried automatically"); the caller retries the write with bounded backoff.
+    ///
+    /// - Microsoft Graph: a create (`POST`) that references an object created moments
+    ///   ago answers `404 Request_ResourceNotFound`, or `400 Request_BadRequest` "...
+    ///   does not reference a valid application object" (`NoBackingApplicationObject`).
+    /// - Container Apps: `InvalidParameterValueInContainerTemplate` "Unable to get value
+    ///   using Managed identity ..." while a Key Vault role assignment propagates.
+    /// - Application Gateway: an operation ending `ApplicationGatewayKeyVaultSecretException`
+    ///   with `ApplicationGatewayKeyVaultSecretAccessDenied` (its identity's new Key Vault
+    ///   role not effective yet).
+    pub fn propagation_delay(&self) -> Option<&'static str> {
+        match self {
+            AzureError::RetriesExhausted { last, .. } => last.propagation_delay(),
+            AzureError::Api {
+                status,
+                code,
+                message,
+                details,
+                method,
+                ..
+            } => api_propagation_delay(*status, code, message, details, method),
+            AzureError::OperationFailed { code, details, .. } => {
+                let denied = code == "ApplicationGatewayKeyVaultSecretException"
+                    && (details.is_empty()
+                        || has_detail(details, "ApplicationGatewayKeyVaultSecretAccessDenied"));
+                denied.then_some(
+                    "ApplicationGatewayKeyVaultSecretAccessDenied: the gateway identity's Key Vault role is not effective yet",
+                )
+            }
+            _ => None,
+        }
+    }
+}
+
+/// [`AzureError::propagation_delay`] for an error answer.
+fn api_propagation_delay(
+    status: u16,
+    code: &str,
+    message: &str,
+    details: &[ErrorDetail],
+    method: &str,
+) -> Option<&'static str> {
+    let graph_create = method.eq_ignore_ascii_case("POST");
+    if graph_create && status == 404 && code == "Request_ResourceNotFound" {
+        return Some("Request_ResourceNotFound: the directory has not replicated a new object yet");
+    }
+    if graph_create
+        && status == 400
+        && code == "Request_BadRequest"
+        && (message.contains("does not reference a valid application object")
+            || has_detail(details, "NoBackingApplicationObject"))
+    {
+        return Some(
+            "Request_BadRequest (NoBackingApplicationObject): the new application is not replicated yet",
+        );
+    }
+    if status == 400
+        && code == "InvalidParameterValueInContainerTemplate"
+        && message.contains("Unable to get value using Managed identity")
+    {
+        return Some(
+            "InvalidParameterValueInContainerTemplate: the identity's Key Vault role is not effective yet",
+        );
+    }
+    None
+}
+
+/// Whether `details` (at any depth) holds `code`.
+fn has_detail(details: &[ErrorDetail], code: &str) -> bool {
+    details
+        .iter()
+        .any(|d| d.code == code || has_detail(&d.details, code))
 }
 
 /// Which headers carry the request and correlation IDs.
@@ -401,6 +476,111 @@ mod tests {
         let err = api_error(&resp, "GET", "/x", ARM_ID_HEADERS);
         assert_eq!(err.code(), Some("BadGateway"));
         assert!(!err.to_string().contains("secret-ish"));
+    }
+
+    fn api(status: u16, code: &str, message: &str, method: &str) -> AzureError {
+        AzureError::Api {
+            status,
+            code: code.into(),
+            message: message.into(),
+            target: None,
+            details: Vec::new(),
+            request_id: None,
+            correlation_id: None,
+            method: method.into(),
+            resource: "/x".into(),
+        }
+    }
+
+    #[test]
+    fn replication_and_propagation_delays_are_recognised_narrowly() {
+        let sp =
+            "The appId 'a' of the service principal does not reference a valid application object.";
+        assert!(
+            api(400, "Request_BadRequest", sp, "POST")
+                .propagation_delay()
+                .is_some()
+        );
+        // Another Request_BadRequest is a real error.
+        let other = api(
+            400,
+            "Request_BadRequest",
+            "Property 'x' is invalid.",
+            "POST",
+        );
+        assert!(other.propagation_delay().is_none());
+        let mut by_detail = other;
+        if let AzureError::Api { details, .. } = &mut by_detail {
+            details.push(ErrorDetail {
+                code: "NoBackingApplicationObject".into(),
+                message: String::new(),
+                target: Some("appId".into()),
+                details: Vec::new(),
+            });
+        }
+        assert!(by_detail.propagation_delay().is_some());
+        // A 404 on a Graph create, not on a read or an update.
+        let gone = "Resource 'x' does not exist or one of its queried reference-property objects are not present.";
+        assert!(
+            api(404, "Request_ResourceNotFound", gone, "POST")
+                .propagation_delay()
+                .is_some()
+        );
+        for method in ["GET", "PATCH"] {
+            assert!(
+                api(404, "Request_ResourceNotFound", gone, method)
+                    .propagation_delay()
+                    .is_none()
+            );
+        }
+        let aca = "Field 'configuration.secrets' is invalid with details: 'Invalid value: \"db\": Unable to get value using Managed identity system for secret db.";
+        assert!(
+            api(400, "InvalidParameterValueInContainerTemplate", aca, "PUT")
+                .propagation_delay()
+                .is_some()
+        );
+        assert!(
+            api(
+                400,
+                "InvalidParameterValueInContainerTemplate",
+                "Field 'template.containers' is invalid",
+                "PUT"
+            )
+            .propagation_delay()
+            .is_none()
+        );
+        let agw = |detail: &str| AzureError::OperationFailed {
+            resource: "/agw".into(),
+            code: "ApplicationGatewayKeyVaultSecretException".into(),
+            message: "Problem occured while accessing and validating KeyVault Secrets".into(),
+            details: vec![ErrorDetail {
+                code: detail.into(),
+                message: String::new(),
+                target: None,
+                details: Vec::new(),
+            }],
+        };
+        assert!(
+            agw("ApplicationGatewayKeyVaultSecretAccessDenied")
+                .propagation_delay()
+                .is_some()
+        );
+        assert!(
+            agw("ApplicationGatewayKeyVaultSecretMalformed")
+                .propagation_delay()
+                .is_none()
+        );
+        let exhausted = AzureError::RetriesExhausted {
+            resource: "/x".into(),
+            attempts: 2,
+            last: Box::new(api(400, "Request_BadRequest", sp, "POST")),
+        };
+        assert!(exhausted.propagation_delay().is_some());
+        assert!(
+            api(400, "PrincipalNotFound", "x", "PUT")
+                .propagation_delay()
+                .is_none()
+        );
     }
 
     #[test]

@@ -70,6 +70,18 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
     secrets::check_plan(&mut plan, &secret_set)?;
 
     let session = Session::open(loaded, cli.auth).await?;
+    let gate = super::preflight_cmd::Gate {
+        skip: args.skip_preflight,
+        register_providers: false,
+        advisory_permissions: false,
+    };
+    match super::preflight_cmd::gate(cli, &session, &model, &gate).await {
+        Ok(None) => {}
+        other => {
+            session.close().await;
+            return other.map(|code| code.unwrap_or(ExitCode::from(1)));
+        }
+    }
     let mut outcome = verify_and_apply(cli, args, &session, &plan, &secret_set).await;
     // As after `spoke`/`up`: say when the Entra application still needs admin
     // consent (text only, so a JSON stream holds the plan and events alone).
@@ -103,14 +115,16 @@ async fn verify_and_apply(
         Err(e) => return Err(anyhow::Error::new(e).context("cannot read the planned resources")),
     }
     deploy::print_plan(cli, plan, PlanFormat::Brief, true)?;
-    if !plan.has_changes() {
+    let waits_only = !plan.has_changes() && !plan.in_progress().is_empty();
+    if !plan.has_changes() && !waits_only {
         if cli.output == OutputFormat::Human {
             outln!("Nothing to apply.")?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let run = RunApply {
-        yes: args.yes,
+        // Waiting for resources still in progress writes nothing: nothing to confirm.
+        yes: args.yes || waits_only,
         verify_fingerprints: true,
         done: "Apply complete",
     };

@@ -58,6 +58,7 @@ impl Cli {
         let (output, azure) = match &self.command {
             Command::Validate(a) => (a.output.output, None),
             Command::Plan(a) => (a.output.format(), Some(a.azure)),
+            Command::Preflight(a) => (a.output.format(), Some(a.azure)),
             Command::Hub(a) | Command::Spoke(a) | Command::Finalize(a) | Command::Up(a) => {
                 (a.output.output, Some(a.azure))
             }
@@ -194,6 +195,9 @@ pub enum Command {
     Apply(ApplyFileArgs),
     /// Delete what this environment deployed (finalize, then spoke, then hub).
     Destroy(DestroyArgs),
+    /// Check, read-only, what Azure would refuse: names, soft-deleted names,
+    /// models and quota, resource providers, permissions.
+    Preflight(PreflightArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -224,6 +228,29 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// `--output`.
+    #[command(flatten)]
+    pub output: PlanOutputArg,
+    /// `--auth`, `--parallelism`.
+    #[command(flatten)]
+    pub azure: AzureArgs,
+    /// Do not run the preflight checks first (emergencies only).
+    #[arg(long)]
+    pub skip_preflight: bool,
+}
+
+/// `owui-deploy preflight`.
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// The stage to check (default: all).
+    #[arg(value_enum)]
+    pub stage: Option<StageArg>,
+    /// Register the resource providers that are not registered (a write: needs --yes).
+    #[arg(long)]
+    pub register_providers: bool,
+    /// Confirm the writes of --register-providers.
+    #[arg(long)]
+    pub yes: bool,
+    /// `--output` (`markdown`: the report as a table).
     #[command(flatten)]
     pub output: PlanOutputArg,
     /// `--auth`, `--parallelism`.
@@ -260,6 +287,9 @@ pub struct ApplyFileArgs {
     /// `--auth`, `--parallelism`.
     #[command(flatten)]
     pub azure: AzureArgs,
+    /// Do not run the preflight checks first (emergencies only).
+    #[arg(long)]
+    pub skip_preflight: bool,
 }
 
 /// `owui-deploy destroy`.
@@ -271,7 +301,7 @@ pub struct DestroyArgs {
     /// Delete without asking (required when standard input is not a terminal).
     #[arg(long)]
     pub yes: bool,
-    /// Purge soft-deleted Key Vaults and Foundry accounts, freeing their names.
+    /// Purge soft-deleted Key Vaults, Foundry accounts and API Management services, freeing their names.
     #[arg(long)]
     pub purge: bool,
     /// Only show what would be deleted; nothing is changed.
@@ -314,6 +344,12 @@ pub struct ApplyArgs {
     /// Grant tenant-wide admin consent to the Entra app's Microsoft Graph permissions.
     #[arg(long)]
     pub grant_admin_consent: bool,
+    /// Do not run the preflight checks first (emergencies only).
+    #[arg(long)]
+    pub skip_preflight: bool,
+    /// Register the resource providers that are not registered (a write: needs --yes).
+    #[arg(long)]
+    pub register_providers: bool,
     /// Also write the whole plan to this file before applying (the form of
     /// `plan --out`; the screen shows only the changes unless -v).
     #[arg(long, value_name = "FILE")]

@@ -126,6 +126,11 @@ pub(super) fn print_plan(cli: &Cli, plan: &Plan, format: PlanFormat, one_line: b
 
 /// Append the Markdown plan to `$GITHUB_STEP_SUMMARY` when it is set.
 pub(super) fn write_step_summary(plan: &Plan) -> Result<()> {
+    append_step_summary(engine::render_plan_markdown(plan))
+}
+
+/// Append `text` (Markdown) and a blank line to `$GITHUB_STEP_SUMMARY` when it is set.
+pub(super) fn append_step_summary(mut text: String) -> Result<()> {
     let Some(path) = std::env::var_os(STEP_SUMMARY_VAR).filter(|p| !p.is_empty()) else {
         return Ok(());
     };
@@ -135,7 +140,6 @@ pub(super) fn write_step_summary(plan: &Plan) -> Result<()> {
         .append(true)
         .open(&path)
         .with_context(|| format!("cannot open {STEP_SUMMARY_VAR}={}", path.display()))?;
-    let mut text = engine::render_plan_markdown(plan);
     text.push('\n');
     file.write_all(text.as_bytes())
         .with_context(|| format!("cannot write {STEP_SUMMARY_VAR}={}", path.display()))?;
@@ -167,6 +171,18 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
         model
     };
     let certificate = secret_set.has_certificate || certificate_stored;
+    let gate = super::preflight_cmd::Gate {
+        skip: args.skip_preflight,
+        register_providers: false,
+        advisory_permissions: true,
+    };
+    match super::preflight_cmd::gate(cli, &session, &model, &gate).await {
+        Ok(None) => {}
+        other => {
+            session.close().await;
+            return other.map(|code| code.unwrap_or(ExitCode::from(1)));
+        }
+    }
     let result = make_plan(cli, &session, &model, &Default::default(), false).await;
     let loaded = session.loaded.clone();
     session.close().await;
@@ -189,7 +205,9 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
             out.display()
         );
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
+    // Resources still in progress are not converged: the apply job must run (and wait).
+    let not_converged = plan.has_changes() || !plan.in_progress().is_empty();
+    Ok(if args.detailed_exitcode && not_converged {
         ExitCode::from(EXIT_CHANGES)
     } else {
         ExitCode::SUCCESS
@@ -202,6 +220,7 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
+    super::preflight_cmd::confirm_registration(args.register_providers, args.yes)?;
     let stages_wanted = stage_list(stage);
     let secret_set = secrets::gather(&loaded, &stages_wanted, args.rotate_secrets)?;
     let model = build_model(
@@ -231,6 +250,18 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
     } else {
         Default::default()
     };
+    let gate = super::preflight_cmd::Gate {
+        skip: args.skip_preflight,
+        register_providers: args.register_providers,
+        advisory_permissions: false,
+    };
+    match super::preflight_cmd::gate(cli, &session, &model, &gate).await {
+        Ok(None) => {}
+        other => {
+            session.close().await;
+            return other.map(|code| code.unwrap_or(ExitCode::from(1)));
+        }
+    }
     let save = args.out.as_deref().map(|path| SaveAs {
         path,
         stages: &stages_wanted,
@@ -302,16 +333,18 @@ async fn plan_and_apply(
         PlanFormat::Brief
     };
     print_plan(cli, &plan, format, true)?;
-    if args.dry_run || !plan.has_changes() {
+    let waits_only = !plan.has_changes() && !plan.in_progress().is_empty();
+    if args.dry_run || (!plan.has_changes() && !waits_only) {
         return Ok((ExitCode::SUCCESS, false));
     }
     let opts = RunApply {
-        yes: args.yes,
+        // Waiting for resources still in progress writes nothing: nothing to confirm.
+        yes: args.yes || waits_only,
         verify_fingerprints: false,
         done: "Apply complete",
     };
     let code = run_apply(cli, session, &plan, &secret_set.secrets, &opts).await?;
-    Ok((code, true))
+    Ok((code, plan.has_changes()))
 }
 
 /// How [`run_apply`] behaves.

@@ -1,6 +1,6 @@
 //! `owui-deploy destroy [STAGE] [--yes] [--purge]`: delete what this environment
 //! deployed, dependents first (finalize, spoke, hub), then purge or report the
-//! soft-deleted Key Vaults and Foundry accounts.
+//! soft-deleted Key Vaults, Foundry accounts and API Management services.
 //!
 //! Only resources of this environment's model that exist and carry its ownership
 //! tag (untaggable ones such as the Entra application are identified by their
@@ -19,6 +19,9 @@ use std::process::ExitCode;
 const RESOURCE_GROUP_TYPE: &str = "Microsoft.Resources/resourceGroups";
 const KEY_VAULT_TYPE: &str = "Microsoft.KeyVault/vaults";
 const COGNITIVE_TYPE: &str = "Microsoft.CognitiveServices/accounts";
+const APIM_TYPE: &str = "Microsoft.ApiManagement/service";
+/// How long Azure keeps a deleted API Management service.
+const APIM_RETENTION_HOURS: u32 = 48;
 /// How long Azure keeps a deleted Cognitive Services (Foundry) account.
 const COGNITIVE_RETENTION_HOURS: u32 = 48;
 /// Key Vault's retention when the vault does not say.
@@ -37,6 +40,7 @@ struct SoftDeletable {
 enum SoftKind {
     Vault { retention_days: u64 },
     Account { resource_group: String },
+    Service,
 }
 
 impl SoftDeletable {
@@ -44,6 +48,7 @@ impl SoftDeletable {
         match self.kind {
             SoftKind::Vault { .. } => format!("Key Vault {}", self.name),
             SoftKind::Account { .. } => format!("Foundry account {}", self.name),
+            SoftKind::Service => format!("API Management service {}", self.name),
         }
     }
 
@@ -51,6 +56,7 @@ impl SoftDeletable {
         match self.kind {
             SoftKind::Vault { retention_days } => format!("{retention_days} days"),
             SoftKind::Account { .. } => format!("{COGNITIVE_RETENTION_HOURS} hours"),
+            SoftKind::Service => format!("{APIM_RETENTION_HOURS} hours"),
         }
     }
 
@@ -58,6 +64,7 @@ impl SoftDeletable {
         let type_name = match self.kind {
             SoftKind::Vault { .. } => "Microsoft.KeyVault/deletedVaults",
             SoftKind::Account { .. } => "Microsoft.CognitiveServices/deletedAccounts",
+            SoftKind::Service => "Microsoft.ApiManagement/deletedservices",
         };
         Api::Arm {
             type_name: type_name.into(),
@@ -72,7 +79,9 @@ impl SoftDeletable {
                 .action(&address, &self.api_version, "purge")
                 .await
                 .map(|_| ()),
-            SoftKind::Account { .. } => backend.delete(&address, &self.api(), &NoObserver).await,
+            SoftKind::Account { .. } | SoftKind::Service => {
+                backend.delete(&address, &self.api(), &NoObserver).await
+            }
         }
         .with_context(|| format!("purging the soft-deleted {} failed", self.describe()))
     }
@@ -96,7 +105,8 @@ fn segment_after<'a>(address: &'a str, key: &str) -> Option<&'a str> {
     None
 }
 
-/// The model's Key Vaults and Foundry accounts with where their soft-deleted
+/// The model's Key Vaults, Foundry accounts and API Management services with
+/// where their soft-deleted
 /// selves live.
 fn soft_deletables(model: &Model) -> Vec<(Address, SoftDeletable)> {
     let mut out = Vec::new();
@@ -142,6 +152,16 @@ fn soft_deletables(model: &Model) -> Vec<(Address, SoftDeletable)> {
                 kind: SoftKind::Account {
                     resource_group: rg.to_string(),
                 },
+                name,
+                location,
+                api_version: api_version.clone(),
+            }
+        } else if type_name.eq_ignore_ascii_case(APIM_TYPE) {
+            SoftDeletable {
+                deleted_id: format!(
+                    "/subscriptions/{sub}/providers/Microsoft.ApiManagement/locations/{location}/deletedservices/{name}"
+                ),
+                kind: SoftKind::Service,
                 name,
                 location,
                 api_version: api_version.clone(),
@@ -368,6 +388,10 @@ async fn destroy(
                 ),
                 SoftKind::Account { resource_group } => format!(
                     "az cognitiveservices account purge --name {} --location {} --resource-group {resource_group}",
+                    s.name, s.location
+                ),
+                SoftKind::Service => format!(
+                    "az apim deletedservice purge --service-name {} --location {}",
                     s.name, s.location
                 ),
             };

@@ -31,6 +31,7 @@ mod destroy;
 pub mod graph_cmd;
 mod outputs;
 pub mod plan_file;
+mod preflight_cmd;
 pub mod progress;
 mod sandbox_cmd;
 mod secrets;
@@ -105,6 +106,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Graph(args) => graph_cmd::run(&cli, args),
         Command::Apply(args) => apply_cmd::run(&cli, args).await,
         Command::Destroy(args) => destroy::run(&cli, args).await,
+        Command::Preflight(args) => preflight_cmd::run(&cli, args).await,
         Command::Completions(args) => completions::run(args),
     }
 }

@@ -8,6 +8,11 @@
 //!   `OWUI_CERTIFICATE_PFX_BASE64`.
 //! - Storage account key: read from Azure (`listKeys`) at apply time, when the
 //!   Container Apps environment's SMB storage is written.
+//! - `WEBUI_SECRET_KEY`: generated with a CSPRNG in every run but written to Key
+//!   Vault only when the secret is missing there (or with `--rotate-secrets`);
+//!   the app reads it from Key Vault, so the first stored value is the one used.
+//! - Redis access key (with `[redis]`): read from Azure (the database's
+//!   `listKeys`) right before the `redis-url` Key Vault secret is written.
 //!
 //! Values live in [`Secrets`] (redacting `Debug`) and are only substituted into
 //! request bodies by the engine.
@@ -15,7 +20,10 @@
 use crate::config::{self, CertificateSource, LoadedEnvironment};
 use crate::engine::{Action, Address, Model, Plan, Secrets, Stage};
 use crate::stages::ids as spoke;
-use crate::stages::spoke::{SECRET_STORAGE_KEY, percent_encode, storage_key_action};
+use crate::stages::spoke::{
+    SECRET_REDIS_KEY_URL_ENCODED, SECRET_STORAGE_KEY, percent_encode, redis_key_action,
+    storage_key_action,
+};
 use anyhow::{Context, Result, bail};
 use azure_core::credentials::Secret;
 use base64::Engine as _;
@@ -74,6 +82,11 @@ pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], rotate: bool) -> Res
         secrets.insert(spoke::SECRET_PG_PASSWORD, Secret::new(password));
         // Fetched by the engine only when a write (the environment's SMB storage) needs it.
         secrets.insert_action(SECRET_STORAGE_KEY, storage_key_action(env)?);
+        // Written only when Key Vault lacks it (the value is compared by presence).
+        secrets.insert(spoke::SECRET_WEBUI_KEY, Secret::new(generate_password(48)));
+        if let Some(action) = redis_key_action(env)? {
+            secrets.insert_action_url_encoded(SECRET_REDIS_KEY_URL_ENCODED, action);
+        }
     }
     Ok(SecretSet {
         secrets,
@@ -110,7 +123,9 @@ fn read_certificate(loaded: &LoadedEnvironment) -> Result<Option<String>> {
     }
 }
 
-/// Resources rewritten by `--rotate-secrets`: the server password and both Key Vault secrets.
+/// Resources rewritten by `--rotate-secrets`: the server password, both Key Vault
+/// secrets of the database, `WEBUI_SECRET_KEY`'s secret (signs everyone out), and the
+/// Redis URL (re-read from the database's current key, e.g. after a key regeneration).
 pub fn rotation_targets(model: &Model) -> BTreeSet<Address> {
     model
         .resources
@@ -119,6 +134,8 @@ pub fn rotation_targets(model: &Model) -> BTreeSet<Address> {
             let a = r.address.as_str().to_ascii_lowercase();
             a.ends_with(&format!("/secrets/{}", spoke::SECRET_PG_PASSWORD))
                 || a.ends_with(&format!("/secrets/{}", spoke::SECRET_PG_CONNECTION))
+                || a.ends_with(&format!("/secrets/{}", spoke::SECRET_WEBUI_KEY))
+                || a.ends_with(&format!("/secrets/{}", spoke::SECRET_REDIS_URL))
                 || r.api.type_name() == Some("Microsoft.DBforPostgreSQL/flexibleServers")
         })
         .map(|r| r.address.clone())

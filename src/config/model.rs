@@ -48,6 +48,10 @@ pub struct Environment {
     pub domain: DomainSettings,
     /// The Entra ID application Open WebUI signs users in with.
     pub entra: EntraSettings,
+    /// Azure Managed Redis shared by Open WebUI's replicas (needed for
+    /// `container_app.max_replicas > 1`); leave the table out for one replica.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis: Option<RedisSettings>,
 }
 
 impl Environment {
@@ -459,6 +463,10 @@ pub struct PostgresSettings {
     /// Database for Open WebUI.
     #[serde(default = "d_pg_db")]
     pub database: String,
+    /// Further extensions the server may create, besides `VECTOR` (pgvector, always
+    /// allowed): the tool owns the server parameter `azure.extensions`.
+    #[serde(default)]
+    pub extensions: Vec<String>,
 }
 
 /// `[container_app]`: the Container Apps environment and the Open WebUI app.
@@ -491,6 +499,23 @@ pub struct ContainerAppSettings {
     /// Extra Open WebUI settings as environment variables (not secrets).
     #[serde(default)]
     pub extra_env: BTreeMap<String, String>,
+}
+
+/// `[redis]`: Azure Managed Redis (`Microsoft.Cache/redisEnterprise`) with one
+/// TLS-only database, reached through a private endpoint.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    /// Cluster name (1-60 lower-case letters, digits, `-`; globally unique: it is
+    /// the first label of the host name).
+    pub name: String,
+    /// SKU, e.g. `Balanced_B1` (Azure Managed Redis tiers: Balanced, MemoryOptimized,
+    /// ComputeOptimized, FlashOptimized).
+    #[serde(default = "d_redis_sku")]
+    pub sku: String,
+    /// Replicate the data inside the cluster (Azure's default, and its SLA).
+    #[serde(default = "d_true")]
+    pub high_availability: bool,
 }
 
 /// `[app_gateway]`.
@@ -640,7 +665,13 @@ fn d_memory() -> String {
     "1Gi".into()
 }
 fn d_max_replicas() -> u32 {
-    3
+    1
+}
+fn d_redis_sku() -> String {
+    "Balanced_B1".into()
+}
+fn d_true() -> bool {
+    true
 }
 fn d_appgw() -> String {
     "agw-owui".into()

@@ -93,7 +93,8 @@ impl Counter {
 pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
     let env = &loaded.env;
     let kv_dns = usize::from(env.hub.key_vault_private_dns);
-    let zones = 5 + kv_dns;
+    let redis = usize::from(env.redis.is_some());
+    let zones = 5 + kv_dns + redis;
     let pool = env.foundry.pool.len();
     let accounts = 1 + pool;
     let deployments = env.foundry.deployments.len();
@@ -133,14 +134,17 @@ pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
         .add("VNet peering", 2)
         .add("private DNS zone VNet link", zones)
         .add("Key Vault", 1)
-        .add("Key Vault secret", 2)
+        .add("Key Vault secret", 3 + redis)
         .add("storage account", 1)
         .add("file share", 1)
         .add("PostgreSQL flexible server", 1)
         .add("PostgreSQL database", 1)
+        .add("PostgreSQL server parameter", 1)
+        .add("Azure Managed Redis", redis)
+        .add("Redis database", redis)
         .add("Foundry account", accounts)
         .add("model deployment", deployments * accounts)
-        .add("private endpoint", 1 + accounts)
+        .add("private endpoint", 1 + accounts + redis)
         .add("managed identity", 1)
         .add("role assignment", 2)
         .add("Container Apps environment", 1)

@@ -307,6 +307,17 @@ pub const POSTGRES_LOGIN: NameRule = NameRule {
     what: "PostgreSQL administrator login",
     ..POSTGRES_DATABASE
 };
+/// Azure Managed Redis (Redis Enterprise cluster): 1-60 lower-case letters, digits,
+/// hyphens; starts and ends with a letter or digit; no `--` (its host name is global).
+pub const REDIS_CLUSTER: NameRule = NameRule {
+    what: "Azure Managed Redis name",
+    min: 1,
+    max: 60,
+    chars: LOWER_ALNUM_HYPHEN,
+    start: LOWER_ALNUM,
+    end: LOWER_ALNUM,
+    no_double_hyphen: true,
+};
 /// Container app: 2-32 lower-case letters, digits, hyphens, start letter, end alphanumeric, no `--`.
 pub const CONTAINER_APP: NameRule = NameRule {
     what: "container app name",

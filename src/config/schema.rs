@@ -211,6 +211,7 @@ static POSTGRES: TableSchema = TableSchema {
         opt("storage_gb", U32),
         opt("admin_login", Str),
         opt("database", Str),
+        opt("extensions", StrList),
     ],
 };
 static CONTAINER_APP: TableSchema = TableSchema {
@@ -224,6 +225,13 @@ static CONTAINER_APP: TableSchema = TableSchema {
         opt("min_replicas", U32),
         opt("max_replicas", U32),
         opt("extra_env", StrMap),
+    ],
+};
+static REDIS: TableSchema = TableSchema {
+    fields: &[
+        req("name", Str),
+        opt("sku", Str),
+        opt("high_availability", Bool),
     ],
 };
 static APP_GATEWAY: TableSchema = TableSchema {
@@ -260,6 +268,7 @@ pub(crate) static ENVIRONMENT: TableSchema = TableSchema {
         opt("app_gateway", Table(&APP_GATEWAY)),
         req("domain", Table(&DOMAIN)),
         req("entra", Table(&ENTRA)),
+        opt("redis", Table(&REDIS)),
     ],
 };
 
@@ -718,6 +727,7 @@ tier = "Burstable"
 storage_gb = 64
 admin_login = "owui"
 database = "db"
+extensions = ["PG_TRGM"]
 [container_app]
 environment_name = "cae"
 name = "app"
@@ -741,6 +751,10 @@ app_name = "app"
 unique_name = "app"
 roles = ["user"]
 provider_name = "P"
+[redis]
+name = "redis"
+sku = "Balanced_B0"
+high_availability = false
 "#;
 
     const CUSTOM_CLOUD_TABLE: &str = r#"{ resource_manager = "https://m", graph = "https://g", authority = "https://a", resource_manager_audience = "https://m/", ca_file = "ca.pem" }"#;

@@ -48,6 +48,53 @@ const POSTGRES_RESERVED_LOGINS: &[&str] = &[
 ];
 /// Application Gateway SKUs (v2 only).
 pub(crate) const APPGW_SKUS: &[&str] = &["Standard_v2", "WAF_v2"];
+/// Azure Managed Redis SKUs (the Redis Enterprise resource provider's current tiers).
+pub(crate) const REDIS_SKUS: &[&str] = &[
+    "Balanced_B0",
+    "Balanced_B1",
+    "Balanced_B3",
+    "Balanced_B5",
+    "Balanced_B10",
+    "Balanced_B20",
+    "Balanced_B50",
+    "Balanced_B100",
+    "Balanced_B150",
+    "Balanced_B250",
+    "Balanced_B350",
+    "Balanced_B500",
+    "Balanced_B700",
+    "Balanced_B1000",
+    "MemoryOptimized_M10",
+    "MemoryOptimized_M20",
+    "MemoryOptimized_M50",
+    "MemoryOptimized_M100",
+    "MemoryOptimized_M150",
+    "MemoryOptimized_M250",
+    "MemoryOptimized_M350",
+    "MemoryOptimized_M500",
+    "MemoryOptimized_M700",
+    "MemoryOptimized_M1000",
+    "MemoryOptimized_M1500",
+    "MemoryOptimized_M2000",
+    "ComputeOptimized_X3",
+    "ComputeOptimized_X5",
+    "ComputeOptimized_X10",
+    "ComputeOptimized_X20",
+    "ComputeOptimized_X50",
+    "ComputeOptimized_X100",
+    "ComputeOptimized_X150",
+    "ComputeOptimized_X250",
+    "ComputeOptimized_X350",
+    "ComputeOptimized_X500",
+    "ComputeOptimized_X700",
+    "FlashOptimized_A250",
+    "FlashOptimized_A500",
+    "FlashOptimized_A700",
+    "FlashOptimized_A1000",
+    "FlashOptimized_A1500",
+    "FlashOptimized_A2000",
+    "FlashOptimized_A4500",
+];
 /// Environment variables the tool sets on the Open WebUI container itself.
 pub(crate) const RESERVED_ENV_VARS: &[&str] = &[
     "WEBUI_URL",
@@ -72,6 +119,12 @@ pub(crate) const RESERVED_ENV_VARS: &[&str] = &[
     "DEFAULT_USER_ROLE",
     "WEBUI_SESSION_COOKIE_SECURE",
     "DATABASE_URL",
+    "WEBUI_SECRET_KEY",
+    "VECTOR_DB",
+    "ENABLE_WEBSOCKET_SUPPORT",
+    "WEBSOCKET_MANAGER",
+    "WEBSOCKET_REDIS_URL",
+    "REDIS_URL",
 ];
 /// The ownership tag the tool adds to everything.
 pub(crate) const OWNERSHIP_TAG: &str = "owui-deploy-env";
@@ -728,9 +781,25 @@ pub(crate) fn check(
         );
     }
     c.name("postgres.database", &pg.database, &rules::POSTGRES_DATABASE);
+    for (i, x) in pg.extensions.iter().enumerate() {
+        let valid = !x.is_empty()
+            && x.len() <= 63
+            && x.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
+        if !valid {
+            c.push(
+                &format!("postgres.extensions[{i}]"),
+                "invalid-value",
+                "an extension name has 1-63 letters, digits, '_' or '-' (as listed by azure.extensions, e.g. PG_TRGM)".into(),
+            );
+        }
+    }
 
     // [container_app]
     check_container_app(&mut c, env);
+
+    // [redis]
+    check_redis(&mut c, env);
 
     // [app_gateway]
     let ag = &env.app_gateway;
@@ -1002,6 +1071,19 @@ fn check_foundry(c: &mut Checker<'_>, env: &Environment) {
     }
 }
 
+fn check_redis(c: &mut Checker<'_>, env: &Environment) {
+    let Some(r) = &env.redis else { return };
+    c.name("redis.name", &r.name, &rules::REDIS_CLUSTER);
+    c.one_of(
+        "redis.sku",
+        &r.sku,
+        REDIS_SKUS,
+        "invalid-sku",
+        "Azure Managed Redis SKU",
+        " (Balanced, MemoryOptimized, ComputeOptimized or FlashOptimized tiers)",
+    );
+}
+
 fn check_container_app(c: &mut Checker<'_>, env: &Environment) {
     let ca = &env.container_app;
     c.name(
@@ -1056,6 +1138,19 @@ fn check_container_app(c: &mut Checker<'_>, env: &Environment) {
         300,
         "max_replicas",
     );
+    if ca.max_replicas > 1 && env.redis.is_none() {
+        c.push(
+            "container_app.max_replicas",
+            "replicas-need-redis",
+            format!(
+                "max_replicas = {} needs a [redis] table: Open WebUI's replicas share websocket \
+                 sessions and app state through Redis (and one WEBUI_SECRET_KEY), so without it \
+                 users are signed out and chats stall when a request reaches another replica; \
+                 add [redis] or set max_replicas = 1",
+                ca.max_replicas
+            ),
+        );
+    }
     if ca.min_replicas > ca.max_replicas {
         c.push(
             "container_app.min_replicas",

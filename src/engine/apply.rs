@@ -29,8 +29,11 @@ pub const ROLE_ASSIGNMENT_TYPE: &str = "Microsoft.Authorization/roleAssignments"
 pub struct ApplyOptions {
     /// Writes in flight at most (default 16).
     pub parallelism: usize,
-    /// How long a role assignment is retried while Azure answers
-    /// `PrincipalNotFound` (a new identity not yet replicated); default 5 minutes.
+    /// How long a write is retried while Azure answers with a replication or
+    /// propagation delay: `PrincipalNotFound` on a role assignment (a new identity
+    /// not yet replicated), and the errors [`BackendError::propagation_delay`]
+    /// recognises (Graph replication, Key Vault roles not yet effective on data
+    /// planes); default 5 minutes.
     pub principal_retry_timeout: Duration,
     /// First wait between those retries (doubling up to `retry_max_delay`); default 5 s.
     pub retry_initial_delay: Duration,
@@ -621,7 +624,7 @@ impl Task {
                 // Re-read because the plan does not hold values flowing into
                 // write-only properties, or wait until it is provisioned.
                 let live = if self.wait {
-                    Some(self.wait_ready().await?)
+                    Some(self.wait_settled(false).await?)
                 } else {
                     self.backend
                         .read(&self.target, &self.api)
@@ -640,6 +643,10 @@ impl Task {
                 Ok((None, Outcome::Deleted, None))
             }
             Action::Create | Action::Update => {
+                if self.wait {
+                    // Still busy from an earlier run: a write now would conflict.
+                    self.wait_settled(true).await?;
+                }
                 let (live, note) = self.write().await?;
                 let outcome = match (note.is_some(), self.action) {
                     (true, _) => Outcome::AlreadyExisted,
@@ -669,7 +676,8 @@ impl Task {
     }
 
     /// Polls the resource until its provisioning state is no longer in progress.
-    async fn wait_ready(&self) -> Result<Value, EngineError> {
+    /// A state ending `Failed` is an error unless `then_write` (the write repairs it).
+    async fn wait_settled(&self, then_write: bool) -> Result<Value, EngineError> {
         let started = Instant::now();
         let mut delay = self.opts.retry_initial_delay;
         loop {
@@ -687,7 +695,7 @@ impl Task {
             let state = provisioning_state(&live).unwrap_or_default().to_string();
             self.observer.polled(&state, started.elapsed());
             if !is_provisioning(&live) {
-                if is_failed(&state) {
+                if is_failed(&state) && !then_write {
                     return Err(self.err(
                         Operation::Read,
                         BackendError::other(format!("its provisioning ended {state}")),
@@ -734,6 +742,9 @@ impl Task {
                             reason: format!("{} on {} failed: {source}", a.action, a.address),
                         })?;
                     match pointer(&result, &a.pointer).and_then(Value::as_str) {
+                        Some(s) if self.secrets.is_url_encoded(&name) => {
+                            super::secrets::percent_encode(s)
+                        }
                         Some(s) => s.to_string(),
                         None => {
                             return Err(EngineError::SecretUnavailable {
@@ -798,15 +809,16 @@ impl Task {
                         Some("the role assignment already exists (under another name); treated as done".into()),
                     ));
                 }
-                Err(e)
-                    if is_role_assignment
-                        && e.is_code("PrincipalNotFound")
-                        && started.elapsed() + delay <= self.opts.principal_retry_timeout =>
-                {
-                    self.observer.retrying(
-                        "PrincipalNotFound: the principal is not replicated yet",
-                        delay,
-                    );
+                Err(e) if started.elapsed() + delay <= self.opts.principal_retry_timeout => {
+                    let reason = if is_role_assignment && e.is_code("PrincipalNotFound") {
+                        Some("PrincipalNotFound: the principal is not replicated yet")
+                    } else {
+                        e.propagation_delay()
+                    };
+                    let Some(reason) = reason else {
+                        return Err(self.err(Operation::Write, e));
+                    };
+                    self.observer.retrying(reason, delay);
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2)
                         .min(self.opts.retry_max_delay.max(self.opts.retry_initial_delay));

@@ -110,7 +110,8 @@ impl From<AzureError> for BackendError {
     fn from(e: AzureError) -> Self {
         let code = e.code().map(str::to_string);
         let status = e.status();
-        BackendError::new(e, code, status)
+        let propagation = e.propagation_delay();
+        BackendError::new(e, code, status).with_propagation_delay(propagation)
     }
 }
 

@@ -43,6 +43,7 @@ pub struct DiscoveredResource {
 pub struct BackendError {
     code: Option<String>,
     status: Option<u16>,
+    propagation: Option<&'static str>,
     inner: Box<dyn std::error::Error + Send + Sync + 'static>,
 }
 
@@ -55,8 +56,22 @@ impl BackendError {
         BackendError {
             code,
             status,
+            propagation: None,
             inner: Box::new(err),
         }
+    }
+
+    /// Marks the error as Azure making an earlier write visible late (a replication
+    /// or role propagation delay), with the reason shown while the write is retried.
+    pub fn with_propagation_delay(mut self, reason: Option<&'static str>) -> Self {
+        self.propagation = reason;
+        self
+    }
+
+    /// Why the write may succeed when retried a little later (Graph replication,
+    /// data-plane role propagation), when it is such a delay.
+    pub fn propagation_delay(&self) -> Option<&'static str> {
+        self.propagation
     }
 
     /// An error that did not come from the service (e.g. an unsupported address).
@@ -90,6 +105,7 @@ impl fmt::Debug for BackendError {
         f.debug_struct("BackendError")
             .field("code", &self.code)
             .field("status", &self.status)
+            .field("propagation", &self.propagation)
             .field("inner", &self.inner)
             .finish()
     }

@@ -14,6 +14,7 @@ pub mod events;
 pub mod model;
 pub mod openapi;
 pub mod plan;
+pub mod preflight;
 pub mod render;
 pub mod resource;
 pub mod secrets;
@@ -37,5 +38,5 @@ pub use render::{
     render_plan_markdown,
 };
 pub use resource::*;
-pub use secrets::{SecretAction, Secrets};
+pub use secrets::{SecretAction, Secrets, percent_encode};
 pub use tags::MANAGED_TAGS_TAG;

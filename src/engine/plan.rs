@@ -112,7 +112,16 @@ impl Fingerprint {
             Some(v) => match v.get("etag").and_then(Value::as_str) {
                 Some(etag) if !etag.is_empty() => Fingerprint::Etag(etag.to_string()),
                 _ => {
-                    let canonical = canonical_json(&strip_volatile(v));
+                    let mut stable = strip_volatile(v);
+                    // A type without `provisioningState` reports its operation in
+                    // `properties.state` (PostgreSQL): as volatile as the former.
+                    if v.pointer("/properties/provisioningState").is_none()
+                        && let Some(props) =
+                            stable.get_mut("properties").and_then(Value::as_object_mut)
+                    {
+                        props.remove("state");
+                    }
+                    let canonical = canonical_json(&stable);
                     Fingerprint::Sha256(sha256_hex(canonical.as_bytes()))
                 }
             },
@@ -202,7 +211,7 @@ pub struct Change {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reread: bool,
     /// The resource was still provisioning when read: apply waits until it is
-    /// ready before its dependents start.
+    /// ready before writing it (an update) and before its dependents start.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub wait: bool,
 }
@@ -263,6 +272,15 @@ impl Plan {
     /// Whether applying would write anything.
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action.writes())
+    }
+
+    /// Unchanged resources that were still provisioning (or updating) when read,
+    /// e.g. after an interrupted run: not converged yet; apply waits for them.
+    pub fn in_progress(&self) -> Vec<&Change> {
+        self.changes
+            .iter()
+            .filter(|c| c.wait && !c.action.writes())
+            .collect()
     }
 
     /// The change of `address`.
@@ -860,7 +878,8 @@ pub async fn plan(
                 serial_key: spec.serial_key.clone(),
                 outputs: BTreeMap::new(),
                 reread: false,
-                wait: action == Action::NoOp && live_eff.is_some_and(is_provisioning),
+                wait: matches!(action, Action::NoOp | Action::Update)
+                    && live_eff.is_some_and(is_provisioning),
             });
         }
 
@@ -1130,9 +1149,14 @@ fn order_destroy(
     }
 }
 
-/// `properties.provisioningState` of a live resource.
+/// The state a live resource reports for its last operation:
+/// `properties.provisioningState`, or, for types without one (PostgreSQL flexible
+/// servers), `properties.state` (`Ready`, `Provisioning`, `Updating`, ...).
 pub(crate) fn provisioning_state(live: &Value) -> Option<&str> {
-    live.pointer("/properties/provisioningState")
+    let props = live.get("properties")?;
+    props
+        .get("provisioningState")
+        .or_else(|| props.get("state"))
         .and_then(Value::as_str)
 }
 
@@ -1145,22 +1169,29 @@ pub(crate) fn is_failed(state: &str) -> bool {
 
 /// Whether a live resource is still being created or updated (its dependents
 /// must wait until it is ready).
+///
+/// A `provisioningState` other than the terminal `Succeeded`, `Failed` and
+/// `Canceled` is in progress (Azure's resource provider contract: any other value
+/// is transitional; types name theirs freely: APIM `Created`/`Activating`, Key Vault
+/// `RegisteringDns`, Container Apps `Waiting`/`InitializationInProgress`, Storage
+/// `ResolvingDNS`, ...), except `Deleting`, which no write waits for. A PostgreSQL
+/// flexible server's `state` is in progress while `Provisioning`, `Updating`,
+/// `Starting` or `Restarting`.
 pub(crate) fn is_provisioning(live: &Value) -> bool {
-    // "created": API Management reports it (targetProvisioningState "Activating")
-    // for the first minutes of a service's creation, before "Activating".
-    const IN_PROGRESS: [&str; 10] = [
-        "accepted",
-        "created",
-        "creating",
-        "updating",
-        "provisioning",
-        "activating",
-        "inprogress",
-        "migrating",
-        "scaling",
-        "upgrading",
-    ];
-    provisioning_state(live).is_some_and(|s| IN_PROGRESS.iter().any(|p| s.eq_ignore_ascii_case(p)))
+    const TERMINAL: [&str; 5] = ["succeeded", "failed", "canceled", "cancelled", "deleting"];
+    const SERVER_IN_PROGRESS: [&str; 4] = ["provisioning", "updating", "starting", "restarting"];
+    let props = live.get("properties");
+    let any = |list: &[&str], s: &str| list.iter().any(|p| s.eq_ignore_ascii_case(p));
+    if let Some(s) = props
+        .and_then(|p| p.get("provisioningState"))
+        .and_then(Value::as_str)
+    {
+        return !s.is_empty() && !any(&TERMINAL, s);
+    }
+    props
+        .and_then(|p| p.get("state"))
+        .and_then(Value::as_str)
+        .is_some_and(|s| any(&SERVER_IN_PROGRESS, s))
 }
 
 /// Whether a live resource belongs to this environment (warns when not).
@@ -1285,6 +1316,24 @@ mod tests {
         let c = Fingerprint::of(Some(&json!({"a": 2, "b": {"c": 2}})));
         assert_ne!(a, c);
         assert_eq!(Fingerprint::of(None), Fingerprint::Absent);
+    }
+
+    #[test]
+    fn fingerprint_ignores_the_state_that_stands_in_for_provisioning_state() {
+        let updating = json!({"properties": {"state": "Updating", "version": "16"}});
+        let ready = json!({"properties": {"state": "Ready", "version": "16"}});
+        assert_eq!(
+            Fingerprint::of(Some(&updating)),
+            Fingerprint::of(Some(&ready))
+        );
+        // Where provisioningState exists, `state` is configuration and counts.
+        let enabled = json!({"properties": {"provisioningState": "Succeeded", "state": "Enabled"}});
+        let disabled =
+            json!({"properties": {"provisioningState": "Succeeded", "state": "Disabled"}});
+        assert_ne!(
+            Fingerprint::of(Some(&enabled)),
+            Fingerprint::of(Some(&disabled))
+        );
     }
 
     #[test]

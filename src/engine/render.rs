@@ -203,16 +203,31 @@ fn render_plan_tail(out: &mut String, plan: &Plan, p: &Painter) {
             ),
         ));
         out.push('\n');
-    } else {
+    } else if plan.in_progress().is_empty() {
         out.push_str(&p.paint(
             GREEN,
             "No changes. Your infrastructure matches the configuration.",
         ));
         out.push('\n');
     }
+    let waiting = plan.in_progress();
+    if !waiting.is_empty() {
+        out.push_str(&p.paint(YELLOW, &in_progress_heading(waiting.len())));
+        out.push('\n');
+        for c in waiting {
+            out.push_str(&format!("  ~ {} ({})\n", c.label, display_address(c)));
+        }
+    }
     for w in &plan.warnings {
         out.push_str(&format!("{} {w}\n", p.paint(YELLOW, "Warning:")));
     }
+}
+
+/// The line above the resources a plan found still provisioning or updating.
+fn in_progress_heading(n: usize) -> String {
+    format!(
+        "Not converged yet: {n} resource(s) still provisioning or updating from an earlier operation; applying waits for them before anything that depends on them:"
+    )
 }
 
 fn html_escape(s: &str) -> String {
@@ -247,8 +262,22 @@ fn diff_lines(c: &Change) -> Vec<(char, String)> {
 /// change with its property differences.
 pub fn render_plan_markdown(plan: &Plan) -> String {
     let mut out = String::from("### owui-deploy plan\n\n");
+    let waiting = plan.in_progress();
+    if !waiting.is_empty() {
+        out.push_str(&format!("**{}**\n\n", in_progress_heading(waiting.len())));
+        for c in &waiting {
+            out.push_str(&format!(
+                "- {} (`{}`)\n",
+                html_escape(&c.label),
+                display_address(c)
+            ));
+        }
+        out.push('\n');
+    }
     if !plan.has_changes() {
-        out.push_str("No changes. Your infrastructure matches the configuration.\n");
+        if waiting.is_empty() {
+            out.push_str("No changes. Your infrastructure matches the configuration.\n");
+        }
     } else {
         out.push_str("| Stage | Add | Change | Replace | Destroy |\n|---|---:|---:|---:|---:|\n");
         for stage in crate::engine::Stage::ALL {
@@ -490,6 +519,7 @@ pub fn plan_json(plan: &Plan) -> Value {
             "no_op": s.no_op,
         },
         "changes": changes,
+        "in_progress": plan.in_progress().iter().map(|c| &c.address).collect::<Vec<_>>(),
         "warnings": plan.warnings,
     })
 }

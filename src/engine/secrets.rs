@@ -27,7 +27,21 @@ pub struct SecretAction {
 #[derive(Clone)]
 enum Source {
     Value(Secret),
-    Action(SecretAction),
+    /// The action, and whether its result is percent-encoded before use.
+    Action(SecretAction, bool),
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (for the
+/// userinfo and path of a URL).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Secret values by name (the `NAME` of `${secret:NAME}` markers).
@@ -59,7 +73,20 @@ impl Secrets {
     /// Adds or replaces a secret fetched by an ARM action when a write needs it
     /// (that write then also waits for `action.address`).
     pub fn insert_action(&mut self, name: impl Into<String>, action: SecretAction) {
-        self.values.insert(name.into(), Source::Action(action));
+        self.values
+            .insert(name.into(), Source::Action(action, false));
+    }
+
+    /// As [`Secrets::insert_action`], but the fetched value is percent-encoded
+    /// (for the userinfo of a URL, e.g. an access key inside `rediss://:KEY@HOST`).
+    pub fn insert_action_url_encoded(&mut self, name: impl Into<String>, action: SecretAction) {
+        self.values
+            .insert(name.into(), Source::Action(action, true));
+    }
+
+    /// Whether the secret called `name` is percent-encoded once fetched.
+    pub fn is_url_encoded(&self, name: &str) -> bool {
+        matches!(self.values.get(name), Some(Source::Action(_, true)))
     }
 
     /// The value of the secret called `name`, when it is known now.
@@ -73,7 +100,7 @@ impl Secrets {
     /// The action that yields the secret called `name`, when it is fetched on demand.
     pub fn action(&self, name: &str) -> Option<&SecretAction> {
         match self.values.get(name) {
-            Some(Source::Action(a)) => Some(a),
+            Some(Source::Action(a, _)) => Some(a),
             _ => None,
         }
     }
@@ -115,5 +142,22 @@ mod tests {
         );
         assert!(s.get("storage-key").is_none() && s.contains("storage-key"));
         assert_eq!(s.action("storage-key").unwrap().action, "listKeys");
+        assert!(!s.is_url_encoded("storage-key") && !s.is_url_encoded("pg-password"));
+    }
+
+    #[test]
+    fn url_encoded_actions_are_marked_and_encoding_keeps_only_unreserved() {
+        let mut s = Secrets::new();
+        let action = SecretAction {
+            address: "/subscriptions/s/redis/databases/default".into(),
+            api_version: "2025-07-01".into(),
+            action: "listKeys".into(),
+            pointer: "/primaryKey".into(),
+        };
+        s.insert_action_url_encoded("redis-key", action.clone());
+        assert!(s.is_url_encoded("redis-key"));
+        assert_eq!(s.action("redis-key"), Some(&action));
+        assert_eq!(percent_encode("a+b/c=d"), "a%2Bb%2Fc%3Dd");
+        assert_eq!(percent_encode("Az09-_.~"), "Az09-_.~");
     }
 }

@@ -70,7 +70,11 @@ pub(crate) fn handle(
             let w = shared.world();
             let vaults: Vec<&String> = w.deleted_vaults.keys().collect();
             let accounts: Vec<&String> = w.deleted_accounts.keys().collect();
-            Reply::json(200, json!({"vaults": vaults, "accounts": accounts}))
+            let services: Vec<&String> = w.deleted_services.keys().collect();
+            Reply::json(
+                200,
+                json!({"vaults": vaults, "accounts": accounts, "services": services}),
+            )
         }
         ("POST", "reset") => {
             {
@@ -130,10 +134,17 @@ pub(crate) fn handle(
                 Ok(c) => c,
                 Err(e) => return bad(e.to_string()),
             };
+            let delays = [
+                cfg.principal_delay_secs,
+                cfg.graph_replication_delay_secs,
+                cfg.rbac_propagation_secs,
+            ];
             if !(cfg.time_scale.is_finite() && cfg.time_scale > 0.0)
-                || cfg.principal_delay_secs < 0.0
+                || delays.iter().any(|d| !d.is_finite() || *d < 0.0)
             {
-                return bad("time_scale must be > 0 and principal_delay_secs >= 0");
+                return bad(
+                    "time_scale must be > 0; principal_delay_secs, graph_replication_delay_secs and rbac_propagation_secs >= 0",
+                );
             }
             rt.config = cfg;
             Reply::json(200, serde_json::to_value(&rt.config).unwrap_or(Value::Null))
@@ -163,6 +174,7 @@ pub(crate) fn handle(
             shared.mark_dirty();
             Reply::empty(204)
         }
+        ("GET" | "POST", "preflight") => super::preflight::admin(shared, method, body),
         ("GET", "durations") => {
             let table: Vec<Value> = super::types::TYPES
                 .iter()

@@ -42,6 +42,18 @@ fn err(status: u16, code: &str, message: impl Into<String>) -> Reply {
     Reply::json(status, error_body(code, &message.into()))
 }
 
+/// Milliseconds since a Graph object's `createdDateTime` (0 when it has none or
+/// it cannot be read: treated as long replicated).
+fn age_ms(obj: &Value) -> u64 {
+    obj["createdDateTime"]
+        .as_str()
+        .and_then(|s| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000).max(0) as u64)
+        .map_or(u64::MAX, |created| now_ms().saturating_sub(created))
+}
+
 fn not_found(what: &str) -> Reply {
     err(
         404,
@@ -182,6 +194,8 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Reply {
     ) {
         return token::refusal(&e, Api::Graph, "common");
     }
+    // Objects younger than this are not visible yet to creations that reference them.
+    let lag_ms = shared.graph_replication_delay_ms();
     // Path segments percent-decoded (`applications%28uniqueName%3D%27x%27%29` too).
     let decoded: Vec<String> = req
         .path
@@ -201,9 +215,9 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Reply {
             None => not_found(&v),
         },
         (None, 1) => match *first {
-            "applications" => collection(&mut w, req, Kind::Application),
-            "servicePrincipals" => collection(&mut w, req, Kind::ServicePrincipal),
-            "oauth2PermissionGrants" => collection(&mut w, req, Kind::Grant),
+            "applications" => collection(&mut w, req, Kind::Application, lag_ms),
+            "servicePrincipals" => collection(&mut w, req, Kind::ServicePrincipal, lag_ms),
+            "oauth2PermissionGrants" => collection(&mut w, req, Kind::Grant, lag_ms),
             _ => err(
                 400,
                 "BadRequest",
@@ -249,7 +263,7 @@ fn find(map: &std::collections::BTreeMap<String, Value>, k: &str, v: &str) -> Op
         .map(|(id, _)| id.clone())
 }
 
-fn collection(w: &mut World, req: &Req, kind: Kind) -> Reply {
+fn collection(w: &mut World, req: &Req, kind: Kind, lag_ms: u64) -> Reply {
     match req.method.as_str() {
         "GET" => {
             let clauses = match parse_filter(req.query("$filter")) {
@@ -290,8 +304,8 @@ fn collection(w: &mut World, req: &Req, kind: Kind) -> Reply {
                     Ok(app) => Reply::json(201, with_context(app, "applications")),
                     Err(r) => r,
                 },
-                Kind::ServicePrincipal => create_service_principal(w, b),
-                Kind::Grant => create_grant(w, b),
+                Kind::ServicePrincipal => create_service_principal(w, b, lag_ms),
+                Kind::Grant => create_grant(w, b, lag_ms),
             }
         }
         _ => err(405, "Request_BadRequest", "Method not allowed."),
@@ -536,7 +550,7 @@ fn sp_view(w: &World, sp: &Value) -> Value {
     v
 }
 
-fn create_service_principal(w: &mut World, mut b: Value) -> Reply {
+fn create_service_principal(w: &mut World, mut b: Value, lag_ms: u64) -> Reply {
     let Some(app_id) = b["appId"].as_str().map(str::to_string) else {
         return err(400, "Request_BadRequest", "Property 'appId' is required.");
     };
@@ -550,14 +564,17 @@ fn create_service_principal(w: &mut World, mut b: Value) -> Reply {
                 .is_some_and(|x| x.eq_ignore_ascii_case(&app_id))
         })
         .cloned();
-    let Some(app) = app else {
-        return err(
-            400,
-            "Request_BadRequest",
-            format!(
-                "The appId '{app_id}' of the service principal does not reference a valid application object."
-            ),
+    // An application created less than the replication delay ago is not visible
+    // yet: Graph answers as if it did not exist (see docs/sandbox.md).
+    let Some(app) = app.filter(|a| age_ms(a) >= lag_ms) else {
+        let message = format!(
+            "The appId '{app_id}' of the service principal does not reference a valid application object."
         );
+        let mut body = error_body("Request_BadRequest", &message);
+        body["error"]["details"] = json!([{
+            "code": "NoBackingApplicationObject", "message": message, "target": "appId",
+        }]);
+        return Reply::json(400, body);
     };
     if find(&w.graph.service_principals, "appId", &app_id).is_some() {
         return err(
@@ -636,10 +653,20 @@ fn service_principal(w: &mut World, req: &Req, id: &str) -> Reply {
 
 // --- oauth2PermissionGrants
 
-fn create_grant(w: &mut World, b: Value) -> Reply {
+fn create_grant(w: &mut World, b: Value, lag_ms: u64) -> Reply {
     let client = b["clientId"].as_str().unwrap_or("").to_string();
     let resource = b["resourceId"].as_str().unwrap_or("").to_string();
     let consent = b["consentType"].as_str().unwrap_or("").to_string();
+    // A service principal created less than the replication delay ago is not found yet.
+    for id in [&client, &resource] {
+        let young = w
+            .principals
+            .get(&id.to_ascii_lowercase())
+            .is_some_and(|p| now_ms().saturating_sub(p.created_ms) < lag_ms);
+        if young && w.graph.service_principals.contains_key(id) {
+            return not_found(id);
+        }
+    }
     if !w.graph.service_principals.contains_key(&client) {
         return err(
             400,

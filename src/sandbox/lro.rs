@@ -128,11 +128,15 @@ fn finish(world: &mut World, op_id: &str, now: u64) {
         OpAction::PurgeAccount { key } => {
             world.deleted_accounts.remove(key);
         }
+        OpAction::PurgeService { key } => {
+            world.deleted_services.remove(key);
+        }
     }
 }
 
 /// Remove a resource and everything below it; Key Vaults and Cognitive Services
-/// accounts go to their soft-deleted lists (unless soft delete is off).
+/// accounts and API Management services (48 h) go to their soft-deleted lists
+/// (unless soft delete is off).
 pub(crate) fn remove_tree(world: &mut World, key: &str, now: u64) {
     let prefix = format!("{key}/");
     let keys: Vec<String> = world
@@ -149,7 +153,8 @@ pub(crate) fn remove_tree(world: &mut World, key: &str, now: u64) {
         let t = r.type_name.to_ascii_lowercase();
         let is_vault = t == "microsoft.keyvault/vaults";
         let is_account = t == "microsoft.cognitiveservices/accounts";
-        if !(is_vault || is_account) {
+        let is_apim = t == "microsoft.apimanagement/service";
+        if !(is_vault || is_account || is_apim) {
             continue;
         }
         if is_vault && r.body["properties"]["enableSoftDelete"].as_bool() == Some(false) {
@@ -190,6 +195,10 @@ pub(crate) fn remove_tree(world: &mut World, key: &str, now: u64) {
         };
         if is_vault {
             world.deleted_vaults.insert(name.to_ascii_lowercase(), item);
+        } else if is_apim {
+            world
+                .deleted_services
+                .insert(name.to_ascii_lowercase(), item);
         } else {
             let dk = account_key(&p.sub, &location, p.rg.as_deref().unwrap_or(""), &name);
             world.deleted_accounts.insert(dk, item);

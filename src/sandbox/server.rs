@@ -39,6 +39,11 @@ pub(crate) fn rfc3339(ms: u64) -> String {
         .unwrap_or_default()
 }
 
+/// Default Microsoft Graph replication window (realistic seconds, scaled).
+pub(crate) const DEFAULT_GRAPH_REPLICATION_DELAY_SECS: f64 = 20.0;
+/// Default data-plane role propagation window (realistic seconds, scaled).
+pub(crate) const DEFAULT_RBAC_PROPAGATION_SECS: f64 = 120.0;
+
 /// Settings that can change at runtime (`/_sandbox/config`).
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +54,13 @@ pub(crate) struct Config {
     pub token_lifetime_secs: u64,
     /// Directory replication delay for new principals, in unscaled seconds.
     pub principal_delay_secs: f64,
+    /// Microsoft Graph replication delay (unscaled seconds): a new application is
+    /// invisible to service principal creation, a new service principal to consent
+    /// grants, for this long.
+    pub graph_replication_delay_secs: f64,
+    /// Data-plane role propagation delay (unscaled seconds): a role assignment this
+    /// young does not yet let a Container App or an App Gateway read Key Vault.
+    pub rbac_propagation_secs: f64,
     /// Client ID the token endpoint accepts.
     pub client_id: String,
     /// Client secret the token endpoint accepts (never shown by `GET /_sandbox/config`).
@@ -62,6 +74,11 @@ impl std::fmt::Debug for Config {
             .field("time_scale", &self.time_scale)
             .field("token_lifetime_secs", &self.token_lifetime_secs)
             .field("principal_delay_secs", &self.principal_delay_secs)
+            .field(
+                "graph_replication_delay_secs",
+                &self.graph_replication_delay_secs,
+            )
+            .field("rbac_propagation_secs", &self.rbac_propagation_secs)
             .field("client_id", &self.client_id)
             .field("client_secret", &"Secret")
             .finish()
@@ -133,6 +150,18 @@ impl Shared {
     /// Scaled replication delay (ms), with an optional override in unscaled seconds.
     pub fn principal_delay_ms(&self, override_secs: Option<f64>) -> u64 {
         let secs = override_secs.unwrap_or_else(|| self.rt().config.principal_delay_secs);
+        self.scaled_ms(secs)
+    }
+
+    /// Scaled Microsoft Graph replication delay (ms).
+    pub fn graph_replication_delay_ms(&self) -> u64 {
+        let secs = self.rt().config.graph_replication_delay_secs;
+        self.scaled_ms(secs)
+    }
+
+    /// Scaled data-plane role propagation delay (ms).
+    pub fn rbac_propagation_ms(&self) -> u64 {
+        let secs = self.rt().config.rbac_propagation_secs;
         self.scaled_ms(secs)
     }
 
@@ -381,6 +410,8 @@ pub(crate) async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError>
                 time_scale: opts.time_scale,
                 token_lifetime_secs: 3600,
                 principal_delay_secs: 60.0,
+                graph_replication_delay_secs: DEFAULT_GRAPH_REPLICATION_DELAY_SECS,
+                rbac_propagation_secs: DEFAULT_RBAC_PROPAGATION_SECS,
                 client_id: super::DEFAULT_CLIENT_ID.to_string(),
                 client_secret: super::DEFAULT_CLIENT_SECRET.to_string(),
             },
@@ -602,7 +633,7 @@ async fn dispatch(shared: &Arc<Shared>, req: &Req) -> Reply {
     if segs.first() == Some(&"v1.0") {
         return super::graph::handle(shared, req);
     }
-    if super::ids::parse(&req.path).is_some() {
+    if super::ids::parse(&req.path).is_some() || super::arm::is_provider_path(&req.path) {
         return super::arm::handle(shared, req).await;
     }
     Reply::arm_error(

@@ -48,6 +48,8 @@ pub(crate) enum OpAction {
     PurgeVault { key: String },
     /// A soft-deleted Cognitive Services account (key in `deleted_accounts`) is purged.
     PurgeAccount { key: String },
+    /// A soft-deleted API Management service (key in `deleted_services`) is purged.
+    PurgeService { key: String },
 }
 
 /// Status of an operation.
@@ -94,7 +96,7 @@ pub(crate) struct Principal {
     pub created_ms: u64,
 }
 
-/// A soft-deleted Key Vault or Cognitive Services account.
+/// A soft-deleted Key Vault, Cognitive Services account or API Management service.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Deleted {
     /// The resource as it was (with its children).
@@ -140,6 +142,13 @@ pub(crate) struct World {
     pub deleted_vaults: BTreeMap<String, Deleted>,
     /// Soft-deleted Cognitive Services accounts by `sub/location/rg/name` (lower-cased).
     pub deleted_accounts: BTreeMap<String, Deleted>,
+    /// Soft-deleted API Management services by lower-cased name.
+    #[serde(default)]
+    pub deleted_services: BTreeMap<String, Deleted>,
+    /// What the preflight APIs answer from (names held by others, providers,
+    /// model catalogs, quota limits, permissions).
+    #[serde(default)]
+    pub preflight: super::preflight::PreflightWorld,
     /// Microsoft Graph.
     pub graph: GraphStore,
     /// Issued tokens: token ID -> expiry (unix seconds).

@@ -28,6 +28,9 @@ pub const ZONE_APIM: &str = "azure-api.net";
 /// Private DNS zone of Key Vault private endpoints (with `hub.key_vault_private_dns`).
 pub const ZONE_VAULT: &str = "privatelink.vaultcore.azure.net";
 
+/// Private DNS zone of Azure Managed Redis private endpoints (with `[redis]`).
+pub const ZONE_REDIS: &str = "privatelink.redis.azure.net";
+
 /// Days a deleted vault stays recoverable (both vaults).
 pub const KEY_VAULT_SOFT_DELETE_DAYS: u32 = 7;
 
@@ -57,6 +60,9 @@ pub fn private_dns_zones(env: &Environment) -> Vec<&'static str> {
     ];
     if env.hub.key_vault_private_dns {
         zones.push(ZONE_VAULT);
+    }
+    if env.redis.is_some() {
+        zones.push(ZONE_REDIS);
     }
     zones
 }

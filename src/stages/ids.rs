@@ -33,6 +33,16 @@ pub const SECRET_PG_CONNECTION: &str = "postgres-connection-string";
 pub const SECRET_PG_PASSWORD_URL_ENCODED: &str = "postgres-admin-password-url-encoded";
 /// Spoke Key Vault secret holding the PostgreSQL admin password.
 pub const SECRET_PG_PASSWORD: &str = "postgres-admin-password";
+/// Spoke Key Vault secret holding Open WebUI's `WEBUI_SECRET_KEY` (generated on
+/// the first deploy, kept across runs, shared by every replica).
+pub const SECRET_WEBUI_KEY: &str = "webui-secret-key";
+/// Spoke Key Vault secret holding the Redis URL
+/// (`rediss://:KEY@HOST:10000/0`, with `[redis]`).
+pub const SECRET_REDIS_URL: &str = "redis-url";
+/// Name of the one database of an Azure Managed Redis cluster.
+pub const REDIS_DATABASE: &str = "default";
+/// Server parameter listing the extensions PostgreSQL may create.
+pub const PG_EXTENSIONS_PARAMETER: &str = "azure.extensions";
 /// Spoke Key Vault secret holding the TLS certificate (PFX).
 pub const SECRET_CERTIFICATE: &str = "openwebui-certificate";
 /// Hub Key Vault secret holding the App Gateway's trusted root certificate
@@ -303,6 +313,31 @@ impl Ids {
         self.spoke(
             "Microsoft.Network/privateEndpoints",
             &format!("pe-{}", self.env.postgres.server_name),
+        )
+    }
+
+    /// The `azure.extensions` server parameter of the PostgreSQL server.
+    pub fn postgres_extensions(&self) -> String {
+        Self::child(&self.postgres(), "configurations", PG_EXTENSIONS_PARAMETER)
+    }
+
+    /// The Azure Managed Redis cluster (with `[redis]`; empty name otherwise).
+    pub fn redis(&self) -> String {
+        let name = self.env.redis.as_ref().map(|r| r.name.as_str());
+        self.spoke("Microsoft.Cache/redisEnterprise", name.unwrap_or_default())
+    }
+
+    /// The Redis database (`default`).
+    pub fn redis_database(&self) -> String {
+        Self::child(&self.redis(), "databases", REDIS_DATABASE)
+    }
+
+    /// Private endpoint of the Redis cluster (spoke resource group, hub `pe-subnet`).
+    pub fn redis_private_endpoint(&self) -> String {
+        let name = self.env.redis.as_ref().map(|r| r.name.as_str());
+        self.spoke(
+            "Microsoft.Network/privateEndpoints",
+            &format!("pe-{}", name.unwrap_or_default()),
         )
     }
 

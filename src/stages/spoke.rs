@@ -1,27 +1,29 @@
 //! The `spoke` stage (ARM part): resource group, NSG, spoke VNet with the
 //! Container Apps subnet, peerings with the hub, links of the hub's private DNS
 //! zones to the spoke VNet, Key Vault and its secrets, storage with the SMB share,
-//! PostgreSQL with its database and private endpoint, the Foundry account(s) with
-//! private endpoints and model deployments, the Container Apps environment (its
-//! identity and RBAC first), its storage and certificate, and the Open WebUI app
-//! with its RBAC. The Entra application is built elsewhere; the app only
+//! PostgreSQL with its database, private endpoint and `azure.extensions` parameter
+//! (pgvector), Azure Managed Redis with its private endpoint (with `[redis]`), the
+//! Foundry account(s) with private endpoints and model deployments, the Container
+//! Apps environment (its identity and RBAC first), its storage and certificate, and
+//! the Open WebUI app with its RBAC. The Entra application is built elsewhere; the app only
 //! references its `appId`.
 
 use super::hub::{
     KEY_VAULT_SOFT_DELETE_DAYS, ZONE_AI_SERVICES, ZONE_COGNITIVE, ZONE_OPENAI, ZONE_POSTGRES,
-    private_dns_zones,
+    ZONE_REDIS, private_dns_zones,
 };
 use super::ids::{
     ACA_SUBNET, SECRET_CERTIFICATE, SECRET_PG_CONNECTION, SECRET_PG_PASSWORD,
-    SECRET_PG_PASSWORD_URL_ENCODED, SPOKE_LINK, SPOKE_TO_HUB_PEERING,
+    SECRET_PG_PASSWORD_URL_ENCODED, SECRET_REDIS_URL, SECRET_WEBUI_KEY, SPOKE_LINK,
+    SPOKE_TO_HUB_PEERING,
 };
 use super::resources::{
     Empty, ManagedIdentity, Placement, SubResource, Tags, cognitive_account, container_app,
     file_share, key_vault, key_vault_secret, managed_environment, managed_environment_certificate,
-    managed_environment_storage, model_deployment, network_security_group, postgres_database,
-    postgres_server, private_dns_zone_group, private_dns_zone_link, private_endpoint,
-    resource_group, role_assignment, storage_account, user_assigned_identity, virtual_network,
-    virtual_network_peering,
+    managed_environment_storage, model_deployment, network_security_group, postgres_configuration,
+    postgres_database, postgres_server, private_dns_zone_group, private_dns_zone_link,
+    private_endpoint, redis_database, redis_enterprise, resource_group, role_assignment,
+    storage_account, user_assigned_identity, virtual_network, virtual_network_peering,
 };
 use super::{Ids, StageError, StageOptions, foundry_location, hub_location, spoke_location, tags};
 use crate::config::{CloudSetting, Environment, NamedCloud};
@@ -39,6 +41,38 @@ pub fn storage_key_action(env: &Environment) -> Result<SecretAction, StageError>
         action: "listKeys".into(),
         pointer: "/keys/0/value".into(),
     })
+}
+
+/// Secret input (engine secret store) with the Redis access key, percent-encoded
+/// for the userinfo of the Redis URL; fetched with the database's listKeys.
+pub const SECRET_REDIS_KEY_URL_ENCODED: &str = "redis-access-key-url-encoded";
+/// Port of an Azure Managed Redis database (TLS).
+pub const REDIS_PORT: u16 = 10000;
+/// How the engine obtains [`SECRET_REDIS_KEY_URL_ENCODED`]: `listKeys` on the
+/// Redis database, invoked only right before the write that needs the key (the
+/// `redis-url` Key Vault secret); `None` without `[redis]`.
+pub fn redis_key_action(env: &Environment) -> Result<Option<SecretAction>, StageError> {
+    if env.redis.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(SecretAction {
+        address: Address::from(Ids::new(env).redis_database()),
+        api_version: super::api_version_of(redis_database::TYPE)?,
+        action: "listKeys".into(),
+        pointer: "/primaryKey".into(),
+    }))
+}
+
+/// The value of the `redis-url` Key Vault secret, as markers:
+/// `rediss://:${secret:KEY_URL_ENCODED}@${ref:CLUSTER#/properties/hostName}:10000/0`
+/// (TLS, access key as password, database 0, the form redis-py's `from_url` reads).
+pub fn redis_url_template(env: &Environment) -> String {
+    let host = Reference::new(Ids::new(env).redis(), "/properties/hostName");
+    format!(
+        "rediss://:{}@{}:{REDIS_PORT}/0",
+        SecretRef(SECRET_REDIS_KEY_URL_ENCODED.to_string()).marker(),
+        host.marker()
+    )
 }
 
 /// The value of the `postgres-connection-string` Key Vault secret, as markers:
@@ -62,18 +96,17 @@ pub fn connection_string_template(env: &Environment) -> String {
 /// Percent-encodes everything but RFC 3986 unreserved characters (for the
 /// userinfo and path of a URL).
 pub fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    crate::engine::percent_encode(s)
 }
 
 /// Name of the app secret holding the database URL.
 pub const APP_SECRET_DATABASE_URL: &str = "database-url";
+/// Name of the app secret holding `WEBUI_SECRET_KEY`.
+pub const APP_SECRET_WEBUI_KEY: &str = "webui-secret-key";
+/// Name of the app secret holding the Redis URL (with `[redis]`).
+pub const APP_SECRET_REDIS_URL: &str = "redis-url";
+/// Open WebUI's health endpoint (probes of the app and the App Gateway).
+pub const HEALTH_PATH: &str = "/health";
 /// Mount options of the SMB volume (SQLite-safe locking off, permissions ignored).
 pub const MOUNT_OPTIONS: &str = "nobrl,noperm,mfsymlinks,cache=strict";
 /// Where Open WebUI keeps its data.
@@ -145,7 +178,18 @@ pub fn open_webui_env(env: &Environment) -> Vec<container_app::EnvVar> {
         EnvVar::value("DEFAULT_USER_ROLE", "user"),
         EnvVar::value("WEBUI_SESSION_COOKIE_SECURE", "true"),
         EnvVar::secret("DATABASE_URL", APP_SECRET_DATABASE_URL),
+        EnvVar::secret("WEBUI_SECRET_KEY", APP_SECRET_WEBUI_KEY),
+        // pgvector in the same database (PGVECTOR_DB_URL defaults to DATABASE_URL).
+        EnvVar::value("VECTOR_DB", "pgvector"),
     ];
+    if env.redis.is_some() {
+        vars.extend([
+            EnvVar::secret("REDIS_URL", APP_SECRET_REDIS_URL),
+            EnvVar::value("ENABLE_WEBSOCKET_SUPPORT", "true"),
+            EnvVar::value("WEBSOCKET_MANAGER", "redis"),
+            EnvVar::secret("WEBSOCKET_REDIS_URL", APP_SECRET_REDIS_URL),
+        ]);
+    }
     for (name, value) in &env.container_app.extra_env {
         match vars.iter_mut().find(|v| v.name == *name) {
             Some(v) => *v = EnvVar::value(name, value.clone()),
@@ -153,6 +197,158 @@ pub fn open_webui_env(env: &Environment) -> Vec<container_app::EnvVar> {
         }
     }
     vars
+}
+
+/// The app's secrets: Key Vault references read through the environment's
+/// user-assigned identity (the database URL, `WEBUI_SECRET_KEY`, and with
+/// `[redis]` the Redis URL).
+fn app_secrets(env: &Environment, ids: &Ids) -> Vec<container_app::AppSecret> {
+    let reference = |name: &str, secret: &str| container_app::AppSecret {
+        name: name.into(),
+        key_vault_url: Input::Ref(Reference::new(
+            ids.spoke_secret(secret),
+            "/properties/secretUri",
+        )),
+        identity: ids.aca_env_identity(),
+    };
+    let mut secrets = vec![
+        reference(APP_SECRET_DATABASE_URL, SECRET_PG_CONNECTION),
+        reference(APP_SECRET_WEBUI_KEY, SECRET_WEBUI_KEY),
+    ];
+    if env.redis.is_some() {
+        secrets.push(reference(APP_SECRET_REDIS_URL, SECRET_REDIS_URL));
+    }
+    secrets
+}
+
+/// Startup, liveness and readiness probes on Open WebUI's `/health`. The first
+/// start migrates the database and loads the embedding model, which takes minutes:
+/// the startup probe allows 30 s + 10 x 30 s before the replica is restarted, and
+/// the other probes start only after it succeeded.
+pub fn open_webui_probes() -> Vec<container_app::Probe> {
+    let probe = |kind: &str, delay: u32, period: u32, failures: u32| container_app::Probe {
+        kind: kind.into(),
+        http_get: container_app::ProbeHttpGet {
+            path: HEALTH_PATH.into(),
+            port: TARGET_PORT,
+            scheme: "HTTP".into(),
+        },
+        initial_delay_seconds: delay,
+        period_seconds: period,
+        timeout_seconds: 5,
+        failure_threshold: failures,
+    };
+    vec![
+        probe("Startup", 30, 30, 10),
+        probe("Liveness", 10, 30, 3),
+        probe("Readiness", 10, 10, 3),
+    ]
+}
+
+/// The value of `azure.extensions`: `VECTOR` plus `postgres.extensions`, upper-case,
+/// sorted, without duplicates, comma-separated (`PG_TRGM,VECTOR`).
+pub fn allowed_extensions(env: &Environment) -> String {
+    let mut all: Vec<String> = env
+        .postgres
+        .extensions
+        .iter()
+        .map(|x| x.trim().to_ascii_uppercase())
+        .chain(["VECTOR".to_string()])
+        .collect();
+    all.sort();
+    all.dedup();
+    all.join(",")
+}
+
+/// The `azure.extensions` server parameter allowing `VECTOR` (pgvector), which
+/// Open WebUI's `VECTOR_DB=pgvector` creates in its database, and the extensions
+/// of `postgres.extensions`.
+fn postgres_extensions(env: &Environment, ids: &Ids) -> Result<ResourceSpec, StageError> {
+    postgres_configuration::spec(
+        Placement::new(
+            ids.postgres_extensions(),
+            format!(
+                "PostgreSQL parameter azure.extensions on {}",
+                env.postgres.server_name
+            ),
+            Stage::Spoke,
+        )
+        .after(ids.postgres()),
+        &postgres_configuration::Configuration {
+            properties: postgres_configuration::ConfigurationProperties {
+                value: allowed_extensions(env),
+                source: "user-override".into(),
+            },
+        },
+    )
+}
+
+/// With `[redis]`: the Azure Managed Redis cluster (TLS 1.2, no public access),
+/// its TLS-only database and its private endpoint with the
+/// `privatelink.redis.azure.net` zone group.
+fn redis_resources(
+    env: &Environment,
+    ids: &Ids,
+    tags: &Tags,
+) -> Result<Vec<ResourceSpec>, StageError> {
+    let Some(redis) = &env.redis else {
+        return Ok(Vec::new());
+    };
+    let cluster = ids.redis();
+    let mut out = vec![redis_enterprise::spec(
+        Placement::new(
+            cluster.clone(),
+            format!("Azure Managed Redis {}", redis.name),
+            Stage::Spoke,
+        )
+        .after(ids.spoke_rg.clone()),
+        &redis_enterprise::Cluster {
+            location: spoke_location(env),
+            tags: tags.clone(),
+            sku: redis_enterprise::ClusterSku {
+                name: redis.sku.clone(),
+            },
+            properties: redis_enterprise::ClusterProperties {
+                minimum_tls_version: "1.2".into(),
+                public_network_access: "Disabled".into(),
+                high_availability: if redis.high_availability {
+                    "Enabled".into()
+                } else {
+                    "Disabled".into()
+                },
+            },
+        },
+    )?];
+    out.push(redis_database::spec(
+        Placement::new(
+            ids.redis_database(),
+            format!("Redis database of {}", redis.name),
+            Stage::Spoke,
+        )
+        .after(cluster.clone()),
+        &redis_database::Database {
+            properties: redis_database::DatabaseProperties {
+                client_protocol: "Encrypted".into(),
+                clustering_policy: "EnterpriseCluster".into(),
+                eviction_policy: "VolatileLRU".into(),
+                port: REDIS_PORT,
+                access_keys_authentication: "Enabled".into(),
+            },
+        },
+    )?);
+    out.extend(private_endpoint_pair(
+        ids,
+        tags,
+        env,
+        ids.redis_private_endpoint(),
+        (
+            &cluster,
+            "redisEnterprise",
+            &format!("Azure Managed Redis {}", redis.name),
+        ),
+        &[ZONE_REDIS],
+    )?);
+    Ok(out)
 }
 
 /// One Foundry account of the spoke: the main one or a pool member.
@@ -388,7 +584,18 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
             None,
         ),
         (SECRET_PG_PASSWORD, input(SECRET_PG_PASSWORD), None),
+        // Generated on the first deploy and kept (compared by presence); stored here
+        // before the app that reads it exists.
+        (SECRET_WEBUI_KEY, input(SECRET_WEBUI_KEY), None),
     ];
+    if env.redis.is_some() {
+        // The access key is fetched (listKeys) right before this secret is written.
+        secrets.push((
+            SECRET_REDIS_URL,
+            Input::Known(redis_url_template(env)),
+            None,
+        ));
+    }
     if !opts.without_certificate {
         secrets.push((
             SECRET_CERTIFICATE,
@@ -512,6 +719,8 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
         ),
         &[ZONE_POSTGRES],
     )?);
+    out.push(postgres_extensions(env, &ids)?);
+    out.extend(redis_resources(env, &ids, &tags)?);
 
     // ---- Foundry accounts and model deployments -----------------------------
     for account in foundry_accounts(env) {
@@ -698,6 +907,8 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
     if !opts.without_certificate {
         app_at = app_at.after(ids.aca_env_certificate());
     }
+    // Open WebUI creates the `vector` extension at its first start.
+    app_at = app_at.after(ids.postgres_extensions());
     out.push(container_app::spec(
         app_at,
         &container_app::ContainerApp {
@@ -724,14 +935,7 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                         }],
                         custom_domains,
                     },
-                    secrets: vec![container_app::AppSecret {
-                        name: APP_SECRET_DATABASE_URL.into(),
-                        key_vault_url: Input::Ref(Reference::new(
-                            ids.spoke_secret(SECRET_PG_CONNECTION),
-                            "/properties/secretUri",
-                        )),
-                        identity: env_identity.clone(),
-                    }],
+                    secrets: app_secrets(env, &ids),
                 },
                 template: container_app::Template {
                     containers: vec![container_app::Container {
@@ -746,6 +950,7 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                             volume_name: spoke.file_share_name.clone(),
                             mount_path: DATA_PATH.into(),
                         }],
+                        probes: open_webui_probes(),
                     }],
                     scale: container_app::Scale {
                         min_replicas: ca.min_replicas,

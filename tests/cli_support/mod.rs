@@ -161,20 +161,19 @@ impl Harness {
         self.journal().await.len()
     }
 
-    /// ARM/Graph writes (PUT, PATCH, POST, DELETE; not the token endpoint or the
-    /// admin API) since journal index `mark`, as `METHOD path` strings.
+    /// ARM/Graph writes (PUT, PATCH, POST, DELETE; not the token endpoint, the
+    /// admin API or the preflight's read-only name checks, see [`is_write`])
+    /// since journal index `mark`, as `METHOD path` strings.
     pub async fn writes_since(&self, mark: usize) -> Vec<String> {
         self.journal()
             .await
             .into_iter()
             .skip(mark)
+            .filter(is_write)
             .filter_map(|e| {
                 let method = e.get("method")?.as_str()?.to_string();
                 let path = e.get("path")?.as_str()?.to_string();
-                let is_write = matches!(method.as_str(), "PUT" | "PATCH" | "POST" | "DELETE");
-                let is_token = path.contains("/oauth2/");
-                let is_admin = path.starts_with("/_sandbox");
-                (is_write && !is_token && !is_admin).then(|| format!("{method} {path}"))
+                Some(format!("{method} {path}"))
             })
             .collect()
     }
@@ -218,13 +217,18 @@ impl Harness {
 // lines, authenticated ARM/Graph reads, journal entries as JSON, files written.
 
 /// Journal entries that are ARM/Graph writes (PUT, PATCH, POST, DELETE; not the
-/// token endpoint). A POST action such as `listKeys` counts.
+/// token endpoint). A POST action such as `listKeys` counts; the read-only
+/// POSTs of the preflight (`checkNameAvailability`, `checkDomainAvailability`)
+/// do not.
 pub fn is_write(e: &Value) -> bool {
     let method = e["method"].as_str().unwrap_or("");
     let path = e["path"].as_str().unwrap_or("");
+    let bare = path.split('?').next().unwrap_or(path).to_ascii_lowercase();
     matches!(method, "PUT" | "PATCH" | "POST" | "DELETE")
         && !path.contains("/oauth2/")
         && !path.starts_with("/_sandbox")
+        && !bare.ends_with("/checknameavailability")
+        && !bare.ends_with("/checkdomainavailability")
 }
 
 /// `METHOD path` (query removed) of journal entries.

@@ -148,6 +148,16 @@ pub fn secrets_for(loaded: &LoadedEnvironment, password: &str) -> (Secrets, Vec<
             pointer: "/keys/0/value".into(),
         },
     );
+    // WEBUI_SECRET_KEY as the CLI generates it (a fresh value each run, written to Key
+    // Vault only while it is missing there), and the Redis key fetched like the storage key.
+    let webui_key = format!("Wk-{}", uuid::Uuid::new_v4().simple());
+    secrets.insert(
+        stages::ids::SECRET_WEBUI_KEY,
+        Secret::new(webui_key.clone()),
+    );
+    if let Some(action) = stages::spoke::redis_key_action(env).expect("Redis API version") {
+        secrets.insert_action_url_encoded(stages::spoke::SECRET_REDIS_KEY_URL_ENCODED, action);
+    }
     // The password's random core catches it in any encoding.
     let core = password
         .split('-')
@@ -157,7 +167,7 @@ pub fn secrets_for(loaded: &LoadedEnvironment, password: &str) -> (Secrets, Vec<
         .to_string();
     (
         secrets,
-        vec![password.to_string(), encoded, connection, core],
+        vec![password.to_string(), encoded, connection, core, webui_key],
     )
 }
 
@@ -375,13 +385,18 @@ pub fn is_api(e: &Value) -> bool {
     !path.contains("/oauth2/") && !path.starts_with("/_sandbox")
 }
 
-/// Whether a journal entry is an ARM/Graph write.
+/// Whether a journal entry is an ARM/Graph write (the preflight's read-only
+/// `checkNameAvailability`/`checkDomainAvailability` POSTs are not).
 pub fn is_write(e: &Value) -> bool {
+    let path = e["path"].as_str().unwrap_or_default();
+    let bare = path.split('?').next().unwrap_or(path).to_ascii_lowercase();
     is_api(e)
         && matches!(
             e["method"].as_str().unwrap_or_default(),
             "PUT" | "PATCH" | "POST" | "DELETE"
         )
+        && !bare.ends_with("/checknameavailability")
+        && !bare.ends_with("/checkdomainavailability")
 }
 
 /// Whether a journal entry polls an operation (status or result URL).
@@ -484,7 +499,8 @@ pub async fn up(
             };
         }
     };
-    if !plan.has_changes() {
+    // Like the CLI: resources still in progress are waited for even with nothing to write.
+    if !plan.has_changes() && plan.in_progress().is_empty() {
         return UpRun {
             plan: Some(plan),
             result: None,

@@ -14,6 +14,7 @@ use super::types::{self, Ctx, Mode, TypeDef};
 
 mod groups;
 mod openapi;
+mod preflight;
 mod special;
 mod write;
 
@@ -24,6 +25,14 @@ use write::{delete, write};
 
 const RESOURCE_GROUPS: &str = "Microsoft.Resources/resourceGroups";
 const ROLE_ASSIGNMENTS: &str = "microsoft.authorization/roleassignments";
+
+/// `/subscriptions/{s}/providers/{namespace}` (and its `/register`): served by
+/// ARM although no resource type follows the namespace.
+pub(crate) fn is_provider_path(path: &str) -> bool {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    matches!(segs.as_slice(), [s, _, p, _] | [s, _, p, _, _]
+        if s.eq_ignore_ascii_case("subscriptions") && p.eq_ignore_ascii_case("providers"))
+}
 
 /// Serve an ARM request.
 pub(crate) async fn handle(shared: &Arc<Shared>, req: &Req) -> Reply {
@@ -42,6 +51,9 @@ pub(crate) async fn handle(shared: &Arc<Shared>, req: &Req) -> Reply {
         Ok(c) => c,
         Err(e) => return token::refusal(&e, Api::Arm, "common"),
     };
+    if let Some(reply) = preflight::handle(shared, req) {
+        return reply;
+    }
     let Some(target) = ids::parse(&req.path) else {
         return Reply::arm_error(404, "NotFound", "Not an ARM path.");
     };
@@ -437,6 +449,24 @@ fn conflicts(w: &World, p: &ProviderPath, own_key: &str) -> Option<Reply> {
                 "The API Management service '{}' is transitioning at this time (provisioning state '{}'). Please try the request again later.",
                 p.names[0],
                 lro::state_now(w, svc).1
+            ),
+        ));
+    }
+    // PostgreSQL: no child (database, configuration, firewall rule) written while
+    // the server is provisioning or updating (Azure/azure-postgresql#134).
+    if p.namespace
+        .eq_ignore_ascii_case("Microsoft.DBforPostgreSQL")
+        && p.types.len() >= 2
+        && p.types[0].eq_ignore_ascii_case("flexibleServers")
+        && let Some(server) = w.resources.get(&key(&p.id_as_sent(1)))
+        && server.pending.is_some()
+    {
+        return Some(Reply::arm_error(
+            409,
+            "ServerIsBusy",
+            format!(
+                "Cannot complete operation while server '{}' is busy processing another operation. Try again later.",
+                p.names[0]
             ),
         ));
     }

@@ -47,6 +47,15 @@ pub(super) fn action(w: &World, c: &Call<'_>, p: &ProviderPath) -> Reply {
                 ]}),
             )
         }
+        // RedisEnterpriseDatabasesListKeys.json: two base64 keys.
+        ("microsoft.cache/redisenterprise/databases", "listkeys") => {
+            let b64 =
+                |label: &str| base64::engine::general_purpose::STANDARD.encode(derive(label, 32));
+            Reply::json(
+                200,
+                json!({"primaryKey": b64("primary"), "secondaryKey": b64("secondary")}),
+            )
+        }
         ("microsoft.cognitiveservices/accounts", "listkeys") => {
             let hex = |b: Vec<u8>| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
             Reply::json(
@@ -204,6 +213,47 @@ pub(super) fn special(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Opti
                 _ => method_not_allowed(c.req),
             }
         }
+        ("microsoft.apimanagement", ["deletedservices"], 0) if m == "GET" => {
+            let value: Vec<Value> = w
+                .deleted_services
+                .values()
+                .filter(|d| d.sub.eq_ignore_ascii_case(&p.sub))
+                .map(deleted_service_view)
+                .collect();
+            Reply::json(200, json!({"value": value}))
+        }
+        ("microsoft.apimanagement", ["locations", "deletedservices"], 2) => {
+            let dk = p.names[1].to_ascii_lowercase();
+            let found = w.deleted_services.get(&dk).cloned().filter(|d| {
+                d.sub.eq_ignore_ascii_case(&p.sub)
+                    && d.location
+                        .eq_ignore_ascii_case(&ids::normalize_location(&p.names[0]))
+            });
+            match (m, found) {
+                ("GET", Some(d)) => Reply::json(200, deleted_service_view(&d)),
+                ("DELETE", Some(d)) => purge_reply(
+                    w,
+                    c,
+                    p,
+                    d.purging.clone(),
+                    OpAction::PurgeService { key: dk.clone() },
+                    |w, op| {
+                        if let Some(d) = w.deleted_services.get_mut(&dk) {
+                            d.purging = Some(op);
+                        }
+                    },
+                ),
+                ("GET" | "DELETE", None) => Reply::arm_error(
+                    404,
+                    "ServiceNotFound",
+                    format!(
+                        "Api service {} was not found in deleted services of location {}.",
+                        p.names[1], p.names[0]
+                    ),
+                ),
+                _ => method_not_allowed(c.req),
+            }
+        }
         _ => return None,
     };
     Some((r, 0))
@@ -282,4 +332,35 @@ pub(super) fn deleted_account_view(d: &crate::sandbox::state::Deleted) -> Value 
     );
     p.insert("provisioningState".into(), json!("Deleted"));
     body
+}
+
+/// A soft-deleted API Management service as `ApiManagementGetDeletedServiceByName.json`
+/// shows it: location in display form, `serviceId` and the two dates.
+pub(super) fn deleted_service_view(d: &crate::sandbox::state::Deleted) -> Value {
+    let service_id = d
+        .resources
+        .first()
+        .map(|r| r.id.clone())
+        .unwrap_or_else(|| {
+            format!(
+                "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ApiManagement/service/{}",
+                d.sub, d.rg, d.name
+            )
+        });
+    let location = d
+        .resources
+        .first()
+        .and_then(|r| r.body["location"].as_str().map(str::to_string))
+        .unwrap_or_else(|| d.location.clone());
+    json!({
+        "id": format!("/subscriptions/{}/providers/Microsoft.ApiManagement/locations/{}/deletedservices/{}", d.sub, d.location, d.name),
+        "name": d.name,
+        "type": "Microsoft.ApiManagement/deletedservices",
+        "location": location,
+        "properties": {
+            "serviceId": service_id,
+            "scheduledPurgeDate": rfc3339(d.deleted_ms + d.retention_days * 3_600_000),
+            "deletionDate": rfc3339(d.deleted_ms),
+        }
+    })
 }

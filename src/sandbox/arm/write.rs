@@ -259,6 +259,22 @@ pub(super) fn soft_delete_checks(
             ));
         }
     }
+    if def.name == "Microsoft.ApiManagement/service" {
+        let dk = name.to_ascii_lowercase();
+        if let Some(d) = w.deleted_services.get(&dk) {
+            if input["properties"]["restore"].as_bool() == Some(true) && d.purging.is_none() {
+                return Ok(w.deleted_services.remove(&dk).map(|d| d.resources));
+            }
+            // terraform-provider-azurerm issue 12839 quotes this answer.
+            return Err(Reply::arm_error(
+                409,
+                "ServiceAlreadyExistsInSoftDeletedState",
+                format!(
+                    "Api service {name} was soft-deleted. In order to create the new service with the same name, you have to either undelete the service or purge it. See https://aka.ms/apimsoftdelete."
+                ),
+            ));
+        }
+    }
     if def.name == "Microsoft.CognitiveServices/accounts" {
         let location = input["location"]
             .as_str()
@@ -301,7 +317,7 @@ pub(super) fn global_name_check(
                 .rsplit('/')
                 .next()
                 .is_some_and(|n| n.eq_ignore_ascii_case(name))
-    });
+    }) || w.preflight.is_taken(def.name, name);
     if !taken {
         return None;
     }
@@ -433,10 +449,20 @@ pub(super) fn write_inner(
         input.clone()
     };
 
+    let propagation_ms = c.shared.rbac_propagation_ms();
     if def.name == "Microsoft.App/containerApps"
-        && let Some(r) = key_vault_reference_checks(w, &src, existing.as_ref())
+        && let Some(r) = key_vault_reference_checks(w, &src, existing.as_ref(), propagation_ms)
     {
         return Err(r);
+    }
+    // The App Gateway fetches its Key Vault certificates during the operation: one it
+    // cannot read yet fails the operation (the gateway is left `Failed`).
+    let mut fail_lro = c.req.fail_lro.clone();
+    if def.name == "Microsoft.Network/applicationGateways"
+        && fail_lro.is_none()
+        && let Some(failure) = app_gateway_key_vault_failure(w, &src, &own_key, propagation_ms)
+    {
+        fail_lro = Some((400, failure));
     }
 
     // OpenAPI import (APIM apis): operations from the document, never the document itself.
@@ -638,7 +664,7 @@ pub(super) fn write_inner(
                     create: created,
                 },
                 duration,
-                c.req.fail_lro.clone(),
+                fail_lro,
             );
             if let Some(r) = w.resources.get_mut(&own_key) {
                 r.pending = Some(op_id.clone());
@@ -679,6 +705,7 @@ fn key_vault_reference_checks(
     w: &World,
     body: &Value,
     existing: Option<&Resource>,
+    propagation_ms: u64,
 ) -> Option<Reply> {
     let secrets = body["properties"]["configuration"]["secrets"].as_array()?;
     for secret in secrets {
@@ -714,16 +741,61 @@ fn key_vault_reference_checks(
         let Some(principal) = principal else {
             return Some(fail());
         };
-        if !can_read_secret(w, url, principal) {
+        if !can_read_secret(w, url, principal, propagation_ms) {
             return Some(fail());
         }
     }
     None
 }
 
+/// The error an App Gateway operation ends with when one of its Key Vault
+/// certificates (`keyVaultSecretId`) cannot be read through its user-assigned
+/// identities yet (no role, or one younger than the propagation delay), shaped
+/// like the answers quoted in MicrosoftDocs/azure-docs#33157 and mspnp/aks-baseline#262.
+fn app_gateway_key_vault_failure(
+    w: &World,
+    body: &Value,
+    own_key: &str,
+    propagation_ms: u64,
+) -> Option<Value> {
+    let principals: Vec<&str> = body["identity"]["userAssignedIdentities"]
+        .as_object()
+        .map(|m| {
+            m.keys()
+                .filter_map(|k| w.resources.get(&key(k)))
+                .filter_map(|r| r.body["properties"]["principalId"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let gateway = w.resources.get(own_key).map_or(own_key, |r| r.id.as_str());
+    let props = &body["properties"];
+    let urls = ["sslCertificates", "trustedRootCertificates"]
+        .iter()
+        .filter_map(|k| props[*k].as_array())
+        .flatten()
+        .filter_map(|c| c["properties"]["keyVaultSecretId"].as_str());
+    for url in urls {
+        let readable = principals
+            .iter()
+            .any(|p| can_read_secret(w, url, p, propagation_ms));
+        if !readable {
+            return Some(json!({
+                "code": "ApplicationGatewayKeyVaultSecretException",
+                "message": format!("Problem occured while accessing and validating KeyVault Secrets associated with Application Gateway '{gateway}'. See details below:"),
+                "details": [{
+                    "code": "ApplicationGatewayKeyVaultSecretAccessDenied",
+                    "message": format!("Access denied for KeyVault Secret '{url}' for Application Gateway '{gateway}'. Make sure that Identity assigned to Application Gateway has access to the KeyVault associated with secret."),
+                }],
+            }));
+        }
+    }
+    None
+}
+
 /// Whether `principal` may read the secret at `url` (`https://VAULT.vault.../secrets/NAME[/VERSION]`)
-/// and that secret exists.
-fn can_read_secret(w: &World, url: &str, principal: &str) -> bool {
+/// and that secret exists. A role assignment younger than `propagation_ms` is not
+/// effective yet (data-plane role propagation).
+fn can_read_secret(w: &World, url: &str, principal: &str, propagation_ms: u64) -> bool {
     let Some(rest) = url.strip_prefix("https://") else {
         return false;
     };
@@ -772,6 +844,7 @@ fn can_read_secret(w: &World, url: &str, principal: &str) -> bool {
         };
         let p = &r.body["properties"];
         (vault_key == scope || vault_key.starts_with(&format!("{scope}/")))
+            && now_ms().saturating_sub(r.created_ms) >= propagation_ms
             && p["principalId"]
                 .as_str()
                 .is_some_and(|x| x.eq_ignore_ascii_case(principal))

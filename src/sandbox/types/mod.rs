@@ -216,8 +216,11 @@ pub(crate) static TYPES: &[TypeDef] = &[
     // --- PostgreSQL
     TypeDef { name: "Microsoft.DBforPostgreSQL/flexibleServers", create_secs: 360.0, update_secs: 180.0, delete_secs: 60.0, mode: Mode::Async202, tracked: true, requires_properties: true, states: PG_STATES, secrets: &["properties.administratorLoginPassword"], compute: Some(postgres_server), global_name: Some("ServerNameAlreadyExists"), system_data: true, ..BASE },
     TypeDef { name: "Microsoft.DBforPostgreSQL/flexibleServers/databases", create_secs: 10.0, update_secs: 10.0, delete_secs: 10.0, mode: Mode::Async202, compute: Some(postgres_database), system_data: true, ..BASE },
-    TypeDef { name: "Microsoft.DBforPostgreSQL/flexibleServers/configurations", create_secs: 10.0, update_secs: 10.0, delete_secs: 10.0, mode: Mode::Async202, requires_properties: true, system_data: true, ..BASE },
+    TypeDef { name: "Microsoft.DBforPostgreSQL/flexibleServers/configurations", create_secs: 10.0, update_secs: 10.0, delete_secs: 10.0, mode: Mode::Async202, requires_properties: true, compute: Some(postgres_configuration), system_data: true, ..BASE },
     TypeDef { name: "Microsoft.DBforPostgreSQL/flexibleServers/firewallRules", create_secs: 10.0, update_secs: 10.0, delete_secs: 10.0, mode: Mode::Async202, requires_properties: true, system_data: true, ..BASE },
+    // --- Azure Managed Redis (Redis Enterprise)
+    TypeDef { name: "Microsoft.Cache/redisEnterprise", create_secs: 900.0, update_secs: 300.0, delete_secs: 600.0, mode: Mode::Async201, tracked: true, requires_properties: true, compute: Some(redis_cluster), system_data: true, ..BASE },
+    TypeDef { name: "Microsoft.Cache/redisEnterprise/databases", create_secs: 60.0, update_secs: 60.0, delete_secs: 60.0, mode: Mode::Async201, compute: Some(redis_database), system_data: true, ..BASE },
     // --- Key Vault
     TypeDef { name: "Microsoft.KeyVault/vaults", create_secs: 20.0, update_secs: 5.0, delete_secs: 5.0, mode: Mode::Async201, tracked: true, requires_properties: true, states: KV_STATES, compute: Some(key_vault), global_name: Some("VaultAlreadyExists"), system_data: true, ..BASE },
     TypeDef { name: "Microsoft.KeyVault/vaults/secrets", create_secs: 1.0, update_secs: 1.0, delete_secs: 1.0, requires_properties: true, secrets: &["properties.value"], compute: Some(key_vault_secret), ..BASE },

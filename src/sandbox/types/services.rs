@@ -310,10 +310,59 @@ pub(super) fn postgres_server(ctx: &mut Ctx<'_>) {
     default(p, "availabilityZone", json!("1"));
 }
 
+/// The read-only fields of a server parameter (ConfigurationsGet.json): a written
+/// value is a `user-override`; the rest describe the parameter.
+pub(super) fn postgres_configuration(ctx: &mut Ctx<'_>) {
+    let name = ctx.name().to_string();
+    let p = ctx.props();
+    default(p, "source", json!("user-override"));
+    default(p, "value", json!(""));
+    default(p, "description", json!(format!("Server parameter {name}.")));
+    default(p, "dataType", json!("String"));
+    default(p, "defaultValue", json!(""));
+    default(p, "isConfigPendingRestart", json!(false));
+    default(p, "isDynamicConfig", json!(true));
+    default(p, "isReadOnly", json!(false));
+}
+
 pub(super) fn postgres_database(ctx: &mut Ctx<'_>) {
     let p = ctx.props();
     default(p, "charset", json!("UTF8"));
     default(p, "collation", json!("en_US.utf8"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Azure Managed Redis (RedisEnterpriseCreate.json, RedisEnterpriseDatabasesCreate.json)
+
+/// Host name `{name}.{region}.redis.azure.net`, `resourceState`, `kind` and the
+/// defaults of the create example's 200 body.
+pub(super) fn redis_cluster(ctx: &mut Ctx<'_>) {
+    let host = format!("{}.{}.redis.azure.net", ctx.name(), ctx.location());
+    if let Some(m) = ctx.body.as_object_mut() {
+        default(m, "kind", json!("v1"));
+    }
+    let p = ctx.props();
+    p.insert("hostName".into(), json!(host));
+    p.insert("resourceState".into(), json!("Running"));
+    default(p, "redisVersion", json!("6"));
+    default(p, "minimumTlsVersion", json!("1.2"));
+    default(p, "highAvailability", json!("Enabled"));
+    default(p, "privateEndpointConnections", json!([]));
+}
+
+/// Server defaults of a database (port 10000, TLS, OSS clustering, access keys
+/// disabled unless asked for) and its `resourceState`.
+pub(super) fn redis_database(ctx: &mut Ctx<'_>) {
+    let p = ctx.props();
+    p.insert("resourceState".into(), json!("Running"));
+    default(p, "clientProtocol", json!("Encrypted"));
+    default(p, "clusteringPolicy", json!("OSSCluster"));
+    default(p, "evictionPolicy", json!("VolatileLRU"));
+    default(p, "port", json!(10000));
+    default(p, "modules", json!([]));
+    default(p, "deferUpgrade", json!("NotDeferred"));
+    default(p, "accessKeysAuthentication", json!("Disabled"));
+    default(p, "redisVersion", json!("6.0"));
 }
 
 // ---------------------------------------------------------------------------------------

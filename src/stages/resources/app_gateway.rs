@@ -2,7 +2,7 @@
 //! TLS terminates here with a certificate read from Key Vault by the gateway's
 //! user-assigned identity; traffic goes on over HTTPS to the container app's FQDN
 //! (host name = the custom domain, cookie affinity, 120 s timeout, probe
-//! `/api/version`); plain HTTP is redirected permanently to HTTPS.
+//! `/health`); plain HTTP is redirected permanently to HTTPS.
 
 use super::{ManagedIdentity, Placement, SubResource, Tags, arm_spec};
 use crate::engine::{DiffRules, Input, ResourceSpec};
@@ -14,8 +14,11 @@ pub const TYPE: &str = "Microsoft.Network/applicationGateways";
 
 /// Backend request timeout in seconds (long LLM answers stream through here).
 pub const REQUEST_TIMEOUT_S: u32 = 120;
-/// Health probe path of Open WebUI.
-pub const PROBE_PATH: &str = "/api/version";
+/// Health probe path of Open WebUI (its `/health` answers once the app serves).
+pub const PROBE_PATH: &str = "/health";
+/// Probe failures before a backend is unhealthy: 10 x 30 s outlasts a replica's
+/// cold start (its startup probe allows 30 s + 10 x 30 s).
+pub const PROBE_UNHEALTHY_THRESHOLD: u32 = 10;
 
 /// What the gateway is built from.
 #[derive(Debug, Clone, PartialEq)]
@@ -452,7 +455,7 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
                     path: PROBE_PATH.into(),
                     interval: 30,
                     timeout: 30,
-                    unhealthy_threshold: 3,
+                    unhealthy_threshold: PROBE_UNHEALTHY_THRESHOLD,
                     pick_host_name_from_backend_http_settings: host.is_none(),
                     match_: ProbeMatch {
                         status_codes: vec!["200-399".into()],

@@ -136,6 +136,38 @@ pub struct Container {
     pub env: Vec<EnvVar>,
     /// Volume mounts.
     pub volume_mounts: Vec<VolumeMount>,
+    /// Health probes (startup, liveness, readiness).
+    pub probes: Vec<Probe>,
+}
+
+/// One health probe of a container.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    /// `Startup`, `Liveness` or `Readiness`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The HTTP GET the probe sends.
+    pub http_get: ProbeHttpGet,
+    /// Seconds after the container started before the first probe (1-60).
+    pub initial_delay_seconds: u32,
+    /// Seconds between probes (1-240).
+    pub period_seconds: u32,
+    /// Seconds before one probe times out (1-240).
+    pub timeout_seconds: u32,
+    /// Consecutive failures that fail the probe (1-10).
+    pub failure_threshold: u32,
+}
+
+/// `probe.httpGet`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProbeHttpGet {
+    /// Path, e.g. `/health`.
+    pub path: String,
+    /// Container port.
+    pub port: u16,
+    /// `HTTP`.
+    pub scheme: String,
 }
 
 /// `container.resources`.
@@ -247,6 +279,8 @@ pub fn rules() -> DiffRules {
             "/properties/configuration/ingress/customDomains/*/bindingType",
             "/properties/configuration/ingress/customDomains/*/certificateId",
             "/properties/template/volumes/*/storageType",
+            "/properties/template/containers/*/probes/*/type",
+            "/properties/template/containers/*/probes/*/httpGet/scheme",
         ]),
         immutable: super::paths(&["/properties/managedEnvironmentId"]),
         ..DiffRules::default()
