@@ -77,7 +77,8 @@ async fn a_certificate_path_leaving_the_folder_is_refused_by_validate_and_hub_wi
 async fn absolute_paths_and_symlinks_out_of_the_folder_need_the_explicit_flag() {
     let outside = tempfile::tempdir().expect("tempdir");
     let pem = outside.path().join("root.cer");
-    std::fs::write(&pem, "-----BEGIN CERTIFICATE-----\n").expect("write");
+    // A minimal DER structure: the certificate check accepts it, the path check must not.
+    std::fs::write(&pem, b"\x30\x03\x02\x01\x01").expect("write");
     let h = Harness::with_env_text(
         &env_with(
             "custom_domain = \"chat.sandbox.contoso.com\"",

@@ -53,7 +53,7 @@ fn docs_architecture_embeds_the_current_graph() {
         "--env",
         "environments/prod.toml",
         "--with-certificate",
-        "--format",
+        "--output",
         "mermaid",
     ]);
     let path = root().join("docs/architecture.md");
@@ -88,7 +88,7 @@ fn mermaid_and_dot_show_every_resource_and_edge_of_the_model() {
         "--env",
         "environments/prod.toml",
         "--with-certificate",
-        "--format",
+        "--output",
         "dot",
     ]);
     assert!(mermaid.starts_with("flowchart LR\n"));

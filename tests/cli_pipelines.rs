@@ -317,7 +317,7 @@ async fn markdown_plan_matches_the_snapshot_and_goes_to_the_step_summary() {
     let h = Harness::start("sandbox", TIME_SCALE).await;
     let summary = h.path().join("step-summary.md");
     std::fs::write(&summary, "# earlier step\n").expect("summary");
-    let mut cmd = h.command(&["plan", "hub", "--format", "markdown"]);
+    let mut cmd = h.command(&["plan", "hub", "--output", "markdown"]);
     cmd.env("GITHUB_STEP_SUMMARY", &summary);
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
@@ -390,7 +390,7 @@ async fn without_a_terminal_there_are_no_colours_no_bars_and_no_prompts() {
     run.ok();
     assert!(!run.stderr.contains('\x1b') && !run.stdout.contains('\x1b'));
     // Plain progress lines, not bars.
-    assert!(run.stderr.contains("create done"), "{}", run.stderr);
+    assert!(run.stderr.contains(": created in "), "{}", run.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -204,7 +204,7 @@ async fn every_failure_is_listed_at_once_and_json_validates() {
     );
 
     // Markdown for the CI step summary.
-    let md = h.run(&["preflight", "--format", "markdown"]).await;
+    let md = h.run(&["preflight", "--output", "markdown"]).await;
     md.expect_code(1);
     assert!(
         md.stdout

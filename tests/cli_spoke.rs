@@ -965,6 +965,8 @@ async fn entra_application_roles_and_service_principal_are_stable() {
     let again = cli.run_env(&["spoke", "--yes", "--no-progress"], &[]).await;
     again.ok();
     assert!(cli.writes_since(mark).await.is_empty());
+    // "No changes": the consent step is not repeated.
+    assert!(!again.stdout.contains(&url), "{}", again.stdout);
     let (_, app2) = cli.graph_get(&app_path).await;
     let (_, sp2) = cli.graph_get(&sp_path).await;
     assert_eq!(app2["id"], app["id"]);

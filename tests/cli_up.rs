@@ -76,7 +76,8 @@ fn millis_of_day(t: &str) -> f64 {
 async fn up_from_empty_deploys_every_stage_as_one_graph_then_plans_clean() {
     let cli = Harness::start("sandbox", TIME_SCALE).await;
     let env = environment(&cli);
-    let run = cli.run(&["up", "--yes", "--no-progress"]).await;
+    // -v: the whole plan, with every address (without it only the changes).
+    let run = cli.run(&["up", "--yes", "--no-progress", "-v"]).await;
     run.ok();
     // Addresses that hold values only Azure knows are shown as such.
     assert!(
@@ -323,7 +324,9 @@ async fn staged_hub_spoke_finalize_reach_the_same_state_as_up() {
         .run(&["spoke", "--yes", "--no-progress", "--grant-admin-consent"])
         .await
         .ok();
-    let fin = staged.run(&["finalize", "--yes", "--no-progress"]).await;
+    let fin = staged
+        .run(&["finalize", "--yes", "--no-progress", "-v"])
+        .await;
     fin.ok();
     let mark = staged.mark().await;
     let plan = staged.run(&["plan", "--detailed-exitcode"]).await;

@@ -25,7 +25,7 @@ fn shipped_environments_validate() {
         let (code, stdout, stderr) = validate(&["validate", "--env", &path]);
         assert_eq!(code, 0, "{path}: {stdout}{stderr}");
         assert!(stdout.contains("is valid"), "{stdout}");
-        let (code, stdout, _) = validate(&["--output", "json", "validate", "--env", &path]);
+        let (code, stdout, _) = validate(&["validate", "--output", "json", "--env", &path]);
         assert_eq!(code, 0);
         let doc: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
         assert_eq!(doc["valid"], true);
@@ -55,7 +55,7 @@ fn every_problem_is_listed_with_its_position_and_exit_code_1() {
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(stderr.contains("adress_space"), "{stderr}");
     assert!(stderr.contains("broken.toml:"), "{stderr}");
-    let (code, stdout, _) = validate(&["--output", "json", "validate", "--env", &file]);
+    let (code, stdout, _) = validate(&["validate", "--output", "json", "--env", &file]);
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
     assert_eq!(doc["valid"], false);

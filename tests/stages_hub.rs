@@ -164,7 +164,9 @@ fn with_the_vault_zone_both_vaults_get_private_endpoints_registered_in_it() {
 fn every_taggable_resource_carries_the_environment_tags_and_the_owner_tag() {
     let env = schema::fixture_env();
     let specs = all(&env);
-    let want = json!({"cost-centre": "42", "owui-deploy-env": "fixture", "project": "owui"});
+    // Plus the list of the keys of [tags], so that a key removed later is removed.
+    let want = json!({"cost-centre": "42", "owui-deploy-env": "fixture", "project": "owui",
+                      "owui-deploy-tags": "cost-centre,project"});
     let mut tagged = 0;
     for s in &specs {
         if s.taggable {

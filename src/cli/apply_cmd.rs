@@ -45,7 +45,7 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
             let report = crate::config::ValidationReport::from_result(&Err(errors));
             match cli.output {
                 OutputFormat::Json => {
-                    println!("{}", serde_json::to_string_pretty(&report.to_json())?)
+                    outln!("{}", serde_json::to_string_pretty(&report.to_json())?)?
                 }
                 OutputFormat::Human => eprint!("{}", report.render_human()),
             }
@@ -86,6 +86,10 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
     // As after `spoke`/`up`: say when the Entra application still needs admin
     // consent (text only, so a JSON stream holds the plan and events alone).
     if matches!(outcome, Ok(ExitCode::SUCCESS))
+        && plan
+            .changes
+            .iter()
+            .any(|c| c.action.writes() && c.action != engine::Action::Delete)
         && file.stages.contains(&crate::engine::Stage::Spoke)
         && cli.output == OutputFormat::Human
     {
@@ -110,11 +114,11 @@ async fn verify_and_apply(
         Err(e @ EngineError::StalePlan { .. }) => return Ok(refuse(&e)),
         Err(e) => return Err(anyhow::Error::new(e).context("cannot read the planned resources")),
     }
-    deploy::print_plan(cli, plan, PlanFormat::Human, true)?;
+    deploy::print_plan(cli, plan, PlanFormat::Brief, true)?;
     let waits_only = !plan.has_changes() && !plan.in_progress().is_empty();
     if !plan.has_changes() && !waits_only {
         if cli.output == OutputFormat::Human {
-            println!("Nothing to apply.");
+            outln!("Nothing to apply.")?;
         }
         return Ok(ExitCode::SUCCESS);
     }

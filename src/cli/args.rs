@@ -13,10 +13,6 @@ pub struct Cli {
     #[arg(long, global = true, env = "OWUI_ENV", value_name = "FILE")]
     pub env: Option<PathBuf>,
 
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
-    pub output: OutputFormat,
-
     /// Plain timestamped lines instead of progress bars.
     #[arg(long, global = true)]
     pub no_progress: bool,
@@ -24,14 +20,6 @@ pub struct Cli {
     /// More detail (-v, -vv).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-
-    /// How to authenticate to Azure.
-    #[arg(long, global = true, value_enum, default_value_t = AuthMethod::Auto, env = "OWUI_AUTH")]
-    pub auth: AuthMethod,
-
-    /// Resources read or written at the same time.
-    #[arg(long, global = true, default_value_t = crate::engine::DEFAULT_PARALLELISM, value_parser = clap::value_parser!(usize))]
-    pub parallelism: usize,
 
     /// Let paths in the environment file be absolute or leave its folder (by default
     /// they must stay inside it).
@@ -46,12 +34,147 @@ pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+
+    /// Output format, taken from the command's own `--output` by [`Cli::parse_args`]
+    /// (`human` for commands without one).
+    #[arg(skip)]
+    pub output: OutputFormat,
+
+    /// How to authenticate, taken from the command's own `--auth` by
+    /// [`Cli::parse_args`] (`auto` for commands that do not call Azure).
+    #[arg(skip = AuthMethod::Auto)]
+    pub auth: AuthMethod,
+
+    /// Concurrent reads and writes, taken from the command's own `--parallelism`
+    /// by [`Cli::parse_args`].
+    #[arg(skip = crate::engine::DEFAULT_PARALLELISM)]
+    pub parallelism: usize,
+}
+
+/// The largest `--parallelism` accepted.
+pub const MAX_PARALLELISM: u64 = 64;
+
+impl Cli {
+    /// Parse the process arguments (exiting on a usage error, as clap does), then
+    /// copy the command's own `--output`, `--auth` and `--parallelism` into
+    /// [`Cli::output`], [`Cli::auth`] and [`Cli::parallelism`].
+    pub fn parse_args() -> Cli {
+        let mut cli = Cli::parse();
+        cli.resolve_command_flags();
+        cli
+    }
+
+    fn resolve_command_flags(&mut self) {
+        let (output, azure) = match &self.command {
+            Command::Validate(a) => (a.output.output, None),
+            Command::Plan(a) => (a.output.format(), Some(a.azure)),
+            Command::Preflight(a) => (a.output.format(), Some(a.azure)),
+            Command::Hub(a) | Command::Spoke(a) | Command::Finalize(a) | Command::Up(a) => {
+                (a.output.output, Some(a.azure))
+            }
+            Command::Outputs(a) => (
+                a.output.output,
+                Some(AzureArgs {
+                    auth: a.auth,
+                    parallelism: crate::engine::DEFAULT_PARALLELISM,
+                }),
+            ),
+            Command::Apply(a) => (a.output.output, Some(a.azure)),
+            Command::Destroy(a) => (a.output.output, Some(a.azure)),
+            Command::Sandbox(_) | Command::Graph(_) | Command::Completions(_) => {
+                (OutputFormat::Human, None)
+            }
+        };
+        self.output = output;
+        if let Some(azure) = azure {
+            self.auth = azure.auth;
+            self.parallelism = azure.parallelism;
+        }
+    }
+}
+
+/// `--auth` and `--parallelism`, on the commands that call Azure.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct AzureArgs {
+    /// How to authenticate to Azure.
+    #[arg(long, value_enum, default_value_t = AuthMethod::Auto, env = "OWUI_AUTH")]
+    pub auth: AuthMethod,
+
+    /// Resources read or written at the same time (1 to 64).
+    #[arg(long, default_value_t = crate::engine::DEFAULT_PARALLELISM,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_PARALLELISM))]
+    pub parallelism: usize,
+}
+
+/// `--output human|json`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct OutputArg {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+}
+
+/// `--output human|json|markdown` of `plan`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct PlanOutputArg {
+    /// Output format (`markdown`: for a pull-request comment or `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_enum, default_value_t = PlanOutput::Human)]
+    pub output: PlanOutput,
+}
+
+impl PlanOutputArg {
+    /// JSON for `json`, text otherwise (Markdown is text).
+    pub fn format(&self) -> OutputFormat {
+        match self.output {
+            PlanOutput::Json => OutputFormat::Json,
+            PlanOutput::Human | PlanOutput::Markdown => OutputFormat::Human,
+        }
+    }
+
+    /// How a text plan is rendered.
+    pub fn plan_format(&self) -> PlanFormat {
+        match self.output {
+            PlanOutput::Markdown => PlanFormat::Markdown,
+            PlanOutput::Human | PlanOutput::Json => PlanFormat::Human,
+        }
+    }
+}
+
+/// `plan`'s output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanOutput {
+    /// Text for people.
+    Human,
+    /// One JSON document for machines.
+    Json,
+    /// Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
+    Markdown,
+}
+
+/// `owui-deploy validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// `--output`.
+    #[command(flatten)]
+    pub output: OutputArg,
+}
+
+/// `owui-deploy outputs`.
+#[derive(Debug, Args)]
+pub struct OutputsArgs {
+    /// `--output`.
+    #[command(flatten)]
+    pub output: OutputArg,
+    /// How to authenticate to Azure.
+    #[arg(long, value_enum, default_value_t = AuthMethod::Auto, env = "OWUI_AUTH")]
+    pub auth: AuthMethod,
 }
 
 /// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// Text for people.
+    #[default]
     Human,
     /// JSON for machines (one document, or one event per line while applying).
     Json,
@@ -61,7 +184,7 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check an environment file without calling Azure.
-    Validate,
+    Validate(ValidateArgs),
     /// Run the embedded ARM + Graph + token emulator.
     Sandbox(SandboxArgs),
     /// Show what would change, property by property, without changing anything.
@@ -75,7 +198,7 @@ pub enum Command {
     /// Deploy every stage as one dependency graph.
     Up(ApplyArgs),
     /// Print what to use next (URLs, app ID, consent link), read from Azure.
-    Outputs,
+    Outputs(OutputsArgs),
     /// Print the dependency graph the engine runs.
     Graph(super::graph_cmd::GraphArgs),
     /// Apply a plan file written by `plan --out`, exactly as planned.
@@ -114,9 +237,12 @@ pub struct PlanArgs {
     /// Also write the plan to this file (for `apply FILE`).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// How to show the plan (`--output json` prints the JSON document instead).
-    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
-    pub format: PlanFormat,
+    /// `--output`.
+    #[command(flatten)]
+    pub output: PlanOutputArg,
+    /// `--auth`, `--parallelism`.
+    #[command(flatten)]
+    pub azure: AzureArgs,
     /// Do not run the preflight checks first (emergencies only).
     #[arg(long)]
     pub skip_preflight: bool,
@@ -134,18 +260,26 @@ pub struct PreflightArgs {
     /// Confirm the writes of --register-providers.
     #[arg(long)]
     pub yes: bool,
-    /// How to show the report (`--output json` prints the JSON document instead).
-    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
-    pub format: PlanFormat,
+    /// `--output` (`markdown`: the report as a table).
+    #[command(flatten)]
+    pub output: PlanOutputArg,
+    /// `--auth`, `--parallelism`.
+    #[command(flatten)]
+    pub azure: AzureArgs,
 }
 
-/// Formats of a shown plan.
+/// How a plan is rendered as text (a value enum for commands that take a text
+/// format of their own; `brief` is internal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PlanFormat {
     /// Text for people.
     Human,
     /// Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
     Markdown,
+    /// Before an apply: the resources, and only the properties that change
+    /// (every property with `-v`).
+    #[value(skip)]
+    Brief,
 }
 
 /// `owui-deploy apply FILE`.
@@ -157,6 +291,12 @@ pub struct ApplyFileArgs {
     /// Apply without asking (required when standard input is not a terminal).
     #[arg(long)]
     pub yes: bool,
+    /// `--output`.
+    #[command(flatten)]
+    pub output: OutputArg,
+    /// `--auth`, `--parallelism`.
+    #[command(flatten)]
+    pub azure: AzureArgs,
     /// Do not run the preflight checks first (emergencies only).
     #[arg(long)]
     pub skip_preflight: bool,
@@ -174,6 +314,21 @@ pub struct DestroyArgs {
     /// Purge soft-deleted Key Vaults, Foundry accounts and API Management services, freeing their names.
     #[arg(long)]
     pub purge: bool,
+    /// Only show what would be deleted; nothing is changed.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --dry-run: exit 0 when nothing would be deleted, 2 when something would, 1 on error.
+    #[arg(long, requires = "dry_run")]
+    pub detailed_exitcode: bool,
+    /// With --dry-run: also write the deletion plan to this file (for `apply FILE`).
+    #[arg(long, value_name = "FILE", requires = "dry_run")]
+    pub out: Option<PathBuf>,
+    /// `--output`.
+    #[command(flatten)]
+    pub output: OutputArg,
+    /// `--auth`, `--parallelism`.
+    #[command(flatten)]
+    pub azure: AzureArgs,
 }
 
 /// `owui-deploy completions`.
@@ -205,11 +360,33 @@ pub struct ApplyArgs {
     /// Register the resource providers that are not registered (a write: needs --yes).
     #[arg(long)]
     pub register_providers: bool,
+    /// Also write the whole plan to this file before applying (the form of
+    /// `plan --out`; the screen shows only the changes unless -v).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// `--output`.
+    #[command(flatten)]
+    pub output: OutputArg,
+    /// `--auth`, `--parallelism`.
+    #[command(flatten)]
+    pub azure: AzureArgs,
+}
+
+/// What `owui-deploy sandbox` does besides serving.
+#[derive(Debug, Subcommand)]
+pub enum SandboxAction {
+    /// Empty the embedded sandbox of the environment file (--env): deletes its
+    /// state file (`[azure.sandbox] state_file`), so the next run starts from nothing.
+    Reset,
 }
 
 /// `owui-deploy sandbox`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct SandboxArgs {
+    /// `reset`; without one, serve the emulator.
+    #[command(subcommand)]
+    pub action: Option<SandboxAction>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub listen: SocketAddr,

@@ -9,6 +9,10 @@ use std::process::ExitCode;
 pub(super) fn run(args: &CompletionsArgs) -> Result<ExitCode> {
     let mut cmd = Cli::command();
     let name = cmd.get_name().to_string();
-    clap_complete::generate(args.shell, &mut cmd, name, &mut std::io::stdout());
+    // Generated in memory: clap_complete panics when its writer fails, and a
+    // closed pipe (`completions bash | head`) is a quiet end (see `cli::main`).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, name, &mut script);
+    out!("{}", String::from_utf8_lossy(&script))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -111,7 +111,7 @@ pub async fn report(cli: &Cli, session: &Session) -> Result<()> {
         return Ok(());
     };
     match cli.output {
-        OutputFormat::Json => println!(
+        OutputFormat::Json => outln!(
             "{}",
             json!({
                 "type": "admin_consent_required",
@@ -120,8 +120,8 @@ pub async fn report(cli: &Cli, session: &Session) -> Result<()> {
                 "url": c.url,
                 "scopes": entra::GRAPH_SCOPES,
             })
-        ),
-        OutputFormat::Human => println!(
+        )?,
+        OutputFormat::Human => outln!(
             "\nNext step: admin consent. The Entra application {} ({}) needs an administrator's consent \
              to the Microsoft Graph permissions {} before users can sign in.\n\
              An administrator of tenant {} opens:\n  {}\n\
@@ -131,13 +131,14 @@ pub async fn report(cli: &Cli, session: &Session) -> Result<()> {
             entra::GRAPH_SCOPES,
             c.tenant_id,
             c.url
-        ),
+        )?,
     }
     Ok(())
 }
 
 /// After an apply of stages including the spoke (not `--dry-run`):
-/// - it succeeded without `--grant-admin-consent`: report the pending consent step;
+/// - it changed something and succeeded without `--grant-admin-consent`: report
+///   the pending consent step (not after `No changes`, so that it appears once);
 /// - it failed with `--grant-admin-consent` (e.g. the caller may not grant it):
 ///   still name the manual step when the grant is missing, and keep the error.
 pub async fn after_apply(
@@ -145,13 +146,14 @@ pub async fn after_apply(
     session: &Session,
     stages: &[Stage],
     args: &ApplyArgs,
+    applied: bool,
     outcome: Result<ExitCode>,
 ) -> Result<ExitCode> {
     if !stages.contains(&Stage::Spoke) || args.dry_run {
         return outcome;
     }
     match outcome {
-        Ok(code) if code == ExitCode::SUCCESS && !args.grant_admin_consent => {
+        Ok(code) if code == ExitCode::SUCCESS && !args.grant_admin_consent && applied => {
             report(cli, session).await.map(|()| code)
         }
         Err(err) if args.grant_admin_consent => {

@@ -16,9 +16,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 /// Exit code of `plan --detailed-exitcode` when there are changes.
-const EXIT_CHANGES: u8 = 2;
+pub(super) const EXIT_CHANGES: u8 = 2;
 /// Exit code of `apply FILE` when the plan is stale (nothing was changed).
 pub(super) const EXIT_STALE: u8 = 3;
+/// What a plan compares, printed under a human-readable `plan`.
+const MANAGED_NOTE: &str = "Compared: the properties the environment file sets; other properties \
+(Azure's defaults, read-only values) are left as they are. Tags: the keys of [tags] \
+(listed in the tag owui-deploy-tags) and owui-deploy-env; tags set by others and those \
+in ignore_tags are kept.";
+
 /// The variable GitHub Actions names its job summary file with.
 pub(super) const STEP_SUMMARY_VAR: &str = "GITHUB_STEP_SUMMARY";
 
@@ -31,7 +37,7 @@ pub(super) fn load_env(cli: &Cli) -> Result<Result<LoadedEnvironment, ExitCode>>
             let report = crate::config::ValidationReport::from_result(&Err(errors));
             match cli.output {
                 OutputFormat::Json => {
-                    println!("{}", serde_json::to_string_pretty(&report.to_json())?)
+                    outln!("{}", serde_json::to_string_pretty(&report.to_json())?)?
                 }
                 OutputFormat::Human => eprint!("{}", report.render_human()),
             }
@@ -78,6 +84,7 @@ pub(super) async fn make_plan(
     let opts = PlanOptions {
         parallelism: cli.parallelism,
         environment: Some(session.loaded.env.name.clone()),
+        ignore_tags: session.loaded.env.ignore_tags.clone(),
         force_write: force.clone(),
         destroy,
     };
@@ -92,22 +99,26 @@ pub(super) fn use_color() -> bool {
 }
 
 /// Show a plan: the JSON document (pretty for `plan`, one line before an
-/// apply's event lines), Markdown, or text.
+/// apply's event lines), Markdown, or text ([`PlanFormat::Brief`] shows every
+/// property with `-v`).
 pub(super) fn print_plan(cli: &Cli, plan: &Plan, format: PlanFormat, one_line: bool) -> Result<()> {
     match (cli.output, format) {
         (OutputFormat::Json, _) => {
             let doc = engine::plan_json(plan);
             if one_line {
-                println!("{doc}");
+                outln!("{doc}")?;
             } else {
-                println!("{}", serde_json::to_string_pretty(&doc)?);
+                outln!("{}", serde_json::to_string_pretty(&doc)?)?;
             }
         }
         (OutputFormat::Human, PlanFormat::Markdown) => {
-            print!("{}", engine::render_plan_markdown(plan))
+            out!("{}", engine::render_plan_markdown(plan))?
         }
-        (OutputFormat::Human, PlanFormat::Human) => {
-            print!("{}", engine::render_plan_human(plan, use_color()));
+        (OutputFormat::Human, PlanFormat::Brief) if cli.verbose == 0 => {
+            out!("{}", engine::render_plan_brief(plan, use_color()))?;
+        }
+        (OutputFormat::Human, PlanFormat::Human | PlanFormat::Brief) => {
+            out!("{}", engine::render_plan_human(plan, use_color()))?;
         }
     }
     Ok(())
@@ -182,7 +193,10 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
             super::plan_file::PlanFile::new(&loaded, &stages_wanted, certificate, plan.clone())?;
         file.write(out)?;
     }
-    print_plan(cli, &plan, args.format, false)?;
+    print_plan(cli, &plan, args.output.plan_format(), false)?;
+    if args.output.output == super::args::PlanOutput::Human {
+        outln!("{MANAGED_NOTE}")?;
+    }
     write_step_summary(&plan)?;
     if let (Some(out), OutputFormat::Human) = (&args.out, cli.output) {
         eprintln!(
@@ -216,7 +230,7 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         args.grant_admin_consent,
     )?;
     let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
-    let model = match with_stored_certificate(
+    let (model, certificate) = match with_stored_certificate(
         &session,
         model,
         &stages_wanted,
@@ -248,27 +262,48 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
             return other.map(|code| code.unwrap_or(ExitCode::from(1)));
         }
     }
-    let outcome = plan_and_apply(cli, args, &session, &model, &force, secret_set).await;
-    let outcome = super::consent::after_apply(cli, &session, &stages_wanted, args, outcome).await;
+    let save = args.out.as_deref().map(|path| SaveAs {
+        path,
+        stages: &stages_wanted,
+        certificate,
+    });
+    let outcome = plan_and_apply(cli, args, &session, &model, &force, secret_set, save).await;
+    let applied = matches!(outcome, Ok((_, true)));
+    let outcome = outcome.map(|(code, _)| code);
+    let outcome =
+        super::consent::after_apply(cli, &session, &stages_wanted, args, applied, outcome).await;
     session.close().await;
     outcome
 }
 
 /// `model`, or, when no certificate was given but an earlier run stored one in
-/// Key Vault, the model with the resources that use it (see [`super::certificate`]).
+/// Key Vault, the model with the resources that use it (see [`super::certificate`]);
+/// and whether the certificate resources are in it.
 async fn with_stored_certificate(
     session: &Session,
     model: Model,
     stages_wanted: &[Stage],
     secret_set: &secrets::SecretSet,
     grant_admin_consent: bool,
-) -> Result<Model> {
-    if secret_set.has_certificate || !super::certificate::in_key_vault(session).await? {
-        return Ok(model);
+) -> Result<(Model, bool)> {
+    if secret_set.has_certificate {
+        return Ok((model, true));
     }
-    build_model(&session.loaded, stages_wanted, true, grant_admin_consent)
+    if !super::certificate::in_key_vault(session).await? {
+        return Ok((model, false));
+    }
+    let model = build_model(&session.loaded, stages_wanted, true, grant_admin_consent)?;
+    Ok((model, true))
 }
 
+/// Where `--out` saves the whole plan of an apply, and what it was made from.
+struct SaveAs<'a> {
+    path: &'a std::path::Path,
+    stages: &'a [Stage],
+    certificate: bool,
+}
+
+/// Plan, show and apply; also says whether anything was applied.
 async fn plan_and_apply(
     cli: &Cli,
     args: &ApplyArgs,
@@ -276,13 +311,31 @@ async fn plan_and_apply(
     model: &Model,
     force: &std::collections::BTreeSet<engine::Address>,
     secret_set: secrets::SecretSet,
-) -> Result<ExitCode> {
+    save: Option<SaveAs<'_>>,
+) -> Result<(ExitCode, bool)> {
     let mut plan = make_plan(cli, session, model, force, false).await?;
     secrets::check_plan(&mut plan, &secret_set)?;
-    print_plan(cli, &plan, PlanFormat::Human, true)?;
+    if let Some(save) = save {
+        super::plan_file::PlanFile::new(
+            &session.loaded,
+            save.stages,
+            save.certificate,
+            plan.clone(),
+        )?
+        .write(save.path)?;
+        if cli.output == OutputFormat::Human {
+            eprintln!("Whole plan saved to {}.", save.path.display());
+        }
+    }
+    let format = if args.dry_run {
+        PlanFormat::Human
+    } else {
+        PlanFormat::Brief
+    };
+    print_plan(cli, &plan, format, true)?;
     let waits_only = !plan.has_changes() && !plan.in_progress().is_empty();
     if args.dry_run || (!plan.has_changes() && !waits_only) {
-        return Ok(ExitCode::SUCCESS);
+        return Ok((ExitCode::SUCCESS, false));
     }
     let opts = RunApply {
         // Waiting for resources still in progress writes nothing: nothing to confirm.
@@ -290,7 +343,8 @@ async fn plan_and_apply(
         verify_fingerprints: false,
         done: "Apply complete",
     };
-    run_apply(cli, session, &plan, &secret_set.secrets, &opts).await
+    let code = run_apply(cli, session, &plan, &secret_set.secrets, &opts).await?;
+    Ok((code, plan.has_changes()))
 }
 
 /// How [`run_apply`] behaves.
@@ -324,9 +378,7 @@ pub(super) async fn run_apply(
         }
     }
     let mode = ProgressMode::choose(cli.output == OutputFormat::Json, cli.no_progress);
-    let s = plan.summary();
-    let writes = s.add + s.change + s.replace + s.destroy;
-    let progress = Arc::new(Progress::new(mode, writes as u64));
+    let progress = Arc::new(Progress::new(mode, plan, session.time_scale()));
     let sink = {
         let progress = progress.clone();
         EventSink::new(move |e| progress.event(&e))
@@ -334,9 +386,10 @@ pub(super) async fn run_apply(
     let cancel = CancelToken::new();
     let ctrl_c = {
         let cancel = cancel.clone();
+        let progress = progress.clone();
         tokio::spawn(async move {
             if super::stop_signal().await.is_ok() {
-                eprintln!("interrupted: no new work is started; re-run to converge");
+                progress.interrupted("interrupted: no new work is started; re-run to converge");
                 cancel.cancel();
             }
         })
@@ -358,12 +411,12 @@ pub(super) async fn run_apply(
         other => other.context("apply failed")?,
     };
     if cli.output == OutputFormat::Human {
-        println!(
+        outln!(
             "{}: {} change(s) in {:.1}s.",
             run.done,
             report.changed(),
             report.elapsed.as_secs_f64()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -268,11 +268,12 @@ fn deletion_order(plan: &mut Plan) {
     plan.changes.sort_by_key(|c| std::cmp::Reverse(c.stage));
 }
 
-fn note(cli: &Cli, line: &str) {
+fn note(cli: &Cli, line: &str) -> Result<()> {
     match cli.output {
-        OutputFormat::Human => println!("{line}"),
+        OutputFormat::Human => outln!("{line}")?,
         OutputFormat::Json => eprintln!("{line}"),
     }
+    Ok(())
 }
 
 /// Run `destroy`.
@@ -285,9 +286,53 @@ pub(super) async fn run(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
     // With the certificate resources, so that they are deleted too when present.
     let model = deploy::build_model(&loaded, &stages, true, false)?;
     let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
-    let outcome = destroy(cli, args, &session, &model).await;
+    let outcome = match deletion_plan(cli, &session, &model).await {
+        Ok(plan) if args.dry_run => preview(cli, args, &session.loaded, &stages, &plan),
+        Ok(plan) => destroy(cli, args, &session, &model, plan).await,
+        Err(e) => Err(e),
+    };
     session.close().await;
     outcome
+}
+
+/// What `destroy` deletes, in the order it runs (reads only).
+async fn deletion_plan(cli: &Cli, session: &Session, model: &Model) -> Result<Plan> {
+    let mut plan = deploy::make_plan(cli, session, model, &Default::default(), true).await?;
+    keep_shared_groups(session.backend.as_ref(), &mut plan).await?;
+    deletion_order(&mut plan);
+    Ok(plan)
+}
+
+/// `destroy --dry-run`: show the deletions (and save them with `--out`) like
+/// `plan` does, without writing anything to Azure.
+fn preview(
+    cli: &Cli,
+    args: &DestroyArgs,
+    loaded: &crate::config::LoadedEnvironment,
+    stages: &[engine::Stage],
+    plan: &Plan,
+) -> Result<ExitCode> {
+    if let Some(out) = &args.out {
+        super::plan_file::PlanFile::new(loaded, stages, true, plan.clone())?.write(out)?;
+    }
+    deploy::print_plan(cli, plan, PlanFormat::Human, false)?;
+    if cli.output == OutputFormat::Human {
+        if !plan.has_changes() {
+            outln!("Nothing to destroy.")?;
+        }
+        if let Some(out) = &args.out {
+            eprintln!(
+                "Deletion plan saved to {}; apply it with: owui-deploy apply {}",
+                out.display(),
+                out.display()
+            );
+        }
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        ExitCode::from(deploy::EXIT_CHANGES)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn destroy(
@@ -295,12 +340,10 @@ async fn destroy(
     args: &DestroyArgs,
     session: &Session,
     model: &Model,
+    plan: Plan,
 ) -> Result<ExitCode> {
     let backend: &dyn Backend = session.backend.as_ref();
-    let mut plan = deploy::make_plan(cli, session, model, &Default::default(), true).await?;
-    keep_shared_groups(backend, &mut plan).await?;
-    deletion_order(&mut plan);
-    deploy::print_plan(cli, &plan, PlanFormat::Human, true)?;
+    deploy::print_plan(cli, &plan, PlanFormat::Brief, true)?;
     let soft = soft_deletables(model);
     if plan.has_changes() {
         let run = RunApply {
@@ -313,7 +356,7 @@ async fn destroy(
             return Ok(code);
         }
     } else if cli.output == OutputFormat::Human {
-        println!("Nothing to destroy.");
+        outln!("Nothing to destroy.")?;
     }
     let deleted_now: Vec<&SoftDeletable> = soft
         .iter()
@@ -333,7 +376,7 @@ async fn destroy(
                 .with_context(|| format!("cannot look for the soft-deleted {}", s.describe()))?;
             if found.is_some() {
                 s.purge(backend).await?;
-                note(cli, &format!("Purged the soft-deleted {}.", s.describe()));
+                note(cli, &format!("Purged the soft-deleted {}.", s.describe()))?;
             }
         }
     } else {
@@ -359,7 +402,7 @@ async fn destroy(
                     s.describe(),
                     s.reserved_for()
                 ),
-            );
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

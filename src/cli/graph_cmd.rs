@@ -1,4 +1,4 @@
-//! `owui-deploy graph [STAGE] [--format mermaid|dot]`: the dependency graph the
+//! `owui-deploy graph [STAGE] [--output mermaid|dot]`: the dependency graph the
 //! engine runs (resources grouped by stage, edges labelled with the values that
 //! flow along them), built from the environment file without calling Azure.
 //!
@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 /// The command that produces the graph in `docs/architecture.md`.
 pub const DOCS_COMMAND: &str =
-    "owui-deploy graph --env environments/prod.toml --with-certificate --format mermaid";
+    "owui-deploy graph --env environments/prod.toml --with-certificate --output mermaid";
 /// Marker line before the generated graph in `docs/architecture.md`.
 pub const DOCS_BEGIN: &str = "<!-- BEGIN GENERATED GRAPH (owui-deploy graph) -->";
 /// Marker line after the generated graph in `docs/architecture.md`.
@@ -37,9 +37,9 @@ pub struct GraphArgs {
     /// The stage (default: all). Resources of other stages it reads appear as data.
     #[arg(value_enum)]
     pub stage: Option<StageArg>,
-    /// Output format.
+    /// Output format: a Mermaid flowchart or Graphviz DOT.
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
-    pub format: GraphFormat,
+    pub output: GraphFormat,
     /// Include the resources that need the TLS certificate even when none is
     /// available now (the full architecture, as in the docs).
     #[arg(long)]
@@ -61,7 +61,7 @@ pub(super) fn run(cli: &Cli, args: &GraphArgs) -> Result<ExitCode> {
     let certificate =
         args.with_certificate || super::secrets::gather(&loaded, &[], false)?.has_certificate;
     let model = graph_model(&loaded, &stages_wanted, certificate)?;
-    print!("{}", render(&model, args.format));
+    out!("{}", render(&model, args.output))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,7 +1,25 @@
 //! Command-line interface: argument parsing, dispatch and rendering.
 //!
 //! Exit codes: 0 success, 1 error, 2 usage error (clap's) or changes
-//! (`plan --detailed-exitcode`), 3 stale plan (`apply FILE`).
+//! (`plan --detailed-exitcode`), 3 stale plan (`apply FILE`). A closed standard
+//! output (`owui-deploy plan | head -1`) ends the command quietly with 0.
+
+/// `print!` to standard output that returns the write's `io::Result` instead of
+/// panicking, so that a closed pipe ends the command quietly (see [`main`]).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*).map_err($crate::cli::StdoutError)
+    }};
+}
+
+/// `println!` to standard output that returns the write's `io::Result` (see [`out!`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::cli::StdoutError)
+    }};
+}
 
 mod apply_cmd;
 pub mod args;
@@ -18,17 +36,17 @@ pub mod progress;
 mod sandbox_cmd;
 mod secrets;
 mod session;
+pub mod tracker;
 mod validate;
 
 use crate::engine::secrets::scrub;
 use anyhow::{Context, Result};
 use args::{Cli, Command};
-use clap::Parser;
 use std::process::ExitCode;
 
 /// Parse arguments, run the command, print errors with their cause chain.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     remember_credentials_from_environment();
     init_tracing(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -43,10 +61,19 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        Err(err) if is_closed_stdout(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", scrub(&err.to_string()));
+            // Messages may quote Azure's or a file's text: secrets are scrubbed and control characters
+            // (terminal escapes) are shown escaped, never sent to the terminal.
+            let shown = |text: String| {
+                text.lines()
+                    .map(|l| crate::config::escape_control(&scrub(l)).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            eprintln!("error: {}", shown(err.to_string()));
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {}", scrub(&cause.to_string()));
+                eprintln!("  caused by: {}", shown(cause.to_string()));
             }
             ExitCode::from(1)
         }
@@ -83,16 +110,31 @@ impl std::io::Write for ScrubbedStderr {
     }
 }
 
+/// A failed write to standard output (from [`out!`] and [`outln!`]).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to standard output: {0}")]
+pub struct StdoutError(pub std::io::Error);
+
+/// Whether `err` comes from writing to a closed standard output (the reader of
+/// a pipe went away, as `head` does): the conventional quiet end, not an error.
+fn is_closed_stdout(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<StdoutError>()
+            .is_some_and(|e| e.0.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
-        Command::Validate => validate::run(&cli),
-        Command::Sandbox(args) => sandbox_cmd::run(args).await,
+        Command::Validate(_) => validate::run(&cli),
+        Command::Sandbox(args) => sandbox_cmd::run(&cli, args).await,
         Command::Plan(args) => deploy::plan_cmd(&cli, args).await,
         Command::Hub(args) => deploy::apply_cmd(&cli, args::StageArg::Hub, args).await,
         Command::Spoke(args) => deploy::apply_cmd(&cli, args::StageArg::Spoke, args).await,
         Command::Finalize(args) => deploy::apply_cmd(&cli, args::StageArg::Finalize, args).await,
         Command::Up(args) => deploy::apply_cmd(&cli, args::StageArg::All, args).await,
-        Command::Outputs => outputs::run(&cli).await,
+        Command::Outputs(_) => outputs::run(&cli).await,
         Command::Graph(args) => graph_cmd::run(&cli, args),
         Command::Apply(args) => apply_cmd::run(&cli, args).await,
         Command::Destroy(args) => destroy::run(&cli, args).await,

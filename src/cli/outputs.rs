@@ -47,8 +47,8 @@ pub(super) async fn run(cli: &Cli) -> Result<ExitCode> {
     session.close().await;
     let outputs = result?;
     match cli.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&to_json(&outputs))?),
-        OutputFormat::Human => print!("{}", render_human(&outputs)),
+        OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&to_json(&outputs))?)?,
+        OutputFormat::Human => out!("{}", render_human(&outputs))?,
     }
     Ok(ExitCode::SUCCESS)
 }

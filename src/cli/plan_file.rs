@@ -241,10 +241,19 @@ impl PlanFile {
             ));
         }
         if self.environment_digest != prefixed(loaded.digest.clone()) {
-            reasons.push(format!(
-                "the environment file {} changed since the plan was made",
-                loaded.path.display()
-            ));
+            let now = std::fs::canonicalize(&loaded.path).unwrap_or_else(|_| loaded.path.clone());
+            if now == self.environment_file {
+                reasons.push(format!(
+                    "the environment file {} changed since the plan was made",
+                    loaded.path.display()
+                ));
+            } else {
+                reasons.push(format!(
+                    "the plan was made for the environment file {}, not {} (pass the same --env, or plan again for this one)",
+                    self.environment_file.display(),
+                    loaded.path.display()
+                ));
+            }
         }
         if reasons.is_empty() {
             Ok(())

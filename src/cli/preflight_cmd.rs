@@ -81,10 +81,10 @@ pub(super) async fn gate(
     }
     write_step_summary(&report)?;
     match cli.output {
-        OutputFormat::Json => println!(
+        OutputFormat::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&preflight::report_json(&report))?
-        ),
+        )?,
         OutputFormat::Human => {
             eprint!("{}", preflight::render_human(&report, false));
             eprintln!(
@@ -101,16 +101,16 @@ fn write_step_summary(report: &Report) -> Result<()> {
 }
 
 fn print(cli: &Cli, args: &PreflightArgs, report: &Report) -> Result<()> {
-    match (cli.output, args.format) {
-        (OutputFormat::Json, _) => println!(
+    match (cli.output, args.output.plan_format()) {
+        (OutputFormat::Json, _) => outln!(
             "{}",
             serde_json::to_string_pretty(&preflight::report_json(report))?
-        ),
+        )?,
         (OutputFormat::Human, PlanFormat::Markdown) => {
-            print!("{}", preflight::render_markdown(report))
+            out!("{}", preflight::render_markdown(report))?
         }
-        (OutputFormat::Human, PlanFormat::Human) => {
-            print!("{}", preflight::render_human(report, true))
+        (OutputFormat::Human, PlanFormat::Human | PlanFormat::Brief) => {
+            out!("{}", preflight::render_human(report, true))?
         }
     }
     Ok(())

@@ -49,6 +49,16 @@ impl Session {
         })
     }
 
+    /// How much faster than Azure the cloud runs: the embedded sandbox's
+    /// `time_scale`, else 1 (Azure, or a sandbox server whose scale is unknown).
+    pub fn time_scale(&self) -> f64 {
+        if self.embedded.is_some() {
+            self.loaded.env.azure.sandbox.time_scale
+        } else {
+            1.0
+        }
+    }
+
     /// Close the session; an embedded sandbox saves its state file.
     pub async fn close(self) {
         if let Some(sandbox) = self.embedded {

@@ -47,20 +47,40 @@ pub struct Problem {
 }
 
 impl fmt::Display for Problem {
+    /// `FILE:LINE:COL: KEY: MESSAGE`, control characters escaped (`\u{1b}`), so
+    /// that a hostile file cannot move the cursor or recolour the terminal.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        write!(f, "{}", escape_control(&self.file.display().to_string()))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(col) = self.col {
                 write!(f, ":{col}")?;
             }
         }
+        let message = escape_control(&self.message);
         if self.key.is_empty() {
-            write!(f, ": {}", self.message)
+            write!(f, ": {message}")
         } else {
-            write!(f, ": {}: {}", self.key, self.message)
+            write!(f, ": {}: {message}", escape_control(&self.key))
         }
     }
+}
+
+/// `text` with every control character written as its Rust escape (`\n`, `\u{1b}`).
+pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// Every problem found in one environment file (never empty).

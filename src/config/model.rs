@@ -18,9 +18,16 @@ pub struct Environment {
     pub name: String,
     /// Where to deploy and how to reach it.
     pub azure: AzureSettings,
-    /// Tags applied to every taggable resource (the tool adds `owui-deploy-env`).
+    /// Tags applied to every taggable resource (the tool adds `owui-deploy-env`,
+    /// and `owui-deploy-tags` listing these keys so that a key removed later is
+    /// removed from Azure too).
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Tag keys the tool never touches (e.g. set by Azure Policy or cost tools).
+    /// Tags the tool did not set are kept anyway; this also keeps a key the
+    /// tool once set.
+    #[serde(default)]
+    pub ignore_tags: Vec<String>,
     /// Hub networking, DNS, monitoring and shared identities.
     pub hub: HubSettings,
     /// The API Management AI gateway.

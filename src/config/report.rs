@@ -238,6 +238,18 @@ pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
     }
 }
 
+impl Summary {
+    /// Replaces what stage `name` deploys (e.g. with the counts of the model the
+    /// engine plans, so that `validate` and `plan` agree) and updates the totals.
+    pub fn set_stage_resources(&mut self, name: &str, resources: Vec<ResourceCount>) {
+        if let Some(stage) = self.stages.iter_mut().find(|s| s.name == name) {
+            stage.total = resources.iter().map(|r| r.count).sum();
+            stage.resources = resources;
+        }
+        self.total_resources = self.stages.iter().map(|s| s.total).sum();
+    }
+}
+
 /// The result of validating one environment file, as `owui-deploy validate` reports it
 /// (`--output json` serialises this struct: `{"valid", "environment", "summary", "problems"}`).
 #[derive(Debug, Clone, PartialEq, Serialize)]

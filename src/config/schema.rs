@@ -265,6 +265,7 @@ pub(crate) static ENVIRONMENT: TableSchema = TableSchema {
         req("name", Str),
         req("azure", Table(&AZURE)),
         opt("tags", StrMap),
+        opt("ignore_tags", StrList),
         req("hub", Table(&HUB)),
         req("apim", Table(&APIM)),
         req("spoke", Table(&SPOKE)),
@@ -378,6 +379,32 @@ fn nested_secret(v: &DeValue<'_>) -> Option<&'static str> {
     }
 }
 
+/// `must be a whole number from LO to HI, not N`, with the bounds the semantic
+/// checks apply to `path` when there are any, else those of its type.
+fn range_message(path: &str, value: Option<i128>, type_max: i128) -> String {
+    let shown = value.map(|n| format!(", not {n}")).unwrap_or_default();
+    match crate::config::semantic::integer_bounds(path) {
+        Some((lo, Some(hi))) => format!("must be a whole number from {lo} to {hi}{shown}"),
+        Some((lo, None)) if value.is_some_and(|n| n < 0) => {
+            format!("must be a whole number of {lo} or more{shown}")
+        }
+        Some((lo, None)) => {
+            format!("must be a whole number from {lo} to {type_max}{shown}")
+        }
+        None if value.is_some_and(|n| n < 0) => {
+            format!("must be a whole number of 0 or more{shown}")
+        }
+        None => format!("must be a whole number from 0 to {type_max}{shown}"),
+    }
+}
+
+/// Whether a value under a secret-sounding unknown key could hold a secret: a
+/// string of 8 characters or more that is not a flag or a number.
+fn could_be_secret(v: &DeValue<'_>) -> bool {
+    matches!(v, DeValue::String(s)
+        if s.chars().count() >= 8 && !secrets::value_is_flag_or_number(s))
+}
+
 fn integer_value(v: &DeValue<'_>) -> Option<i128> {
     match v {
         DeValue::Integer(i) => i128::from_str_radix(i.as_str(), i.radix()).ok(),
@@ -461,16 +488,23 @@ impl<'a> Walker<'a> {
         path: &str,
         in_array: bool,
     ) {
-        if let Some(why) = secrets::key_looks_secret(name) {
-            self.secret(key_span, kpath, &why);
-            return;
-        }
+        // A value that looks like a secret is one, whatever the key; a misspelt
+        // key (`token_per_minute`) gets its suggestion before the key name is
+        // taken as a sign of a secret, and then only for a value that could be one.
         if let Some(what) = nested_secret(v.get_ref()) {
             self.secret(key_span, kpath, what);
             return;
         }
+        let suggestion = rules::did_you_mean(name, schema.fields.iter().map(|f| f.name));
+        if suggestion.is_none()
+            && could_be_secret(v.get_ref())
+            && let Some(why) = secrets::key_looks_secret(name)
+        {
+            self.secret(key_span, kpath, &why);
+            return;
+        }
         let mut msg = format!("unknown key '{name}' in {}", table_display(path, in_array));
-        if let Some(s) = rules::did_you_mean(name, schema.fields.iter().map(|f| f.name)) {
+        if let Some(s) = suggestion {
             msg.push_str(&format!("; did you mean '{s}'?"));
         } else {
             let homes: Vec<String> = all_tables()
@@ -550,11 +584,11 @@ impl<'a> Walker<'a> {
                 };
                 match integer_value(val) {
                     Some(n) if (0..=max).contains(&n) => {}
-                    _ => self.push(
+                    n => self.push(
                         Some(v.span()),
                         path,
                         "out-of-range",
-                        format!("must be an integer from 0 to {max}"),
+                        range_message(path, n, max),
                     ),
                 }
             }

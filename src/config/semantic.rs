@@ -134,6 +134,39 @@ pub(crate) const RESERVED_ENV_VARS: &[&str] = &[
 ];
 /// The ownership tag the tool adds to everything.
 pub(crate) const OWNERSHIP_TAG: &str = "owui-deploy-env";
+/// The tag listing the keys of `[tags]` (the engine's `MANAGED_TAGS_TAG`).
+pub(crate) const MANAGED_TAGS_TAG: &str = "owui-deploy-tags";
+/// Azure's longest tag value (the managed-keys tag holds the keys of `[tags]`).
+const MAX_TAG_VALUE: usize = 256;
+
+/// The bounds the checks below apply to an integer key (`[i]` indices removed):
+/// (lowest, highest if any). Used to word the error for a value of the wrong
+/// sign or size (`tokens_per_minute = -5`), which never reaches these checks.
+pub(crate) fn integer_bounds(path: &str) -> Option<(u64, Option<u64>)> {
+    let mut key = String::with_capacity(path.len());
+    let mut in_index = false;
+    for ch in path.chars() {
+        match ch {
+            '[' => in_index = true,
+            ']' => in_index = false,
+            c if !in_index => key.push(c),
+            _ => {}
+        }
+    }
+    match key.as_str() {
+        "hub.log_retention_days" => Some((30, Some(730))),
+        "spoke.file_share_quota_gib" => Some((1, Some(102_400))),
+        "app_gateway.capacity" => Some((1, Some(125))),
+        "container_app.max_replicas" => Some((1, Some(300))),
+        "apim.capacity"
+        | "apim.token_limit.tokens_per_minute"
+        | "apim.token_limit.token_quota"
+        | "foundry.deployments.capacity"
+        | "foundry.pool.priority"
+        | "foundry.pool.weight" => Some((1, None)),
+        _ => None,
+    }
+}
 
 struct Checker<'a> {
     spans: &'a SpanIndex,
@@ -196,6 +229,8 @@ impl Checker<'_> {
         }
     }
 
+    /// See [`integer_bounds`], which states these bounds for values that do not
+    /// even fit the key's type (e.g. negative).
     fn range(&mut self, key: &str, value: u64, lo: u64, hi: u64, what: &str) {
         if value < lo || value > hi {
             self.push(
@@ -424,6 +459,7 @@ pub(crate) fn check(
 
     // [tags]
     check_tags(&mut c, env);
+    check_ignore_tags(&mut c, env);
 
     // [hub]
     let hub = &env.hub;
@@ -966,26 +1002,50 @@ pub(crate) fn check(
 }
 
 fn check_tags(c: &mut Checker<'_>, env: &Environment) {
-    if env.tags.len() > 49 {
+    if env.tags.len() > 48 {
         c.push(
             "tags",
             "invalid-tag",
             format!(
-                "at most 49 tags (Azure allows 50 and the tool adds {OWNERSHIP_TAG}), not {}",
+                "at most 48 tags (Azure allows 50 and the tool adds {OWNERSHIP_TAG} and {MANAGED_TAGS_TAG}), not {}",
                 env.tags.len()
+            ),
+        );
+    }
+    let listed: usize = env.tags.keys().map(|k| k.chars().count() + 1).sum();
+    if listed > MAX_TAG_VALUE + 1 {
+        c.push(
+            "tags",
+            "invalid-tag",
+            format!(
+                "the tag names together have {} characters (with a comma between them); \
+                 the tool lists them in the tag {MANAGED_TAGS_TAG}, whose value Azure limits to {MAX_TAG_VALUE}",
+                listed - 1
             ),
         );
     }
     for (k, v) in &env.tags {
         let key = format!("tags.{k}");
         let lower = k.to_ascii_lowercase();
-        if lower == OWNERSHIP_TAG {
+        if lower == OWNERSHIP_TAG || lower == MANAGED_TAGS_TAG {
             c.push_at_key(
                 &key,
                 "reserved-tag",
                 format!(
-                    "the tool sets {OWNERSHIP_TAG} itself (to the environment name); remove it"
+                    "the tool sets {OWNERSHIP_TAG} (to the environment name) and {MANAGED_TAGS_TAG} (the names of [tags]) itself; remove it"
                 ),
+            );
+        } else if k.contains(',') {
+            c.push_at_key(
+                &key,
+                "invalid-tag",
+                format!("a tag name in [tags] has no comma (the tool lists the names, comma-separated, in {MANAGED_TAGS_TAG})"),
+            );
+        } else if env.ignore_tags.iter().any(|i| i.eq_ignore_ascii_case(k)) {
+            c.push_at_key(
+                &key,
+                "invalid-tag",
+                "this tag is also in ignore_tags: set it here or ignore it, not both".into(),
             );
         } else if k.is_empty()
             || k.chars().count() > 512
@@ -1012,6 +1072,26 @@ fn check_tags(c: &mut Checker<'_>, env: &Environment) {
                 &key,
                 "invalid-tag",
                 "a tag value has at most 256 characters".into(),
+            );
+        }
+    }
+}
+
+fn check_ignore_tags(c: &mut Checker<'_>, env: &Environment) {
+    for (i, k) in env.ignore_tags.iter().enumerate() {
+        let key = format!("ignore_tags[{i}]");
+        let lower = k.to_ascii_lowercase();
+        if lower == OWNERSHIP_TAG || lower == MANAGED_TAGS_TAG {
+            c.push(
+                &key,
+                "reserved-tag",
+                format!("the tool always manages {k}; it cannot be ignored"),
+            );
+        } else if k.is_empty() || k.chars().count() > 512 {
+            c.push(
+                &key,
+                "invalid-tag",
+                "a tag name has 1-512 characters".into(),
             );
         }
     }

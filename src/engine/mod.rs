@@ -18,6 +18,7 @@ pub mod preflight;
 pub mod render;
 pub mod resource;
 pub mod secrets;
+pub mod tags;
 pub mod xml;
 
 /// Re-exported so the CLI reaches Azure through the engine only.
@@ -33,7 +34,9 @@ pub use plan::{
     Action, Change, DEFAULT_PARALLELISM, Fingerprint, Plan, PlanOptions, Summary, plan, verify_plan,
 };
 pub use render::{
-    plan_json, render_graph_dot, render_graph_mermaid, render_plan_human, render_plan_markdown,
+    plan_json, render_graph_dot, render_graph_mermaid, render_plan_brief, render_plan_human,
+    render_plan_markdown,
 };
 pub use resource::*;
 pub use secrets::{SecretAction, Secrets, percent_encode};
+pub use tags::MANAGED_TAGS_TAG;

@@ -32,6 +32,8 @@ pub struct PlanOptions {
     /// The environment name: resources tagged for another environment are
     /// reported, and in destroy mode left alone.
     pub environment: Option<String>,
+    /// Tag keys never touched (`ignore_tags`): live values are written back as they are.
+    pub ignore_tags: Vec<String>,
     /// Resources to rewrite even when nothing differs (e.g. to rotate a
     /// write-only secret): their write-only properties are shown as changed.
     pub force_write: BTreeSet<Address>,
@@ -43,6 +45,7 @@ impl Default for PlanOptions {
             parallelism: DEFAULT_PARALLELISM,
             destroy: false,
             environment: None,
+            ignore_tags: Vec::new(),
             force_write: BTreeSet::new(),
         }
     }
@@ -725,7 +728,14 @@ pub async fn plan(
                     },
                 }
             };
-            let desired = diff::resolve_desired(&spec.body, &lookup).map_err(|f| {
+            // Tags others added are written back; tags this tool set earlier and
+            // no longer sets are removed (see `tags`).
+            let (spec_body, tag_removals) = if opts.destroy {
+                (spec.body.clone(), Vec::new())
+            } else {
+                super::tags::merge_shared_tags(spec, live[i].as_ref(), &opts.ignore_tags)
+            };
+            let desired = diff::resolve_desired(&spec_body, &lookup).map_err(|f| {
                 EngineError::UnresolvedReference {
                     address: spec.address.clone(),
                     label: spec.label.clone(),
@@ -807,7 +817,8 @@ pub async fn plan(
                 }
                 Some(l) => {
                     owned(spec, l, opts, &mut warnings);
-                    let diffs = diff::diff(&desired, Some(l), &spec.rules);
+                    let mut diffs = diff::diff(&desired, Some(l), &spec.rules);
+                    diffs.extend(tag_removals);
                     if diffs.iter().any(|d| d.forces_replacement) {
                         (Action::Replace, diffs)
                     } else if !diffs.is_empty() {
@@ -844,7 +855,7 @@ pub async fn plan(
             } else {
                 Vec::new()
             };
-            let mut body = spec.body.clone();
+            let mut body = spec_body;
             strip_large(&mut body, &mut blobs);
             actions[i] = Some(action);
             changes[i] = Some(Change {

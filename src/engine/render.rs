@@ -124,6 +124,30 @@ fn render_change(out: &mut String, c: &Change, p: &Painter) {
     out.push('\n');
 }
 
+/// What is being done, for people: `creating`, `waiting for Azure to finish`, ...
+pub fn doing(action: Action) -> &'static str {
+    match action {
+        Action::Create => "creating",
+        Action::Update => "updating",
+        Action::Replace => "replacing",
+        Action::Delete => "deleting",
+        Action::Read => "reading",
+        Action::NoOp => "waiting for Azure to finish",
+    }
+}
+
+/// What was done, for people: `created`, `ready`, ...
+pub fn done(action: Action) -> &'static str {
+    match action {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Replace => "replaced",
+        Action::Delete => "deleted",
+        Action::Read => "read",
+        Action::NoOp => "ready",
+    }
+}
+
 /// A plan in Terraform-like form: `+` create, `~` update (`old -> new`),
 /// `-/+` replace (`# forces replacement`), `-` delete, `<=` read, then the
 /// summary line; or `No changes. ...` when nothing would be written.
@@ -135,6 +159,41 @@ pub fn render_plan_human(plan: &Plan, color: bool) -> String {
         for c in &plan.changes {
             render_change(&mut out, c, &p);
         }
+    }
+    render_plan_tail(&mut out, plan, &p);
+    out
+}
+
+/// A plan as shown before an apply: one line per resource created, deleted or
+/// read, and the changed properties of each resource updated or replaced; then
+/// the summary line (`render_plan_human` shows every property).
+pub fn render_plan_brief(plan: &Plan, color: bool) -> String {
+    let p = Painter { color };
+    let mut out = String::new();
+    if plan.has_changes() {
+        out.push_str("owui-deploy will perform the following actions:\n");
+        for c in &plan.changes {
+            let (symbol, code) = match c.action {
+                Action::Create => ("  +", GREEN),
+                Action::Delete => ("  -", RED),
+                Action::Read | Action::NoOp => continue,
+                Action::Update | Action::Replace => {
+                    out.push('\n');
+                    render_change(&mut out, c, &p);
+                    continue;
+                }
+            };
+            out.push_str(&format!("{} {}\n", p.paint(code, symbol), c.label));
+        }
+        out.push('\n');
+    }
+    render_plan_tail(&mut out, plan, &p);
+    out
+}
+
+/// The summary line (or `No changes.`) and the warnings.
+fn render_plan_tail(out: &mut String, plan: &Plan, p: &Painter) {
+    if plan.has_changes() {
         let s = plan.summary();
         out.push_str(&p.paint(
             BOLD,
@@ -162,7 +221,6 @@ pub fn render_plan_human(plan: &Plan, color: bool) -> String {
     for w in &plan.warnings {
         out.push_str(&format!("{} {w}\n", p.paint(YELLOW, "Warning:")));
     }
-    out
 }
 
 /// The line above the resources a plan found still provisioning or updating.
@@ -471,7 +529,7 @@ pub fn event_json_line(event: &Event) -> String {
 /// One plain progress line for an event (the CLI prefixes a timestamp).
 pub fn event_text(event: &Event) -> String {
     match event {
-        Event::Started { label, action, .. } => format!("{label}: {} started", action.as_str()),
+        Event::Started { label, action, .. } => format!("{label}: {}", doing(*action)),
         Event::Polled {
             address,
             status,
@@ -493,8 +551,8 @@ pub fn event_text(event: &Event) -> String {
             ..
         } => {
             let mut s = format!(
-                "{label}: {} done in {:.1}s",
-                action.as_str(),
+                "{label}: {} in {:.1}s",
+                done(*action),
                 elapsed.as_secs_f64()
             );
             if let Some(n) = note {

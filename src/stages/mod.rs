@@ -233,10 +233,18 @@ fn api_version_of(type_name: &str) -> Result<String, StageError> {
         })
 }
 
-/// The tags of every taggable resource: the environment's tags plus the
-/// ownership tag `owui-deploy-env = <name>`.
+/// The tags of every taggable resource: the environment's tags, the ownership
+/// tag `owui-deploy-env = <name>`, and (when there are any) `owui-deploy-tags`
+/// listing the environment's tag keys, so that a later plan removes a key the
+/// file no longer sets (see [`crate::engine::tags`]).
 pub fn tags(env: &Environment) -> resources::Tags {
     let mut t = env.tags.clone();
+    if !env.tags.is_empty() {
+        t.insert(
+            crate::engine::MANAGED_TAGS_TAG.to_string(),
+            crate::engine::tags::managed_tags_value(env.tags.keys()),
+        );
+    }
     t.insert(OWNER_TAG.to_string(), env.name.clone());
     t
 }

@@ -25,9 +25,14 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
     if dir.join("arm-schemas").is_dir() {
         Some(dir)
     } else {
-        println!(
-            "skipping {test}: {} not found (the shared test data is present in CI)",
-            dir.join("arm-schemas").display()
+        // Straight to standard error: libtest hides what passing tests print.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!(
+                "skipping {test}: {} not found (the shared test data is present in CI)\n",
+                dir.join("arm-schemas").display()
+            )
+            .as_bytes(),
         );
         None
     }
