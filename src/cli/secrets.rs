@@ -60,7 +60,9 @@ pub fn gather(loaded: &LoadedEnvironment, stages: &[Stage], rotate: bool) -> Res
             )?;
         // PEM, DER or header-less base64: the DER certificate, base64-encoded once.
         let encoded = config::certificate::trusted_root_base64(&bytes).map_err(|why| {
-            anyhow::anyhow!("trusted root certificate (domain.trusted_root_certificate_path): {why}")
+            anyhow::anyhow!(
+                "trusted root certificate (domain.trusted_root_certificate_path): {why}"
+            )
         })?;
         secrets.insert(spoke::SECRET_TRUSTED_ROOT, Secret::new(encoded));
     }
