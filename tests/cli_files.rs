@@ -24,7 +24,7 @@ fn problems(run: &Run) -> Vec<Value> {
 
 /// `validate --output json` fails with one problem of `code` at `key`, with a line and column.
 async fn refused_by_validate(h: &Harness, key: &str, code: &str, extra: &[&str]) -> Value {
-    let mut args = vec!["--output", "json", "validate"];
+    let mut args = vec!["validate", "--output", "json"];
     args.extend_from_slice(extra);
     let run = h.run(&args).await;
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);

@@ -70,9 +70,9 @@ async fn plans_progress_and_errors_never_show_internal_markers() {
     let doc: Value = serde_json::from_str(&json_plan.stdout).expect("plan JSON");
     assert!(doc["changes"].as_array().is_some_and(|c| !c.is_empty()));
     seen.add("plan --output json", &json_plan);
-    let md = cli.run(&["plan", "--format", "markdown"]).await;
+    let md = cli.run(&["plan", "--output", "markdown"]).await;
     md.ok();
-    seen.add("plan --format markdown", &md);
+    seen.add("plan --output markdown", &md);
 
     // A failed service principal is reported under its resolved address.
     cli.admin_post("/_sandbox/faults", &refuse_service_principal())
@@ -107,7 +107,7 @@ async fn plans_progress_and_errors_never_show_internal_markers() {
     for args in [
         &["plan"][..],
         &["plan", "--output", "json"][..],
-        &["plan", "--format", "markdown"][..],
+        &["plan", "--output", "markdown"][..],
     ] {
         let run = cli.run(args).await;
         run.ok();

@@ -51,6 +51,17 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "/properties/deferUpgrade",
         "README: the 201 body has no deferUpgrade or redisVersion",
     ),
+    // --- Application Gateway WAF policies
+    (
+        "Microsoft.Network/2024-05-01/WafPolicyCreateOrUpdate.json",
+        "/properties/customRules/1/matchConditions/1/matchVariables/0/variableName",
+        "README: the request's Rule2 uses matchVariable RequestHeaders, which comes back as RequestHeader",
+    ),
+    (
+        "Microsoft.Network/2024-05-01/WafPolicyCreateOrUpdate.json",
+        "/properties/policySettings/logScrubbing",
+        "README: the 201 has no logScrubbing; the 200 has it",
+    ),
     // --- Container Apps (both versions carry the same example)
     (
         ACA_APP_2501,
