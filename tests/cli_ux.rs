@@ -115,7 +115,17 @@ fn options_of(command: &[&str]) -> Vec<String> {
 
 #[test]
 fn each_flag_is_only_on_the_commands_that_use_it() {
-    let global = ["--env", "--no-progress", "--verbose", "--help"];
+    // `--allow-outside-paths` and `--sandbox-url` are global on purpose: every command
+    // that reads the environment file or talks to Azure takes them, and a harness can
+    // add them without knowing the subcommand (docs/configuration.md).
+    let global = [
+        "--env",
+        "--no-progress",
+        "--verbose",
+        "--help",
+        "--allow-outside-paths",
+        "--sandbox-url",
+    ];
     let azure = ["--auth", "--parallelism"];
     let cases: &[(&[&str], &[&str])] = &[
         (&["validate"], &["--output"]),
@@ -128,6 +138,8 @@ fn each_flag_is_only_on_the_commands_that_use_it() {
                 "--faults",
                 "--seed",
                 "--ca-file",
+                "--admin-token-file",
+                "--allow-remote",
             ],
         ),
         (
