@@ -25,6 +25,7 @@ fn vnet_rules() -> DiffRules {
         immutable: vec!["/properties/kind".into()],
         ignore: vec![],
         xml: vec![],
+        json: vec![],
         openapi: None,
     }
 }

@@ -41,6 +41,10 @@ pub struct Environment {
     pub domain: DomainSettings,
     /// The Entra ID application Open WebUI signs users in with.
     pub entra: EntraSettings,
+    /// Usage insight: the Azure Monitor workbook `finalize` deploys (every key has
+    /// a default, so the table may be left out).
+    #[serde(default)]
+    pub usage: UsageSettings,
 }
 
 impl Environment {
@@ -499,6 +503,25 @@ pub struct AppGatewaySettings {
     /// Instance count.
     #[serde(default = "d_one")]
     pub capacity: u32,
+}
+
+/// `[usage]`: usage insight.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UsageSettings {
+    /// Deploy the shared Azure Monitor workbook with the usage reports (finalize).
+    #[serde(default = "d_true")]
+    pub workbook: bool,
+}
+
+impl Default for UsageSettings {
+    fn default() -> Self {
+        Self { workbook: true }
+    }
+}
+
+fn d_true() -> bool {
+    true
 }
 
 /// `[domain]`: public host name and certificate source.

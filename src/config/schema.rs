@@ -244,6 +244,9 @@ static ENTRA: TableSchema = TableSchema {
         opt("provider_name", Str),
     ],
 };
+static USAGE: TableSchema = TableSchema {
+    fields: &[opt("workbook", Bool)],
+};
 /// The whole file.
 pub(crate) static ENVIRONMENT: TableSchema = TableSchema {
     fields: &[
@@ -259,6 +262,7 @@ pub(crate) static ENVIRONMENT: TableSchema = TableSchema {
         opt("app_gateway", Table(&APP_GATEWAY)),
         req("domain", Table(&DOMAIN)),
         req("entra", Table(&ENTRA)),
+        opt("usage", Table(&USAGE)),
     ],
 };
 
@@ -707,6 +711,8 @@ app_name = "app"
 unique_name = "app"
 roles = ["user"]
 provider_name = "P"
+[usage]
+workbook = false
 "#;
 
     const CUSTOM_CLOUD_TABLE: &str = r#"{ resource_manager = "https://m", graph = "https://g", authority = "https://a", resource_manager_audience = "https://m/", ca_file = "ca.pem" }"#;

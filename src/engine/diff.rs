@@ -710,6 +710,9 @@ impl Differ<'_> {
                 if self.rules.xml.iter().any(|p| rule_covers(p, path)) {
                     return super::xml::same_xml(a, b);
                 }
+                if self.rules.json.iter().any(|p| rule_covers(p, path)) {
+                    return same_json(a, b);
+                }
                 if matched_name
                     || is_arm_id(a)
                     || self
@@ -732,6 +735,18 @@ impl Differ<'_> {
                 .is_some_and(|(x, y)| x == y),
             (a, b) => a == b,
         }
+    }
+}
+
+/// Two JSON documents held as strings are the same once parsed (key order and
+/// spacing aside); text that is not JSON is compared as written.
+fn same_json(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<Value>(a),
+        serde_json::from_str::<Value>(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
     }
 }
 
@@ -793,6 +808,7 @@ mod tests {
             immutable: vec!["/properties/kind".into()],
             ignore: vec!["/properties/ignored".into()],
             xml: vec!["/properties/policy".into()],
+            json: vec!["/properties/serializedData".into()],
             openapi: None,
         }
     }
@@ -844,6 +860,15 @@ mod tests {
         let same = json!({"properties": {"policy": "<a>\n\t<b y=\"2\" x=\"1\" />\n</a>"}});
         assert!(diff(&d, Some(&same), &rules()).is_empty());
         let other = json!({"properties": {"policy": "<a><b x='1' y='3'/></a>"}});
+        assert_eq!(diff(&d, Some(&other), &rules()).len(), 1);
+    }
+
+    #[test]
+    fn json_documents_compare_parsed() {
+        let d = known(json!({"properties": {"serializedData": "{\"a\":1,\"b\":[1,2]}"}}));
+        let same = json!({"properties": {"serializedData": "{ \"b\": [1, 2],\n \"a\": 1 }"}});
+        assert!(diff(&d, Some(&same), &rules()).is_empty());
+        let other = json!({"properties": {"serializedData": "{\"a\":1,\"b\":[2,1]}"}});
         assert_eq!(diff(&d, Some(&other), &rules()).len(), 1);
     }
 

@@ -233,6 +233,10 @@ pub struct DiffRules {
     /// ([`crate::engine::xml::canonicalize`]): the service may reformat them.
     #[serde(default)]
     pub xml: Vec<String>,
+    /// JSON documents held as strings (e.g. a workbook's `serializedData`),
+    /// compared parsed: the service may re-serialize them (spacing, key order).
+    #[serde(default)]
+    pub json: Vec<String>,
     /// Pointer to an inline OpenAPI document (JSON text) in the desired body,
     /// for APIs imported from one: when the document changes, the plan lists the
     /// API's live `{address}/operations` and shows the operations the import adds

@@ -49,6 +49,7 @@ pub mod storage_account;
 pub mod user_assigned_identity;
 pub mod virtual_network;
 pub mod virtual_network_peering;
+pub mod workbook;
 
 use crate::azure::api_versions::api_version;
 use crate::engine::{Address, Api, DiffRules, Input, Mode, ResourceSpec, Stage};
