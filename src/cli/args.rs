@@ -74,6 +74,34 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Report gateway usage (tokens per user and model, requests per key, IP,
+    /// backend, deployment, 429s) from the environment's Log Analytics workspace.
+    Usage(UsageArgs),
+}
+
+/// `owui-deploy usage`.
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// Time window: a number and d, h or m (e.g. 7d, 12h, 30m).
+    #[arg(long, default_value = "7d")]
+    pub since: String,
+    /// The report.
+    #[arg(long, default_value = "user", value_parser = clap::builder::PossibleValuesParser::new(crate::stages::usage::command_names()))]
+    pub by: String,
+    /// Output format (default: human, or json with `--output json`).
+    #[arg(long, value_enum)]
+    pub format: Option<UsageFormat>,
+}
+
+/// Formats of `usage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UsageFormat {
+    /// An aligned table.
+    Human,
+    /// One JSON document (docs/schemas/usage.v1.schema.json).
+    Json,
+    /// CSV with a header row (RFC 4180).
+    Csv,
 }
 
 /// Which stages.

@@ -17,6 +17,7 @@ pub mod progress;
 mod sandbox_cmd;
 mod secrets;
 mod session;
+mod usage_cmd;
 mod validate;
 
 use anyhow::Result;
@@ -64,6 +65,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Apply(args) => apply_cmd::run(&cli, args).await,
         Command::Destroy(args) => destroy::run(&cli, args).await,
         Command::Completions(args) => completions::run(args),
+        Command::Usage(args) => usage_cmd::run(&cli, args).await,
     }
 }
 

@@ -19,6 +19,8 @@ pub struct Session {
     pub loaded: LoadedEnvironment,
     /// ARM + Graph.
     pub backend: Arc<AzureBackend>,
+    endpoints: Endpoints,
+    auth: AuthMethod,
     embedded: Option<Sandbox>,
 }
 
@@ -39,8 +41,21 @@ impl Session {
         Ok(Session {
             loaded,
             backend: Arc::new(backend),
+            endpoints,
+            auth,
             embedded,
         })
+    }
+
+    /// A client for the cloud's Azure Monitor Logs query API (same credential choice).
+    pub fn logs(&self) -> Result<crate::engine::LogsClient> {
+        crate::engine::connect_logs(
+            &self.endpoints,
+            self.auth,
+            &self.loaded.env.azure.tenant_id,
+            ClientSettings::default(),
+        )
+        .context("cannot set up the Logs query client")
     }
 
     /// Close the session; an embedded sandbox saves its state file.

@@ -1,0 +1,200 @@
+//! `owui-deploy usage` end to end (issue 16): the built binary against an
+//! in-process sandbox that synthesises telemetry for the deployed environment
+//! (docs/sandbox.md, "Logs query API") and evaluates the tool's own queries.
+
+mod cli_support;
+
+use cli_support::{Harness, doc_schema_errors, repo};
+use serde_json::{Value, json};
+
+const TIME_SCALE: f64 = 0.0005;
+/// Hours of synthesised history (`sandbox::logs::HOURS`, documented).
+const HOURS: i64 = 72;
+const USERS: [&str; 4] = [
+    "alice@contoso.com",
+    "bob@contoso.com",
+    "carol@contoso.com",
+    "dave@contoso.com",
+];
+
+/// The documented mix: user `u`, model `m` (deployments sorted by name) make one
+/// request of `100 * (u + 1) + 10 * (m + 1)` tokens per hour.
+fn tokens(u: usize, m: usize) -> i64 {
+    100 * (u as i64 + 1) + 10 * (m as i64 + 1)
+}
+
+/// The models of environments/sandbox.toml, in deployment-name order.
+fn models() -> Vec<String> {
+    let env: owui_deploy::config::Environment = toml::from_str(
+        &std::fs::read_to_string(repo().join("environments/sandbox.toml")).expect("env"),
+    )
+    .expect("parses");
+    let mut d: Vec<(String, String)> = env
+        .foundry
+        .deployments
+        .iter()
+        .map(|d| (d.name.clone(), d.model.clone()))
+        .collect();
+    d.sort();
+    d.into_iter().map(|(_, m)| m).collect()
+}
+
+fn json_of(stdout: &str) -> Value {
+    let doc: Value = serde_json::from_str(stdout).expect("usage JSON");
+    let errors = doc_schema_errors("usage.v1.schema.json", &doc);
+    assert!(errors.is_empty(), "{errors:#?}");
+    doc
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_reports_the_synthesised_totals_after_up() {
+    let cli = Harness::start("sandbox", TIME_SCALE).await;
+    // Before finalize wires the gateway logs, the workspace has no data.
+    cli.run(&["hub", "--yes", "--no-progress"]).await.ok();
+    let empty = cli.run(&["usage", "--by", "user"]).await;
+    empty.ok();
+    assert!(empty.stdout.contains("No data yet"), "{}", empty.stdout);
+
+    cli.run(&["up", "--yes", "--no-progress"]).await.ok();
+    let models = models();
+
+    // --by user, JSON: one row per user and model with the documented totals.
+    let run = cli
+        .run(&["usage", "--by", "user", "--format", "json"])
+        .await;
+    run.ok();
+    let doc = json_of(&run.stdout);
+    assert_eq!(doc["report"], "user");
+    assert_eq!(doc["timespan"], "P7D");
+    let rows = doc["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), USERS.len() * models.len(), "{rows:#?}");
+    for (u, user) in USERS.iter().enumerate() {
+        for (m, model) in models.iter().enumerate() {
+            let row = rows
+                .iter()
+                .find(|r| r["User"] == *user && r["Model"] == model.as_str())
+                .unwrap_or_else(|| panic!("no row for {user} / {model}"));
+            assert_eq!(row["Tokens"].as_f64(), Some((HOURS * tokens(u, m)) as f64));
+        }
+    }
+
+    // --by model, human: the per-model totals in a table.
+    let run = cli.run(&["usage", "--by", "model"]).await;
+    run.ok();
+    assert!(
+        run.stdout.starts_with("Tokens per model (last 7d)"),
+        "{}",
+        run.stdout
+    );
+    for (m, model) in models.iter().enumerate() {
+        let total: i64 = (0..USERS.len()).map(|u| HOURS * tokens(u, m)).sum();
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(model.as_str()) && l.split_whitespace().next() == Some(model))
+            .unwrap_or_else(|| panic!("no line for {model}:\n{}", run.stdout));
+        assert_eq!(
+            line.split_whitespace().last(),
+            Some(total.to_string().as_str()),
+            "{line}"
+        );
+    }
+
+    // A shorter window, CSV.
+    let run = cli
+        .run(&["usage", "--by", "user", "--since", "1d", "--format", "csv"])
+        .await;
+    run.ok();
+    let mut lines = run.stdout.lines();
+    assert_eq!(lines.next(), Some("User,Model,Tokens"));
+    let body: Vec<&str> = lines.collect();
+    assert_eq!(body.len(), USERS.len() * models.len());
+    let expected = format!("{},{},{}", USERS[0], models[0], 24 * tokens(0, 0));
+    assert!(body.contains(&expected.as_str()), "{expected} in {body:#?}");
+
+    // Every other report answers, JSON valid.
+    for by in ["key", "ip", "backend", "deployment", "throttled"] {
+        let run = cli.run(&["usage", "--by", by, "--output", "json"]).await;
+        run.ok();
+        let doc = json_of(&run.stdout);
+        assert!(
+            !doc["rows"].as_array().expect("rows").is_empty(),
+            "{by}: {doc:#}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_without_read_access_names_the_role() {
+    let cli = Harness::start("sandbox", TIME_SCALE).await;
+    cli.run(&["hub", "--yes", "--no-progress"]).await.ok();
+    let env = owui_deploy::config::load(&cli.env_file).expect("env").env;
+    let workspace = owui_deploy::stages::Ids::new(&env).log_analytics();
+    let (status, ws) = cli
+        .arm_get(&format!("{workspace}?api-version=2025-02-01"))
+        .await;
+    assert_eq!(status, 200, "{ws:#}");
+    let customer = ws["properties"]["customerId"].as_str().expect("customerId");
+    // The query API refuses KQL outside the evaluated subset as Azure does, and
+    // tokens for another audience.
+    let logs = "https://api.loganalytics.io/.default";
+    let (status, body) = cli
+        .logs_query(
+            customer,
+            "AppMetrics | join (AppRequests) on OperationId",
+            logs,
+        )
+        .await;
+    assert_eq!(status, 400, "{body:#}");
+    assert_eq!(body["error"]["code"], "BadArgumentError");
+    assert_eq!(body["error"]["innererror"]["code"], "SyntaxError");
+    let (status, body) = cli.logs_query(customer, "AppMetrcs | take 1", logs).await;
+    assert_eq!(status, 400, "{body:#}");
+    assert_eq!(body["error"]["innererror"]["code"], "SemanticError");
+    let (status, _) = cli
+        .logs_query(
+            customer,
+            "AppMetrics | take 1",
+            "https://management.azure.com/.default",
+        )
+        .await;
+    assert_eq!(status, 401);
+    cli.admin_post(
+        "/_sandbox/faults",
+        &json!({"rules": [{
+            "method": "POST",
+            "path": "/v1/workspaces/*",
+            "kind": "status",
+            "status": 403,
+            "code": "InsufficientAccessError",
+            "message": "The provided credentials have insufficient access to perform the requested operation",
+            "count": 10
+        }]}),
+    )
+    .await;
+    let run = cli.run(&["usage"]).await;
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("Log Analytics Reader"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("InsufficientAccessError"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_before_the_hub_says_what_to_run() {
+    let cli = Harness::start("sandbox", TIME_SCALE).await;
+    let run = cli.run(&["usage", "--by", "model"]).await;
+    run.expect_code(1);
+    assert!(run.stderr.contains("owui-deploy hub"), "{}", run.stderr);
+    let bad = cli.run(&["usage", "--by", "nobody"]).await;
+    bad.expect_code(2);
+    let bad = cli.run(&["usage", "--since", "9y"]).await;
+    bad.expect_code(1);
+    assert!(bad.stderr.contains("--since 9y"), "{}", bad.stderr);
+}
