@@ -226,6 +226,23 @@ mod tests {
         }
     }
 
+    /// docs/usage.md shows every query exactly as shipped.
+    #[test]
+    fn docs_show_every_query_verbatim() {
+        let docs = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/usage.md"),
+        )
+        .expect("read docs/usage.md");
+        for q in USAGE_QUERIES {
+            assert!(
+                docs.contains(&format!("```kql\n{}\n```", q.kql)),
+                "docs/usage.md lacks the query {} as shipped",
+                q.name
+            );
+            assert!(docs.contains(q.title), "docs/usage.md lacks {}", q.title);
+        }
+    }
+
     #[test]
     fn workbook_has_one_step_per_query_with_the_same_text() {
         let c = workbook_content(
