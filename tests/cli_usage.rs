@@ -198,3 +198,41 @@ async fn usage_before_the_hub_says_what_to_run() {
     bad.expect_code(1);
     assert!(bad.stderr.contains("--since 9y"), "{}", bad.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workbook_switch_adds_and_removes_the_workbook() {
+    let cli = Harness::start("sandbox", TIME_SCALE).await;
+    cli.run(&["up", "--yes", "--no-progress"]).await.ok();
+    let workbooks = |ids: Vec<String>| -> Vec<String> {
+        ids.into_iter()
+            .filter(|id| {
+                id.to_ascii_lowercase()
+                    .contains("/microsoft.insights/workbooks/")
+            })
+            .collect()
+    };
+    assert_eq!(workbooks(cli.resource_ids().await).len(), 1);
+    cli.write_env(&format!("{}\n[usage]\nworkbook = false\n", cli.env_text()));
+    let plan = cli.run(&["plan", "--output", "json"]).await;
+    plan.ok();
+    let doc: Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
+    let changes: Vec<&Value> = doc["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["action"] != "no_op" && c["action"] != "read")
+        .collect();
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    assert_eq!(changes[0]["action"], "delete", "{changes:#?}");
+    assert!(
+        changes[0]["address"]
+            .as_str()
+            .is_some_and(|a| a.contains("/workbooks/")),
+        "{changes:#?}"
+    );
+    cli.run(&["up", "--yes", "--no-progress"]).await.ok();
+    assert!(workbooks(cli.resource_ids().await).is_empty());
+    let plan = cli.run(&["plan"]).await;
+    plan.ok();
+    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+}
