@@ -90,13 +90,17 @@ impl LogsClient {
     }
 
     /// Run `query` over the last `timespan` (ISO 8601 duration, e.g. `P7D`) in the
-    /// workspace whose customer ID is `workspace_id`; returns the first table.
+    /// workspace whose customer ID is `workspace_id`; returns the first table, or
+    /// `None` when a table the query reads does not exist in the workspace: Log
+    /// Analytics creates a table on its first ingestion, so a query of a new
+    /// workspace is a `400 BadArgumentError` whose semantic error says it "Failed
+    /// to resolve table".
     pub async fn query(
         &self,
         workspace_id: &str,
         query: &str,
         timespan: &str,
-    ) -> Result<LogsTable, AzureError> {
+    ) -> Result<Option<LogsTable>, AzureError> {
         let path = format!("/v1/workspaces/{workspace_id}/query");
         let base = self.http.base.as_str().trim_end_matches('/');
         let url =
@@ -109,7 +113,11 @@ impl LogsClient {
             .http
             .send(Method::Post, url, Some(&body), &[], &path, &NoopObserver)
             .await?;
-        if !(200..300).contains(&u16::from(resp.status())) {
+        let status = u16::from(resp.status());
+        if status == 400 && table_missing(resp.body().as_ref()) {
+            return Ok(None);
+        }
+        if !(200..300).contains(&status) {
             return Err(api_error(&resp, "POST", &path, ARM_ID_HEADERS));
         }
         let value = json_body(&resp, &path)?.unwrap_or(Value::Null);
@@ -128,6 +136,43 @@ impl LogsClient {
                     message: "the answer has no table".into(),
                 })?;
         table.rows.truncate(MAX_ROWS);
-        Ok(table)
+        Ok(Some(table))
+    }
+}
+
+/// Whether a 400 answer says a table could not be resolved (a semantic error,
+/// at any depth of `innererror`).
+fn table_missing(body: &[u8]) -> bool {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    let mut node = v.get("error");
+    let mut semantic = false;
+    let mut unresolved = false;
+    for _ in 0..8 {
+        let Some(n) = node else { break };
+        semantic |= n["code"].as_str().is_some_and(|c| c == "SemanticError");
+        unresolved |= n["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Failed to resolve table"));
+        node = n.get("innererror");
+    }
+    semantic && unresolved
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_table_is_told_apart_from_other_bad_arguments() {
+        let missing = json!({"error": {"code": "BadArgumentError", "message": "The request had some invalid properties",
+            "innererror": {"code": "SemanticError", "message": "A semantic error occurred.",
+                "innererror": {"code": "SEM0100", "message": "'where' operator: Failed to resolve table or column expression named 'AppMetrics'"}}}});
+        assert!(table_missing(missing.to_string().as_bytes()));
+        let syntax = json!({"error": {"code": "BadArgumentError", "message": "The request had some invalid properties",
+            "innererror": {"code": "SyntaxError", "message": "Syntax Error"}}});
+        assert!(!table_missing(syntax.to_string().as_bytes()));
+        assert!(!table_missing(b"not json"));
     }
 }

@@ -98,9 +98,16 @@ async fn run_query(session: &Session, query: &UsageQuery, timespan: &str) -> Res
         .and_then(Value::as_str)
         .with_context(|| format!("{workspace_id} has no properties.customerId"))?;
     let logs = session.logs()?;
-    logs.query(customer_id, query.kql, timespan)
+    let table = logs
+        .query(customer_id, query.kql, timespan)
         .await
-        .map_err(|e| explain(e, &env.hub.log_analytics_name))
+        .map_err(|e| explain(e, &env.hub.log_analytics_name))?;
+    // A table nothing was ever ingested into does not exist yet: no data.
+    Ok(table.unwrap_or_else(|| LogsTable {
+        name: "PrimaryResult".into(),
+        columns: Vec::new(),
+        rows: Vec::new(),
+    }))
 }
 
 /// A query error in terms of what to do about it.

@@ -145,6 +145,16 @@ pub(crate) fn evaluate(
     if parts.len() > MAX_OPERATORS + 1 {
         return Err(syntax(format!("more than {MAX_OPERATORS} operators")));
     }
+    // Parse before binding, as Kusto does: an unknown operator is a syntax error
+    // even when the table does not exist.
+    for op in &parts[1..] {
+        let word = op.split_whitespace().next().unwrap_or("");
+        if !OPERATORS.contains(&word) {
+            return Err(syntax(format!(
+                "the sandbox does not evaluate the operator '{word}' (see docs/sandbox.md for the KQL subset)"
+            )));
+        }
+    }
     let source = parts[0].trim();
     let mut table = tables
         .iter()
@@ -160,6 +170,18 @@ pub(crate) fn evaluate(
     }
     Ok(table)
 }
+
+/// The operators evaluated.
+const OPERATORS: [&str; 8] = [
+    "where",
+    "extend",
+    "summarize",
+    "order",
+    "sort",
+    "project",
+    "take",
+    "limit",
+];
 
 fn apply(op: &str, table: Table, now_ms: i64) -> Result<Table, QueryError> {
     let (word, rest) = op.split_once(char::is_whitespace).unwrap_or((op, ""));

@@ -5,7 +5,8 @@
 //!
 //! Telemetry exists once APIM sends its gateway logs to the workspace (a
 //! `Microsoft.Insights/diagnosticSettings` on an APIM service whose `workspaceId` is
-//! the workspace); before that every table is empty, as in a new workspace. The mix
+//! the workspace); before that the tables do not exist, as in a new workspace
+//! (Log Analytics creates a table on its first ingestion). The mix
 //! is deterministic: for each of the last [`HOURS`] hours (one minute past each
 //! hour boundary counted back from now), each user `u` of [`USERS`] and each model
 //! `m` of the deployments in the sandbox, one request of
@@ -262,15 +263,17 @@ fn telemetry(
         ("SequenceNumber", "int"),
         ("CorrelationId", "string"),
     ]);
-    if has_gateway_logs(w, workspace_id) {
-        let s = shape(w);
-        for h in 0..HOURS {
-            let at = now - h * 3_600_000 - 60_000;
-            if span_ms.is_some_and(|span| at < now - span) {
-                continue;
-            }
-            synthesise_hour(&s, h, at, &mut metrics, &mut gateway, &mut llm);
+    if !has_gateway_logs(w, workspace_id) {
+        // Log Analytics creates a table on its first ingestion: none yet.
+        return BTreeMap::new();
+    }
+    let s = shape(w);
+    for h in 0..HOURS {
+        let at = now - h * 3_600_000 - 60_000;
+        if span_ms.is_some_and(|span| at < now - span) {
+            continue;
         }
+        synthesise_hour(&s, h, at, &mut metrics, &mut gateway, &mut llm);
     }
     BTreeMap::from([
         ("AppMetrics".to_string(), metrics),
