@@ -112,6 +112,41 @@ async fn usage_reports_the_synthesised_totals_after_up() {
     let expected = format!("{},{},{}", USERS[0], models[0], 24 * tokens(0, 0));
     assert!(body.contains(&expected.as_str()), "{expected} in {body:#?}");
 
+    // The synthesised tables have only documented columns, with their documented types.
+    let documented: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/kql/tables.json")).expect("tables.json"),
+    )
+    .expect("tables.json parses");
+    let env = owui_deploy::config::load(&cli.env_file).expect("env").env;
+    let workspace = owui_deploy::stages::Ids::new(&env).log_analytics();
+    let (_, ws) = cli
+        .arm_get(&format!("{workspace}?api-version=2025-02-01"))
+        .await;
+    let customer = ws["properties"]["customerId"].as_str().expect("customerId");
+    for table in [
+        "AppMetrics",
+        "ApiManagementGatewayLogs",
+        "ApiManagementGatewayLlmLog",
+    ] {
+        let (status, body) = cli
+            .logs_query(
+                customer,
+                &format!("{table} | take 1"),
+                "https://api.loganalytics.io/.default",
+            )
+            .await;
+        assert_eq!(status, 200, "{body:#}");
+        let columns = body["tables"][0]["columns"].as_array().expect("columns");
+        assert!(!columns.is_empty());
+        for c in columns {
+            let name = c["name"].as_str().expect("name");
+            assert_eq!(
+                documented[table][name], c["type"],
+                "{table}.{name} is not a documented column of that type"
+            );
+        }
+    }
+
     // Every other report answers, JSON valid.
     for by in ["key", "ip", "backend", "deployment", "throttled"] {
         let run = cli.run(&["usage", "--by", by, "--output", "json"]).await;
