@@ -39,6 +39,20 @@ fn models() -> Vec<String> {
     d.into_iter().map(|(_, m)| m).collect()
 }
 
+/// The `customerId` of the environment's workspace (the ID the query API takes).
+async fn customer_id(cli: &Harness) -> String {
+    let env = owui_deploy::config::load(&cli.env_file).expect("env").env;
+    let workspace = owui_deploy::stages::Ids::new(&env).log_analytics();
+    let (status, ws) = cli
+        .arm_get(&format!("{workspace}?api-version=2025-02-01"))
+        .await;
+    assert_eq!(status, 200, "{ws:#}");
+    ws["properties"]["customerId"]
+        .as_str()
+        .expect("customerId")
+        .to_string()
+}
+
 fn json_of(stdout: &str) -> Value {
     let doc: Value = serde_json::from_str(stdout).expect("usage JSON");
     let errors = doc_schema_errors("usage.v1.schema.json", &doc);
@@ -117,12 +131,8 @@ async fn usage_reports_the_synthesised_totals_after_up() {
         &std::fs::read_to_string(repo().join("tests/kql/tables.json")).expect("tables.json"),
     )
     .expect("tables.json parses");
-    let env = owui_deploy::config::load(&cli.env_file).expect("env").env;
-    let workspace = owui_deploy::stages::Ids::new(&env).log_analytics();
-    let (_, ws) = cli
-        .arm_get(&format!("{workspace}?api-version=2025-02-01"))
-        .await;
-    let customer = ws["properties"]["customerId"].as_str().expect("customerId");
+    let customer = customer_id(&cli).await;
+    let customer = customer.as_str();
     for table in [
         "AppMetrics",
         "ApiManagementGatewayLogs",
@@ -163,13 +173,8 @@ async fn usage_reports_the_synthesised_totals_after_up() {
 async fn usage_without_read_access_names_the_role() {
     let cli = Harness::start("sandbox", TIME_SCALE).await;
     cli.run(&["hub", "--yes", "--no-progress"]).await.ok();
-    let env = owui_deploy::config::load(&cli.env_file).expect("env").env;
-    let workspace = owui_deploy::stages::Ids::new(&env).log_analytics();
-    let (status, ws) = cli
-        .arm_get(&format!("{workspace}?api-version=2025-02-01"))
-        .await;
-    assert_eq!(status, 200, "{ws:#}");
-    let customer = ws["properties"]["customerId"].as_str().expect("customerId");
+    let customer = customer_id(&cli).await;
+    let customer = customer.as_str();
     // The query API refuses KQL outside the evaluated subset as Azure does, and
     // tokens for another audience.
     let logs = "https://api.loganalytics.io/.default";
