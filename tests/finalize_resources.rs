@@ -55,10 +55,10 @@ fn every_spec_is_a_managed_finalize_resource_with_a_pinned_api() {
     }
     // 2 named values, backend, product, API, link, policy, 2 Foundry roles, MMP,
     // logger, 2 diagnostics, diagnostic setting, 2 Key Vault roles, 4 APIM records,
-    // zone, app record, zone link, gateway.
+    // zone, app record, zone link, gateway, usage workbook.
     assert_eq!(
         specs.len(),
-        24,
+        25,
         "{:#?}",
         specs.iter().map(|s| &s.address).collect::<Vec<_>>()
     );
@@ -614,5 +614,57 @@ fn without_a_certificate_the_gateway_serves_http_to_the_app_fqdn() {
         references_in(&gw.body)
             .iter()
             .all(|r| !r.address.as_str().contains("/secrets/"))
+    );
+}
+
+#[test]
+fn usage_workbook_is_shared_linked_to_the_workspace_and_switchable() {
+    let env = finalize_env::base();
+    let specs = build(&env);
+    let wb = specs
+        .iter()
+        .find(|s| {
+            s.address
+                .as_str()
+                .contains("/providers/Microsoft.Insights/workbooks/")
+        })
+        .expect("a workbook");
+    let workspace = Ids::new(&env).log_analytics();
+    assert_eq!(wb.body["kind"], "shared");
+    assert_eq!(wb.body["properties"]["sourceId"], workspace.as_str());
+    let name = wb.address.as_str().rsplit('/').next().expect("name");
+    assert!(uuid::Uuid::parse_str(name).is_ok(), "{name} is a GUID");
+    let content: serde_json::Value = serde_json::from_str(
+        wb.body["properties"]["serializedData"]
+            .as_str()
+            .expect("serializedData is a string"),
+    )
+    .expect("serializedData is JSON");
+    for q in owui_deploy::stages::usage::USAGE_QUERIES {
+        assert!(
+            content["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .any(|i| i["content"]["query"] == q.kql),
+            "the workbook lacks {}",
+            q.name
+        );
+    }
+    assert!(wb.dependencies().iter().any(|d| d.as_str() == workspace));
+    // Same address on every build (idempotent name).
+    assert_eq!(
+        build(&env)
+            .iter()
+            .filter(|s| s.address == wb.address)
+            .count(),
+        1
+    );
+
+    let off = finalize_env::with("[usage]\nworkbook = false\n");
+    assert!(
+        build(&off)
+            .iter()
+            .all(|s| !s.address.as_str().contains("/workbooks/"))
     );
 }

@@ -28,6 +28,7 @@ pub const API_VERSIONS: &[(&str, &str)] = &[
     ),
     ("Microsoft.OperationalInsights/workspaces", "2025-02-01"),
     ("Microsoft.Insights/components", "2020-02-02"),
+    ("Microsoft.Insights/workbooks", "2023-06-01"),
     // APIM: 2024-06-01-preview or later for LLM diagnostics.
     ("Microsoft.ApiManagement/service", "2024-06-01-preview"),
     (

@@ -25,6 +25,11 @@ pub struct Endpoints {
     pub arm_scope: String,
     /// OAuth scope of Microsoft Graph tokens (`https://graph.microsoft.com/.default`).
     pub graph_scope: String,
+    /// Azure Monitor Logs query API base URL (`https://api.loganalytics.io`); `None`
+    /// where the cloud has none the tool knows (custom clouds).
+    pub log_analytics: Option<String>,
+    /// OAuth scope of Logs query tokens (`https://api.loganalytics.io/.default`).
+    pub log_analytics_scope: String,
     /// PEM of an extra CA certificate to trust (the sandbox's CA, a private cloud's CA).
     pub extra_ca_pem: Option<String>,
     /// True for the embedded sandbox: its CA is the only one trusted, the default
@@ -51,6 +56,8 @@ impl Endpoints {
             authority: PUBLIC_AUTHORITY.into(),
             arm_scope: scope_for("https://management.azure.com"),
             graph_scope: scope_for("https://graph.microsoft.com"),
+            log_analytics: Some("https://api.loganalytics.io".into()),
+            log_analytics_scope: scope_for("https://api.loganalytics.io"),
             extra_ca_pem: None,
             is_sandbox: false,
         }
@@ -64,6 +71,8 @@ impl Endpoints {
             authority: US_GOV_AUTHORITY.into(),
             arm_scope: scope_for("https://management.core.usgovcloudapi.net"),
             graph_scope: scope_for("https://graph.microsoft.us"),
+            log_analytics: Some("https://api.loganalytics.us".into()),
+            log_analytics_scope: scope_for("https://api.loganalytics.us"),
             extra_ca_pem: None,
             is_sandbox: false,
         }
@@ -77,22 +86,26 @@ impl Endpoints {
             authority: CHINA_AUTHORITY.into(),
             arm_scope: scope_for("https://management.core.chinacloudapi.cn"),
             graph_scope: scope_for("https://microsoftgraph.chinacloudapi.cn"),
+            log_analytics: Some("https://api.loganalytics.azure.cn".into()),
+            log_analytics_scope: scope_for("https://api.loganalytics.azure.cn"),
             extra_ca_pem: None,
             is_sandbox: false,
         }
     }
 
     /// The embedded sandbox at `url` (`https://127.0.0.1:PORT`), which serves the token
-    /// endpoint, ARM and Graph (under `/v1.0`) from one base URL with a certificate signed by
+    /// endpoint, ARM, Graph (under `/v1.0`) and the Logs query API (under `/v1/workspaces`) from one base URL with a certificate signed by
     /// `ca_pem`. Scopes are the public cloud's, as the sandbox emulates it.
     pub fn sandbox(url: &str, ca_pem: String) -> Self {
         let base = trim(url);
         Self {
             resource_manager: base.clone(),
             graph: base.clone(),
-            authority: base,
+            authority: base.clone(),
             arm_scope: scope_for("https://management.azure.com"),
             graph_scope: scope_for("https://graph.microsoft.com"),
+            log_analytics: Some(base),
+            log_analytics_scope: scope_for("https://api.loganalytics.io"),
             extra_ca_pem: Some(ca_pem),
             is_sandbox: true,
         }
@@ -113,6 +126,8 @@ impl Endpoints {
             authority: trim(authority),
             arm_scope: scope_for(arm_audience.unwrap_or(resource_manager)),
             graph_scope: scope_for(graph),
+            log_analytics: None,
+            log_analytics_scope: scope_for("https://api.loganalytics.io"),
             extra_ca_pem: ca_pem,
             is_sandbox: false,
         }

@@ -66,6 +66,7 @@ mod auth;
 mod endpoints;
 mod error;
 mod graph;
+mod logs;
 mod lro;
 mod pipeline;
 mod settings;
@@ -77,5 +78,6 @@ pub use auth::{
 pub use endpoints::{Endpoints, scope_for};
 pub use error::{AzureError, ErrorDetail};
 pub use graph::GraphClient;
+pub use logs::{LogsClient, LogsColumn, LogsTable, MAX_ROWS};
 pub use lro::{DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL};
 pub use settings::{ClientSettings, LroObserver, NoopObserver, USER_AGENT};

@@ -81,6 +81,16 @@ impl Cli {
             ),
             Command::Apply(a) => (a.output.output, Some(a.azure)),
             Command::Destroy(a) => (a.output.output, Some(a.azure)),
+            Command::Usage(a) => (
+                match a.output {
+                    UsageFormat::Json => OutputFormat::Json,
+                    UsageFormat::Human | UsageFormat::Csv => OutputFormat::Human,
+                },
+                Some(AzureArgs {
+                    auth: a.auth,
+                    parallelism: crate::engine::DEFAULT_PARALLELISM,
+                }),
+            ),
             Command::Sandbox(_) | Command::Graph(_) | Command::Completions(_) => {
                 (OutputFormat::Human, None)
             }
@@ -210,6 +220,37 @@ pub enum Command {
     Preflight(PreflightArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Report gateway usage (tokens per user and model, requests per key, IP,
+    /// backend, deployment, 429s) from the environment's Log Analytics workspace.
+    Usage(UsageArgs),
+}
+
+/// `owui-deploy usage`.
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// Time window: a number and d, h or m (e.g. 7d, 12h, 30m).
+    #[arg(long, default_value = "7d")]
+    pub since: String,
+    /// The report.
+    #[arg(long, default_value = "user", value_parser = clap::builder::PossibleValuesParser::new(crate::stages::usage::command_names()))]
+    pub by: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = UsageFormat::Human)]
+    pub output: UsageFormat,
+    /// How to authenticate to Azure.
+    #[arg(long, value_enum, default_value_t = AuthMethod::Auto, env = "OWUI_AUTH")]
+    pub auth: AuthMethod,
+}
+
+/// Formats of `usage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UsageFormat {
+    /// An aligned table.
+    Human,
+    /// One JSON document (docs/schemas/usage.v1.schema.json).
+    Json,
+    /// CSV with a header row (RFC 4180).
+    Csv,
 }
 
 /// Which stages.

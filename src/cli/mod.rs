@@ -37,6 +37,7 @@ mod sandbox_cmd;
 mod secrets;
 mod session;
 pub mod tracker;
+mod usage_cmd;
 mod validate;
 
 use crate::engine::secrets::scrub;
@@ -140,6 +141,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Destroy(args) => destroy::run(&cli, args).await,
         Command::Preflight(args) => preflight_cmd::run(&cli, args).await,
         Command::Completions(args) => completions::run(args),
+        Command::Usage(args) => usage_cmd::run(&cli, args).await,
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Session {
     pub loaded: LoadedEnvironment,
     /// ARM + Graph.
     pub backend: Arc<AzureBackend>,
+    endpoints: Endpoints,
+    auth: AuthMethod,
     embedded: Option<Sandbox>,
 }
 
@@ -45,6 +47,8 @@ impl Session {
         Ok(Session {
             loaded,
             backend: Arc::new(backend),
+            endpoints,
+            auth,
             embedded,
         })
     }
@@ -57,6 +61,17 @@ impl Session {
         } else {
             1.0
         }
+    }
+
+    /// A client for the cloud's Azure Monitor Logs query API (same credential choice).
+    pub fn logs(&self) -> Result<crate::engine::LogsClient> {
+        crate::engine::connect_logs(
+            &self.endpoints,
+            self.auth,
+            &self.loaded.env.azure.tenant_id,
+            ClientSettings::default(),
+        )
+        .context("cannot set up the Logs query client")
     }
 
     /// Close the session; an embedded sandbox saves its state file.

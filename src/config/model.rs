@@ -52,6 +52,10 @@ pub struct Environment {
     /// `container_app.max_replicas > 1`); leave the table out for one replica.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redis: Option<RedisSettings>,
+    /// Usage insight: the Azure Monitor workbook `finalize` deploys (every key has
+    /// a default, so the table may be left out).
+    #[serde(default)]
+    pub usage: UsageSettings,
 }
 
 impl Environment {
@@ -541,6 +545,21 @@ pub struct AppGatewaySettings {
     /// WAF mode with `WAF_v2`: `Prevention` (blocks) or `Detection` (logs only).
     #[serde(default = "d_waf_mode")]
     pub waf_mode: String,
+}
+
+/// `[usage]`: usage insight.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UsageSettings {
+    /// Deploy the shared Azure Monitor workbook with the usage reports (finalize).
+    #[serde(default = "d_true")]
+    pub workbook: bool,
+}
+
+impl Default for UsageSettings {
+    fn default() -> Self {
+        Self { workbook: true }
+    }
 }
 
 /// `[domain]`: public host name and certificate source.

@@ -259,6 +259,9 @@ static ENTRA: TableSchema = TableSchema {
         opt("provider_name", Str),
     ],
 };
+static USAGE: TableSchema = TableSchema {
+    fields: &[opt("workbook", Bool)],
+};
 /// The whole file.
 pub(crate) static ENVIRONMENT: TableSchema = TableSchema {
     fields: &[
@@ -276,6 +279,7 @@ pub(crate) static ENVIRONMENT: TableSchema = TableSchema {
         req("domain", Table(&DOMAIN)),
         req("entra", Table(&ENTRA)),
         opt("redis", Table(&REDIS)),
+        opt("usage", Table(&USAGE)),
     ],
 };
 
@@ -762,6 +766,9 @@ provider_name = "P"
 name = "redis"
 sku = "Balanced_B0"
 high_availability = false
+
+[usage]
+workbook = false
 "#;
 
     const CUSTOM_CLOUD_TABLE: &str = r#"{ resource_manager = "https://m", graph = "https://g", authority = "https://a", resource_manager_audience = "https://m/", ca_file = "ca.pem" }"#;

@@ -17,8 +17,8 @@ use super::backend::{Backend, BackendError, DiscoveredResource, Observer};
 use super::model::{Discovery, OWNER_TAG};
 use super::resource::{Address, Api};
 use crate::azure::{
-    ArmClient, AuthMethod, AzureError, ClientSettings, Endpoints, GraphClient, LroObserver,
-    api_versions,
+    ArmClient, AuthMethod, AzureError, ClientSettings, Endpoints, GraphClient, LogsClient,
+    LroObserver, api_versions,
 };
 use async_trait::async_trait;
 use serde_json::Value;
@@ -52,6 +52,18 @@ pub fn connect(
     let arm = ArmClient::new(endpoints, credential.clone(), settings.clone())?;
     let graph = GraphClient::new(endpoints, credential, settings)?;
     Ok(AzureBackend::new(arm, graph))
+}
+
+/// A client for the Azure Monitor Logs query API of `endpoints`, with the same
+/// credential choice as [`connect`] (used by `owui-deploy usage`).
+pub fn connect_logs(
+    endpoints: &Endpoints,
+    auth: AuthMethod,
+    tenant_id: &str,
+    settings: ClientSettings,
+) -> Result<LogsClient, AzureError> {
+    let credential = crate::azure::credential(auth, endpoints, tenant_id)?;
+    LogsClient::new(endpoints, credential, settings)
 }
 
 const VNET_TYPE: &str = "Microsoft.Network/virtualNetworks";

@@ -726,6 +726,9 @@ impl Differ<'_> {
                 if self.rules.unscoped_ids.iter().any(|p| rule_covers(p, path)) {
                     return unscoped_id(a) == unscoped_id(b);
                 }
+                if self.rules.json.iter().any(|p| rule_covers(p, path)) {
+                    return same_json(a, b);
+                }
                 if matched_name
                     || is_arm_id(a)
                     || self
@@ -748,6 +751,18 @@ impl Differ<'_> {
                 .is_some_and(|(x, y)| x == y),
             (a, b) => a == b,
         }
+    }
+}
+
+/// Two JSON documents held as strings are the same once parsed (key order and
+/// spacing aside); text that is not JSON is compared as written.
+fn same_json(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<Value>(a),
+        serde_json::from_str::<Value>(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
     }
 }
 
@@ -832,6 +847,7 @@ mod tests {
             ignore: vec!["/properties/ignored".into()],
             xml: vec!["/properties/policy".into()],
             unscoped_ids: vec!["/properties/roleDefinitionId".into()],
+            json: vec!["/properties/serializedData".into()],
             openapi: None,
         }
     }
@@ -923,6 +939,15 @@ mod tests {
         let same = json!({"properties": {"policy": "<a>\n\t<b y=\"2\" x=\"1\" />\n</a>"}});
         assert!(diff(&d, Some(&same), &rules()).is_empty());
         let other = json!({"properties": {"policy": "<a><b x='1' y='3'/></a>"}});
+        assert_eq!(diff(&d, Some(&other), &rules()).len(), 1);
+    }
+
+    #[test]
+    fn json_documents_compare_parsed() {
+        let d = known(json!({"properties": {"serializedData": "{\"a\":1,\"b\":[1,2]}"}}));
+        let same = json!({"properties": {"serializedData": "{ \"b\": [1, 2],\n \"a\": 1 }"}});
+        assert!(diff(&d, Some(&same), &rules()).is_empty());
+        let other = json!({"properties": {"serializedData": "{\"a\":1,\"b\":[2,1]}"}});
         assert_eq!(diff(&d, Some(&other), &rules()).len(), 1);
     }
 

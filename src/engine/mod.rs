@@ -22,9 +22,9 @@ pub mod tags;
 pub mod xml;
 
 /// Re-exported so the CLI reaches Azure through the engine only.
-pub use crate::azure::{AuthMethod, AzureError, ClientSettings, Endpoints};
+pub use crate::azure::{AuthMethod, AzureError, ClientSettings, Endpoints, LogsClient, LogsTable};
 pub use apply::{ApplyOptions, ApplyReport, Outcome, ROLE_ASSIGNMENT_TYPE, apply};
-pub use azure_backend::{AzureBackend, connect};
+pub use azure_backend::{AzureBackend, connect, connect_logs};
 pub use backend::{Backend, BackendError, DiscoveredResource, NoObserver, Observer};
 pub use diff::{DiffValue, PropertyDiff};
 pub use error::{EngineError, Operation, StaleResource};

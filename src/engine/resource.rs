@@ -251,6 +251,10 @@ pub struct DiffRules {
     /// that ARM answers (see [`crate::engine::diff::unscoped_id`]).
     #[serde(default)]
     pub unscoped_ids: Vec<String>,
+    /// JSON documents held as strings (e.g. a workbook's `serializedData`),
+    /// compared parsed: the service may re-serialize them (spacing, key order).
+    #[serde(default)]
+    pub json: Vec<String>,
     /// Pointer to an inline OpenAPI document (JSON text) in the desired body,
     /// for APIs imported from one: when the document changes, the plan lists the
     /// API's live `{address}/operations` and shows the operations the import adds

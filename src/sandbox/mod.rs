@@ -15,6 +15,8 @@ mod faults;
 mod graph;
 mod ids;
 mod journal;
+mod kql;
+mod logs;
 mod lro;
 mod preflight;
 mod server;

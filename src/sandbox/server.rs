@@ -759,6 +759,9 @@ async fn dispatch(shared: &Arc<Shared>, req: &Req) -> Reply {
     if segs.first() == Some(&"v1.0") {
         return super::graph::handle(shared, req);
     }
+    if super::logs::is_logs_path(&req.path) {
+        return super::logs::handle(shared, req);
+    }
     if super::ids::parse(&req.path).is_some() || super::arm::is_provider_path(&req.path) {
         return super::arm::handle(shared, req).await;
     }

@@ -18,6 +18,8 @@ pub(crate) enum Api {
     Arm,
     /// Microsoft Graph.
     Graph,
+    /// The Azure Monitor Logs query API.
+    Logs,
 }
 
 /// Claims the sandbox uses.
@@ -190,6 +192,9 @@ fn audience_ok(api: Api, aud: &str, base_url: &str) -> bool {
                     || aud == "https://management.core.windows.net"
             }
             Api::Graph => aud == "https://graph.microsoft.com",
+            Api::Logs => {
+                aud == "https://api.loganalytics.io" || aud == "https://api.loganalytics.azure.com"
+            }
         }
 }
 
@@ -286,6 +291,7 @@ pub(crate) fn refusal(err: &AuthError, api: Api, tenant_hint: &str) -> Reply {
                     Api::Arm =>
                         "'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'",
                     Api::Graph => "'https://graph.microsoft.com'",
+                    Api::Logs => "'https://api.loganalytics.io'",
                 }
             ),
             "The access token audience is invalid.",
@@ -295,7 +301,7 @@ pub(crate) fn refusal(err: &AuthError, api: Api, tenant_hint: &str) -> Reply {
         "Bearer authorization_uri=\"https://login.microsoftonline.com/{tenant_hint}\", error=\"invalid_token\", error_description=\"{description}\""
     );
     let body = match api {
-        Api::Arm => json!({"error": {"code": code, "message": message}}),
+        Api::Arm | Api::Logs => json!({"error": {"code": code, "message": message}}),
         Api::Graph => super::graph::error_body(
             if matches!(err, AuthError::Missing) {
                 "InvalidAuthenticationToken"

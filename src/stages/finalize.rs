@@ -47,12 +47,13 @@ use crate::stages::resources::dns_record::ARecordSet;
 use crate::stages::resources::private_dns_zone::PrivateDnsZone;
 use crate::stages::resources::private_dns_zone_link::{LinkProperties, VirtualNetworkLink};
 use crate::stages::resources::role_assignment::Principal;
+use crate::stages::resources::workbook::{self, Workbook, WorkbookProperties};
 use crate::stages::resources::{
     Empty, Placement, SubResource, apim_api, apim_backend, apim_diagnostic, apim_logger,
     apim_named_value, apim_policy, apim_product, apim_product_api, app_gateway, diagnostic_setting,
     dns_record, private_dns_zone, private_dns_zone_link, role_assignment, waf_policy,
 };
-use crate::stages::{Ids, StageError, StageOptions, entra, hub_location, policy, tags};
+use crate::stages::{Ids, StageError, StageOptions, entra, hub_location, policy, tags, usage};
 use std::collections::BTreeSet;
 
 /// Name of the APIM API.
@@ -504,6 +505,9 @@ pub fn finalize_resources(
         ),
     )?;
     out.extend([mmp, logger, diagnostic, llm_diagnostic, diag_setting]);
+    if env.usage.workbook {
+        out.push(usage_workbook(env, &r)?);
+    }
 
     // App Gateway identity: Key Vault Secrets User on both vaults.
     let mut gateway_after = Vec::new();
@@ -642,6 +646,36 @@ pub fn waf_policy(env: &Environment) -> Result<Option<ResourceSpec>, StageError>
         &waf_policy::WafPolicy::default_rules(&hub_location(env), tags(env), &ag.waf_mode),
     )?;
     Ok(Some(spec))
+}
+
+/// The shared usage workbook (`usage.workbook`): the reports of
+/// [`crate::stages::usage`], in the hub resource group, linked to the workspace
+/// the gateway logs go to.
+fn usage_workbook(env: &Environment, r: &FinalizeRefs) -> Result<ResourceSpec, StageError> {
+    let workspace = r.log_analytics_id.as_str();
+    let content = usage::workbook_content(workspace);
+    let name = workbook::name_for(workspace);
+    workbook::spec(
+        Placement::new(
+            Ids::new(env).hub(workbook::TYPE, &name),
+            "usage workbook (Azure Monitor)".to_string(),
+            Stage::Finalize,
+        )
+        .after(workspace),
+        &Workbook {
+            location: hub_location(env),
+            tags: tags(env),
+            kind: "shared".into(),
+            properties: WorkbookProperties {
+                display_name: format!("Open WebUI usage ({})", env.name),
+                serialized_data: content.to_string(),
+                version: usage::WORKBOOK_VERSION.into(),
+                category: "workbook".into(),
+                source_id: workspace.to_string(),
+                description: "Tokens per user and model, requests per key, IP, backend and deployment, token-limit 429s: the reports of `owui-deploy usage`.".into(),
+            },
+        },
+    )
 }
 
 /// The ARM ID of the Container Apps environment's private zone in the hub resource

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod policy;
 pub mod resources;
 pub mod spoke;
+pub mod usage;
 
 pub use ids::Ids;
 

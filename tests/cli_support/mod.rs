@@ -55,6 +55,18 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Validation errors of `doc` against `docs/schemas/{name}` (empty when valid).
+pub fn doc_schema_errors(name: &str, doc: &Value) -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join("docs/schemas").join(name))
+        .unwrap_or_else(|e| panic!("docs/schemas/{name}: {e}"));
+    let schema: Value = serde_json::from_str(&text).expect("schema JSON");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect()
+}
+
 impl Harness {
     /// Start a sandbox with `time_scale` and copy `environments/{env_name}.toml`.
     pub async fn start(env_name: &str, time_scale: f64) -> Harness {
@@ -389,6 +401,25 @@ impl Harness {
             "{method} {path_and_query}: {status} {text}"
         );
         serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// POST a query to the sandbox's Logs query API with a token for `scope`:
+    /// (status, body).
+    pub async fn logs_query(&self, workspace: &str, query: &str, scope: &str) -> (u16, Value) {
+        let token = self.token(scope).await;
+        let r = self
+            .client
+            .post(format!(
+                "{}/v1/workspaces/{workspace}/query",
+                self.sandbox.url()
+            ))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"query": query, "timespan": "P1D"}))
+            .send()
+            .await
+            .expect("logs query");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
     }
 
     /// GET a Microsoft Graph path (`/v1.0/...`): (status, body).

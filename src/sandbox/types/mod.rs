@@ -234,6 +234,7 @@ pub(crate) static TYPES: &[TypeDef] = &[
     // --- Monitoring
     TypeDef { name: "Microsoft.OperationalInsights/workspaces", create_secs: 20.0, update_secs: 10.0, delete_secs: 10.0, mode: Mode::Async201, tracked: true, compute: Some(log_analytics), ..BASE },
     TypeDef { name: "Microsoft.Insights/components", create_secs: 10.0, update_secs: 5.0, delete_secs: 5.0, create_code: 200, tracked: true, compute: Some(app_insights), ..BASE },
+    TypeDef { name: "Microsoft.Insights/workbooks", create_secs: 1.0, update_secs: 1.0, delete_secs: 1.0, tracked: true, requires_properties: true, compute: Some(workbook), ..BASE },
     TypeDef { name: "Microsoft.Insights/diagnosticSettings", create_secs: 2.0, update_secs: 2.0, delete_secs: 2.0, create_code: 200, requires_properties: true, ..BASE },
     // --- Identity and RBAC
     TypeDef { name: "Microsoft.ManagedIdentity/userAssignedIdentities", create_secs: 2.0, update_secs: 1.0, delete_secs: 2.0, tracked: true, compute: Some(user_identity), system_data: true, ..BASE },

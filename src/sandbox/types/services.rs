@@ -518,6 +518,19 @@ pub(super) fn file_share(ctx: &mut Ctx<'_>) {
 // ---------------------------------------------------------------------------------------
 // Monitoring
 
+/// A workbook answers with its content and the service's bookkeeping fields
+/// (`timeModified`, `revision`, `userId`), as in the WorkbookGet response of
+/// Microsoft's REST API specification (2023-06-01).
+pub(super) fn workbook(ctx: &mut Ctx<'_>) {
+    let now = crate::sandbox::server::rfc3339(ctx.now_ms);
+    let revision = ctx.guid(&format!("revision-{now}")).replace('-', "");
+    let user = ctx.guid("userId");
+    let p = ctx.props();
+    p.insert("timeModified".into(), json!(now));
+    p.insert("revision".into(), json!(revision));
+    p.insert("userId".into(), json!(user));
+}
+
 pub(super) fn log_analytics(ctx: &mut Ctx<'_>) {
     let customer = ctx.guid("customerId");
     let created = ctx.created();

@@ -53,6 +53,7 @@ pub mod user_assigned_identity;
 pub mod virtual_network;
 pub mod virtual_network_peering;
 pub mod waf_policy;
+pub mod workbook;
 
 use crate::azure::api_versions::api_version;
 use crate::engine::{Address, Api, DiffRules, Input, Mode, ResourceSpec, Stage};
