@@ -19,6 +19,9 @@ use std::sync::Arc;
 const EXIT_CHANGES: u8 = 2;
 /// Exit code of `apply FILE` when the plan is stale (nothing was changed).
 pub(super) const EXIT_STALE: u8 = 3;
+/// Exit code of `apply FILE` when the plan file holds a change the
+/// configuration does not produce (nothing was changed).
+pub(super) const EXIT_MISMATCH: u8 = 4;
 /// The variable GitHub Actions names its job summary file with.
 pub(super) const STEP_SUMMARY_VAR: &str = "GITHUB_STEP_SUMMARY";
 

@@ -190,6 +190,13 @@ pub fn keep_server_password(plan: &mut Plan, set: &SecretSet) {
     }
 }
 
+/// What a saved plan's update may leave out of the model's body: the server
+/// password [`keep_server_password`] removes (checked by `apply FILE`).
+pub const OMITTED_ON_UPDATE: &[(&str, &str)] = &[(
+    "Microsoft.DBforPostgreSQL/flexibleServers",
+    "/properties/administratorLoginPassword",
+)];
+
 /// A password PostgreSQL accepts: upper, lower, digit and symbol, from the OS CSPRNG.
 pub fn generate_password(len: usize) -> String {
     const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
