@@ -93,6 +93,10 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
     secrets::check_plan(&mut plan, &secret_set)?;
 
     let session = Session::open(loaded, cli.auth).await?;
+    let (session, lock) = match super::lock::take(session, "apply").await? {
+        Ok(taken) => taken,
+        Err(code) => return Ok(code),
+    };
     let mut outcome = verify_and_apply(cli, args, &session, &model, &plan, &secret_set).await;
     // As after `spoke`/`up`: say when the Entra application still needs admin
     // consent (text only, so a JSON stream holds the plan and events alone).
@@ -105,6 +109,7 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
             .map(|()| ExitCode::SUCCESS);
     }
     session.close().await;
+    super::lock::release(lock).await;
     outcome
 }
 

@@ -72,6 +72,8 @@ pub enum Command {
     Apply(ApplyFileArgs),
     /// Delete what this environment deployed (finalize, then spoke, then hub).
     Destroy(DestroyArgs),
+    /// Release this environment's lock left by a run that died (shows it without LOCK_ID).
+    ForceUnlock(ForceUnlockArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -163,6 +165,16 @@ pub struct ApplyArgs {
     /// Grant tenant-wide admin consent to the Entra app's Microsoft Graph permissions.
     #[arg(long)]
     pub grant_admin_consent: bool,
+}
+
+/// `owui-deploy force-unlock`.
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The lock ID a refused run printed; only that lock is released.
+    pub lock_id: Option<String>,
+    /// Release whatever lock is held, without a lock ID.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// `owui-deploy sandbox`.

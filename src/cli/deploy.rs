@@ -200,6 +200,10 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         args.grant_admin_consent,
     )?;
     let session = Session::open(loaded, cli.auth).await?;
+    let (session, lock) = match super::lock::take(session, stage_command(stage)).await? {
+        Ok(taken) => taken,
+        Err(code) => return Ok(code),
+    };
     let model = match with_stored_certificate(
         &session,
         model,
@@ -212,6 +216,7 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         Ok(m) => m,
         Err(e) => {
             session.close().await;
+            super::lock::release(lock).await;
             return Err(e);
         }
     };
@@ -223,7 +228,17 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
     let outcome = plan_and_apply(cli, args, &session, &model, &force, secret_set).await;
     let outcome = super::consent::after_apply(cli, &session, &stages_wanted, args, outcome).await;
     session.close().await;
+    super::lock::release(lock).await;
     outcome
+}
+
+fn stage_command(stage: StageArg) -> &'static str {
+    match stage {
+        StageArg::Hub => "hub",
+        StageArg::Spoke => "spoke",
+        StageArg::Finalize => "finalize",
+        StageArg::All => "up",
+    }
 }
 
 /// `model`, or, when no certificate was given but an earlier run stored one in

@@ -265,8 +265,13 @@ pub(super) async fn run(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
     // With the certificate resources, so that they are deleted too when present.
     let model = deploy::build_model(&loaded, &stages, true, false)?;
     let session = Session::open(loaded, cli.auth).await?;
+    let (session, lock) = match super::lock::take(session, "destroy").await? {
+        Ok(taken) => taken,
+        Err(code) => return Ok(code),
+    };
     let outcome = destroy(cli, args, &session, &model).await;
     session.close().await;
+    super::lock::release(lock).await;
     outcome
 }
 

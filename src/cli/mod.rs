@@ -11,6 +11,7 @@ mod consent;
 mod deploy;
 mod destroy;
 pub mod graph_cmd;
+mod lock;
 mod outputs;
 pub mod plan_file;
 pub mod progress;
@@ -63,6 +64,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Graph(args) => graph_cmd::run(&cli, args),
         Command::Apply(args) => apply_cmd::run(&cli, args).await,
         Command::Destroy(args) => destroy::run(&cli, args).await,
+        Command::ForceUnlock(args) => lock::run_force_unlock(&cli, args).await,
         Command::Completions(args) => completions::run(args),
     }
 }

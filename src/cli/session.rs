@@ -20,13 +20,24 @@ pub struct Session {
     /// ARM + Graph.
     pub backend: Arc<AzureBackend>,
     embedded: Option<Sandbox>,
+    /// The embedded sandbox's state file lock (one process at a time).
+    state_lock: Option<super::lock::EnvLock>,
 }
 
 impl Session {
     /// Resolve endpoints and credentials, starting the embedded sandbox if the
     /// environment says `cloud = "sandbox"` and no `OWUI_SANDBOX_URL` is set.
     pub async fn open(loaded: LoadedEnvironment, auth: AuthMethod) -> Result<Session> {
-        let (endpoints, embedded) = resolve_endpoints(&loaded).await?;
+        // The embedded sandbox's state is taken before it is loaded, and kept
+        // until it is saved: two processes would each save their own copy.
+        let state_lock = super::lock::acquire_file(&loaded, &super::lock::command_name())??;
+        let (endpoints, embedded) = match resolve_endpoints(&loaded).await {
+            Ok(x) => x,
+            Err(e) => {
+                super::lock::release(state_lock).await;
+                return Err(e);
+            }
+        };
         tracing::info!(
             resource_manager = %endpoints.resource_manager,
             graph = %endpoints.graph,
@@ -34,12 +45,23 @@ impl Session {
         );
         let settings = ClientSettings::default();
         let backend =
-            crate::engine::connect(&endpoints, auth, &loaded.env.azure.tenant_id, settings)
-                .context("cannot set up the Azure clients")?;
+            match crate::engine::connect(&endpoints, auth, &loaded.env.azure.tenant_id, settings)
+                .context("cannot set up the Azure clients")
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    if let Some(sandbox) = embedded {
+                        sandbox.shutdown().await;
+                    }
+                    super::lock::release(state_lock).await;
+                    return Err(e);
+                }
+            };
         Ok(Session {
             loaded,
             backend: Arc::new(backend),
             embedded,
+            state_lock,
         })
     }
 
@@ -48,6 +70,7 @@ impl Session {
         if let Some(sandbox) = self.embedded {
             sandbox.shutdown().await;
         }
+        super::lock::release(self.state_lock).await;
     }
 }
 

@@ -161,8 +161,9 @@ impl Harness {
         self.journal().await.len()
     }
 
-    /// ARM/Graph writes (PUT, PATCH, POST, DELETE; not the token endpoint or the
-    /// admin API) since journal index `mark`, as `METHOD path` strings.
+    /// ARM/Graph writes (PUT, PATCH, POST, DELETE; not the token endpoint, the
+    /// admin API or the environment lock's subscription tag) since journal index
+    /// `mark`, as `METHOD path` strings.
     pub async fn writes_since(&self, mark: usize) -> Vec<String> {
         self.journal()
             .await
@@ -174,7 +175,8 @@ impl Harness {
                 let is_write = matches!(method.as_str(), "PUT" | "PATCH" | "POST" | "DELETE");
                 let is_token = path.contains("/oauth2/");
                 let is_admin = path.starts_with("/_sandbox");
-                (is_write && !is_token && !is_admin).then(|| format!("{method} {path}"))
+                (is_write && !is_token && !is_admin && !is_lock_path(&path))
+                    .then(|| format!("{method} {path}"))
             })
             .collect()
     }
@@ -218,13 +220,21 @@ impl Harness {
 // lines, authenticated ARM/Graph reads, journal entries as JSON, files written.
 
 /// Journal entries that are ARM/Graph writes (PUT, PATCH, POST, DELETE; not the
-/// token endpoint). A POST action such as `listKeys` counts.
+/// token endpoint nor the environment lock). A POST action such as `listKeys` counts.
 pub fn is_write(e: &Value) -> bool {
     let method = e["method"].as_str().unwrap_or("");
     let path = e["path"].as_str().unwrap_or("");
     matches!(method, "PUT" | "PATCH" | "POST" | "DELETE")
         && !path.contains("/oauth2/")
         && !path.starts_with("/_sandbox")
+        && !is_lock_path(path)
+}
+
+/// A request for the environment lock (the subscription's tags), which every
+/// writing run takes and releases; not a write of the deployment.
+pub fn is_lock_path(path: &str) -> bool {
+    path.to_ascii_lowercase()
+        .contains("/providers/microsoft.resources/tags/default")
 }
 
 /// `METHOD path` (query removed) of journal entries.
