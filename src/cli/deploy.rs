@@ -163,7 +163,11 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
     let loaded = session.loaded.clone();
     session.close().await;
     let mut plan = result?;
-    secrets::keep_server_password(&mut plan, &secret_set);
+    // A blocker `up` would refuse (a server whose generated password Key Vault
+    // does not hold) is an error here too, never a plan with pending changes.
+    secrets::check_plan(&mut plan, &secret_set).context(
+        "planning found a blocker that a plain run cannot resolve (nothing was changed)",
+    )?;
     if let Some(out) = &args.out {
         let file =
             super::plan_file::PlanFile::new(&loaded, &stages_wanted, certificate, plan.clone())?;
