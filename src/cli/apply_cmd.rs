@@ -89,7 +89,9 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
     }
     plan.restore_blobs(&model)
         .context("the plan does not match the templates it was made from")?;
-    let secret_set = secrets::gather(&loaded, &file.stages, false)?;
+    let mut secret_set = secrets::gather(&loaded, &file.stages, false)?;
+    // A plan that sets a new password everywhere after an interrupted run.
+    secret_set.rotating = secrets::interrupted_password(&plan, &secret_set);
     secrets::check_plan(&mut plan, &secret_set)?;
 
     let session = Session::open(loaded, cli.auth).await?;
@@ -129,7 +131,11 @@ async fn verify_and_apply(
     }
     // The live state is as planned: a plan made now must reproduce every saved
     // change (action, diffs, targets and the live values apply will use).
-    let fresh = deploy::make_plan(cli, session, model, &Default::default(), false).await?;
+    let mut fresh = deploy::make_plan(cli, session, model, &Default::default(), false).await?;
+    if secret_set.generated_password && secrets::password_interrupted_in(&fresh) {
+        let force = secrets::rotation_targets(model);
+        fresh = deploy::make_plan(cli, session, model, &force, false).await?;
+    }
     let cmp = plan_check::compare_with_fresh(plan, &fresh, secrets::OMITTED_ON_UPDATE);
     if !cmp.mismatches.is_empty() {
         return Ok(refuse_mismatch(&cmp.mismatches));

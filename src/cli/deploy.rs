@@ -89,6 +89,32 @@ pub(super) async fn make_plan(
         .context("planning failed (nothing was changed)")
 }
 
+/// [`make_plan`]; when an earlier run on the generated-password path stopped
+/// before the password was in use ([`secrets::interrupted_password`]), plans
+/// again with a new password set on the server and in Key Vault together.
+pub(super) async fn make_plan_repairing_password(
+    cli: &Cli,
+    session: &Session,
+    model: &Model,
+    force: &std::collections::BTreeSet<engine::Address>,
+    secret_set: &mut secrets::SecretSet,
+) -> Result<Plan> {
+    let plan = make_plan(cli, session, model, force, false).await?;
+    if !secrets::interrupted_password(&plan, secret_set) {
+        return Ok(plan);
+    }
+    secret_set.rotating = true;
+    if cli.output == OutputFormat::Human {
+        eprintln!(
+            "note: an earlier run stopped before the generated PostgreSQL password was in use; \
+             a new one is set on the server and in Key Vault together"
+        );
+    }
+    let mut force = force.clone();
+    force.extend(secrets::rotation_targets(model));
+    make_plan(cli, session, model, &force, false).await
+}
+
 /// Colours only on a terminal and without `NO_COLOR`.
 pub(super) fn use_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
@@ -141,7 +167,7 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let stages_wanted = stage_list(args.stage.unwrap_or(StageArg::All));
-    let secret_set = secrets::gather(&loaded, &stages_wanted, false)?;
+    let mut secret_set = secrets::gather(&loaded, &stages_wanted, false)?;
     let model = build_model(&loaded, &stages_wanted, secret_set.has_certificate, false)?;
     let session = Session::open(loaded, cli.auth).await?;
     // A certificate stored in Key Vault by an earlier run keeps HTTPS in the model.
@@ -159,7 +185,9 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
         model
     };
     let certificate = secret_set.has_certificate || certificate_stored;
-    let result = make_plan(cli, &session, &model, &Default::default(), false).await;
+    let result =
+        make_plan_repairing_password(cli, &session, &model, &Default::default(), &mut secret_set)
+            .await;
     let loaded = session.loaded.clone();
     session.close().await;
     let mut plan = result?;
@@ -266,9 +294,10 @@ async fn plan_and_apply(
     session: &Session,
     model: &Model,
     force: &std::collections::BTreeSet<engine::Address>,
-    secret_set: secrets::SecretSet,
+    mut secret_set: secrets::SecretSet,
 ) -> Result<ExitCode> {
-    let mut plan = make_plan(cli, session, model, force, false).await?;
+    let mut plan =
+        make_plan_repairing_password(cli, session, model, force, &mut secret_set).await?;
     secrets::check_plan(&mut plan, &secret_set)?;
     print_plan(cli, &plan, PlanFormat::Human, true)?;
     if args.dry_run || !plan.has_changes() {
