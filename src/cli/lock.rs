@@ -46,6 +46,9 @@ pub struct Holder {
     pub id: String,
     /// `user@host`, and the CI run when there is one.
     pub who: String,
+    /// The machine's host name (a holder on this machine whose process is gone
+    /// has died).
+    pub host: String,
     /// The holder's process ID.
     pub pid: u32,
     /// The command it runs.
@@ -62,6 +65,7 @@ impl Holder {
         Holder {
             id: uuid::Uuid::new_v4().to_string(),
             who: who(),
+            host: host_name(),
             pid: std::process::id(),
             command: command.to_string(),
             since: now,
@@ -73,11 +77,12 @@ impl Holder {
     fn encode(&self) -> String {
         let clean = |s: &str| s.replace([';', '='], "_");
         let text = format!(
-            "id={};since={};expires={};pid={};cmd={};by={}",
+            "id={};since={};expires={};pid={};host={};cmd={};by={}",
             self.id,
             self.since,
             self.expires,
             self.pid,
+            clean(&self.host),
             clean(&self.command),
             clean(&self.who)
         );
@@ -97,11 +102,18 @@ impl Holder {
             pid: field("pid").and_then(|p| p.parse().ok()).unwrap_or(0),
             command: field("cmd").unwrap_or_default(),
             who: field("by").unwrap_or_default(),
+            host: field("host").unwrap_or_default(),
         })
     }
 
     fn expired(&self) -> bool {
         self.expires <= now_unix()
+    }
+
+    /// Expired, or held by a process of this machine that is gone (kill -9,
+    /// a crash): free to take.
+    fn dead(&self) -> bool {
+        self.expired() || (self.host == host_name() && !process_alive(self.pid))
     }
 
     fn describe(&self) -> String {
@@ -307,7 +319,7 @@ pub async fn acquire(
     let address = tag_address(loaded);
     let tag = tag_name(loaded);
     if let Some(other) = read_tag(backend.as_ref(), &address, &tag).await?
-        && !other.expired()
+        && !other.dead()
     {
         return Ok(Err(held(loaded, other)));
     }
@@ -521,16 +533,20 @@ pub async fn force_unlock(
     Ok(Some(h))
 }
 
-fn who() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    let host = std::env::var("HOSTNAME")
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
         .ok()
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown-host".into());
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
+fn who() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = host_name();
     let ci = [
         ("GITHUB_RUN_ID", "GitHub run"),
         ("BUILD_BUILDID", "Azure DevOps build"),
