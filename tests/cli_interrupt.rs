@@ -58,7 +58,7 @@ async fn last_passwords(h: &Harness) -> (Option<String>, Option<String>) {
     for e in h.journal().await {
         let path = e["path"].as_str().unwrap_or("").to_ascii_lowercase();
         if !matches!(e["method"].as_str(), Some("PUT" | "PATCH"))
-            || !e["status"].as_u64().is_some_and(|s| s < 300)
+            || e["status"].as_u64().is_none_or(|s| s >= 300)
         {
             continue;
         }
