@@ -87,11 +87,20 @@ fn signal(pid: u32, name: &str) {
     assert!(status.success());
 }
 
-/// `up` in a fresh sandbox, stopped at `point`; then a plain `up` and `plan`.
-async fn interrupted_then_resumed(point: &Point, reference: &BTreeMap<String, usize>) {
+/// `up` in a fresh sandbox, stopped at `point`; then a plain `up` and `plan`,
+/// with `password` in `OWUI_POSTGRES_ADMIN_PASSWORD` (`None`: generated).
+async fn interrupted_then_resumed(
+    point: &Point,
+    password: Option<&str>,
+    reference: &BTreeMap<String, usize>,
+) {
     let h = Harness::start("sandbox", TIME_SCALE).await;
+    let envs: Vec<(&str, &str)> = password
+        .map(|p| vec![("OWUI_POSTGRES_ADMIN_PASSWORD", p)])
+        .unwrap_or_default();
     let child = h
         .command(&["up", "--yes", "--no-progress"])
+        .envs(envs.iter().copied())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -113,13 +122,13 @@ async fn interrupted_then_resumed(point: &Point, reference: &BTreeMap<String, us
     let what = format!("{} after {} {}", point.signal, point.method, point.path);
     assert!(!out.status.success(), "{what}: up was not stopped");
 
-    let resumed = h.run(&["up", "--yes", "--no-progress"]).await;
+    let resumed = h.run_env(&["up", "--yes", "--no-progress"], &envs).await;
     assert_eq!(
         resumed.code, 0,
         "{what}: resume failed:\n{}",
         resumed.stderr
     );
-    let plan = h.run(&["plan", "--detailed-exitcode"]).await;
+    let plan = h.run_env(&["plan", "--detailed-exitcode"], &envs).await;
     assert_eq!(
         plan.code, 0,
         "{what}: not converged:\n{}{}",
@@ -133,6 +142,9 @@ async fn interrupted_then_resumed(point: &Point, reference: &BTreeMap<String, us
         server, secret,
         "{what}: the server's password is the stored one"
     );
+    if let Some(p) = password {
+        assert_eq!(server.as_deref(), Some(p), "{what}: the given password");
+    }
 }
 
 async fn reference() -> BTreeMap<String, usize> {
@@ -164,7 +176,7 @@ async fn sigkill_around_the_server_and_its_secrets_converges_on_a_plain_rerun() 
             signal: "KILL",
         },
     ] {
-        interrupted_then_resumed(&point, &reference).await;
+        interrupted_then_resumed(&point, None, &reference).await;
     }
 }
 
@@ -185,7 +197,7 @@ async fn sigint_around_the_server_and_its_secrets_converges_on_a_plain_rerun() {
             signal: "INT",
         },
     ] {
-        interrupted_then_resumed(&point, &reference).await;
+        interrupted_then_resumed(&point, None, &reference).await;
     }
 }
 
@@ -218,4 +230,25 @@ async fn a_failed_postgresql_create_converges_on_a_plain_rerun() {
     h.run(&["plan", "--detailed-exitcode"]).await.ok();
     let (server, secret) = last_passwords(&h).await;
     assert_eq!(server, secret, "the server's password is the stored one");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_given_password_sigkill_and_sigint_converge_on_a_plain_rerun() {
+    let reference = reference().await;
+    for point in [
+        Point {
+            method: "PUT",
+            path: PASSWORD_SECRET,
+            not: &[],
+            signal: "INT",
+        },
+        Point {
+            method: "PUT",
+            path: SERVER,
+            not: &["/databases/"],
+            signal: "KILL",
+        },
+    ] {
+        interrupted_then_resumed(&point, Some("Given-Pa55word!x"), &reference).await;
+    }
 }
