@@ -7,8 +7,6 @@
 /// `(resource type, api-version)`, resource types in ARM's canonical casing.
 pub const API_VERSIONS: &[(&str, &str)] = &[
     ("Microsoft.Resources/resourceGroups", "2024-11-01"),
-    // The environment lock: a tag at subscription scope (src/cli/lock.rs).
-    ("Microsoft.Resources/tags", "2024-11-01"),
     // Network: 2024-05-01 (the version of most of the REST examples).
     ("Microsoft.Network/networkSecurityGroups", "2024-05-01"),
     ("Microsoft.Network/routeTables", "2024-05-01"),

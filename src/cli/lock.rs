@@ -8,7 +8,8 @@
 //!   run already has. ARM has no conditional write for tags, so acquiring is
 //!   read, write, wait [`SETTLE`], read again: a run that finds another holder's
 //!   value after the wait gives way. The holder renews the lease while it runs;
-//!   a holder that died stops renewing and its lock expires after [`LEASE`].
+//!   a holder that died stops renewing and its lock expires after [`LEASE`];
+//!   one on this machine whose process is gone is free at once.
 //! - The embedded sandbox: each process holds its own copy of the state file,
 //!   so the lock is a file beside it (`STATE.lock`, created exclusively), taken
 //!   before the state is loaded; a holder whose process is gone (or whose lease
@@ -35,6 +36,9 @@ pub const SETTLE: Duration = Duration::from_secs(3);
 const SETTLE_SANDBOX: Duration = Duration::from_millis(300);
 /// Prefix of the subscription tag holding an environment's lock.
 pub const TAG_PREFIX: &str = "owui-deploy-lock-";
+/// API version of `Microsoft.Resources/tags` (not a resource of the model, so
+/// not in the table of `azure::api_versions`; the same version as resource
+/// groups, in ../shared/arm-schemas/2024-11-01/Microsoft.Resources.json).
 const TAGS_API_VERSION: &str = "2024-11-01";
 /// ARM's limit on a tag value.
 const MAX_TAG_VALUE: usize = 256;
