@@ -294,6 +294,17 @@ async fn read_tag(backend: &dyn Backend, address: &Address, tag: &str) -> Result
         .and_then(Holder::decode))
 }
 
+/// The body of a `Tags - Update At Scope` PATCH of one tag (`operation`:
+/// `Merge` to take or renew, `Delete` to release).
+pub fn tag_patch_body(operation: &str, tag: &str, value: &str) -> Value {
+    json!({"operation": operation, "properties": {"tags": {tag: value}}})
+}
+
+/// The tag value of a new lock held by this process for `command`.
+pub fn new_lock_value(command: &str) -> String {
+    Holder::new(command).encode()
+}
+
 async fn write_tag(
     backend: &dyn Backend,
     address: &Address,
@@ -301,7 +312,7 @@ async fn write_tag(
     tag: &str,
     value: &str,
 ) -> Result<()> {
-    let body = json!({"operation": operation, "properties": {"tags": {tag: value}}});
+    let body = tag_patch_body(operation, tag, value);
     backend
         .patch(address, TAGS_API_VERSION, &body)
         .await

@@ -11,7 +11,7 @@ mod consent;
 mod deploy;
 mod destroy;
 pub mod graph_cmd;
-mod lock;
+pub mod lock;
 mod outputs;
 pub mod plan_file;
 pub mod progress;
