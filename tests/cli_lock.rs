@@ -85,7 +85,9 @@ async fn a_held_lock_refuses_every_writing_command_with_zero_writes_until_force_
             "{args:?}"
         );
     }
-    // A saved plan is refused the same way (planning itself takes no lock).
+    // Planning takes no lock, `up --dry-run` neither.
+    h.run(&["up", "--dry-run"]).await.ok();
+    // A saved plan is refused the same way.
     h.run(&["plan", "hub", "--out", "plan.json"]).await.ok();
     let mark = h.mark().await;
     let run = h.run(&["apply", "plan.json", "--yes"]).await;

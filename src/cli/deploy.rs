@@ -232,9 +232,14 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         args.grant_admin_consent,
     )?;
     let session = Session::open(loaded, cli.auth).await?;
-    let (session, lock) = match super::lock::take(session, stage_command(stage)).await? {
-        Ok(taken) => taken,
-        Err(code) => return Ok(code),
+    // `--dry-run` only plans: no lock, like `plan`.
+    let (session, lock) = if args.dry_run {
+        (session, None)
+    } else {
+        match super::lock::take(session, stage_command(stage)).await? {
+            Ok(taken) => taken,
+            Err(code) => return Ok(code),
+        }
     };
     let model = match with_stored_certificate(
         &session,
