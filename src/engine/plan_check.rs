@@ -11,7 +11,8 @@
 //!   where the model puts them); nothing outside the bodies holds a marker.
 //! - [`compare_with_fresh`], after the live state was re-read: a plan made now
 //!   from the same model reproduces every saved change field by field (action,
-//!   property diffs, resolved target, live values kept as outputs, ordering).
+//!   property diffs, resolved target, live values kept as outputs, ordering;
+//!   not the `wait` flag, which only follows a resource's provisioning).
 
 use super::model::{Discovery, Model};
 use super::plan::{Action, Change, Plan, effective_address, is_child, strip_large};
@@ -298,7 +299,8 @@ fn differing_fields(s: &Change, f: &Change, omittable: Omittable) -> Vec<&'stati
         ("serial key", s.serial_key == f.serial_key),
         ("live values (outputs)", s.outputs == f.outputs),
         ("re-read", s.reread == f.reread),
-        ("wait", s.wait == f.wait),
+        // `wait` is left out: a resource still provisioning when planned may be
+        // ready now (not an edit), and the flag only makes apply wait longer.
     ]
     .into_iter()
     .filter(|(_, same)| !same)
