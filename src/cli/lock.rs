@@ -242,12 +242,25 @@ fn read_file_holder(path: &std::path::Path) -> Option<Holder> {
 }
 
 /// Whether a process of this ID runs on this machine (unknown: assumed alive).
+/// `/proc` on Linux; elsewhere `kill -0` (macOS, BSD).
 fn process_alive(pid: u32) -> bool {
     let proc = std::path::Path::new("/proc");
-    if !proc.is_dir() {
-        return true;
+    if proc.join("self").exists() {
+        return proc.join(pid.to_string()).exists();
     }
-    proc.join(pid.to_string()).exists()
+    // Another user's process answers "Operation not permitted": alive.
+    match std::process::Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .output()
+    {
+        Ok(out) => {
+            out.status.success()
+                || String::from_utf8_lossy(&out.stderr)
+                    .to_ascii_lowercase()
+                    .contains("not permitted")
+        }
+        Err(_) => true,
+    }
 }
 
 fn held(loaded: &LoadedEnvironment, holder: Holder) -> LockError {
