@@ -749,17 +749,24 @@ async fn sigint_to_the_binary_then_rerun_converges() {
             // The generated passwords: the server's must be the stored one, and
             // neither may appear in any output.
             let (server, stored) = generated_passwords(&world).await;
+            // A journal that redacts secret fields shows "(redacted)": then
+            // only the presence of both writes is checked.
+            let visible = server.as_deref() != Some("(redacted)");
             if command == "up" {
                 assert!(
-                    server.is_some(),
-                    "after SIGINT at {threshold}: no server password"
+                    server.is_some() && stored.is_some(),
+                    "after SIGINT at {threshold}: not written"
                 );
-                assert_eq!(
-                    server, stored,
-                    "after SIGINT at {threshold}: passwords differ"
-                );
+                if visible {
+                    assert_eq!(
+                        server, stored,
+                        "after SIGINT at {threshold}: passwords differ"
+                    );
+                }
             }
-            secrets.extend(server.into_iter().chain(stored));
+            if visible {
+                secrets.extend(server.into_iter().chain(stored));
+            }
         }
         for text in [&stdout, &stderr, &rerun_out] {
             let found = leaked(text, &secrets);
