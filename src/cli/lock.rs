@@ -168,7 +168,8 @@ enum Kind {
     },
 }
 
-/// The lock file of an embedded sandbox's state, when this environment runs in one.
+/// The lock file of an embedded sandbox's state, when this environment runs in
+/// one (as `Session::open` decides; used by `force-unlock`, which opens no session).
 pub fn embedded_lock_file(loaded: &LoadedEnvironment) -> Option<PathBuf> {
     let sandbox = matches!(
         loaded.env.azure.cloud,
@@ -177,21 +178,25 @@ pub fn embedded_lock_file(loaded: &LoadedEnvironment) -> Option<PathBuf> {
     if !sandbox || std::env::var_os(SANDBOX_URL_VAR).is_some() {
         return None;
     }
-    let state = loaded.resolve_path(&loaded.env.azure.sandbox.state_file);
-    let mut name = state.as_os_str().to_owned();
-    name.push(".lock");
-    Some(PathBuf::from(name))
+    Some(state_lock_path(
+        &loaded.resolve_path(&loaded.env.azure.sandbox.state_file),
+    ))
 }
 
-/// Takes the embedded sandbox's file lock (before the session loads the state),
-/// or `Ok(None)` when the environment does not run in the embedded sandbox.
+fn state_lock_path(state: &std::path::Path) -> PathBuf {
+    let mut name = state.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Takes the lock of the embedded sandbox's `state` file (before the sandbox
+/// loads it).
 pub fn acquire_file(
     loaded: &LoadedEnvironment,
+    state: &std::path::Path,
     command: &str,
-) -> Result<Result<Option<EnvLock>, LockError>> {
-    let Some(path) = embedded_lock_file(loaded) else {
-        return Ok(Ok(None));
-    };
+) -> Result<Result<EnvLock, LockError>> {
+    let path = state_lock_path(state);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the folder of {}", path.display()))?;
@@ -200,11 +205,11 @@ pub fn acquire_file(
     for _ in 0..3 {
         match create_exclusive(&path, &holder.encode()) {
             Ok(()) => {
-                return Ok(Ok(Some(EnvLock {
+                return Ok(Ok(EnvLock {
                     holder,
                     kind: Kind::File(path),
                     renewer: None,
-                })));
+                }));
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
@@ -340,7 +345,7 @@ pub async fn acquire(
     command: &str,
 ) -> Result<Result<Option<EnvLock>, LockError>> {
     let loaded = &session.loaded;
-    if embedded_lock_file(loaded).is_some() {
+    if session.is_embedded() {
         return Ok(Ok(None));
     }
     let backend: Arc<dyn Backend> = session.backend.clone();

@@ -28,16 +28,7 @@ impl Session {
     /// Resolve endpoints and credentials, starting the embedded sandbox if the
     /// environment says `cloud = "sandbox"` and no `OWUI_SANDBOX_URL` is set.
     pub async fn open(loaded: LoadedEnvironment, auth: AuthMethod) -> Result<Session> {
-        // The embedded sandbox's state is taken before it is loaded, and kept
-        // until it is saved: two processes would each save their own copy.
-        let state_lock = super::lock::acquire_file(&loaded, &super::lock::command_name())??;
-        let (endpoints, embedded) = match resolve_endpoints(&loaded).await {
-            Ok(x) => x,
-            Err(e) => {
-                super::lock::release(state_lock).await;
-                return Err(e);
-            }
-        };
+        let (endpoints, embedded, state_lock) = resolve_endpoints(&loaded).await?;
         tracing::info!(
             resource_manager = %endpoints.resource_manager,
             graph = %endpoints.graph,
@@ -65,6 +56,11 @@ impl Session {
         })
     }
 
+    /// Whether this session runs the embedded sandbox (locked by its state file).
+    pub fn is_embedded(&self) -> bool {
+        self.embedded.is_some()
+    }
+
     /// Close the session; an embedded sandbox saves its state file.
     pub async fn close(self) {
         if let Some(sandbox) = self.embedded {
@@ -74,7 +70,11 @@ impl Session {
     }
 }
 
-async fn resolve_endpoints(loaded: &LoadedEnvironment) -> Result<(Endpoints, Option<Sandbox>)> {
+/// The endpoints, the embedded sandbox when one is started, and the lock of
+/// its state file.
+type Resolved = (Endpoints, Option<Sandbox>, Option<super::lock::EnvLock>);
+
+async fn resolve_endpoints(loaded: &LoadedEnvironment) -> Result<Resolved> {
     if let Ok(url) = std::env::var(SANDBOX_URL_VAR) {
         let ca_path = std::env::var(SANDBOX_CA_VAR).with_context(|| {
             format!(
@@ -83,20 +83,24 @@ async fn resolve_endpoints(loaded: &LoadedEnvironment) -> Result<(Endpoints, Opt
         })?;
         let ca = std::fs::read_to_string(&ca_path)
             .with_context(|| format!("cannot read {SANDBOX_CA_VAR}={ca_path}"))?;
-        return Ok((Endpoints::sandbox(&url, ca), None));
+        return Ok((Endpoints::sandbox(&url, ca), None, None));
     }
     let azure = &loaded.env.azure;
     match &azure.cloud {
         CloudSetting::Default | CloudSetting::Named(NamedCloud::AzureCloud) => {
-            Ok((Endpoints::azure_public(), None))
+            Ok((Endpoints::azure_public(), None, None))
         }
         CloudSetting::Named(NamedCloud::AzureUSGovernment) => {
-            Ok((Endpoints::us_government(), None))
+            Ok((Endpoints::us_government(), None, None))
         }
-        CloudSetting::Named(NamedCloud::AzureChinaCloud) => Ok((Endpoints::china(), None)),
+        CloudSetting::Named(NamedCloud::AzureChinaCloud) => Ok((Endpoints::china(), None, None)),
         CloudSetting::Named(NamedCloud::Sandbox) => {
             let state = loaded.resolve_path(&azure.sandbox.state_file);
-            let sandbox = Sandbox::start(SandboxOptions {
+            // The state is taken before it is loaded and kept until it is
+            // saved: two processes would each save their own copy.
+            let state_lock =
+                super::lock::acquire_file(loaded, &state, &super::lock::command_name())??;
+            let started = Sandbox::start(SandboxOptions {
                 state_file: Some(state.clone()),
                 time_scale: azure.sandbox.time_scale,
                 ..SandboxOptions::default()
@@ -107,9 +111,16 @@ async fn resolve_endpoints(loaded: &LoadedEnvironment) -> Result<(Endpoints, Opt
                     "cannot start the embedded sandbox (state file {})",
                     state.display()
                 )
-            })?;
+            });
+            let sandbox = match started {
+                Ok(s) => s,
+                Err(e) => {
+                    state_lock.release().await;
+                    return Err(e);
+                }
+            };
             let endpoints = Endpoints::sandbox(&sandbox.url(), sandbox.ca_pem());
-            Ok((endpoints, Some(sandbox)))
+            Ok((endpoints, Some(sandbox), Some(state_lock)))
         }
         CloudSetting::Custom(custom) => {
             let ca =
@@ -130,6 +141,7 @@ async fn resolve_endpoints(loaded: &LoadedEnvironment) -> Result<(Endpoints, Opt
                     custom.resource_manager_audience.as_deref(),
                     ca,
                 ),
+                None,
                 None,
             ))
         }
