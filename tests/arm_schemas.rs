@@ -239,3 +239,58 @@ fn names_scopes_and_keys() {
     );
     assert_eq!(plain["c"], "secret-value");
 }
+
+/// The environment lock's body (a tag on the subscription, PATCHed with
+/// `Tags - Update At Scope`). The REST body is `{operation, properties: {tags}}`
+/// (azure-rest-api-specs, Microsoft.Resources examples PutTagsSubscription.json
+/// and PatchTagsSubscription.json). The template schema's `Microsoft.Resources/tags`
+/// points `properties` at a `Tags` definition that is the string map of resource
+/// tags (two definitions of that name collapsed into one), so the shape is
+/// checked here and the tag map itself is validated against that definition.
+#[test]
+fn the_environment_lock_body_validates() {
+    let Some(shared) = schema::shared_dir("the_environment_lock_body_validates") else {
+        return;
+    };
+    let mut schemas = Schemas::new(&shared);
+    let value = owui_deploy::cli::lock::new_lock_value("up");
+    assert!(value.len() <= 256, "ARM's tag value limit: {}", value.len());
+    for operation in ["Merge", "Delete"] {
+        let body =
+            owui_deploy::cli::lock::tag_patch_body(operation, "owui-deploy-lock-dev", &value);
+        let keys: BTreeSet<&str> = body
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, BTreeSet::from(["operation", "properties"]));
+        assert!(["Merge", "Replace", "Delete"].contains(&body["operation"].as_str().unwrap_or("")));
+        let props: BTreeSet<&str> = body["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(props, BTreeSet::from(["tags"]));
+        let spec = ResourceSpec {
+            address: owui_deploy::engine::Address(
+                "/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Resources/tags/default".into(),
+            ),
+            label: "environment lock".into(),
+            stage: owui_deploy::engine::Stage::Hub,
+            api: Api::Arm {
+                type_name: "Microsoft.Resources/tags".into(),
+                api_version: "2024-11-01".into(),
+            },
+            body: serde_json::json!({ "properties": body["properties"]["tags"] }),
+            depends_on: Default::default(),
+            rules: Default::default(),
+            mode: owui_deploy::engine::Mode::Managed,
+            serial_key: None,
+            taggable: false,
+        };
+        let errors = schemas.check(&spec);
+        assert!(errors.is_empty(), "{operation}: {errors:#?}");
+    }
+}

@@ -206,6 +206,7 @@ fn each_flag_is_only_on_the_commands_that_use_it() {
         (&["completions"], &[]),
         (&["sandbox", "reset"], &[]),
         (&["usage"], &["--since", "--by", "--output", "--auth"]),
+        (&["force-unlock"], &["--yes", "--auth"]),
     ];
     for (command, own) in cases {
         let mut found = options_of(command);

@@ -663,6 +663,9 @@ fn has_command(name: &str) -> bool {
 
 /// Real SIGINT (`kill -INT`) to the binary in the middle of `up` (or `hub`
 /// while `up` is not a command yet), then the same command again converges.
+/// The cases alternate between the two password paths, the generated one
+/// (no `OWUI_POSTGRES_ADMIN_PASSWORD`) first, so the CI form's single case
+/// takes the default path (the fault matrix above gives the password).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_to_the_binary_then_rerun_converges() {
     let (command, stages): (&str, &[owui_deploy::engine::Stage]) = if has_command("up") {
@@ -695,14 +698,22 @@ async fn sigint_to_the_binary_then_rerun_converges() {
         );
         world.journal().await.len()
     };
-    for f in fractions {
+    for (i, f) in fractions.iter().enumerate() {
+        let generated = i % 2 == 0;
+        let password_env = |mut cmd: std::process::Command| {
+            if generated {
+                cmd.env_remove("OWUI_POSTGRES_ADMIN_PASSWORD");
+            } else {
+                cmd.env("OWUI_POSTGRES_ADMIN_PASSWORD", &password);
+            }
+            cmd
+        };
         let world = World::start(scale, 6).await;
         let threshold = ((reference as f64) * f) as usize;
         let out_path = tmp.path().join("sigint.stdout");
         let err_path = tmp.path().join("sigint.stderr");
-        let mut child = binary(&world, tmp.path(), &env_file)
+        let mut child = password_env(binary(&world, tmp.path(), &env_file))
             .args([command, "--yes", "--no-progress"])
-            .env("OWUI_POSTGRES_ADMIN_PASSWORD", &password)
             // Files, not pipes: nobody reads while it runs, and the plan is long.
             .stdout(std::fs::File::create(&out_path).expect("stdout file"))
             .stderr(std::fs::File::create(&err_path).expect("stderr file"))
@@ -741,9 +752,8 @@ async fn sigint_to_the_binary_then_rerun_converges() {
             "`{command}` interrupted at {threshold} entries still exited 0:\n{stdout}\n{stderr}"
         );
         assert!(stderr.contains("interrupted"), "{stderr}");
-        let rerun = binary(&world, tmp.path(), &env_file)
+        let rerun = password_env(binary(&world, tmp.path(), &env_file))
             .args([command, "--yes", "--no-progress"])
-            .env("OWUI_POSTGRES_ADMIN_PASSWORD", &password)
             .output()
             .expect("re-run");
         let rerun_out = format!(
@@ -772,6 +782,29 @@ async fn sigint_to_the_binary_then_rerun_converges() {
         );
         secrets.extend(storage_keys(&world, &d).await);
         secrets.extend(redis_keys(&world, &d).await);
+        if generated {
+            // The generated passwords: the server's must be the stored one, and
+            // neither may appear in any output.
+            let (server, stored) = generated_passwords(&world).await;
+            // A journal that redacts secret fields shows "(redacted)": then
+            // only the presence of both writes is checked.
+            let visible = server.as_deref() != Some("(redacted)");
+            if command == "up" {
+                assert!(
+                    server.is_some() && stored.is_some(),
+                    "after SIGINT at {threshold}: not written"
+                );
+                if visible {
+                    assert_eq!(
+                        server, stored,
+                        "after SIGINT at {threshold}: passwords differ"
+                    );
+                }
+            }
+            if visible {
+                secrets.extend(server.into_iter().chain(stored));
+            }
+        }
         for text in [&stdout, &stderr, &rerun_out] {
             let found = leaked(text, &secrets);
             assert!(found.is_empty(), "secret #{found:?} in CLI output: {text}");
@@ -783,10 +816,36 @@ async fn sigint_to_the_binary_then_rerun_converges() {
             assert!(found.is_empty(), "secret #{found:?} in {}", file.display());
         }
         eprintln!(
-            "[soak] SIGINT to `{command}` after {threshold} of ~{reference} journal entries: exit {:?}, re-run converged",
+            "[soak] SIGINT to `{command}` after {threshold} of ~{reference} journal entries ({} password): exit {:?}, re-run converged",
+            if generated { "generated" } else { "given" },
             status.code()
         );
     }
+}
+
+/// The last PostgreSQL admin password sent to the server and the last one
+/// stored in Key Vault, from the journal's request bodies.
+async fn generated_passwords(world: &World) -> (Option<String>, Option<String>) {
+    let (mut server, mut stored) = (None, None);
+    for e in world.journal().await {
+        let path = e["path"].as_str().unwrap_or("").to_ascii_lowercase();
+        let ok = e["status"].as_u64().is_some_and(|s| s < 300);
+        let body = &e["request_body"];
+        if !ok || !matches!(e["method"].as_str(), Some("PUT" | "PATCH")) {
+            continue;
+        }
+        if let Some(p) = body
+            .pointer("/properties/administratorLoginPassword")
+            .and_then(Value::as_str)
+        {
+            server = Some(p.to_string());
+        } else if path.contains("/secrets/postgres-admin-password?")
+            && let Some(v) = body.pointer("/properties/value").and_then(Value::as_str)
+        {
+            stored = Some(v.to_string());
+        }
+    }
+    (server, stored)
 }
 
 /// Every file of the invalid-environment corpus is rejected by `validate` and by

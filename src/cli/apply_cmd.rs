@@ -1,12 +1,15 @@
 //! `owui-deploy apply FILE [--yes]`: apply a saved plan exactly, or refuse
 //! (exit code 3, nothing written) when the tool version, the environment file,
-//! the templates or any planned live resource changed since it was made.
+//! the templates or any planned live resource changed since it was made, and
+//! (exit code 4, nothing written) when the file holds a change the
+//! configuration does not produce (see [`crate::engine::plan_check`]).
 
 use super::args::{ApplyFileArgs, Cli, OutputFormat, PlanFormat};
-use super::deploy::{self, EXIT_STALE, RunApply};
+use super::deploy::{self, EXIT_MISMATCH, EXIT_STALE, RunApply};
 use super::plan_file::{PlanFile, template_digests};
 use super::secrets;
 use super::session::Session;
+use crate::engine::plan_check::{self, Mismatch};
 use crate::engine::{self, EngineError};
 use anyhow::{Context, Result};
 use std::process::ExitCode;
@@ -15,6 +18,22 @@ fn refuse(err: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("error: {}", crate::engine::secrets::scrub(&err.to_string()));
     eprintln!("Nothing was changed. Plan again, review the new plan and apply it.");
     ExitCode::from(EXIT_STALE)
+}
+
+/// Refuse a plan file holding changes the configuration does not produce.
+fn refuse_mismatch(mismatches: &[Mismatch]) -> ExitCode {
+    eprintln!("error: the plan file does not match the configuration:");
+    for m in mismatches.iter().take(20) {
+        eprintln!("  - {m}");
+    }
+    if mismatches.len() > 20 {
+        eprintln!("  ... and {} more", mismatches.len() - 20);
+    }
+    eprintln!(
+        "Nothing was changed. The plan file was edited after it was made, or was not made \
+         from this environment file; plan again and review the new plan."
+    );
+    ExitCode::from(EXIT_MISMATCH)
 }
 
 /// Run `apply FILE`.
@@ -60,13 +79,19 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
         return Ok(refuse(&e));
     }
     let mut plan = file.plan.clone();
-    // The model only supplies the large contents the plan holds as digests; with
-    // the certificate resources it covers every plan of these stages. A write
-    // that needs a secret not available now is refused before any write.
-    let model = deploy::build_model(&loaded, &file.stages, true, false)?;
+    // Nothing in the file is trusted beyond what the configuration produces:
+    // every change is checked against the model rebuilt from the same inputs,
+    // before any request.
+    let model = deploy::build_model(&loaded, &file.stages, file.certificate, false)?;
+    let mismatches = plan_check::check_against_model(&plan, &model, secrets::OMITTED_ON_UPDATE);
+    if !mismatches.is_empty() {
+        return Ok(refuse_mismatch(&mismatches));
+    }
     plan.restore_blobs(&model)
         .context("the plan does not match the templates it was made from")?;
-    let secret_set = secrets::gather(&loaded, &file.stages, false)?;
+    let mut secret_set = secrets::gather(&loaded, &file.stages, false)?;
+    // A plan that sets a new password everywhere after an interrupted run.
+    secret_set.rotating = secrets::interrupted_password(&plan, &secret_set);
     secrets::check_plan(&mut plan, &secret_set)?;
 
     let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
@@ -82,7 +107,11 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
             return other.map(|code| code.unwrap_or(ExitCode::from(1)));
         }
     }
-    let mut outcome = verify_and_apply(cli, args, &session, &plan, &secret_set).await;
+    let (session, lock) = match super::lock::take(session, "apply").await? {
+        Ok(taken) => taken,
+        Err(code) => return Ok(code),
+    };
+    let mut outcome = verify_and_apply(cli, args, &session, &model, &plan, &secret_set).await;
     // As after `spoke`/`up`: say when the Entra application still needs admin
     // consent (text only, so a JSON stream holds the plan and events alone).
     if matches!(outcome, Ok(ExitCode::SUCCESS))
@@ -98,6 +127,7 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
             .map(|()| ExitCode::SUCCESS);
     }
     session.close().await;
+    super::lock::release(lock).await;
     outcome
 }
 
@@ -105,6 +135,7 @@ async fn verify_and_apply(
     cli: &Cli,
     args: &ApplyFileArgs,
     session: &Session,
+    model: &engine::Model,
     plan: &engine::Plan,
     secret_set: &secrets::SecretSet,
 ) -> Result<ExitCode> {
@@ -113,6 +144,21 @@ async fn verify_and_apply(
         Ok(()) => {}
         Err(e @ EngineError::StalePlan { .. }) => return Ok(refuse(&e)),
         Err(e) => return Err(anyhow::Error::new(e).context("cannot read the planned resources")),
+    }
+    // The live state is as planned: a plan made now must reproduce every saved
+    // change (action, diffs, targets and the live values apply will use).
+    let mut fresh = deploy::make_plan(cli, session, model, &Default::default(), false).await?;
+    if secret_set.generated_password && secrets::password_interrupted_in(&fresh) {
+        let force = secrets::rotation_targets(model);
+        fresh = deploy::make_plan(cli, session, model, &force, false).await?;
+    }
+    let cmp = plan_check::compare_with_fresh(plan, &fresh, secrets::OMITTED_ON_UPDATE);
+    if !cmp.mismatches.is_empty() {
+        return Ok(refuse_mismatch(&cmp.mismatches));
+    }
+    if !cmp.missing.is_empty() {
+        let reasons = cmp.missing.iter().map(ToString::to_string).collect();
+        return Ok(refuse(&super::plan_file::PlanFileError::Stale { reasons }));
     }
     deploy::print_plan(cli, plan, PlanFormat::Brief, true)?;
     let waits_only = !plan.has_changes() && !plan.in_progress().is_empty();

@@ -81,6 +81,13 @@ impl Cli {
             ),
             Command::Apply(a) => (a.output.output, Some(a.azure)),
             Command::Destroy(a) => (a.output.output, Some(a.azure)),
+            Command::ForceUnlock(a) => (
+                OutputFormat::Human,
+                Some(AzureArgs {
+                    auth: a.auth,
+                    parallelism: crate::engine::DEFAULT_PARALLELISM,
+                }),
+            ),
             Command::Usage(a) => (
                 match a.output {
                     UsageFormat::Json => OutputFormat::Json,
@@ -218,6 +225,8 @@ pub enum Command {
     /// Check, read-only, what Azure would refuse: names, soft-deleted names,
     /// models and quota, resource providers, permissions.
     Preflight(PreflightArgs),
+    /// Release this environment's lock left by a run that died (shows it without LOCK_ID).
+    ForceUnlock(ForceUnlockArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Report gateway usage (tokens per user and model, requests per key, IP,
@@ -419,6 +428,19 @@ pub enum SandboxAction {
     /// Empty the embedded sandbox of the environment file (--env): deletes its
     /// state file (`[azure.sandbox] state_file`), so the next run starts from nothing.
     Reset,
+}
+
+/// `owui-deploy force-unlock`.
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The lock ID a refused run printed; only that lock is released.
+    pub lock_id: Option<String>,
+    /// Release whatever lock is held, without a lock ID.
+    #[arg(long)]
+    pub yes: bool,
+    /// How to authenticate to Azure.
+    #[arg(long, value_enum, default_value_t = AuthMethod::Auto, env = "OWUI_AUTH")]
+    pub auth: AuthMethod,
 }
 
 /// `owui-deploy sandbox`.

@@ -25,6 +25,10 @@ const MANAGED_NOTE: &str = "Compared: the properties the environment file sets; 
 (listed in the tag owui-deploy-tags) and owui-deploy-env; tags set by others and those \
 in ignore_tags are kept.";
 
+/// Exit code of `apply FILE` when the plan file holds a change the
+/// configuration does not produce (nothing was changed).
+pub(super) const EXIT_MISMATCH: u8 = 4;
+
 /// The variable GitHub Actions names its job summary file with.
 pub(super) const STEP_SUMMARY_VAR: &str = "GITHUB_STEP_SUMMARY";
 
@@ -93,6 +97,32 @@ pub(super) async fn make_plan(
         .context("planning failed (nothing was changed)")
 }
 
+/// [`make_plan`]; when an earlier run on the generated-password path stopped
+/// before the password was in use ([`secrets::interrupted_password`]), plans
+/// again with a new password set on the server and in Key Vault together.
+pub(super) async fn make_plan_repairing_password(
+    cli: &Cli,
+    session: &Session,
+    model: &Model,
+    force: &std::collections::BTreeSet<engine::Address>,
+    secret_set: &mut secrets::SecretSet,
+) -> Result<Plan> {
+    let plan = make_plan(cli, session, model, force, false).await?;
+    if !secrets::interrupted_password(&plan, secret_set) {
+        return Ok(plan);
+    }
+    secret_set.rotating = true;
+    if cli.output == OutputFormat::Human {
+        eprintln!(
+            "note: an earlier run stopped before the generated PostgreSQL password was in use; \
+             a new one is set on the server and in Key Vault together"
+        );
+    }
+    let mut force = force.clone();
+    force.extend(secrets::rotation_targets(model));
+    make_plan(cli, session, model, &force, false).await
+}
+
 /// Colours only on a terminal and without `NO_COLOR`.
 pub(super) fn use_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
@@ -153,7 +183,7 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let stages_wanted = stage_list(args.stage.unwrap_or(StageArg::All));
-    let secret_set = secrets::gather(&loaded, &stages_wanted, false)?;
+    let mut secret_set = secrets::gather(&loaded, &stages_wanted, false)?;
     let model = build_model(&loaded, &stages_wanted, secret_set.has_certificate, false)?;
     let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
     // A certificate stored in Key Vault by an earlier run keeps HTTPS in the model.
@@ -183,11 +213,17 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
             return other.map(|code| code.unwrap_or(ExitCode::from(1)));
         }
     }
-    let result = make_plan(cli, &session, &model, &Default::default(), false).await;
+    let result =
+        make_plan_repairing_password(cli, &session, &model, &Default::default(), &mut secret_set)
+            .await;
     let loaded = session.loaded.clone();
     session.close().await;
     let mut plan = result?;
-    secrets::keep_server_password(&mut plan, &secret_set);
+    // A blocker `up` would refuse (a server whose generated password Key Vault
+    // does not hold) is an error here too, never a plan with pending changes.
+    secrets::check_plan(&mut plan, &secret_set).context(
+        "planning found a blocker that a plain run cannot resolve (nothing was changed)",
+    )?;
     if let Some(out) = &args.out {
         let file =
             super::plan_file::PlanFile::new(&loaded, &stages_wanted, certificate, plan.clone())?;
@@ -230,6 +266,15 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         args.grant_admin_consent,
     )?;
     let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
+    // `--dry-run` only plans: no lock, like `plan`.
+    let (session, lock) = if args.dry_run {
+        (session, None)
+    } else {
+        match super::lock::take(session, stage_command(stage)).await? {
+            Ok(taken) => taken,
+            Err(code) => return Ok(code),
+        }
+    };
     let (model, certificate) = match with_stored_certificate(
         &session,
         model,
@@ -242,6 +287,7 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         Ok(m) => m,
         Err(e) => {
             session.close().await;
+            super::lock::release(lock).await;
             return Err(e);
         }
     };
@@ -273,7 +319,17 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
     let outcome =
         super::consent::after_apply(cli, &session, &stages_wanted, args, applied, outcome).await;
     session.close().await;
+    super::lock::release(lock).await;
     outcome
+}
+
+fn stage_command(stage: StageArg) -> &'static str {
+    match stage {
+        StageArg::Hub => "hub",
+        StageArg::Spoke => "spoke",
+        StageArg::Finalize => "finalize",
+        StageArg::All => "up",
+    }
 }
 
 /// `model`, or, when no certificate was given but an earlier run stored one in
@@ -310,10 +366,11 @@ async fn plan_and_apply(
     session: &Session,
     model: &Model,
     force: &std::collections::BTreeSet<engine::Address>,
-    secret_set: secrets::SecretSet,
+    mut secret_set: secrets::SecretSet,
     save: Option<SaveAs<'_>>,
 ) -> Result<(ExitCode, bool)> {
-    let mut plan = make_plan(cli, session, model, force, false).await?;
+    let mut plan =
+        make_plan_repairing_password(cli, session, model, force, &mut secret_set).await?;
     secrets::check_plan(&mut plan, &secret_set)?;
     if let Some(save) = save {
         super::plan_file::PlanFile::new(

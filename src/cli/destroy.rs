@@ -286,12 +286,17 @@ pub(super) async fn run(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
     // With the certificate resources, so that they are deleted too when present.
     let model = deploy::build_model(&loaded, &stages, true, false)?;
     let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
+    let (session, lock) = match super::lock::take(session, "destroy").await? {
+        Ok(taken) => taken,
+        Err(code) => return Ok(code),
+    };
     let outcome = match deletion_plan(cli, &session, &model).await {
         Ok(plan) if args.dry_run => preview(cli, args, &session.loaded, &stages, &plan),
         Ok(plan) => destroy(cli, args, &session, &model, plan).await,
         Err(e) => Err(e),
     };
     session.close().await;
+    super::lock::release(lock).await;
     outcome
 }
 

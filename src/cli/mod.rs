@@ -29,6 +29,7 @@ mod consent;
 mod deploy;
 mod destroy;
 pub mod graph_cmd;
+pub mod lock;
 mod outputs;
 pub mod plan_file;
 mod preflight_cmd;
@@ -140,6 +141,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Apply(args) => apply_cmd::run(&cli, args).await,
         Command::Destroy(args) => destroy::run(&cli, args).await,
         Command::Preflight(args) => preflight_cmd::run(&cli, args).await,
+        Command::ForceUnlock(args) => lock::run_force_unlock(&cli, args).await,
         Command::Completions(args) => completions::run(args),
         Command::Usage(args) => usage_cmd::run(&cli, args).await,
     }

@@ -150,6 +150,39 @@ pub fn rotation_targets(model: &Model) -> BTreeSet<Address> {
         .collect()
 }
 
+/// Whether an earlier run on the generated-password path stopped before the
+/// password was in use, so that a new one can be set everywhere: the server is
+/// to be created while a password secret already exists (stored by a run that
+/// stopped before the server), or the server exists with its password secret
+/// but the connection string was never written (the run stopped between the
+/// server and the connection string, so no application has the password).
+/// Evaluated on the plan before or after the rotation targets were forced.
+pub fn interrupted_password(plan: &Plan, set: &SecretSet) -> bool {
+    set.generated_password && !set.rotating && password_interrupted_in(plan)
+}
+
+/// The plan shapes of [`interrupted_password`], whatever the password's source.
+pub fn password_interrupted_in(plan: &Plan) -> bool {
+    let action_of = |pred: &dyn Fn(&crate::engine::Change) -> bool| {
+        plan.changes.iter().find(|c| pred(c)).map(|c| c.action)
+    };
+    let secret = |name: &str| {
+        let suffix = format!("/secrets/{name}");
+        action_of(&|c| c.address.as_str().to_ascii_lowercase().ends_with(&suffix))
+    };
+    let server = action_of(&|c| c.api.type_name() == Some(POSTGRES_SERVER_TYPE));
+    let password = secret(spoke::SECRET_PG_PASSWORD);
+    let connection = secret(spoke::SECRET_PG_CONNECTION);
+    let exists = |a: Option<Action>| a.is_some_and(|a| a != Action::Create);
+    match server {
+        Some(Action::Create) => exists(password) || exists(connection),
+        Some(Action::Replace) | None => false,
+        Some(_) => exists(password) && connection == Some(Action::Create),
+    }
+}
+
+const POSTGRES_SERVER_TYPE: &str = "Microsoft.DBforPostgreSQL/flexibleServers";
+
 /// Keep a password nobody gave from ever replacing the real one. When the
 /// password was generated in this run (not given) and `--rotate-secrets` is not set:
 /// - an update of an existing server (tags, SKU, ...) is sent without
@@ -214,6 +247,13 @@ pub fn keep_server_password(plan: &mut Plan, set: &SecretSet) {
         }
     }
 }
+
+/// What a saved plan's update may leave out of the model's body: the server
+/// password [`keep_server_password`] removes (checked by `apply FILE`).
+pub const OMITTED_ON_UPDATE: &[(&str, &str)] = &[(
+    "Microsoft.DBforPostgreSQL/flexibleServers",
+    "/properties/administratorLoginPassword",
+)];
 
 /// A password PostgreSQL accepts: upper, lower, digit and symbol, from the OS CSPRNG.
 pub fn generate_password(len: usize) -> String {

@@ -23,6 +23,8 @@ pub struct Session {
     endpoints: Endpoints,
     auth: AuthMethod,
     embedded: Option<Sandbox>,
+    /// The embedded sandbox's state file lock (one process at a time).
+    state_lock: Option<super::lock::EnvLock>,
 }
 
 impl Session {
@@ -34,7 +36,7 @@ impl Session {
         auth: AuthMethod,
         sandbox_url: Option<&str>,
     ) -> Result<Session> {
-        let (endpoints, embedded) = resolve_endpoints(&loaded, sandbox_url).await?;
+        let (endpoints, embedded, state_lock) = resolve_endpoints(&loaded, sandbox_url).await?;
         tracing::info!(
             resource_manager = %endpoints.resource_manager,
             graph = %endpoints.graph,
@@ -42,14 +44,25 @@ impl Session {
         );
         let settings = ClientSettings::default();
         let backend =
-            crate::engine::connect(&endpoints, auth, &loaded.env.azure.tenant_id, settings)
-                .context("cannot set up the Azure clients")?;
+            match crate::engine::connect(&endpoints, auth, &loaded.env.azure.tenant_id, settings)
+                .context("cannot set up the Azure clients")
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    if let Some(sandbox) = embedded {
+                        sandbox.shutdown().await;
+                    }
+                    super::lock::release(state_lock).await;
+                    return Err(e);
+                }
+            };
         Ok(Session {
             loaded,
             backend: Arc::new(backend),
             endpoints,
             auth,
             embedded,
+            state_lock,
         })
     }
 
@@ -74,11 +87,17 @@ impl Session {
         .context("cannot set up the Logs query client")
     }
 
+    /// Whether this session runs the embedded sandbox (locked by its state file).
+    pub fn is_embedded(&self) -> bool {
+        self.embedded.is_some()
+    }
+
     /// Close the session; an embedded sandbox saves its state file.
     pub async fn close(self) {
         if let Some(sandbox) = self.embedded {
             sandbox.shutdown().await;
         }
+        super::lock::release(self.state_lock).await;
     }
 }
 
@@ -101,10 +120,14 @@ fn running_sandbox_url(loaded: &LoadedEnvironment, explicit: Option<&str>) -> Op
     None
 }
 
+/// The endpoints, the embedded sandbox when one is started, and the lock of
+/// its state file.
+type Resolved = (Endpoints, Option<Sandbox>, Option<super::lock::EnvLock>);
+
 async fn resolve_endpoints(
     loaded: &LoadedEnvironment,
     sandbox_url: Option<&str>,
-) -> Result<(Endpoints, Option<Sandbox>)> {
+) -> Result<Resolved> {
     if let Some(url) = running_sandbox_url(loaded, sandbox_url) {
         let ca_path = std::env::var(SANDBOX_CA_VAR).with_context(|| {
             format!(
@@ -113,20 +136,24 @@ async fn resolve_endpoints(
         })?;
         let ca = crate::files::read_capped_to_string(ca_path.as_ref(), crate::files::MAX_CA_FILE)
             .with_context(|| format!("cannot read {SANDBOX_CA_VAR}={ca_path}"))?;
-        return Ok((Endpoints::sandbox(&url, ca), None));
+        return Ok((Endpoints::sandbox(&url, ca), None, None));
     }
     let azure = &loaded.env.azure;
     match &azure.cloud {
         CloudSetting::Default | CloudSetting::Named(NamedCloud::AzureCloud) => {
-            Ok((Endpoints::azure_public(), None))
+            Ok((Endpoints::azure_public(), None, None))
         }
         CloudSetting::Named(NamedCloud::AzureUSGovernment) => {
-            Ok((Endpoints::us_government(), None))
+            Ok((Endpoints::us_government(), None, None))
         }
-        CloudSetting::Named(NamedCloud::AzureChinaCloud) => Ok((Endpoints::china(), None)),
+        CloudSetting::Named(NamedCloud::AzureChinaCloud) => Ok((Endpoints::china(), None, None)),
         CloudSetting::Named(NamedCloud::Sandbox) => {
             let state = loaded.resolve_path(&azure.sandbox.state_file);
-            let sandbox = Sandbox::start(SandboxOptions {
+            // The state is taken before it is loaded and kept until it is
+            // saved: two processes would each save their own copy.
+            let state_lock =
+                super::lock::acquire_file(loaded, &state, &super::lock::command_name())??;
+            let started = Sandbox::start(SandboxOptions {
                 state_file: Some(state.clone()),
                 time_scale: azure.sandbox.time_scale,
                 ..SandboxOptions::default()
@@ -137,9 +164,16 @@ async fn resolve_endpoints(
                     "cannot start the embedded sandbox (state file {})",
                     state.display()
                 )
-            })?;
+            });
+            let sandbox = match started {
+                Ok(s) => s,
+                Err(e) => {
+                    state_lock.release().await;
+                    return Err(e);
+                }
+            };
             let endpoints = Endpoints::sandbox(&sandbox.url(), sandbox.ca_pem());
-            Ok((endpoints, Some(sandbox)))
+            Ok((endpoints, Some(sandbox), Some(state_lock)))
         }
         CloudSetting::Custom(custom) => {
             let ca = match &custom.ca_file {
@@ -159,6 +193,7 @@ async fn resolve_endpoints(
                     custom.resource_manager_audience.as_deref(),
                     ca,
                 ),
+                None,
                 None,
             ))
         }

@@ -413,6 +413,23 @@ impl Backend for AzureBackend {
             .unwrap_or(Value::Null))
     }
 
+    async fn patch(
+        &self,
+        address: &Address,
+        api_version: &str,
+        body: &Value,
+    ) -> Result<Value, BackendError> {
+        Ok(self
+            .arm
+            .patch(
+                address.as_str(),
+                api_version,
+                body,
+                &crate::azure::NoopObserver,
+            )
+            .await?)
+    }
+
     async fn find_equivalent(
         &self,
         address: &Address,

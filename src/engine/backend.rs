@@ -184,6 +184,21 @@ pub trait Backend: Send + Sync {
         action: &str,
     ) -> Result<Value, BackendError>;
 
+    /// Sends an ARM PATCH of `body` to `address` and returns the answer (used
+    /// for the environment lock, a tag at subscription scope). Backends without
+    /// it refuse.
+    async fn patch(
+        &self,
+        address: &Address,
+        api_version: &str,
+        body: &Value,
+    ) -> Result<Value, BackendError> {
+        let _ = (api_version, body);
+        Err(BackendError::other(format!(
+            "PATCH {address} is not supported here"
+        )))
+    }
+
     /// Lists the resources a discovery covers (for `Tagged`, only those carrying
     /// the environment's ownership tag).
     async fn list(&self, discovery: &Discovery) -> Result<Vec<DiscoveredResource>, BackendError>;

@@ -14,6 +14,7 @@ pub mod events;
 pub mod model;
 pub mod openapi;
 pub mod plan;
+pub mod plan_check;
 pub mod preflight;
 pub mod render;
 pub mod resource;

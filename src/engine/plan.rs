@@ -354,7 +354,7 @@ fn blob_digest_of(s: &str) -> Option<&str> {
     s.strip_prefix(BLOB_OPEN).and_then(|r| r.strip_suffix('}'))
 }
 
-fn strip_large(v: &mut Value, blobs: &mut BTreeMap<String, String>) {
+pub(crate) fn strip_large(v: &mut Value, blobs: &mut BTreeMap<String, String>) {
     match v {
         Value::String(s) if s.len() > LARGE_VALUE_BYTES => {
             let digest = sha256_hex(s.as_bytes());
@@ -1103,7 +1103,7 @@ pub(crate) fn effective_address(c: &Change) -> &Address {
 }
 
 /// Whether `child` is inside `parent` (`parent/...`).
-fn is_child(child: &Address, parent: &Address) -> bool {
+pub(crate) fn is_child(child: &Address, parent: &Address) -> bool {
     let c = child.as_str();
     let p = parent.as_str();
     c.len() > p.len() + 1

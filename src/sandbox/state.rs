@@ -155,6 +155,10 @@ pub(crate) struct World {
     pub tokens: BTreeMap<String, u64>,
     /// Monotonic counter for creation order.
     pub seq: u64,
+    /// Tags of subscriptions (`Microsoft.Resources/tags/default` at subscription
+    /// scope) by lower-cased subscription ID.
+    #[serde(default)]
+    pub subscription_tags: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -690,11 +690,16 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
 
     // ---- PostgreSQL ---------------------------------------------------------
     let pg = &env.postgres;
+    // The password is stored in Key Vault before the server that uses it is
+    // created: a run stopped in between leaves a secret without a server (the
+    // next run sets a new password in both), never a server whose password
+    // nothing holds.
     out.push(postgres_server::spec(
         at(
             ids.postgres(),
             format!("PostgreSQL server {}", pg.server_name),
-        ),
+        )
+        .after(ids.spoke_secret(SECRET_PG_PASSWORD)),
         &postgres_server::FlexibleServer {
             location: location.clone(),
             tags: tags.clone(),

@@ -181,8 +181,8 @@ impl Harness {
     }
 
     /// ARM/Graph writes (PUT, PATCH, POST, DELETE; not the token endpoint, the
-    /// admin API or the preflight's read-only name checks, see [`is_write`])
-    /// since journal index `mark`, as `METHOD path` strings.
+    /// admin API, the preflight's read-only name checks or the environment lock's
+    /// subscription tag, see [`is_write`]) since journal index `mark`, as `METHOD path` strings.
     pub async fn writes_since(&self, mark: usize) -> Vec<String> {
         self.journal()
             .await
@@ -236,9 +236,9 @@ impl Harness {
 // lines, authenticated ARM/Graph reads, journal entries as JSON, files written.
 
 /// Journal entries that are ARM/Graph writes (PUT, PATCH, POST, DELETE; not the
-/// token endpoint). A POST action such as `listKeys` counts; the read-only
-/// POSTs of the preflight (`checkNameAvailability`, `checkDomainAvailability`)
-/// do not.
+/// token endpoint nor the environment lock). A POST action such as `listKeys` counts;
+/// the read-only POSTs of the preflight (`checkNameAvailability`,
+/// `checkDomainAvailability`) do not.
 pub fn is_write(e: &Value) -> bool {
     let method = e["method"].as_str().unwrap_or("");
     let path = e["path"].as_str().unwrap_or("");
@@ -248,6 +248,14 @@ pub fn is_write(e: &Value) -> bool {
         && !path.starts_with("/_sandbox")
         && !bare.ends_with("/checknameavailability")
         && !bare.ends_with("/checkdomainavailability")
+        && !is_lock_path(path)
+}
+
+/// A request for the environment lock (the subscription's tags), which every
+/// writing run takes and releases; not a write of the deployment.
+pub fn is_lock_path(path: &str) -> bool {
+    path.to_ascii_lowercase()
+        .contains("/providers/microsoft.resources/tags/default")
 }
 
 /// `METHOD path` (query removed) of journal entries.

@@ -381,10 +381,15 @@ fn as_array(v: Value, key: &str) -> Vec<Value> {
     }
 }
 
-/// Whether a journal entry is an ARM or Graph request (not the token endpoint).
+/// Whether a journal entry is an ARM or Graph request (not the token endpoint,
+/// nor the environment lock: the subscription's tags).
 pub fn is_api(e: &Value) -> bool {
     let path = e["path"].as_str().unwrap_or_default();
-    !path.contains("/oauth2/") && !path.starts_with("/_sandbox")
+    !path.contains("/oauth2/")
+        && !path.starts_with("/_sandbox")
+        && !path
+            .to_ascii_lowercase()
+            .contains("/providers/microsoft.resources/tags/default")
 }
 
 /// Whether a journal entry is an ARM/Graph write (the preflight's read-only

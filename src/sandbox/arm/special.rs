@@ -77,6 +77,79 @@ pub(super) fn action(w: &World, c: &Call<'_>, p: &ProviderPath) -> Reply {
 }
 
 // ---------------------------------------------------------------------------------------
+// Tags at subscription scope (Tags - Get At Scope / Create Or Update At Scope /
+// Update At Scope / Delete At Scope): PATCH takes `operation` Merge, Replace or
+// Delete (Delete removes the named tags); the answer is the tags resource.
+
+fn subscription_tags(w: &mut World, c: &Call<'_>, sub: &str) -> Reply {
+    let k = sub.to_ascii_lowercase();
+    let body = match c.req.method.as_str() {
+        "PUT" | "PATCH" => match c.body() {
+            Ok(b) => b,
+            Err(r) => return r,
+        },
+        _ => Value::Null,
+    };
+    let given = body["properties"]["tags"].as_object().cloned();
+    match c.req.method.as_str() {
+        "GET" => {}
+        "PUT" => match given {
+            Some(tags) => {
+                w.subscription_tags.insert(k.clone(), tags);
+            }
+            None => return missing_tags(),
+        },
+        "PATCH" => {
+            let Some(tags) = given else {
+                return missing_tags();
+            };
+            let current = w.subscription_tags.entry(k.clone()).or_default();
+            match body["operation"]
+                .as_str()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("merge") => current.extend(tags),
+                Some("replace") => *current = tags,
+                Some("delete") => tags.keys().for_each(|t| {
+                    current.remove(t);
+                }),
+                _ => {
+                    return Reply::arm_error(
+                        400,
+                        "InvalidRequestContent",
+                        "The request content was invalid: 'operation' must be Merge, Replace or Delete.",
+                    );
+                }
+            }
+        }
+        "DELETE" => {
+            w.subscription_tags.remove(&k);
+            return Reply::json(200, Value::Null);
+        }
+        _ => return method_not_allowed(c.req),
+    }
+    let tags = w.subscription_tags.get(&k).cloned().unwrap_or_default();
+    Reply::json(
+        200,
+        json!({
+            "id": format!("/subscriptions/{sub}/providers/Microsoft.Resources/tags/default"),
+            "name": "default",
+            "type": "Microsoft.Resources/tags",
+            "properties": {"tags": tags}
+        }),
+    )
+}
+
+fn missing_tags() -> Reply {
+    Reply::arm_error(
+        400,
+        "InvalidRequestContent",
+        "The request content was invalid: 'properties.tags' is required.",
+    )
+}
+
+// ---------------------------------------------------------------------------------------
 // Subscription-level special paths: operations, soft-deleted vaults and accounts
 
 pub(super) fn special(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Option<(Reply, u64)> {
@@ -88,6 +161,9 @@ pub(super) fn special(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Opti
     let ty: Vec<&str> = types.iter().map(String::as_str).collect();
     let m = c.req.method.as_str();
     let r = match (ns.as_str(), ty.as_slice(), p.names.len()) {
+        ("microsoft.resources", ["tags"], 1) if p.names[0].eq_ignore_ascii_case("default") => {
+            subscription_tags(w, c, &p.sub)
+        }
         (_, ["locations", "operationstatuses"], 2) if m == "GET" => {
             lro::status(w, &p.names[1], &c.req.path)
         }
