@@ -67,6 +67,7 @@ mod error;
 mod graph;
 mod lro;
 mod pipeline;
+pub mod pricing;
 mod settings;
 
 pub use arm::ArmClient;

@@ -74,6 +74,8 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Print the monthly cost estimate of the environment and of the pending changes.
+    Cost(CostCmdArgs),
 }
 
 /// Which stages.
@@ -104,6 +106,53 @@ pub struct PlanArgs {
     /// How to show the plan (`--output json` prints the JSON document instead).
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub format: PlanFormat,
+    /// Skip the monthly cost estimate (no call to the Azure Retail Prices API).
+    #[arg(long, env = "OWUI_NO_COST")]
+    pub no_cost: bool,
+    /// Cost estimate options.
+    #[command(flatten)]
+    pub cost: CostArgs,
+}
+
+/// Options of the monthly cost estimate (docs/cost.md).
+#[derive(Debug, Clone, Args)]
+pub struct CostArgs {
+    /// Currency of the cost estimate (the Retail Prices API's `currencyCode`, e.g. EUR).
+    #[arg(long, env = "OWUI_COST_CURRENCY", default_value = "USD", value_parser = parse_currency)]
+    pub currency: String,
+    /// GB ingested into Log Analytics a month, assumed by the cost estimate.
+    #[arg(long, env = "OWUI_COST_LOG_GB", default_value_t = crate::engine::meters::DEFAULT_LOG_GB_PER_MONTH, value_parser = parse_gigabytes)]
+    pub log_gb_per_month: f64,
+}
+
+/// `owui-deploy cost`.
+#[derive(Debug, Args)]
+pub struct CostCmdArgs {
+    /// How to show the estimate (`--output json` prints the JSON document instead).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
+    /// Cost estimate options.
+    #[command(flatten)]
+    pub cost: CostArgs,
+}
+
+/// A three-letter ISO currency code, upper-cased.
+fn parse_currency(s: &str) -> Result<String, String> {
+    if s.len() == 3 && s.chars().all(|c| c.is_ascii_alphabetic()) {
+        Ok(s.to_ascii_uppercase())
+    } else {
+        Err(format!(
+            "'{s}' is not a three-letter currency code (e.g. USD, EUR, GBP)"
+        ))
+    }
+}
+
+/// A number of GB between 0 and 1,000,000.
+fn parse_gigabytes(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1_000_000.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a number of GB between 0 and 1000000")),
+    }
 }
 
 /// Formats of a shown plan.

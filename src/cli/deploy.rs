@@ -115,6 +115,11 @@ pub(super) fn print_plan(cli: &Cli, plan: &Plan, format: PlanFormat, one_line: b
 
 /// Append the Markdown plan to `$GITHUB_STEP_SUMMARY` when it is set.
 pub(super) fn write_step_summary(plan: &Plan) -> Result<()> {
+    append_step_summary(engine::render_plan_markdown(plan))
+}
+
+/// Append `text` (Markdown) and a blank line to `$GITHUB_STEP_SUMMARY` when it is set.
+pub(super) fn append_step_summary(mut text: String) -> Result<()> {
     let Some(path) = std::env::var_os(STEP_SUMMARY_VAR).filter(|p| !p.is_empty()) else {
         return Ok(());
     };
@@ -124,7 +129,6 @@ pub(super) fn write_step_summary(plan: &Plan) -> Result<()> {
         .append(true)
         .open(&path)
         .with_context(|| format!("cannot open {STEP_SUMMARY_VAR}={}", path.display()))?;
-    let mut text = engine::render_plan_markdown(plan);
     text.push('\n');
     file.write_all(text.as_bytes())
         .with_context(|| format!("cannot write {STEP_SUMMARY_VAR}={}", path.display()))?;
@@ -157,6 +161,10 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
     };
     let certificate = secret_set.has_certificate || certificate_stored;
     let result = make_plan(cli, &session, &model, &Default::default(), false).await;
+    let cost = match (&result, args.no_cost) {
+        (Ok(plan), false) => Some(super::cost::estimate(&session, &model, plan, &args.cost).await),
+        _ => None,
+    };
     let loaded = session.loaded.clone();
     session.close().await;
     let mut plan = result?;
@@ -166,8 +174,7 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
             super::plan_file::PlanFile::new(&loaded, &stages_wanted, certificate, plan.clone())?;
         file.write(out)?;
     }
-    print_plan(cli, &plan, args.format, false)?;
-    write_step_summary(&plan)?;
+    super::cost::print_plan_with_cost(cli, &plan, args.format, cost.as_ref())?;
     if let (Some(out), OutputFormat::Human) = (&args.out, cli.output) {
         eprintln!(
             "Plan saved to {}; apply it with: owui-deploy apply {}",

@@ -8,6 +8,7 @@ pub mod args;
 mod certificate;
 mod completions;
 mod consent;
+mod cost;
 mod deploy;
 mod destroy;
 pub mod graph_cmd;
@@ -64,6 +65,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Apply(args) => apply_cmd::run(&cli, args).await,
         Command::Destroy(args) => destroy::run(&cli, args).await,
         Command::Completions(args) => completions::run(args),
+        Command::Cost(args) => cost::run(&cli, args).await,
     }
 }
 

@@ -19,6 +19,8 @@ pub struct Session {
     pub loaded: LoadedEnvironment,
     /// ARM + Graph.
     pub backend: Arc<AzureBackend>,
+    /// The endpoints connected to (the Retail Prices API URL derives from them).
+    pub endpoints: Endpoints,
     embedded: Option<Sandbox>,
 }
 
@@ -39,6 +41,7 @@ impl Session {
         Ok(Session {
             loaded,
             backend: Arc::new(backend),
+            endpoints,
             embedded,
         })
     }

@@ -16,6 +16,7 @@ mod graph;
 mod ids;
 mod journal;
 mod lro;
+mod retail_prices;
 mod server;
 mod state;
 mod tls;

@@ -602,6 +602,9 @@ async fn dispatch(shared: &Arc<Shared>, req: &Req) -> Reply {
     if segs.first() == Some(&"v1.0") {
         return super::graph::handle(shared, req);
     }
+    if segs == ["api", "retail", "prices"] {
+        return super::retail_prices::handle(shared, req);
+    }
     if super::ids::parse(&req.path).is_some() {
         return super::arm::handle(shared, req).await;
     }
