@@ -57,6 +57,9 @@ pub struct RetailPrice {
     /// Lowest quantity this price applies from (tiered meters).
     #[serde(default)]
     pub tier_minimum_units: f64,
+    /// Set by the sandbox only: the price is invented sample data.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sandbox_sample: bool,
 }
 
 impl RetailPrice {
@@ -337,6 +340,7 @@ mod tests {
             unit_of_measure: unit.into(),
             price_type: "Consumption".into(),
             tier_minimum_units: 0.0,
+            sandbox_sample: false,
         }
     }
 

@@ -342,6 +342,8 @@ pub struct CostEstimate {
     pub not_found: Vec<String>,
     /// Assumptions behind the figures.
     pub assumptions: Vec<String>,
+    /// The prices are the sandbox's invented samples, not Azure's.
+    pub sample_prices: bool,
 }
 
 /// The estimate, or why there is none.
@@ -396,6 +398,7 @@ async fn price_all(
         usage_priced: Vec::new(),
         not_found: Vec::new(),
         assumptions: general_assumptions(assumptions),
+        sample_prices: false,
     };
     for r in &billing.resources {
         let cost = price_resource(r, source, &mut found, &mut est).await?;
@@ -428,6 +431,11 @@ async fn lookup(
         .min_by(|a, b| a.tier_minimum_units.total_cmp(&b.tier_minimum_units));
     found.insert(query.clone(), best.clone());
     Ok(best)
+}
+
+/// Notes sample prices on the estimate.
+fn note_sample(est: &mut CostEstimate, p: &RetailPrice) {
+    est.sample_prices |= p.sandbox_sample;
 }
 
 /// Price of one hour (time meters are priced per second, hour, day or month).
@@ -472,6 +480,9 @@ async fn price_resource(
     };
     for m in &r.after {
         let price = lookup(&m.query, source, found).await?;
+        if let Some(p) = &price {
+            note_sample(est, p);
+        }
         let Some(p) = price else {
             est.not_found
                 .push(format!("{}: {} ({})", r.label, m.what, m.query.filter()));

@@ -86,6 +86,15 @@ fn trim_number(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// Where the prices come from, for people.
+fn source(e: &CostEstimate) -> &'static str {
+    if e.sample_prices {
+        "SANDBOX SAMPLE prices, not Azure's"
+    } else {
+        "Azure retail prices"
+    }
+}
+
 /// The estimate as text: per resource with its meters, the totals, usage-priced
 /// meters, missing meters, assumptions; or one line saying why there is none.
 pub fn render_cost_human(report: &CostReport) -> String {
@@ -97,7 +106,8 @@ pub fn render_cost_human(report: &CostReport) -> String {
     };
     let c = &e.currency;
     let mut out = format!(
-        "Estimated monthly cost ({c}, Azure retail prices, {} h a month):\n",
+        "Estimated monthly cost ({c}, {}, {} h a month):\n",
+        source(e),
         trim_number(e.hours_per_month)
     );
     for r in &e.resources {
@@ -149,7 +159,8 @@ pub fn render_cost_markdown(report: &CostReport) -> String {
     };
     let c = &e.currency;
     let mut out = format!(
-        "### Estimated monthly cost ({c})\n\n| Resource | Stage | Action | Monthly | Delta | Assumptions |\n|---|---|---|---:|---:|---|\n"
+        "### Estimated monthly cost ({c})\n\nPrices: {}.\n\n| Resource | Stage | Action | Monthly | Delta | Assumptions |\n|---|---|---|---:|---:|---|\n",
+        source(e)
     );
     for r in &e.resources {
         let assumptions: Vec<String> = r

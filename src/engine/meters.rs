@@ -393,6 +393,7 @@ fn key_vault(i: &RowInput) -> Option<Vec<MeterUse>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn postgres_skus() {
@@ -416,6 +417,122 @@ mod tests {
         assert_eq!(gibibytes("2Gi"), Some(2.0));
         assert_eq!(gibibytes("512Mi"), Some(0.5));
         assert_eq!(gibibytes("lots"), None);
+    }
+
+    /// PostgreSQL Flexible Server compute SKUs of each tier the configuration allows
+    /// (any `Standard_B*`, `Standard_D*`, `Standard_E*` name; these are Azure's series).
+    const POSTGRES_SKUS: &[&str] = &[
+        "Standard_B1ms",
+        "Standard_B2s",
+        "Standard_B2ms",
+        "Standard_B4ms",
+        "Standard_B8ms",
+        "Standard_B12ms",
+        "Standard_B16ms",
+        "Standard_B20ms",
+        "Standard_D2s_v3",
+        "Standard_D4s_v3",
+        "Standard_D2ds_v4",
+        "Standard_D2ds_v5",
+        "Standard_D16ds_v5",
+        "Standard_D2ads_v5",
+        "Standard_E2s_v3",
+        "Standard_E2ds_v4",
+        "Standard_E4ds_v5",
+        "Standard_E2ads_v5",
+    ];
+
+    /// Every meter of every SKU the configuration allows resolves to exactly one
+    /// consumption price in the sandbox's Retail Prices API.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn every_allowed_sku_resolves_against_the_sandbox_price_api() {
+        use crate::config::semantic::{APIM_SKUS, APPGW_SKUS, POSTGRES_TIERS};
+        let sandbox = crate::sandbox::Sandbox::start(Default::default())
+            .await
+            .expect("sandbox");
+        let endpoints = crate::azure::Endpoints::sandbox(&sandbox.url(), sandbox.ca_pem());
+        let client = crate::azure::pricing::PriceClient::new(
+            &endpoints.retail_prices(),
+            endpoints.extra_ca_pem.as_deref(),
+        )
+        .expect("client");
+        let a = Assumptions::default();
+        let mut bodies: Vec<(&str, Value)> = Vec::new();
+        for sku in APIM_SKUS {
+            bodies.push((
+                METER_TABLE[0].0,
+                json!({"sku": {"name": sku, "capacity": 1}}),
+            ));
+        }
+        for sku in APPGW_SKUS {
+            bodies.push((
+                "Microsoft.Network/applicationGateways",
+                json!({"properties": {"sku": {"name": sku, "tier": sku, "capacity": 2}}}),
+            ));
+        }
+        for sku in POSTGRES_SKUS {
+            assert!(
+                POSTGRES_TIERS.iter().any(|(_, p)| sku.starts_with(p)),
+                "{sku}"
+            );
+            bodies.push((
+                "Microsoft.DBforPostgreSQL/flexibleServers",
+                json!({"sku": {"name": sku}, "properties": {"storage": {"storageSizeGB": 64}}}),
+            ));
+        }
+        for sku in [
+            "Balanced_B0",
+            "Balanced_B5",
+            "MemoryOptimized_M10",
+            "ComputeOptimized_X3",
+        ] {
+            bodies.push((
+                "Microsoft.Cache/redisEnterprise",
+                json!({"sku": {"name": sku}}),
+            ));
+        }
+        for tier in ["TransactionOptimized", "Hot", "Cool"] {
+            bodies.push((
+                "Microsoft.Storage/storageAccounts/fileServices/shares",
+                json!({"properties": {"shareQuota": 10, "accessTier": tier}}),
+            ));
+        }
+        bodies.push((
+            "Microsoft.App/containerApps",
+            json!({"properties": {"template": {
+                "containers": [{"resources": {"cpu": 0.5, "memory": "1Gi"}}],
+                "scale": {"minReplicas": 0}}}}),
+        ));
+        for (t, body) in [
+            ("Microsoft.OperationalInsights/workspaces", json!({})),
+            (
+                "Microsoft.Network/publicIPAddresses",
+                json!({"sku": {"name": "Standard"}}),
+            ),
+            ("Microsoft.Network/privateEndpoints", json!({})),
+            (
+                "Microsoft.KeyVault/vaults",
+                json!({"properties": {"sku": {"name": "standard"}}}),
+            ),
+        ] {
+            bodies.push((t, body));
+        }
+        for (type_name, body) in &bodies {
+            let (_, f) = row(type_name).expect("row");
+            let uses = f(&RowInput {
+                body,
+                region: "uksouth",
+                assumptions: &a,
+            })
+            .unwrap_or_else(|| panic!("{type_name} {body}: no meters"));
+            assert!(!uses.is_empty());
+            for u in uses {
+                let items = client.fetch(&u.query, "USD").await.expect("prices");
+                assert_eq!(items.len(), 1, "{type_name} {body}: {}", u.query.filter());
+                assert!(items[0].retail_price > 0.0);
+            }
+        }
+        sandbox.shutdown().await;
     }
 
     #[test]
