@@ -14,6 +14,8 @@ use std::process::ExitCode;
 pub const CACHE_FILE: &str = ".owui-cache/retail-prices.json";
 /// Largest cache file read or written; a larger one is ignored (prices are fetched again).
 const MAX_CACHE_BYTES: usize = 8 * 1024 * 1024;
+/// Time the whole estimate may take; beyond it the plan is shown without one.
+const ESTIMATE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn cache_path(session: &Session) -> PathBuf {
     session.loaded.dir.join(CACHE_FILE)
@@ -92,7 +94,17 @@ pub(super) async fn estimate(
         currency: args.currency.clone(),
         now: now_secs(),
     };
-    let report = engine::cost::estimate(&billing, &mut source, &assumptions).await;
+    let report = tokio::time::timeout(
+        ESTIMATE_TIMEOUT,
+        engine::cost::estimate(&billing, &mut source, &assumptions),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        CostReport::Unavailable(format!(
+            "the Retail Prices API did not answer within {} s",
+            ESTIMATE_TIMEOUT.as_secs()
+        ))
+    });
     save_cache(&path, &mut cache);
     report
 }

@@ -559,7 +559,14 @@ async fn model_prices(
     source: &mut PriceSource<'_>,
 ) -> Result<UsagePrice, String> {
     let query = PriceQuery::service("Foundry Models").and("armRegionName", &d.region);
-    let items = source.items(&query).await?;
+    // Token prices are informative: their failure (e.g. a region listing more pages than
+    // allowed) is noted on the deployment, not fatal to the estimate.
+    let items = match source.items(&query).await {
+        Ok(items) => items,
+        Err(e) => {
+            return Ok(usage_note(d, format!("token prices unavailable: {e}")));
+        }
+    };
     let model = words(&d.model);
     let kind = match d.sku.as_str() {
         s if s.starts_with("Global") => "glbl",
@@ -592,13 +599,21 @@ async fn model_prices(
         "usage-priced per token: not in the total".into()
     };
     Ok(UsagePrice {
+        input_per_1m_tokens: input,
+        output_per_1m_tokens: output,
+        ..usage_note(d, note)
+    })
+}
+
+fn usage_note(d: &DeploymentBilling, note: String) -> UsagePrice {
+    UsagePrice {
         address: d.address.clone(),
         label: d.label.clone(),
         meter: format!("{} ({})", d.model, d.sku),
-        input_per_1m_tokens: input,
-        output_per_1m_tokens: output,
+        input_per_1m_tokens: None,
+        output_per_1m_tokens: None,
         price: None,
         unit: None,
         note,
-    })
+    }
 }

@@ -11,8 +11,8 @@ use serde_json::Value;
 
 /// Hours in a month, as the Azure pricing calculator counts them.
 pub const HOURS_PER_MONTH: f64 = 730.0;
-/// Capacity units billed per manually scaled App Gateway v2 instance (Microsoft's
-/// pricing page: a fixed instance count is charged as 10 capacity units each).
+/// Capacity units counted per App Gateway v2 instance (Microsoft's "Scaling Application
+/// Gateway v2 and WAF v2" page: each instance is roughly 10 reserved capacity units).
 pub const APPGW_CAPACITY_UNITS_PER_INSTANCE: f64 = 10.0;
 /// Default Log Analytics ingestion assumed per month (GB), see [`Assumptions`].
 pub const DEFAULT_LOG_GB_PER_MONTH: f64 = 5.0;
