@@ -617,3 +617,196 @@ fn usage_note(d: &DeploymentBilling, note: String) -> UsagePrice {
         note,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::diff::{DiffValue, PropertyDiff};
+    use crate::engine::plan::{Change, Fingerprint};
+    use crate::engine::resource::{Api, DiffRules, Mode};
+    use serde_json::json;
+
+    const APIM_ID: &str =
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim";
+
+    fn spec(address: &str, type_name: &str, body: Value) -> ResourceSpec {
+        ResourceSpec {
+            address: Address(address.into()),
+            label: format!("label of {type_name}"),
+            stage: Stage::Hub,
+            api: Api::Arm {
+                type_name: type_name.into(),
+                api_version: "2024-01-01".into(),
+            },
+            body,
+            depends_on: Default::default(),
+            rules: DiffRules::default(),
+            mode: Mode::Managed,
+            serial_key: None,
+            taggable: true,
+        }
+    }
+
+    fn change(s: &ResourceSpec, action: Action, diffs: Vec<PropertyDiff>) -> Change {
+        Change {
+            address: s.address.clone(),
+            label: s.label.clone(),
+            stage: s.stage,
+            api: s.api.clone(),
+            action,
+            diffs,
+            replace_paths: Vec::new(),
+            fingerprint: Fingerprint::of(None),
+            desired: None,
+            target: None,
+            depends_on: Default::default(),
+            serial_key: None,
+            outputs: Default::default(),
+            reread: false,
+            wait: false,
+        }
+    }
+
+    fn was(path: &str, old: Value) -> PropertyDiff {
+        PropertyDiff {
+            path: path.into(),
+            old: DiffValue::Known(old),
+            new: DiffValue::Unknown,
+            forces_replacement: false,
+        }
+    }
+
+    fn price(meter: &str, retail: f64) -> RetailPrice {
+        RetailPrice {
+            currency_code: "USD".into(),
+            retail_price: retail,
+            unit_price: retail,
+            arm_region_name: "uksouth".into(),
+            meter_name: meter.into(),
+            product_name: String::new(),
+            sku_name: String::new(),
+            service_name: "API Management".into(),
+            unit_of_measure: "1 Hour".into(),
+            price_type: "Consumption".into(),
+            tier_minimum_units: 0.0,
+            sandbox_sample: false,
+        }
+    }
+
+    /// Prices `billing` from a cache holding every query (no request is made).
+    async fn priced(billing: &Billing) -> CostEstimate {
+        let client =
+            PriceClient::new("https://prices.invalid/api/retail/prices", None).expect("client");
+        let mut cache = PriceCache::default();
+        for r in &billing.resources {
+            for m in r.after.iter().chain(&r.before) {
+                let sku = m.query.conditions.iter().find(|(f, _)| f == "skuName");
+                let per_hour = if sku.is_some_and(|(_, v)| v == "Premium") {
+                    4.0
+                } else {
+                    0.5
+                };
+                let key = m.query.cache_key(client.cache_scope(), "USD");
+                cache.insert(key, 100, vec![price(&m.what, per_hour)]);
+            }
+        }
+        let mut source = PriceSource {
+            client: &client,
+            cache: &mut cache,
+            currency: "USD".into(),
+            now: 200,
+        };
+        match estimate(billing, &mut source, &Assumptions::default()).await {
+            CostReport::Estimate(e) => e,
+            CostReport::Unavailable(why) => panic!("unavailable: {why}"),
+        }
+    }
+
+    #[test]
+    fn live_values_replace_desired_ones_along_diff_paths() {
+        let desired = json!({"properties": {"template": {
+            "containers": [{"name": "app", "resources": {"cpu": 1.0}}],
+            "scale": {"minReplicas": 2}}}});
+        let diffs = vec![
+            was(
+                "/properties/template/containers[app]/resources/cpu",
+                json!(0.5),
+            ),
+            PropertyDiff {
+                path: "/properties/template/scale/minReplicas".into(),
+                old: DiffValue::Absent,
+                new: DiffValue::Known(json!(2)),
+                forces_replacement: false,
+            },
+        ];
+        let live = live_body(&desired, Action::Update, &diffs).expect("live");
+        assert_eq!(
+            live.pointer("/properties/template/containers/0/resources/cpu"),
+            Some(&json!(0.5))
+        );
+        assert_eq!(live.pointer("/properties/template/scale/minReplicas"), None);
+        assert_eq!(live_body(&desired, Action::Create, &diffs), None);
+        assert_eq!(live_body(&desired, Action::NoOp, &[]), Some(desired));
+    }
+
+    #[tokio::test]
+    async fn scaling_down_shows_a_negative_delta_on_that_resource() {
+        let apim = spec(
+            APIM_ID,
+            "Microsoft.ApiManagement/service",
+            json!({"location": "UK South", "sku": {"name": "Developer", "capacity": 1}}),
+        );
+        let mut model = Model::new();
+        model.resources.push(apim.clone());
+        let mut plan = Plan::default();
+        plan.changes = vec![change(
+            &apim,
+            Action::Update,
+            vec![
+                was("/sku/name", json!("Premium")),
+                was("/sku/capacity", json!(2)),
+            ],
+        )];
+        let billing = billing(&model, &plan, &Assumptions::default());
+        assert_eq!(billing.resources.len(), 1);
+        let r = &billing.resources[0];
+        assert_eq!(r.after[0].quantity, HOURS_PER_MONTH);
+        assert_eq!(r.before[0].quantity, 2.0 * HOURS_PER_MONTH);
+        assert!(
+            r.before[0]
+                .query
+                .filter()
+                .contains("armRegionName eq 'uksouth'")
+        );
+        let e = priced(&billing).await;
+        assert_eq!(e.monthly_total, 0.5 * HOURS_PER_MONTH);
+        assert_eq!(e.monthly_before, 8.0 * HOURS_PER_MONTH);
+        assert!(e.monthly_delta < 0.0);
+        assert_eq!(e.resources[0].monthly_delta, e.monthly_delta);
+    }
+
+    #[tokio::test]
+    async fn a_deleted_resource_costs_nothing_after_and_a_created_one_nothing_before() {
+        let apim = spec(
+            APIM_ID,
+            "Microsoft.ApiManagement/service",
+            json!({"location": "uksouth", "sku": {"name": "Premium", "capacity": 1}}),
+        );
+        let mut model = Model::new();
+        model.resources.push(apim.clone());
+        for (action, total, before) in [
+            (Action::Delete, 0.0, 4.0 * HOURS_PER_MONTH),
+            (Action::Create, 4.0 * HOURS_PER_MONTH, 0.0),
+            (Action::NoOp, 4.0 * HOURS_PER_MONTH, 4.0 * HOURS_PER_MONTH),
+        ] {
+            let mut plan = Plan::default();
+            plan.changes = vec![change(&apim, action, Vec::new())];
+            let e = priced(&billing(&model, &plan, &Assumptions::default())).await;
+            assert_eq!(
+                (e.monthly_total, e.monthly_before),
+                (total, before),
+                "{action:?}"
+            );
+        }
+    }
+}
