@@ -273,3 +273,50 @@ async fn the_cost_command_prints_the_estimate_alone_in_every_format() {
         bad.stderr
     );
 }
+
+/// The sandbox's price route answers as the public API documents it, and hostile
+/// queries get a 400 or an empty page, never a crash.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_price_route_filters_pages_and_refuses_what_it_does_not_serve() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    let filter = "serviceName eq 'API Management' and armRegionName eq 'uksouth'";
+    let page = h
+        .admin_get(&format!(
+            "{PRICES_PATH}?currencyCode='GBP'&$filter={filter}"
+        ))
+        .await;
+    assert_eq!(page["BillingCurrency"], "GBP");
+    assert_eq!(page["CustomerEntityType"], "Retail");
+    assert_eq!(page["Count"], 3, "{page:#}");
+    let items = page["Items"].as_array().expect("items");
+    assert!(items.iter().all(|i| i["currencyCode"] == "GBP"
+        && i["armRegionName"] == "uksouth"
+        && i["sandboxSample"] == true));
+    let next = page["NextPageLink"].as_str().expect("a second page");
+    let rest = next.strip_prefix(&h.sandbox.url()).expect("same host");
+    let second = h.admin_get(rest).await;
+    assert_eq!(second["Count"], 1, "4 APIM SKUs: {second:#}");
+    assert!(second["NextPageLink"].is_null());
+
+    // Case-insensitive values by default, case-sensitive from 2023-01-01-preview.
+    let lower = format!("{PRICES_PATH}?$filter=serviceName eq 'api management'");
+    assert!(h.admin_get(&lower).await["Count"].as_u64() > Some(0));
+    let strict = h
+        .admin_get(&format!("{lower}&api-version=2023-01-01-preview"))
+        .await;
+    assert_eq!(strict["Count"], 0);
+
+    let huge = h
+        .admin_get(&format!("{PRICES_PATH}?$skip={}", u64::MAX))
+        .await;
+    assert_eq!(huge["Count"], 0);
+    for bad in [
+        "$filter=serviceName ne 'x'",
+        "$filter=secret eq 'x'",
+        "$filter=serviceName eq 'x",
+        "currencyCode='XXX'",
+    ] {
+        let body = h.admin_get(&format!("{PRICES_PATH}?{bad}")).await;
+        assert_eq!(body["Error"]["Code"], "BadRequest", "{bad}: {body:#}");
+    }
+}

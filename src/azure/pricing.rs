@@ -16,8 +16,8 @@ pub const RETAIL_PRICES_URL: &str = "https://prices.azure.com/api/retail/prices"
 pub const CACHE_TTL_SECS: u64 = 24 * 3600;
 /// Pages followed per query at most.
 pub const MAX_PAGES: usize = 20;
-/// Bytes of one page at most.
-pub const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+/// Bytes of one page at most (a page of 100 items is about 60 KB).
+pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
 /// Time allowed for one page.
 pub const PAGE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Queries kept in a cache at most (the oldest are dropped first).

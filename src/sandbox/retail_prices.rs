@@ -185,15 +185,9 @@ pub(crate) fn handle(shared: &Arc<Shared>, req: &Req) -> Reply {
         .take(PAGE_SIZE)
         .map(|i| converted(i, &currency, rate))
         .collect();
-    let next = (skip + PAGE_SIZE < all.len()).then(|| {
-        next_link(
-            &shared.base_url,
-            &currency,
-            filter,
-            api_version,
-            skip + PAGE_SIZE,
-        )
-    });
+    let next_skip = skip.saturating_add(PAGE_SIZE);
+    let next = (next_skip < all.len())
+        .then(|| next_link(&shared.base_url, &currency, filter, api_version, next_skip));
     Reply::json(
         200,
         json!({
