@@ -550,10 +550,35 @@ fn words(s: &str) -> String {
         .join(" ")
 }
 
+/// Whether a meter (as [`words`]) is the `direction` (`inp`, `outp`) token meter of
+/// `model`: it starts with the model's words, the next word is not another name part
+/// (`gpt 4o mini` is not `gpt 4o`; a version such as `1120` is fine), and it is not a
+/// cached-input, batch or fine-tuning meter.
+fn token_meter_of(meter: &str, model: &str, direction: &str) -> bool {
+    let Some(rest) = meter.strip_prefix(model).and_then(|r| r.strip_prefix(' ')) else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split(' ').collect();
+    let next_is_name = parts.first().is_some_and(|w| {
+        w.chars().all(|c| c.is_ascii_alphabetic()) && *w != direction && !is_kind_word(w)
+    });
+    !next_is_name
+        && parts.contains(&direction)
+        && !parts
+            .iter()
+            .any(|w| ["cchd", "cached", "batch", "ft", "training", "hosting"].contains(w))
+}
+
+fn is_kind_word(w: &str) -> bool {
+    [
+        "glbl", "global", "dz", "dzone", "datazone", "regnl", "regional",
+    ]
+    .contains(&w)
+}
+
 /// The token meters of a deployment's model: `Foundry Models` meters of its region
-/// whose name holds the model's words and `Inp`/`Outp`, preferring the deployment
-/// type's word (`glbl`, `dzone`, `regnl`) and then the shortest name (so `gpt 4o` does
-/// not pick `gpt 4o mini`); cached, batch and fine-tuning meters are skipped.
+/// that are its `Inp`/`Outp` meters ([`token_meter_of`]), preferring the deployment
+/// type's word (`glbl`, `dz`, `regnl`) and then the shortest name.
 async fn model_prices(
     d: &DeploymentBilling,
     source: &mut PriceSource<'_>,
@@ -568,25 +593,18 @@ async fn model_prices(
         }
     };
     let model = words(&d.model);
-    let kind = match d.sku.as_str() {
-        s if s.starts_with("Global") => "glbl",
-        s if s.starts_with("DataZone") => "dzone",
-        _ => "regnl",
+    let kinds: &[&str] = match d.sku.as_str() {
+        s if s.starts_with("Global") => &["glbl", "global"],
+        s if s.starts_with("DataZone") => &["dz", "dzone", "datazone"],
+        _ => &["regnl", "regional"],
     };
     let pick = |direction: &str| {
         items
             .iter()
-            .filter(|p| {
-                let w = format!(" {} ", words(&p.meter_name));
-                w.starts_with(&format!(" {model} "))
-                    && w.contains(&format!(" {direction} "))
-                    && !["cchd", "cached", "batch", "ft", "training", "hosting"]
-                        .iter()
-                        .any(|x| w.contains(&format!(" {x} ")))
-            })
+            .filter(|p| token_meter_of(&words(&p.meter_name), &model, direction))
             .min_by_key(|p| {
                 let w = words(&p.meter_name);
-                (!w.split(' ').any(|x| x == kind), w.len())
+                (!w.split(' ').any(|x| kinds.contains(&x)), w.len())
             })
             .map(|p| p.price_per_unit() * 1e6)
     };
@@ -720,6 +738,19 @@ mod tests {
             CostReport::Estimate(e) => e,
             CostReport::Unavailable(why) => panic!("unavailable: {why}"),
         }
+    }
+
+    #[test]
+    fn token_meters_match_the_model_not_its_siblings() {
+        let m =
+            |meter: &str, model: &str, dir: &str| token_meter_of(&words(meter), &words(model), dir);
+        assert!(m("gpt-4o-1120-Inp-glbl Tokens", "gpt-4o", "inp"));
+        assert!(m("gpt-4o-1120-Outp-glbl Tokens", "gpt-4o", "outp"));
+        assert!(!m("gpt-4o-1120-Outp-glbl Tokens", "gpt-4o", "inp"));
+        assert!(!m("gpt-4o-mini-0718-Inp-glbl Tokens", "gpt-4o", "inp"));
+        assert!(m("gpt-4o-mini-0718-Inp-glbl Tokens", "gpt-4o-mini", "inp"));
+        assert!(!m("gpt-4o-1120-cached-Inp-glbl Tokens", "gpt-4o", "inp"));
+        assert!(!m("gpt-4o-1120 Inp glbl Tokens", "DeepSeek-V3.1", "inp"));
     }
 
     #[test]

@@ -144,23 +144,27 @@ fn api_management(i: &RowInput) -> Option<Vec<MeterUse>> {
 }
 
 fn app_gateway(i: &RowInput) -> Option<Vec<MeterUse>> {
-    let sku = text(i.body, "/properties/sku/name")?.replace('_', " ");
+    let sku = text(i.body, "/properties/sku/name")?;
+    // `Standard_v2` -> product `Application Gateway Standard v2`, SKU `Standard`.
+    let family = sku.split('_').next().unwrap_or(sku);
     let instances = number(i.body, "/properties/sku/capacity").unwrap_or(1.0);
     let base = PriceQuery::service("Application Gateway")
         .and("armRegionName", i.region)
-        .and("skuName", &sku);
+        .and("productName", &format!("Application Gateway {family} v2"))
+        .and("skuName", family);
     let units = instances * APPGW_CAPACITY_UNITS_PER_INSTANCE;
     Some(vec![
         hourly(
             format!("{sku} fixed cost"),
-            base.clone().and("meterName", &format!("{sku} Fixed Cost")),
+            base.clone()
+                .and("meterName", &format!("{family} Fixed Cost")),
             1.0,
             "h",
             "gateway running 730 h".into(),
         ),
         hourly(
             format!("{sku} capacity units"),
-            base.and("meterName", &format!("{sku} Capacity Units")),
+            base.and("meterName", &format!("{family} Capacity Units")),
             units,
             "CU-h",
             format!(
@@ -184,6 +188,22 @@ pub fn postgres_sku_parts(sku: &str) -> Option<(char, u32, String)> {
     Some((family, vcores, format!("{family}{suffix}{version}")))
 }
 
+/// The compute product of a General Purpose or Memory Optimized series (`Ddsv5`); the
+/// Esv3 series has an abbreviated product name in the price list.
+fn postgres_product(family: char, series: &str) -> String {
+    match (family, series) {
+        ('E', "Esv3") => {
+            "Az DB for PGSQL Flexible Server Memory Optimized Esv3 Series Compute".into()
+        }
+        ('E', _) => format!(
+            "Azure Database for PostgreSQL Flexible Server Memory Optimized {series} Series Compute"
+        ),
+        _ => format!(
+            "Azure Database for PostgreSQL Flexible Server General Purpose {series} Series Compute"
+        ),
+    }
+}
+
 fn postgres(i: &RowInput) -> Option<Vec<MeterUse>> {
     let sku = text(i.body, "/sku/name")?;
     let storage_gb = number(i.body, "/properties/storage/storageSizeGB").unwrap_or(32.0);
@@ -203,34 +223,23 @@ fn postgres(i: &RowInput) -> Option<Vec<MeterUse>> {
             "h",
             "server running 730 h".into(),
         ),
-        _ => {
-            let tier = if family == 'E' {
-                "Memory Optimized"
-            } else {
-                "General Purpose"
-            };
-            hourly(
-                format!("{sku} compute"),
-                base.clone()
-                    .and(
-                        "productName",
-                        &format!(
-                            "Azure Database for PostgreSQL Flexible Server {tier} {series} Series Compute"
-                        ),
-                    )
-                    .and("meterName", "vCore"),
-                f64::from(vcores),
-                "vCore-h",
-                format!("{vcores} vCore(s) x 730 h"),
-            )
-        }
+        _ => hourly(
+            format!("{sku} compute"),
+            base.clone()
+                .and("productName", &postgres_product(family, &series))
+                .and("skuName", "1 vCore")
+                .and("meterName", "vCore"),
+            f64::from(vcores),
+            "vCore-h",
+            format!("{vcores} vCore(s) x 730 h"),
+        ),
     };
     let storage = MeterUse {
         what: "storage".into(),
         query: base
             .and(
                 "productName",
-                "Az DB for PostgreSQL Flexible Server Storage",
+                "Azure Database for PostgreSQL Flex Server Storage",
             )
             .and("meterName", "Storage Data Stored"),
         quantity: storage_gb,
@@ -244,7 +253,10 @@ fn postgres(i: &RowInput) -> Option<Vec<MeterUse>> {
 fn managed_redis(i: &RowInput) -> Option<Vec<MeterUse>> {
     let sku = text(i.body, "/sku/name")?;
     let size = sku.split_once('_').map(|(_, s)| s).unwrap_or(sku);
-    let nodes = number(i.body, "/sku/capacity").unwrap_or(1.0).max(1.0);
+    // High availability (the default) runs and bills two nodes.
+    let ha = text(i.body, "/properties/highAvailability")
+        .is_none_or(|h| !h.eq_ignore_ascii_case("Disabled"));
+    let nodes = if ha { 2.0 } else { 1.0 };
     let query = PriceQuery::service("Redis Cache")
         .and("armRegionName", i.region)
         .and("skuName", size)
@@ -253,8 +265,11 @@ fn managed_redis(i: &RowInput) -> Option<Vec<MeterUse>> {
         format!("Azure Managed Redis {sku}"),
         query,
         nodes,
-        "h",
-        format!("{nodes} instance(s) x 730 h"),
+        "node-h",
+        format!(
+            "{nodes} node(s) (high availability {}) x 730 h",
+            if ha { "on" } else { "off" }
+        ),
     )])
 }
 
@@ -382,7 +397,7 @@ fn key_vault(i: &RowInput) -> Option<Vec<MeterUse>> {
         query: PriceQuery::service("Key Vault")
             .and("armRegionName", i.region)
             .and("skuName", sku)
-            .and("meterName", &format!("{sku} Operations")),
+            .and("meterName", "Operations"),
         quantity: 0.0,
         measure: Measure::Usage,
         unit: "operation",
