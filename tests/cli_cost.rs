@@ -222,9 +222,27 @@ async fn a_failing_price_api_never_fails_a_plan() {
     run.expect_code(1);
     assert!(run.stdout.contains("unavailable"), "{}", run.stdout);
 
-    // --no-cost: not a single request.
+    // A lost connection reads as unreachable, still without failing the plan.
+    h.admin_post(
+        "/_sandbox/faults",
+        &json!({"rules": [{"path": PRICES_PATH, "kind": "drop"}]}),
+    )
+    .await;
+    let run = h.run(&["plan", "--detailed-exitcode"]).await;
+    run.expect_code(2);
+    assert!(
+        run.stdout
+            .contains("Cost estimate unavailable: the Retail Prices API at https://"),
+        "{}",
+        run.stdout
+    );
+
+    // --no-cost or OWUI_NO_COST=1: not a single request.
     let before = price_requests(&h).await.len();
     let run = h.run(&["plan", "--no-cost"]).await;
+    run.ok();
+    assert!(!run.stdout.contains("cost"), "{}", run.stdout);
+    let run = h.run_env(&["plan"], &[("OWUI_NO_COST", "1")]).await;
     run.ok();
     assert!(!run.stdout.contains("cost"), "{}", run.stdout);
     assert_eq!(price_requests(&h).await.len(), before);

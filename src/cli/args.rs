@@ -107,7 +107,7 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub format: PlanFormat,
     /// Skip the monthly cost estimate (no call to the Azure Retail Prices API).
-    #[arg(long, env = "OWUI_NO_COST")]
+    #[arg(long, env = "OWUI_NO_COST", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_cost: bool,
     /// Cost estimate options.
     #[command(flatten)]
