@@ -3,7 +3,8 @@
 //! Terraform-like: [`plan`] reads every resource of a [`Model`] concurrently and
 //! produces a serialisable [`Plan`] (no writes); [`apply`] executes exactly that
 //! plan over the dependency graph. Azure is reached through a [`Backend`]
-//! ([`AzureBackend`] for ARM and Graph).
+//! ([`AzureBackend`] for ARM and Graph). [`cost`] estimates the monthly cost of a plan
+//! from the meters of [`meters::METER_TABLE`] and the Azure Retail Prices API.
 
 pub mod apply;
 pub mod azure_backend;
