@@ -428,6 +428,25 @@ mod tests {
     }
 
     #[test]
+    fn managed_redis_bills_two_nodes_unless_high_availability_is_off() {
+        let a = Assumptions::default();
+        let hours = |ha: &str| {
+            let body =
+                json!({"sku": {"name": "Balanced_B1"}, "properties": {"highAvailability": ha}});
+            let uses = managed_redis(&RowInput {
+                body: &body,
+                region: "uksouth",
+                assumptions: &a,
+            })
+            .expect("meters");
+            assert!(uses[0].query.filter().contains("skuName eq 'B1'"));
+            uses[0].quantity
+        };
+        assert_eq!(hours("Enabled"), 2.0 * HOURS_PER_MONTH);
+        assert_eq!(hours("Disabled"), HOURS_PER_MONTH);
+    }
+
+    #[test]
     fn memory_sizes() {
         assert_eq!(gibibytes("2Gi"), Some(2.0));
         assert_eq!(gibibytes("512Mi"), Some(0.5));
@@ -455,6 +474,53 @@ mod tests {
         "Standard_E2ds_v4",
         "Standard_E4ds_v5",
         "Standard_E2ads_v5",
+    ];
+
+    /// Azure Managed Redis SKUs: the list `config::semantic::REDIS_SKUS` holds on the
+    /// branch that adds `Microsoft.Cache/redisEnterprise` (use the constant once merged).
+    const REDIS_SKUS: &[&str] = &[
+        "Balanced_B0",
+        "Balanced_B1",
+        "Balanced_B3",
+        "Balanced_B5",
+        "Balanced_B10",
+        "Balanced_B20",
+        "Balanced_B50",
+        "Balanced_B100",
+        "Balanced_B150",
+        "Balanced_B250",
+        "Balanced_B350",
+        "Balanced_B500",
+        "Balanced_B700",
+        "Balanced_B1000",
+        "MemoryOptimized_M10",
+        "MemoryOptimized_M20",
+        "MemoryOptimized_M50",
+        "MemoryOptimized_M100",
+        "MemoryOptimized_M150",
+        "MemoryOptimized_M250",
+        "MemoryOptimized_M350",
+        "MemoryOptimized_M500",
+        "MemoryOptimized_M700",
+        "MemoryOptimized_M1000",
+        "MemoryOptimized_M1500",
+        "MemoryOptimized_M2000",
+        "ComputeOptimized_X3",
+        "ComputeOptimized_X5",
+        "ComputeOptimized_X10",
+        "ComputeOptimized_X20",
+        "ComputeOptimized_X50",
+        "ComputeOptimized_X100",
+        "ComputeOptimized_X150",
+        "ComputeOptimized_X250",
+        "ComputeOptimized_X350",
+        "ComputeOptimized_X500",
+        "ComputeOptimized_X700",
+        "FlashOptimized_A250",
+        "FlashOptimized_A500",
+        "FlashOptimized_A700",
+        "FlashOptimized_A1000",
+        "FlashOptimized_A1500",
     ];
 
     /// Every meter of every SKU the configuration allows resolves to exactly one
@@ -495,15 +561,10 @@ mod tests {
                 json!({"sku": {"name": sku}, "properties": {"storage": {"storageSizeGB": 64}}}),
             ));
         }
-        for sku in [
-            "Balanced_B0",
-            "Balanced_B5",
-            "MemoryOptimized_M10",
-            "ComputeOptimized_X3",
-        ] {
+        for sku in REDIS_SKUS {
             bodies.push((
                 "Microsoft.Cache/redisEnterprise",
-                json!({"sku": {"name": sku}}),
+                json!({"sku": {"name": sku}, "properties": {"highAvailability": "Enabled"}}),
             ));
         }
         for tier in ["TransactionOptimized", "Hot", "Cool"] {
