@@ -151,6 +151,9 @@ fn each_flag_is_only_on_the_commands_that_use_it() {
                 "--auth",
                 "--parallelism",
                 "--skip-preflight",
+                "--no-cost",
+                "--currency",
+                "--log-gb-per-month",
             ],
         ),
         (
@@ -207,6 +210,10 @@ fn each_flag_is_only_on_the_commands_that_use_it() {
         (&["sandbox", "reset"], &[]),
         (&["usage"], &["--since", "--by", "--output", "--auth"]),
         (&["force-unlock"], &["--yes", "--auth"]),
+        (
+            &["cost"],
+            &["--output", "--auth", "--currency", "--log-gb-per-month"],
+        ),
     ];
     for (command, own) in cases {
         let mut found = options_of(command);

@@ -133,6 +133,17 @@ impl Endpoints {
         }
     }
 
+    /// URL of the Azure Retail Prices API: the sandbox's own route
+    /// (`{base}/api/retail/prices`, sample prices) for the sandbox, otherwise the public
+    /// API, which serves every cloud's commercial prices (it needs no credential).
+    pub fn retail_prices(&self) -> String {
+        if self.is_sandbox {
+            format!("{}/api/retail/prices", self.resource_manager)
+        } else {
+            super::pricing::RETAIL_PRICES_URL.to_string()
+        }
+    }
+
     /// The `azure_identity` cloud configuration for these endpoints.
     ///
     /// `None` for the public cloud, so that `AZURE_AUTHORITY_HOST` is honoured as the

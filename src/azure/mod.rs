@@ -69,6 +69,7 @@ mod graph;
 mod logs;
 mod lro;
 mod pipeline;
+pub mod pricing;
 mod settings;
 
 pub use arm::ArmClient;

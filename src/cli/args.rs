@@ -88,6 +88,13 @@ impl Cli {
                     parallelism: crate::engine::DEFAULT_PARALLELISM,
                 }),
             ),
+            Command::Cost(a) => (
+                a.output.format(),
+                Some(AzureArgs {
+                    auth: a.auth,
+                    parallelism: crate::engine::DEFAULT_PARALLELISM,
+                }),
+            ),
             Command::Usage(a) => (
                 match a.output {
                     UsageFormat::Json => OutputFormat::Json,
@@ -232,6 +239,8 @@ pub enum Command {
     /// Report gateway usage (tokens per user and model, requests per key, IP,
     /// backend, deployment, 429s) from the environment's Log Analytics workspace.
     Usage(UsageArgs),
+    /// Print the monthly cost estimate of the environment and of the pending changes.
+    Cost(CostCmdArgs),
 }
 
 /// `owui-deploy usage`.
@@ -296,6 +305,56 @@ pub struct PlanArgs {
     /// Do not run the preflight checks first (emergencies only).
     #[arg(long)]
     pub skip_preflight: bool,
+    /// Skip the monthly cost estimate (no call to the Azure Retail Prices API).
+    #[arg(long, env = "OWUI_NO_COST", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_cost: bool,
+    /// Cost estimate options.
+    #[command(flatten)]
+    pub cost: CostArgs,
+}
+
+/// Options of the monthly cost estimate (docs/cost.md).
+#[derive(Debug, Clone, Args)]
+pub struct CostArgs {
+    /// Currency of the cost estimate (the Retail Prices API's `currencyCode`, e.g. EUR).
+    #[arg(long, env = "OWUI_COST_CURRENCY", default_value = "USD", value_parser = parse_currency)]
+    pub currency: String,
+    /// GB ingested into Log Analytics a month, assumed by the cost estimate.
+    #[arg(long, env = "OWUI_COST_LOG_GB", default_value_t = crate::engine::meters::DEFAULT_LOG_GB_PER_MONTH, value_parser = parse_gigabytes)]
+    pub log_gb_per_month: f64,
+}
+
+/// `owui-deploy cost`.
+#[derive(Debug, Args)]
+pub struct CostCmdArgs {
+    /// `--output`.
+    #[command(flatten)]
+    pub output: PlanOutputArg,
+    /// How to authenticate to Azure.
+    #[arg(long, value_enum, default_value_t = AuthMethod::Auto, env = "OWUI_AUTH")]
+    pub auth: AuthMethod,
+    /// Cost estimate options.
+    #[command(flatten)]
+    pub cost: CostArgs,
+}
+
+/// A three-letter ISO currency code, upper-cased.
+fn parse_currency(s: &str) -> Result<String, String> {
+    if s.len() == 3 && s.chars().all(|c| c.is_ascii_alphabetic()) {
+        Ok(s.to_ascii_uppercase())
+    } else {
+        Err(format!(
+            "'{s}' is not a three-letter currency code (e.g. USD, EUR, GBP)"
+        ))
+    }
+}
+
+/// A number of GB between 0 and 1,000,000.
+fn parse_gigabytes(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1_000_000.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a number of GB between 0 and 1000000")),
+    }
 }
 
 /// `owui-deploy preflight`.

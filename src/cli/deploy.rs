@@ -216,6 +216,10 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
     let result =
         make_plan_repairing_password(cli, &session, &model, &Default::default(), &mut secret_set)
             .await;
+    let cost = match (&result, args.no_cost) {
+        (Ok(plan), false) => Some(super::cost::estimate(&session, &model, plan, &args.cost).await),
+        _ => None,
+    };
     let loaded = session.loaded.clone();
     session.close().await;
     let mut plan = result?;
@@ -229,11 +233,10 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
             super::plan_file::PlanFile::new(&loaded, &stages_wanted, certificate, plan.clone())?;
         file.write(out)?;
     }
-    print_plan(cli, &plan, args.output.plan_format(), false)?;
+    super::cost::print_plan_with_cost(cli, &plan, args.output.plan_format(), cost.as_ref())?;
     if args.output.output == super::args::PlanOutput::Human {
         outln!("{MANAGED_NOTE}")?;
     }
-    write_step_summary(&plan)?;
     if let (Some(out), OutputFormat::Human) = (&args.out, cli.output) {
         eprintln!(
             "Plan saved to {}; apply it with: owui-deploy apply {}",

@@ -26,6 +26,7 @@ pub mod args;
 mod certificate;
 mod completions;
 mod consent;
+mod cost;
 mod deploy;
 mod destroy;
 pub mod graph_cmd;
@@ -144,6 +145,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::ForceUnlock(args) => lock::run_force_unlock(&cli, args).await,
         Command::Completions(args) => completions::run(args),
         Command::Usage(args) => usage_cmd::run(&cli, args).await,
+        Command::Cost(args) => cost::run(&cli, args).await,
     }
 }
 

@@ -20,7 +20,8 @@ pub struct Session {
     pub loaded: LoadedEnvironment,
     /// ARM + Graph.
     pub backend: Arc<AzureBackend>,
-    endpoints: Endpoints,
+    /// The endpoints connected to (the Retail Prices API URL derives from them).
+    pub endpoints: Endpoints,
     auth: AuthMethod,
     embedded: Option<Sandbox>,
     /// The embedded sandbox's state file lock (one process at a time).

@@ -16,7 +16,7 @@ mod report;
 pub mod rules;
 mod schema;
 mod secrets;
-mod semantic;
+pub(crate) mod semantic;
 
 pub use model::*;
 pub use regions::normalize_location;

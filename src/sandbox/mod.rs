@@ -19,6 +19,7 @@ mod kql;
 mod logs;
 mod lro;
 mod preflight;
+mod retail_prices;
 mod server;
 mod state;
 mod tls;

@@ -759,6 +759,9 @@ async fn dispatch(shared: &Arc<Shared>, req: &Req) -> Reply {
     if segs.first() == Some(&"v1.0") {
         return super::graph::handle(shared, req);
     }
+    if segs == ["api", "retail", "prices"] {
+        return super::retail_prices::handle(shared, req);
+    }
     if super::logs::is_logs_path(&req.path) {
         return super::logs::handle(shared, req);
     }
