@@ -499,7 +499,7 @@ fn every_reference_and_dependency_is_a_resource_of_some_stage() {
     let all = stages::desired(&env, &opts()).expect("all stages build");
     let known: BTreeSet<_> = all.iter().map(|s| s.address.clone()).collect();
     let finalize: Vec<_> = all.iter().filter(|s| s.stage == Stage::Finalize).collect();
-    assert_eq!(finalize.len(), 24);
+    assert_eq!(finalize.len(), 25);
     for s in &finalize {
         for r in references_in(&s.body) {
             assert!(

@@ -83,7 +83,11 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
     // every change is checked against the model rebuilt from the same inputs,
     // before any request.
     let model = deploy::build_model(&loaded, &file.stages, file.certificate, false)?;
-    let mismatches = plan_check::check_against_model(&plan, &model, secrets::OMITTED_ON_UPDATE);
+    let mismatches = if file.destroy {
+        plan_check::check_deletions_against_model(&plan, &model)
+    } else {
+        plan_check::check_against_model(&plan, &model, secrets::OMITTED_ON_UPDATE)
+    };
     if !mismatches.is_empty() {
         return Ok(refuse_mismatch(&mismatches));
     }
@@ -95,6 +99,10 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
     secrets::check_plan(&mut plan, &secret_set)?;
 
     let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
+    let (session, lock) = match super::lock::take(session, "apply").await? {
+        Ok(taken) => taken,
+        Err(code) => return Ok(code),
+    };
     let gate = super::preflight_cmd::Gate {
         skip: args.skip_preflight,
         register_providers: false,
@@ -107,11 +115,16 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
             return other.map(|code| code.unwrap_or(ExitCode::from(1)));
         }
     }
-    let (session, lock) = match super::lock::take(session, "apply").await? {
-        Ok(taken) => taken,
-        Err(code) => return Ok(code),
-    };
-    let mut outcome = verify_and_apply(cli, args, &session, &model, &plan, &secret_set).await;
+    let mut outcome = verify_and_apply(
+        cli,
+        args,
+        &session,
+        &model,
+        &plan,
+        &secret_set,
+        file.destroy,
+    )
+    .await;
     // As after `spoke`/`up`: say when the Entra application still needs admin
     // consent (text only, so a JSON stream holds the plan and events alone).
     if matches!(outcome, Ok(ExitCode::SUCCESS))
@@ -138,6 +151,7 @@ async fn verify_and_apply(
     model: &engine::Model,
     plan: &engine::Plan,
     secret_set: &secrets::SecretSet,
+    destroy: bool,
 ) -> Result<ExitCode> {
     // Checked before showing the plan and asking, so nobody confirms a stale plan.
     match engine::verify_plan(session.backend.as_ref(), plan, cli.parallelism).await {
@@ -147,8 +161,12 @@ async fn verify_and_apply(
     }
     // The live state is as planned: a plan made now must reproduce every saved
     // change (action, diffs, targets and the live values apply will use).
-    let mut fresh = deploy::make_plan(cli, session, model, &Default::default(), false).await?;
-    if secret_set.generated_password && secrets::password_interrupted_in(&fresh) {
+    let mut fresh = if destroy {
+        super::destroy::deletion_plan(cli, session, model).await?
+    } else {
+        deploy::make_plan(cli, session, model, &Default::default(), false).await?
+    };
+    if !destroy && secret_set.generated_password && secrets::password_interrupted_in(&fresh) {
         let force = secrets::rotation_targets(model);
         fresh = deploy::make_plan(cli, session, model, &force, false).await?;
     }

@@ -301,7 +301,7 @@ pub(super) async fn run(cli: &Cli, args: &DestroyArgs) -> Result<ExitCode> {
 }
 
 /// What `destroy` deletes, in the order it runs (reads only).
-async fn deletion_plan(cli: &Cli, session: &Session, model: &Model) -> Result<Plan> {
+pub(super) async fn deletion_plan(cli: &Cli, session: &Session, model: &Model) -> Result<Plan> {
     let mut plan = deploy::make_plan(cli, session, model, &Default::default(), true).await?;
     keep_shared_groups(session.backend.as_ref(), &mut plan).await?;
     deletion_order(&mut plan);
@@ -318,7 +318,9 @@ fn preview(
     plan: &Plan,
 ) -> Result<ExitCode> {
     if let Some(out) = &args.out {
-        super::plan_file::PlanFile::new(loaded, stages, true, plan.clone())?.write(out)?;
+        let mut file = super::plan_file::PlanFile::new(loaded, stages, true, plan.clone())?;
+        file.destroy = true;
+        file.write(out)?;
     }
     deploy::print_plan(cli, plan, PlanFormat::Human, false)?;
     if cli.output == OutputFormat::Human {

@@ -56,6 +56,10 @@ pub struct PlanFile {
     /// Whether the certificate resources are in the plan (a certificate was given,
     /// or an earlier run stored one in Key Vault).
     pub certificate: bool,
+    /// A deletion plan (`destroy --dry-run --out`): only deletes, checked against
+    /// what `destroy` would delete.
+    #[serde(default)]
+    pub destroy: bool,
     /// Every change with its property diff and live fingerprint.
     pub plan: Plan,
 }
@@ -188,6 +192,7 @@ impl PlanFile {
             subscriptions: subscriptions(&plan),
             stages: stages.to_vec(),
             certificate,
+            destroy: false,
             plan,
         })
     }
@@ -346,6 +351,7 @@ mod tests {
             subscriptions: Vec::new(),
             stages: vec![Stage::Finalize],
             certificate: false,
+            destroy: false,
             plan: Plan::default(),
         }
     }

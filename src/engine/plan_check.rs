@@ -71,6 +71,32 @@ pub fn check_against_model(plan: &Plan, model: &Model, omittable: Omittable) -> 
     out
 }
 
+/// Checks a deletion plan (`destroy --dry-run --out`) against `model` without any
+/// request: every change is a delete, of a resource the configuration manages or
+/// one its discoveries find, and holds no marker.
+pub fn check_deletions_against_model(plan: &Plan, model: &Model) -> Vec<Mismatch> {
+    let managed: std::collections::BTreeSet<&Address> = model
+        .resources
+        .iter()
+        .filter(|r| r.mode != super::resource::Mode::Data)
+        .map(|r| &r.address)
+        .collect();
+    let mut out = Vec::new();
+    for c in &plan.changes {
+        let mut reasons: Vec<String> = markers_outside_body(c).into_iter().collect();
+        if c.action != Action::Delete {
+            reasons.push("a deletion plan holds only deletes".into());
+        } else if !managed.contains(&c.address) {
+            reasons.extend(check_discovered_delete(c, model));
+        }
+        out.extend(reasons.into_iter().map(|reason| Mismatch {
+            address: c.address.clone(),
+            reason,
+        }));
+    }
+    out
+}
+
 /// Secret markers anywhere but in the desired body, or reference markers in
 /// what apply uses as resolved (label, target, live values): the model never
 /// puts them there.
@@ -415,6 +441,31 @@ mod tests {
             found.iter().any(|f| f.reason.contains("marker outside")),
             "{found:#?}"
         );
+    }
+
+    #[test]
+    fn a_deletion_plan_holds_only_deletes_of_what_the_configuration_manages() {
+        let m = model();
+        let delete = change_of(&m.resources[0], Action::Delete);
+        assert_eq!(
+            check_deletions_against_model(&plan_of(vec![delete.clone()]), &m),
+            Vec::new()
+        );
+        // As a normal plan, the same delete is refused.
+        assert_eq!(
+            check_against_model(&plan_of(vec![delete.clone()]), &m, OMIT).len(),
+            1
+        );
+        let create = change_of(&m.resources[0], Action::Create);
+        let mut outside = delete;
+        outside.address = Address(
+            "/subscriptions/s/resourceGroups/other/providers/Microsoft.Test/servers/b".into(),
+        );
+        let found = check_deletions_against_model(&plan_of(vec![create, outside]), &m);
+        let reasons: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert_eq!(reasons.len(), 2, "{reasons:#?}");
+        assert!(reasons[0].contains("only deletes"), "{reasons:#?}");
+        assert!(reasons[1].contains("owns no such resource"), "{reasons:#?}");
     }
 
     #[test]
