@@ -419,9 +419,29 @@ pub(crate) fn check(
         allow_outside_paths,
         problems: Vec::new(),
     };
-    let cloud = &env.azure.cloud;
+    check_azure(&mut c, env);
+    check_tags(&mut c, env);
+    check_ignore_tags(&mut c, env);
+    check_hub(&mut c, env);
+    check_networks(&mut c, env);
+    check_apim(&mut c, env);
+    check_token_limit(&mut c, env);
+    check_apim_documents(&mut c, env);
+    check_spoke(&mut c, env);
+    check_shared_resource_group_names(&mut c, env);
+    check_foundry(&mut c, env);
+    check_postgres(&mut c, env);
+    check_container_app(&mut c, env);
+    check_redis(&mut c, env);
+    check_app_gateway(&mut c, env);
+    check_domain(&mut c, env);
+    check_entra(&mut c, env);
+    c.problems
+}
 
-    // Top level and [azure].
+/// The top level and `[azure]`: name, ids, location, custom cloud endpoints, sandbox settings.
+fn check_azure(c: &mut Checker<'_>, env: &Environment) {
+    let cloud = &env.azure.cloud;
     c.name("name", &env.name, &rules::ENVIRONMENT_NAME);
     c.guid("azure.subscription_id", &env.azure.subscription_id);
     c.guid("azure.tenant_id", &env.azure.tenant_id);
@@ -456,12 +476,11 @@ pub(crate) fn check(
         "state_file",
         crate::files::MAX_SANDBOX_STATE,
     );
+}
 
-    // [tags]
-    check_tags(&mut c, env);
-    check_ignore_tags(&mut c, env);
-
-    // [hub]
+/// `[hub]`: resource names, location, retention and the public IPs' names and DNS label.
+fn check_hub(c: &mut Checker<'_>, env: &Environment) {
+    let cloud = &env.azure.cloud;
     let hub = &env.hub;
     c.name(
         "hub.resource_group",
@@ -525,8 +544,11 @@ pub(crate) fn check(
         &rules::IDENTITY_RULE,
     );
     c.name("hub.key_vault_name", &hub.key_vault_name, &rules::KEY_VAULT);
+}
 
-    // Networks.
+/// Networks: hub subnets inside the hub VNet, not overlapping and large enough; the Container Apps subnet; hub and spoke address spaces apart.
+fn check_networks(c: &mut Checker<'_>, env: &Environment) {
+    let hub = &env.hub;
     let hs = &hub.subnets;
     let hub_subnets = [
         ("hub.subnets.apim", hs.apim),
@@ -590,8 +612,10 @@ pub(crate) fn check(
             ),
         );
     }
+}
 
-    // [apim]
+/// `[apim]`: name, SKU and the units it allows, log size, publisher and product.
+fn check_apim(c: &mut Checker<'_>, env: &Environment) {
     let apim = &env.apim;
     c.name("apim.name", &apim.name, &rules::APIM);
     c.one_of(
@@ -647,6 +671,11 @@ pub(crate) fn check(
         &apim.product_name,
         &rules::APIM_PRODUCT,
     );
+}
+
+/// `[apim.token_limit]`: positive limits, quota and period set together, roles known to `[entra]`.
+fn check_token_limit(c: &mut Checker<'_>, env: &Environment) {
+    let apim = &env.apim;
     let tl = &apim.token_limit;
     c.positive(
         "apim.token_limit.tokens_per_minute",
@@ -700,6 +729,11 @@ pub(crate) fn check(
             );
         }
     }
+}
+
+/// `[apim]` documents: the OpenAPI description (file or https URL) and the policy file.
+fn check_apim_documents(c: &mut Checker<'_>, env: &Environment) {
+    let apim = &env.apim;
     if let Some(o) = &apim.openapi {
         if o.starts_with("https://") {
             c.https_url("apim.openapi", o);
@@ -726,8 +760,13 @@ pub(crate) fn check(
             crate::files::MAX_POLICY,
         );
     }
+}
 
-    // [spoke]
+/// `[spoke]`: resource group, subscription, location, resource names and the file share quota.
+fn check_spoke(c: &mut Checker<'_>, env: &Environment) {
+    let cloud = &env.azure.cloud;
+    let hub = &env.hub;
+    let sp = &env.spoke;
     c.name(
         "spoke.resource_group",
         &sp.resource_group,
@@ -770,6 +809,12 @@ pub(crate) fn check(
             "the spoke Key Vault needs a name different from hub.key_vault_name (Key Vault names are globally unique)".into(),
         );
     }
+}
+
+/// Hub and spoke in one resource group: the names both declare must differ.
+fn check_shared_resource_group_names(c: &mut Checker<'_>, env: &Environment) {
+    let hub = &env.hub;
+    let sp = &env.spoke;
     let same_rg = hub.resource_group.eq_ignore_ascii_case(&sp.resource_group)
         && env
             .spoke_subscription_id()
@@ -804,11 +849,10 @@ pub(crate) fn check(
             }
         }
     }
+}
 
-    // [foundry]
-    check_foundry(&mut c, env);
-
-    // [postgres]
+/// `[postgres]`: server name, version, tier and SKU, storage size, administrator login, database and extensions.
+fn check_postgres(c: &mut Checker<'_>, env: &Environment) {
     let pg = &env.postgres;
     c.name(
         "postgres.server_name",
@@ -889,14 +933,10 @@ pub(crate) fn check(
             );
         }
     }
+}
 
-    // [container_app]
-    check_container_app(&mut c, env);
-
-    // [redis]
-    check_redis(&mut c, env);
-
-    // [app_gateway]
+/// `[app_gateway]`: name, SKU, capacity, WAF policy name and mode.
+fn check_app_gateway(c: &mut Checker<'_>, env: &Environment) {
     let ag = &env.app_gateway;
     c.name("app_gateway.name", &ag.name, &rules::APP_GATEWAY);
     c.one_of(
@@ -927,8 +967,10 @@ pub(crate) fn check(
         "WAF mode",
         "",
     );
+}
 
-    // [domain]
+/// `[domain]`: the custom domain and the certificate files.
+fn check_domain(c: &mut Checker<'_>, env: &Environment) {
     let d = &env.domain;
     if let Err(m) = rules::check_fqdn(&d.custom_domain) {
         c.push(
@@ -955,8 +997,10 @@ pub(crate) fn check(
     {
         c.trusted_root(p, &path);
     }
+}
 
-    // [entra]
+/// `[entra]`: application names and the app roles (present, valid, unique).
+fn check_entra(c: &mut Checker<'_>, env: &Environment) {
     let e = &env.entra;
     c.name(
         "entra.app_name",
@@ -997,8 +1041,6 @@ pub(crate) fn check(
             );
         }
     }
-
-    c.problems
 }
 
 fn check_tags(c: &mut Checker<'_>, env: &Environment) {
