@@ -270,31 +270,12 @@ impl PollResponse<'_> {
             _ => (
                 PollDoc {
                     status: "Failed".into(),
-                    error: Some(self.location_failure()),
+                    error: Some(location_failure(self.resp)),
                     result: None,
                 },
                 None,
             ),
         }
-    }
-
-    /// The error object of a failed `Location` poll: the ARM error body, or one made
-    /// from the HTTP status.
-    fn location_failure(&self) -> Value {
-        let status = self.status;
-        parse_error_body(self.resp.body().as_ref())
-            .map(|p| {
-                serde_json::json!({
-                    "code": p.code, "message": p.message, "target": p.target,
-                    "details": p.details.iter().map(detail_json).collect::<Vec<_>>(),
-                })
-            })
-            .unwrap_or_else(|| {
-                serde_json::json!({
-                    "code": self.resp.status().canonical_reason().replace(' ', ""),
-                    "message": format!("operation ended with HTTP {status}"),
-                })
-            })
     }
 
     /// Provisioning state: the resource's `properties.provisioningState` (none means
@@ -350,6 +331,25 @@ impl PollResponse<'_> {
             _ => Err(self.api_error()),
         }
     }
+}
+
+/// The error object of a failed `Location` poll: the ARM error body, or one made
+/// from the HTTP status.
+fn location_failure(resp: &RawResponse) -> Value {
+    let status: u16 = resp.status().into();
+    parse_error_body(resp.body().as_ref())
+        .map(|p| {
+            serde_json::json!({
+                "code": p.code, "message": p.message, "target": p.target,
+                "details": p.details.iter().map(detail_json).collect::<Vec<_>>(),
+            })
+        })
+        .unwrap_or_else(|| {
+            serde_json::json!({
+                "code": resp.status().canonical_reason().replace(' ', ""),
+                "message": format!("operation ended with HTTP {status}"),
+            })
+        })
 }
 
 fn detail_json(d: &ErrorDetail) -> Value {
@@ -653,6 +653,23 @@ mod tests {
             .unwrap()
     }
 
+    #[test]
+    fn failed_location_poll_reports_the_arm_error_or_the_status() {
+        let with_body = RawResponse::from_bytes(
+            StatusCode::from(409),
+            Headers::new(),
+            r#"{"error":{"code":"Conflict","message":"busy","details":[{"code":"Inner","message":"m"}]}}"#,
+        );
+        let error = location_failure(&with_body);
+        assert_eq!(error["code"], "Conflict");
+        assert_eq!(error["message"], "busy");
+        assert_eq!(error["details"][0]["code"], "Inner");
+
+        let without_body = RawResponse::from_bytes(StatusCode::from(503), Headers::new(), "");
+        let error = location_failure(&without_body);
+        assert_eq!(error["code"], "ServiceUnavailable");
+        assert_eq!(error["message"], "operation ended with HTTP 503");
+    }
     #[test]
     fn async_operation_wins_over_location() {
         let h = headers(&[
