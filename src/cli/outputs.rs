@@ -266,3 +266,69 @@ pub fn render_human(outputs: &[Output]) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_webui_url_uses_the_listener_host_else_the_custom_domain() {
+        let gateway = json!({"properties": {"httpListeners": [
+            {"properties": {"hostName": ""}},
+            {"properties": {"hostName": "chat.example.com"}},
+        ]}});
+        assert_eq!(
+            open_webui_url(Some(&gateway), "other.example.com"),
+            OutputValue::Value("https://chat.example.com".into())
+        );
+        let no_listener = json!({"properties": {}});
+        assert_eq!(
+            open_webui_url(Some(&no_listener), "other.example.com"),
+            OutputValue::Value("https://other.example.com".into())
+        );
+        assert_eq!(
+            open_webui_url(None, "other.example.com"),
+            OutputValue::NotDeployed(Stage::Finalize)
+        );
+    }
+
+    #[test]
+    fn apim_urls_follow_the_gateway_url_once_assigned() {
+        let apim = json!({"properties": {"gatewayUrl": "https://apim.azure-api.net/"}});
+        assert_eq!(
+            apim_urls(Some(&apim)),
+            (
+                OutputValue::Value("https://apim.azure-api.net".into()),
+                OutputValue::Value(format!("https://apim.azure-api.net/{API_PATH}")),
+            )
+        );
+        let provisioning = json!({"properties": {"gatewayUrl": null}});
+        let pending = OutputValue::Unavailable("not assigned yet (APIM is provisioning)".into());
+        assert_eq!(apim_urls(Some(&provisioning)), (pending.clone(), pending));
+        assert_eq!(
+            apim_urls(None),
+            (
+                OutputValue::NotDeployed(Stage::Hub),
+                OutputValue::NotDeployed(Stage::Hub)
+            )
+        );
+    }
+
+    #[test]
+    fn public_ip_address_waits_for_azure_to_assign_it() {
+        let assigned = json!({"properties": {"ipAddress": "20.0.0.1"}});
+        assert_eq!(
+            public_ip_address(Some(&assigned)),
+            OutputValue::Value("20.0.0.1".into())
+        );
+        let unassigned = json!({"properties": {}});
+        assert_eq!(
+            public_ip_address(Some(&unassigned)),
+            OutputValue::Unavailable("not assigned yet".into())
+        );
+        assert_eq!(
+            public_ip_address(None),
+            OutputValue::NotDeployed(Stage::Hub)
+        );
+    }
+}
