@@ -902,6 +902,13 @@ fn check_postgres(c: &mut Checker<'_>, env: &Environment) {
             ),
         );
     }
+    check_postgres_access(c, env);
+}
+
+/// `[postgres]` administrator login (not one PostgreSQL reserves), database and
+/// extension names.
+fn check_postgres_access(c: &mut Checker<'_>, env: &Environment) {
+    let pg = &env.postgres;
     c.name(
         "postgres.admin_login",
         &pg.admin_login,
@@ -1149,6 +1156,13 @@ fn check_foundry(c: &mut Checker<'_>, env: &Environment) {
     if let Some(l) = &f.location {
         c.location("foundry.location", l, cloud);
     }
+    check_deployments(c, env);
+    check_pool(c, env);
+}
+
+/// `[[foundry.deployments]]`: unique valid names, model fields set, SKU and capacity.
+fn check_deployments(c: &mut Checker<'_>, env: &Environment) {
+    let f = &env.foundry;
     let mut names: HashMap<String, String> = HashMap::new();
     for (i, d) in f.deployments.iter().enumerate() {
         let p = format!("foundry.deployments[{i}]");
@@ -1178,6 +1192,13 @@ fn check_foundry(c: &mut Checker<'_>, env: &Environment) {
         );
         c.positive(&format!("{p}.capacity"), d.capacity.into(), "capacity");
     }
+}
+
+/// `[[foundry.pool]]`: each member's name, location, subdomain and weights; account
+/// names and subdomains unique with the main account's.
+fn check_pool(c: &mut Checker<'_>, env: &Environment) {
+    let f = &env.foundry;
+    let cloud = &env.azure.cloud;
     let mut accounts: HashMap<String, String> = HashMap::new();
     let mut subdomains: HashMap<String, String> = HashMap::new();
     accounts.insert(f.name.to_ascii_lowercase(), "foundry.name".into());
@@ -1262,6 +1283,14 @@ fn check_container_app(c: &mut Checker<'_>, env: &Environment) {
             "image must be a container image reference like ghcr.io/open-webui/open-webui:main (no spaces)".into(),
         );
     }
+    check_container_size(c, env);
+    check_replicas(c, env);
+    check_extra_env(c, env);
+}
+
+/// `[container_app]` cpu and memory: a size a consumption environment offers.
+fn check_container_size(c: &mut Checker<'_>, env: &Environment) {
+    let ca = &env.container_app;
     let quarters = ca.cpu * 4.0;
     let cpu_ok = ca.cpu.is_finite()
         && (0.25..=4.0).contains(&ca.cpu)
@@ -1289,6 +1318,11 @@ fn check_container_app(c: &mut Checker<'_>, env: &Environment) {
             );
         }
     }
+}
+
+/// `[container_app]` replicas: within bounds, more than one only with Redis.
+fn check_replicas(c: &mut Checker<'_>, env: &Environment) {
+    let ca = &env.container_app;
     c.range(
         "container_app.max_replicas",
         ca.max_replicas.into(),
@@ -1319,6 +1353,11 @@ fn check_container_app(c: &mut Checker<'_>, env: &Environment) {
             ),
         );
     }
+}
+
+/// `[container_app.extra_env]`: valid variable names the tool does not set itself.
+fn check_extra_env(c: &mut Checker<'_>, env: &Environment) {
+    let ca = &env.container_app;
     for k in ca.extra_env.keys() {
         let key = format!("container_app.extra_env.{k}");
         let valid = k
