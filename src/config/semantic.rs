@@ -439,7 +439,8 @@ pub(crate) fn check(
     c.problems
 }
 
-/// The top level and `[azure]`: name, ids, location, custom cloud endpoints, sandbox settings.
+/// The top level and `[azure]`: name, ids, location, custom cloud endpoints, sandbox
+/// settings.
 fn check_azure(c: &mut Checker<'_>, env: &Environment) {
     let cloud = &env.azure.cloud;
     c.name("name", &env.name, &rules::ENVIRONMENT_NAME);
@@ -546,7 +547,8 @@ fn check_hub(c: &mut Checker<'_>, env: &Environment) {
     c.name("hub.key_vault_name", &hub.key_vault_name, &rules::KEY_VAULT);
 }
 
-/// Networks: hub subnets inside the hub VNet, not overlapping and large enough; the Container Apps subnet; hub and spoke address spaces apart.
+/// Networks: hub subnets inside the hub VNet, not overlapping and large enough; the
+/// Container Apps subnet; hub and spoke address spaces apart.
 fn check_networks(c: &mut Checker<'_>, env: &Environment) {
     let hub = &env.hub;
     let hs = &hub.subnets;
@@ -673,7 +675,8 @@ fn check_apim(c: &mut Checker<'_>, env: &Environment) {
     );
 }
 
-/// `[apim.token_limit]`: positive limits, quota and period set together, roles known to `[entra]`.
+/// `[apim.token_limit]`: positive limits, quota and period set together, roles known
+/// to `[entra]`.
 fn check_token_limit(c: &mut Checker<'_>, env: &Environment) {
     let apim = &env.apim;
     let tl = &apim.token_limit;
@@ -762,7 +765,8 @@ fn check_apim_documents(c: &mut Checker<'_>, env: &Environment) {
     }
 }
 
-/// `[spoke]`: resource group, subscription, location, resource names and the file share quota.
+/// `[spoke]`: resource group, subscription, location, resource names and the file
+/// share quota.
 fn check_spoke(c: &mut Checker<'_>, env: &Environment) {
     let cloud = &env.azure.cloud;
     let hub = &env.hub;
@@ -851,7 +855,8 @@ fn check_shared_resource_group_names(c: &mut Checker<'_>, env: &Environment) {
     }
 }
 
-/// `[postgres]`: server name, version, tier and SKU, storage size, administrator login, database and extensions.
+/// `[postgres]`: server name, version, tier and SKU, storage size, then
+/// [`check_postgres_access`].
 fn check_postgres(c: &mut Checker<'_>, env: &Environment) {
     let pg = &env.postgres;
     c.name(
@@ -1146,6 +1151,8 @@ fn check_ignore_tags(c: &mut Checker<'_>, env: &Environment) {
     }
 }
 
+/// `[foundry]`: the main account's name, subdomain and location, then its deployments
+/// and the backend pool.
 fn check_foundry(c: &mut Checker<'_>, env: &Environment) {
     let f = &env.foundry;
     let cloud = &env.azure.cloud;
@@ -1263,6 +1270,7 @@ fn check_redis(c: &mut Checker<'_>, env: &Environment) {
     );
 }
 
+/// `[container_app]`: names and image, then size, replicas and extra environment.
 fn check_container_app(c: &mut Checker<'_>, env: &Environment) {
     let ca = &env.container_app;
     c.name(
