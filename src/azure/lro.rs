@@ -166,102 +166,144 @@ pub(crate) fn interpret_poll(
     http: &Http,
     resource: &str,
 ) -> Result<(PollDoc, Option<Url>), AzureError> {
-    let status: u16 = resp.status().into();
-    let body: &[u8] = resp.body().as_ref();
-    let json = || serde_json::from_slice::<Value>(body).ok();
-    let invalid = |message: String| AzureError::InvalidResponse {
-        resource: resource.to_string(),
-        message,
+    let poll = PollResponse {
+        resp,
+        http,
+        resource,
+        status: resp.status().into(),
     };
     match mode {
-        LroMode::AsyncOperation => {
-            if !(200..300).contains(&status) {
-                return Err(super::error::api_error(resp, "GET", resource, http.ids()));
-            }
-            let value = match json() {
-                Some(v) => v,
-                // accepted, nothing to say yet
-                None if status == 202 => serde_json::json!({}),
-                None => {
-                    return Err(invalid(format!(
-                        "operation status ({status}) is not a JSON document"
-                    )));
-                }
-            };
-            let state = value
-                .get("status")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .or_else(|| (status == 202).then(|| "InProgress".to_string()))
-                .ok_or_else(|| invalid("operation status document has no `status`".into()))?;
-            Ok((
-                PollDoc {
-                    status: state,
-                    error: value.get("error").cloned(),
-                    result: None,
-                },
-                None,
-            ))
+        LroMode::AsyncOperation => poll.async_operation(),
+        LroMode::Location => Ok(poll.location()),
+        LroMode::ProvisioningState => poll.provisioning_state(),
+        LroMode::UntilGone => poll.until_gone(),
+    }
+}
+
+/// One poll response with what [`interpret_poll`] needs to word its errors.
+struct PollResponse<'a> {
+    /// The response.
+    resp: &'a RawResponse,
+    /// The client that polled (for the request ids of an error).
+    http: &'a Http,
+    /// The resource the operation acts on, named in errors.
+    resource: &'a str,
+    /// The response's HTTP status.
+    status: u16,
+}
+
+/// What a poll says: its normalised document and, for `Location` polling, the next
+/// URL to poll.
+type PollOutcome = Result<(PollDoc, Option<Url>), AzureError>;
+
+impl PollResponse<'_> {
+    /// The body, when it is a JSON document.
+    fn json(&self) -> Option<Value> {
+        serde_json::from_slice::<Value>(self.resp.body().as_ref()).ok()
+    }
+
+    /// A response that does not follow the protocol.
+    fn invalid(&self, message: String) -> AzureError {
+        AzureError::InvalidResponse {
+            resource: self.resource.to_string(),
+            message,
         }
-        LroMode::Location => match status {
-            202 => Ok((
+    }
+
+    /// An error status that is not the operation's outcome, as an API error.
+    fn api_error(&self) -> AzureError {
+        super::error::api_error(self.resp, "GET", self.resource, self.http.ids())
+    }
+
+    /// `Azure-AsyncOperation`: the operation status document's `status` and `error`.
+    fn async_operation(&self) -> PollOutcome {
+        let status = self.status;
+        if !(200..300).contains(&status) {
+            return Err(self.api_error());
+        }
+        let value = match self.json() {
+            Some(v) => v,
+            // accepted, nothing to say yet
+            None if status == 202 => serde_json::json!({}),
+            None => {
+                return Err(self.invalid(format!(
+                    "operation status ({status}) is not a JSON document"
+                )));
+            }
+        };
+        let state = value
+            .get("status")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| (status == 202).then(|| "InProgress".to_string()))
+            .ok_or_else(|| self.invalid("operation status document has no `status`".into()))?;
+        Ok((
+            PollDoc {
+                status: state,
+                error: value.get("error").cloned(),
+                result: None,
+            },
+            None,
+        ))
+    }
+
+    /// `Location`: 202 runs on (at the next `Location`), 2xx is done with the body as
+    /// the result, any other status is the operation's failure.
+    fn location(&self) -> (PollDoc, Option<Url>) {
+        match self.status {
+            202 => (
                 PollDoc {
                     status: "InProgress".into(),
                     error: None,
                     result: None,
                 },
-                header_url(resp.headers(), &LOCATION, &http.base),
-            )),
-            200..=299 => Ok((
+                header_url(self.resp.headers(), &LOCATION, &self.http.base),
+            ),
+            200..=299 => (
                 PollDoc {
                     status: "Succeeded".into(),
                     error: None,
-                    result: json(),
+                    result: self.json(),
                 },
                 None,
-            )),
-            _ => {
-                let error = parse_error_body(body)
-                    .map(|p| {
-                        serde_json::json!({
-                            "code": p.code, "message": p.message, "target": p.target,
-                            "details": p.details.iter().map(detail_json).collect::<Vec<_>>(),
-                        })
-                    })
-                    .unwrap_or_else(|| {
-                        serde_json::json!({
-                            "code": resp.status().canonical_reason().replace(' ', ""),
-                            "message": format!("operation ended with HTTP {status}"),
-                        })
-                    });
-                Ok((
-                    PollDoc {
-                        status: "Failed".into(),
-                        error: Some(error),
-                        result: None,
-                    },
-                    None,
-                ))
-            }
-        },
-        LroMode::ProvisioningState => {
-            if !(200..300).contains(&status) {
-                return Err(super::error::api_error(resp, "GET", resource, http.ids()));
-            }
-            let value = json().ok_or_else(|| invalid("resource is not a JSON document".into()))?;
-            let state = provisioning_state(&value)
-                .unwrap_or("Succeeded")
-                .to_string();
-            Ok((
+            ),
+            _ => (
                 PollDoc {
-                    status: state,
-                    error: value.get("error").cloned(),
-                    result: Some(value),
+                    status: "Failed".into(),
+                    error: Some(location_failure(self.resp)),
+                    result: None,
                 },
                 None,
-            ))
+            ),
         }
-        LroMode::UntilGone => match status {
+    }
+
+    /// Provisioning state: the resource's `properties.provisioningState` (none means
+    /// `Succeeded`); the resource is the result.
+    fn provisioning_state(&self) -> PollOutcome {
+        if !(200..300).contains(&self.status) {
+            return Err(self.api_error());
+        }
+        let value = self
+            .json()
+            .ok_or_else(|| self.invalid("resource is not a JSON document".into()))?;
+        let state = provisioning_state(&value)
+            .unwrap_or("Succeeded")
+            .to_string();
+        Ok((
+            PollDoc {
+                status: state,
+                error: value.get("error").cloned(),
+                result: Some(value),
+            },
+            None,
+        ))
+    }
+
+    /// Until gone (a DELETE): 404 is done; a resource still there is `Deleting`
+    /// unless it names another non-succeeded state.
+    fn until_gone(&self) -> PollOutcome {
+        match self.status {
             404 => Ok((
                 PollDoc {
                     status: "Succeeded".into(),
@@ -271,7 +313,8 @@ pub(crate) fn interpret_poll(
                 None,
             )),
             200..=299 => {
-                let state = json()
+                let state = self
+                    .json()
                     .as_ref()
                     .and_then(|v| provisioning_state(v).map(str::to_string))
                     .filter(|s| !PollerStatus::from(s.as_str()).eq(&PollerStatus::Succeeded))
@@ -285,9 +328,28 @@ pub(crate) fn interpret_poll(
                     None,
                 ))
             }
-            _ => Err(super::error::api_error(resp, "GET", resource, http.ids())),
-        },
+            _ => Err(self.api_error()),
+        }
     }
+}
+
+/// The error object of a failed `Location` poll: the ARM error body, or one made
+/// from the HTTP status.
+fn location_failure(resp: &RawResponse) -> Value {
+    let status: u16 = resp.status().into();
+    parse_error_body(resp.body().as_ref())
+        .map(|p| {
+            serde_json::json!({
+                "code": p.code, "message": p.message, "target": p.target,
+                "details": p.details.iter().map(detail_json).collect::<Vec<_>>(),
+            })
+        })
+        .unwrap_or_else(|| {
+            serde_json::json!({
+                "code": resp.status().canonical_reason().replace(' ', ""),
+                "message": format!("operation ended with HTTP {status}"),
+            })
+        })
 }
 
 fn detail_json(d: &ErrorDetail) -> Value {
@@ -591,6 +653,23 @@ mod tests {
             .unwrap()
     }
 
+    #[test]
+    fn failed_location_poll_reports_the_arm_error_or_the_status() {
+        let with_body = RawResponse::from_bytes(
+            StatusCode::from(409),
+            Headers::new(),
+            r#"{"error":{"code":"Conflict","message":"busy","details":[{"code":"Inner","message":"m"}]}}"#,
+        );
+        let error = location_failure(&with_body);
+        assert_eq!(error["code"], "Conflict");
+        assert_eq!(error["message"], "busy");
+        assert_eq!(error["details"][0]["code"], "Inner");
+
+        let without_body = RawResponse::from_bytes(StatusCode::from(503), Headers::new(), "");
+        let error = location_failure(&without_body);
+        assert_eq!(error["code"], "ServiceUnavailable");
+        assert_eq!(error["message"], "operation ended with HTTP 503");
+    }
     #[test]
     fn async_operation_wins_over_location() {
         let h = headers(&[

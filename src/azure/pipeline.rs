@@ -361,34 +361,47 @@ impl Http {
         observer: &dyn LroObserver,
     ) -> Result<RawResponse, AzureError> {
         let method_name = method.to_string();
-        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::unbounded_channel();
         let state = Arc::new(CallState {
             started: Instant::now(),
             attempts: AtomicU32::new(0),
             stopped: Mutex::new(None),
             events: tx,
         });
+        let mut request = json_request(method, url, body, extra_headers, resource)?;
+        let result = self
+            .send_reporting_retries(&state, &mut request, rx, observer)
+            .await;
+        let call = CallReport {
+            method: &method_name,
+            resource,
+            attempts: state.attempts.load(Ordering::SeqCst),
+        };
+        match result {
+            Ok(resp) => self.checked_response(resp, &call),
+            Err(e) => {
+                let stopped = state.stopped.lock().ok().and_then(|mut s| s.take());
+                Err(self.failed_call(&e, stopped, &call))
+            }
+        }
+    }
+
+    /// Runs the pipeline on `request`, passing each retry the policies announce on `rx`
+    /// to `observer` while the call runs.
+    async fn send_reporting_retries(
+        &self,
+        state: &Arc<CallState>,
+        request: &mut Request,
+        mut rx: mpsc::UnboundedReceiver<RetryEvent>,
+        observer: &dyn LroObserver,
+    ) -> azure_core::Result<RawResponse> {
         let ctx = Context::new().with_value(state.clone());
-        let mut request = Request::new(url, method);
-        request.insert_header("accept", "application/json");
-        for (k, v) in extra_headers {
-            request.insert_header(*k, v.clone());
-        }
-        if let Some(body) = body {
-            request.insert_header("content-type", "application/json");
-            request
-                .set_json(body)
-                .map_err(|e| AzureError::InvalidResponse {
-                    resource: resource.to_string(),
-                    message: format!("cannot serialise the request body: {}", e.kind()),
-                })?;
-        }
         let options = PipelineSendOptions {
             skip_checks: true,
             ..Default::default()
         };
         let result = {
-            let fut = self.pipeline.send(&ctx, &mut request, Some(options));
+            let fut = self.pipeline.send(&ctx, request, Some(options));
             tokio::pin!(fut);
             loop {
                 tokio::select! {
@@ -400,74 +413,131 @@ impl Http {
         while let Ok(ev) = rx.try_recv() {
             observer.retrying(&ev.reason, ev.delay);
         }
-        let attempts = state.attempts.load(Ordering::SeqCst);
-        let exhausted = |last: AzureError| {
-            if attempts > 1 {
-                AzureError::RetriesExhausted {
+        result
+    }
+
+    /// A response the pipeline returned: a 401 is an authentication error, a retryable
+    /// status one that retries did not cure; anything else is the caller's to read.
+    fn checked_response(
+        &self,
+        resp: RawResponse,
+        call: &CallReport<'_>,
+    ) -> Result<RawResponse, AzureError> {
+        let CallReport {
+            method: method_name,
+            resource,
+            ..
+        } = *call;
+        let status: u16 = resp.status().into();
+        if resp.status() == StatusCode::Unauthorized {
+            let err = api_error(&resp, method_name, resource, self.ids);
+            return Err(AzureError::Authentication {
+                credential: self.credential_name.to_string(),
+                message: format!("the service rejected the token: {err}"),
+            });
+        }
+        if RETRYABLE_STATUSES.contains(&status) {
+            return Err(call.exhausted(api_error(&resp, method_name, resource, self.ids)));
+        }
+        Ok(resp)
+    }
+
+    /// The error for a call the pipeline failed: what stopped it within the time budget
+    /// (`stopped`), else a credential or transport failure.
+    fn failed_call(
+        &self,
+        e: &azure_core::Error,
+        stopped: Option<Stopped>,
+        call: &CallReport<'_>,
+    ) -> AzureError {
+        let CallReport {
+            method: method_name,
+            resource,
+            ..
+        } = *call;
+        match stopped {
+            // stopped by the time budget: always "exhausted", even after one attempt
+            Some(Stopped::Response(resp)) => {
+                call.budget(api_error(&resp, method_name, resource, self.ids))
+            }
+            Some(Stopped::Transport(message)) => call.budget(AzureError::Transport {
+                resource: resource.to_string(),
+                message,
+            }),
+            None if matches!(e.kind(), ErrorKind::Credential) => AzureError::Authentication {
+                credential: self.credential_name.to_string(),
+                message: error_chain(e),
+            },
+            None if matches!(e.kind(), ErrorKind::Io | ErrorKind::Connection) => {
+                call.exhausted(AzureError::Transport {
                     resource: resource.to_string(),
-                    attempts,
-                    last: Box::new(last),
-                }
-            } else {
-                last
+                    message: error_chain(e),
+                })
             }
-        };
-        match result {
-            Ok(resp) => {
-                let status: u16 = resp.status().into();
-                if resp.status() == StatusCode::Unauthorized {
-                    let err = api_error(&resp, &method_name, resource, self.ids);
-                    return Err(AzureError::Authentication {
-                        credential: self.credential_name.to_string(),
-                        message: format!("the service rejected the token: {err}"),
-                    });
-                }
-                if RETRYABLE_STATUSES.contains(&status) {
-                    return Err(exhausted(api_error(
-                        &resp,
-                        &method_name,
-                        resource,
-                        self.ids,
-                    )));
-                }
-                Ok(resp)
-            }
-            Err(e) => {
-                let stopped = state.stopped.lock().ok().and_then(|mut s| s.take());
-                // stopped by the time budget: always "exhausted", even after one attempt
-                let budget = |last: AzureError| AzureError::RetriesExhausted {
-                    resource: resource.to_string(),
-                    attempts,
-                    last: Box::new(last),
-                };
-                match stopped {
-                    Some(Stopped::Response(resp)) => {
-                        Err(budget(api_error(&resp, &method_name, resource, self.ids)))
-                    }
-                    Some(Stopped::Transport(message)) => Err(budget(AzureError::Transport {
-                        resource: resource.to_string(),
-                        message,
-                    })),
-                    None if matches!(e.kind(), ErrorKind::Credential) => {
-                        Err(AzureError::Authentication {
-                            credential: self.credential_name.to_string(),
-                            message: error_chain(&e),
-                        })
-                    }
-                    None if matches!(e.kind(), ErrorKind::Io | ErrorKind::Connection) => {
-                        Err(exhausted(AzureError::Transport {
-                            resource: resource.to_string(),
-                            message: error_chain(&e),
-                        }))
-                    }
-                    None => Err(AzureError::Transport {
-                        resource: resource.to_string(),
-                        message: error_chain(&e),
-                    }),
-                }
-            }
+            None => AzureError::Transport {
+                resource: resource.to_string(),
+                message: error_chain(e),
+            },
         }
     }
+}
+
+/// One call as its errors name it: the method, the resource and how many attempts
+/// the pipeline made.
+#[derive(Clone, Copy)]
+struct CallReport<'a> {
+    /// HTTP method.
+    method: &'a str,
+    /// The resource the request acts on (ID or path).
+    resource: &'a str,
+    /// Attempts made, retries included.
+    attempts: u32,
+}
+
+impl CallReport<'_> {
+    /// `last` wrapped as [`AzureError::RetriesExhausted`] when the call was retried.
+    fn exhausted(&self, last: AzureError) -> AzureError {
+        if self.attempts > 1 {
+            self.budget(last)
+        } else {
+            last
+        }
+    }
+
+    /// `last` wrapped as [`AzureError::RetriesExhausted`] whatever the attempts (the time
+    /// budget stopped the call).
+    fn budget(&self, last: AzureError) -> AzureError {
+        AzureError::RetriesExhausted {
+            resource: self.resource.to_string(),
+            attempts: self.attempts,
+            last: Box::new(last),
+        }
+    }
+}
+
+/// A request accepting JSON, with `extra_headers` and `body` as its JSON content.
+fn json_request(
+    method: Method,
+    url: Url,
+    body: Option<&serde_json::Value>,
+    extra_headers: &[(&'static str, String)],
+    resource: &str,
+) -> Result<Request, AzureError> {
+    let mut request = Request::new(url, method);
+    request.insert_header("accept", "application/json");
+    for (k, v) in extra_headers {
+        request.insert_header(*k, v.clone());
+    }
+    if let Some(body) = body {
+        request.insert_header("content-type", "application/json");
+        request
+            .set_json(body)
+            .map_err(|e| AzureError::InvalidResponse {
+                resource: resource.to_string(),
+                message: format!("cannot serialise the request body: {}", e.kind()),
+            })?;
+    }
+    Ok(request)
 }
 
 /// Contexts `azure_core`'s retry policy wraps errors in; they say nothing to an operator.

@@ -85,6 +85,61 @@ fn text_at(v: &Value, pointer: &str) -> Option<String> {
 /// Reads every output from Azure (reads only, concurrently where independent).
 async fn collect(session: &Session) -> Result<Vec<Output>> {
     let env = &session.loaded.env;
+    let live = read_live(session).await?;
+    let (gw, base) = apim_urls(live.apim.as_ref());
+    let app_id = live.app.as_ref().and_then(|a| text_at(a, "/appId"));
+    Ok(vec![
+        Output {
+            key: "open_webui_url",
+            label: "Open WebUI URL",
+            value: open_webui_url(live.gateway.as_ref(), &env.domain.custom_domain),
+        },
+        Output {
+            key: "apim_gateway_url",
+            label: "APIM gateway URL",
+            value: gw,
+        },
+        Output {
+            key: "api_base_url",
+            label: "API base URL",
+            value: base,
+        },
+        Output {
+            key: "entra_app_id",
+            label: "Entra application (client) ID",
+            value: match &app_id {
+                Some(id) => OutputValue::Value(id.clone()),
+                None => OutputValue::NotDeployed(Stage::Spoke),
+            },
+        },
+        Output {
+            key: "consent_url",
+            label: "Admin consent URL",
+            value: consent(session, app_id.as_deref()).await?,
+        },
+        Output {
+            key: "app_gateway_public_ip",
+            label: "App Gateway public IP (DNS A record)",
+            value: public_ip_address(live.public_ip.as_ref()),
+        },
+    ])
+}
+
+/// The live resources the outputs come from (`None`: not deployed).
+struct Live {
+    /// The API Management service.
+    apim: Option<Value>,
+    /// The Application Gateway.
+    gateway: Option<Value>,
+    /// The Application Gateway's public IP address.
+    public_ip: Option<Value>,
+    /// The Entra application.
+    app: Option<Value>,
+}
+
+/// Reads the resources behind the outputs, concurrently.
+async fn read_live(session: &Session) -> Result<Live> {
+    let env = &session.loaded.env;
     let backend: &dyn Backend = session.backend.as_ref();
     let refs = finalize::finalize_refs(env)?;
     let app_address = entra::application_address(env);
@@ -106,10 +161,17 @@ async fn collect(session: &Session) -> Result<Vec<Output>> {
         ),
         read(backend, app_address, graph(graph_application::KIND)),
     )?;
+    Ok(Live {
+        apim,
+        gateway,
+        public_ip,
+        app,
+    })
+}
 
-    let mut out = Vec::new();
-    // Open WebUI is reached through the App Gateway's listener for the custom domain.
-    let webui = match &gateway {
+/// Open WebUI is reached through the App Gateway's listener for the custom domain.
+fn open_webui_url(gateway: Option<&Value>, custom_domain: &str) -> OutputValue {
+    match gateway {
         Some(g) => {
             let host = g
                 .pointer("/properties/httpListeners")
@@ -117,20 +179,17 @@ async fn collect(session: &Session) -> Result<Vec<Output>> {
                 .into_iter()
                 .flatten()
                 .find_map(|l| text_at(l, "/properties/hostName"))
-                .unwrap_or_else(|| env.domain.custom_domain.clone());
+                .unwrap_or_else(|| custom_domain.to_string());
             OutputValue::Value(format!("https://{host}"))
         }
         None => OutputValue::NotDeployed(Stage::Finalize),
-    };
-    out.push(Output {
-        key: "open_webui_url",
-        label: "Open WebUI URL",
-        value: webui,
-    });
-    let gateway_url = apim
-        .as_ref()
-        .and_then(|a| text_at(a, "/properties/gatewayUrl"));
-    let (gw, base) = match (&apim, gateway_url) {
+    }
+}
+
+/// The APIM gateway URL and the API base URL under it.
+fn apim_urls(apim: Option<&Value>) -> (OutputValue, OutputValue) {
+    let gateway_url = apim.and_then(|a| text_at(a, "/properties/gatewayUrl"));
+    match (apim, gateway_url) {
         (Some(_), Some(url)) => {
             let url = url.trim_end_matches('/').to_string();
             (
@@ -147,44 +206,16 @@ async fn collect(session: &Session) -> Result<Vec<Output>> {
             OutputValue::NotDeployed(Stage::Hub),
             OutputValue::NotDeployed(Stage::Hub),
         ),
-    };
-    out.push(Output {
-        key: "apim_gateway_url",
-        label: "APIM gateway URL",
-        value: gw,
-    });
-    out.push(Output {
-        key: "api_base_url",
-        label: "API base URL",
-        value: base,
-    });
-    let app_id = app.as_ref().and_then(|a| text_at(a, "/appId"));
-    out.push(Output {
-        key: "entra_app_id",
-        label: "Entra application (client) ID",
-        value: match &app_id {
-            Some(id) => OutputValue::Value(id.clone()),
-            None => OutputValue::NotDeployed(Stage::Spoke),
-        },
-    });
-    out.push(Output {
-        key: "consent_url",
-        label: "Admin consent URL",
-        value: consent(session, app_id.as_deref()).await?,
-    });
-    out.push(Output {
-        key: "app_gateway_public_ip",
-        label: "App Gateway public IP (DNS A record)",
-        value: match public_ip
-            .as_ref()
-            .and_then(|p| text_at(p, "/properties/ipAddress"))
-        {
-            Some(ip) => OutputValue::Value(ip),
-            None if public_ip.is_some() => OutputValue::Unavailable("not assigned yet".into()),
-            None => OutputValue::NotDeployed(Stage::Hub),
-        },
-    });
-    Ok(out)
+    }
+}
+
+/// The App Gateway's public IP address, once Azure has assigned it.
+fn public_ip_address(public_ip: Option<&Value>) -> OutputValue {
+    match public_ip.and_then(|p| text_at(p, "/properties/ipAddress")) {
+        Some(ip) => OutputValue::Value(ip),
+        None if public_ip.is_some() => OutputValue::Unavailable("not assigned yet".into()),
+        None => OutputValue::NotDeployed(Stage::Hub),
+    }
 }
 
 /// The admin-consent URL while the tenant-wide grant of the app's Microsoft
@@ -234,4 +265,70 @@ pub fn render_human(outputs: &[Output]) -> String {
         s.push_str(&format!("{:width$}  {v}\n", o.label));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_webui_url_uses_the_listener_host_else_the_custom_domain() {
+        let gateway = json!({"properties": {"httpListeners": [
+            {"properties": {"hostName": ""}},
+            {"properties": {"hostName": "chat.example.com"}},
+        ]}});
+        assert_eq!(
+            open_webui_url(Some(&gateway), "other.example.com"),
+            OutputValue::Value("https://chat.example.com".into())
+        );
+        let no_listener = json!({"properties": {}});
+        assert_eq!(
+            open_webui_url(Some(&no_listener), "other.example.com"),
+            OutputValue::Value("https://other.example.com".into())
+        );
+        assert_eq!(
+            open_webui_url(None, "other.example.com"),
+            OutputValue::NotDeployed(Stage::Finalize)
+        );
+    }
+
+    #[test]
+    fn apim_urls_follow_the_gateway_url_once_assigned() {
+        let apim = json!({"properties": {"gatewayUrl": "https://apim.azure-api.net/"}});
+        assert_eq!(
+            apim_urls(Some(&apim)),
+            (
+                OutputValue::Value("https://apim.azure-api.net".into()),
+                OutputValue::Value(format!("https://apim.azure-api.net/{API_PATH}")),
+            )
+        );
+        let provisioning = json!({"properties": {"gatewayUrl": null}});
+        let pending = OutputValue::Unavailable("not assigned yet (APIM is provisioning)".into());
+        assert_eq!(apim_urls(Some(&provisioning)), (pending.clone(), pending));
+        assert_eq!(
+            apim_urls(None),
+            (
+                OutputValue::NotDeployed(Stage::Hub),
+                OutputValue::NotDeployed(Stage::Hub)
+            )
+        );
+    }
+
+    #[test]
+    fn public_ip_address_waits_for_azure_to_assign_it() {
+        let assigned = json!({"properties": {"ipAddress": "20.0.0.1"}});
+        assert_eq!(
+            public_ip_address(Some(&assigned)),
+            OutputValue::Value("20.0.0.1".into())
+        );
+        let unassigned = json!({"properties": {}});
+        assert_eq!(
+            public_ip_address(Some(&unassigned)),
+            OutputValue::Unavailable("not assigned yet".into())
+        );
+        assert_eq!(
+            public_ip_address(None),
+            OutputValue::NotDeployed(Stage::Hub)
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! What `owui-deploy validate` prints: a summary of a valid environment (subscriptions,
 //! cloud, stages and what each deploys) or the list of problems, as text or JSON.
 
-use crate::config::{CloudSetting, ConfigErrors, LoadedEnvironment, NamedCloud, Problem};
+use crate::config::{
+    CloudSetting, ConfigErrors, Environment, LoadedEnvironment, NamedCloud, Problem,
+};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -92,20 +94,89 @@ impl Counter {
 /// reference architecture: fixed resources plus model deployments and pool members).
 pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
     let env = &loaded.env;
-    let kv_dns = usize::from(env.hub.key_vault_private_dns);
-    let redis = usize::from(env.redis.is_some());
-    let zones = 5 + kv_dns + redis;
-    let pool = env.foundry.pool.len();
-    let accounts = 1 + pool;
-    let deployments = env.foundry.deployments.len();
+    let shape = Shape::of(env);
     let hub_sub = env.azure.subscription_id.to_ascii_lowercase();
     let spoke_sub = env.spoke_subscription_id().to_ascii_lowercase();
-    let same_rg = hub_sub == spoke_sub
-        && env
-            .hub
-            .resource_group
-            .eq_ignore_ascii_case(&env.spoke.resource_group);
+    let stages = vec![
+        hub_resources(env, &shape).stage("hub", &hub_sub, &env.hub.resource_group),
+        spoke_resources(&shape).stage("spoke", &spoke_sub, &env.spoke.resource_group),
+        finalize_resources(env, &shape).stage("finalize", &hub_sub, &env.hub.resource_group),
+    ];
+    let total_resources = stages.iter().map(|s| s.total).sum();
+    Summary {
+        environment: env.name.clone(),
+        file: loaded.path.clone(),
+        digest: loaded.digest.clone(),
+        cloud: cloud_name(&env.azure.cloud),
+        subscription: hub_sub,
+        spoke_subscription: spoke_sub,
+        tenant: env.azure.tenant_id.to_ascii_lowercase(),
+        hub_location: env.hub_location(),
+        spoke_location: env.spoke_location(),
+        foundry_location: env.foundry_location(),
+        model_deployments: env
+            .foundry
+            .deployments
+            .iter()
+            .map(|d| d.name.clone())
+            .collect(),
+        stages,
+        total_resources,
+        notes: notes(loaded),
+    }
+}
 
+/// The options of an environment that decide how many resources of a kind each
+/// stage deploys.
+#[derive(Clone, Copy)]
+struct Shape {
+    /// 1 when the Key Vault gets a private DNS zone and endpoint, else 0.
+    kv_dns: usize,
+    /// 1 when Azure Managed Redis is deployed, else 0.
+    redis: usize,
+    /// Private DNS zones the hub holds (and the spoke links).
+    zones: usize,
+    /// Foundry accounts in the backend pool besides the main one.
+    pool: usize,
+    /// Foundry accounts: the main one plus the pool.
+    accounts: usize,
+    /// Model deployments per account.
+    deployments: usize,
+    /// Hub and spoke share one resource group (the spoke creates none).
+    same_rg: bool,
+}
+
+impl Shape {
+    /// The shape of `env`.
+    fn of(env: &Environment) -> Self {
+        let kv_dns = usize::from(env.hub.key_vault_private_dns);
+        let redis = usize::from(env.redis.is_some());
+        let zones = 5 + kv_dns + redis;
+        let pool = env.foundry.pool.len();
+        let accounts = 1 + pool;
+        let deployments = env.foundry.deployments.len();
+        let hub_sub = env.azure.subscription_id.to_ascii_lowercase();
+        let spoke_sub = env.spoke_subscription_id().to_ascii_lowercase();
+        let same_rg = hub_sub == spoke_sub
+            && env
+                .hub
+                .resource_group
+                .eq_ignore_ascii_case(&env.spoke.resource_group);
+        Shape {
+            kv_dns,
+            redis,
+            zones,
+            pool,
+            accounts,
+            deployments,
+            same_rg,
+        }
+    }
+}
+
+/// What the hub stage deploys.
+fn hub_resources(env: &Environment, shape: &Shape) -> Counter {
+    let Shape { kv_dns, zones, .. } = *shape;
     let mut hub = Counter(Vec::new());
     hub.add("resource group", 1)
         .add("network security group", 1)
@@ -125,7 +196,20 @@ pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
             "Key Vault secret",
             usize::from(env.domain.trusted_root_certificate_path.is_some()),
         );
+    hub
+}
 
+/// What the spoke stage deploys.
+fn spoke_resources(shape: &Shape) -> Counter {
+    let Shape {
+        kv_dns,
+        redis,
+        zones,
+        accounts,
+        deployments,
+        same_rg,
+        ..
+    } = *shape;
     let mut spoke = Counter(Vec::new());
     spoke
         .add("resource group", usize::from(!same_rg))
@@ -154,7 +238,12 @@ pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
         .add("container app", 1)
         .add("Entra application", 1)
         .add("service principal", 1);
+    spoke
+}
 
+/// What the finalize stage deploys.
+fn finalize_resources(env: &Environment, shape: &Shape) -> Counter {
+    let Shape { pool, accounts, .. } = *shape;
     let mut fin = Counter(Vec::new());
     fin.add("APIM named value", 2)
         .add("APIM backend", if pool > 0 { accounts + 1 } else { 1 })
@@ -171,15 +260,12 @@ pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
         .add("private DNS zone VNet link", 1)
         .add("WAF policy", usize::from(env.app_gateway.sku == "WAF_v2"))
         .add("Application Gateway", 1);
+    fin
+}
 
-    let stages = vec![
-        hub.stage("hub", &hub_sub, &env.hub.resource_group),
-        spoke.stage("spoke", &spoke_sub, &env.spoke.resource_group),
-        fin.stage("finalize", &hub_sub, &env.hub.resource_group),
-    ];
-    let total_resources = stages.iter().map(|s| s.total).sum();
-
-    let cloud = match &env.azure.cloud {
+/// The name `validate` reports for the cloud the environment deploys to.
+fn cloud_name(cloud: &CloudSetting) -> String {
+    match cloud {
         CloudSetting::Custom(_) => "custom".to_string(),
         c => match c.named().unwrap_or(NamedCloud::AzureCloud) {
             NamedCloud::AzureCloud => "AzureCloud",
@@ -188,8 +274,12 @@ pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
             NamedCloud::Sandbox => "sandbox",
         }
         .to_string(),
-    };
+    }
+}
 
+/// Things worth knowing that are not errors: where the secrets come from, SKU caveats.
+fn notes(loaded: &LoadedEnvironment) -> Vec<String> {
+    let env = &loaded.env;
     let mut notes = vec![format!(
         "PostgreSQL admin password: from {} if set, else generated on first deploy and kept only in Key Vault",
         crate::config::POSTGRES_PASSWORD_ENV_VAR
@@ -214,28 +304,7 @@ pub fn summarize(loaded: &LoadedEnvironment) -> Summary {
             env.apim.sku, env.apim.sku
         ));
     }
-
-    Summary {
-        environment: env.name.clone(),
-        file: loaded.path.clone(),
-        digest: loaded.digest.clone(),
-        cloud,
-        subscription: hub_sub,
-        spoke_subscription: spoke_sub,
-        tenant: env.azure.tenant_id.to_ascii_lowercase(),
-        hub_location: env.hub_location(),
-        spoke_location: env.spoke_location(),
-        foundry_location: env.foundry_location(),
-        model_deployments: env
-            .foundry
-            .deployments
-            .iter()
-            .map(|d| d.name.clone())
-            .collect(),
-        stages,
-        total_resources,
-        notes,
-    }
+    notes
 }
 
 impl Summary {

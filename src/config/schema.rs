@@ -548,122 +548,154 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Checks value `v` at `path` against the `kind` its key holds, recording a
+    /// problem for a wrong type or value and walking into tables and lists.
     fn check_value(&mut self, kind: Kind, v: &Spanned<DeValue<'_>>, path: &str) {
         let val = v.get_ref();
         match (kind, val) {
             (Str, DeValue::String(s)) => {
                 self.check_string_secret(s, v.span(), path);
             }
-            (OneOf(allowed), DeValue::String(s)) => {
-                if !allowed.contains(&s.as_ref()) {
-                    let mut msg = format!(
-                        "must be one of {}",
-                        allowed
-                            .iter()
-                            .map(|a| format!("'{a}'"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    );
-                    if let Some(s) = rules::did_you_mean(s, allowed.iter().copied()) {
-                        msg.push_str(&format!("; did you mean '{s}'?"));
-                    }
-                    self.push(Some(v.span()), path, "invalid-value", msg);
-                }
-            }
-            (Cidr, DeValue::String(s)) => match rules::parse_cidr(s) {
-                Ok(_) => {}
-                Err(CidrError::Syntax(m)) => self.push(Some(v.span()), path, "invalid-cidr", m),
-                Err(CidrError::HostBits(net)) => self.push(
-                    Some(v.span()),
-                    path,
-                    "cidr-host-bits",
-                    format!("CIDR block has host bits set; the network is {net}"),
-                ),
-            },
-            (U32 | U64, DeValue::Integer(_)) => {
-                let max: i128 = if matches!(kind, U32) {
-                    u32::MAX.into()
-                } else {
-                    u64::MAX.into()
-                };
-                match integer_value(val) {
-                    Some(n) if (0..=max).contains(&n) => {}
-                    n => self.push(
-                        Some(v.span()),
-                        path,
-                        "out-of-range",
-                        range_message(path, n, max),
-                    ),
-                }
-            }
+            (OneOf(allowed), DeValue::String(s)) => self.check_one_of(allowed, s, v, path),
+            (Cidr, DeValue::String(s)) => self.check_cidr(s, v, path),
+            (U32 | U64, DeValue::Integer(_)) => self.check_integer(kind, v, path),
             (Float, DeValue::Integer(_) | DeValue::Float(_)) | (Bool, DeValue::Boolean(_)) => {}
-            (StrList, DeValue::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    let ipath = format!("{path}[{i}]");
-                    self.spans.values.insert(ipath.clone(), item.span());
-                    match item.get_ref() {
-                        DeValue::String(s) => {
-                            self.check_string_secret(s, item.span(), &ipath);
-                        }
-                        _ => self.type_error(Str, item, &ipath),
-                    }
-                }
-            }
-            (StrMap, DeValue::Table(t)) => {
-                for (k, item) in t.iter() {
-                    let name: &str = k.get_ref();
-                    let ipath = join(path, name);
-                    self.spans.keys.insert(ipath.clone(), k.span());
-                    self.spans.values.insert(ipath.clone(), item.span());
-                    match item.get_ref() {
-                        DeValue::String(s) => {
-                            if let Some(why) = secrets::key_looks_secret(name)
-                                && !secrets::value_is_flag_or_number(s)
-                            {
-                                self.secret(k.span(), &ipath, &why);
-                            } else {
-                                self.check_string_secret(s, item.span(), &ipath);
-                            }
-                        }
-                        _ => self.type_error(Str, item, &ipath),
-                    }
-                }
-            }
+            (StrList, DeValue::Array(items)) => self.check_str_list(items, path),
+            (StrMap, DeValue::Table(t)) => self.check_str_map(t, path),
             (Table(schema), DeValue::Table(t)) => {
                 self.walk_table(t, Some(v.span()), schema, path, false);
             }
             (TableList(schema), DeValue::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    let ipath = format!("{path}[{i}]");
-                    self.spans.values.insert(ipath.clone(), item.span());
-                    match item.get_ref() {
-                        DeValue::Table(t) => {
-                            self.walk_table(t, Some(item.span()), schema, &ipath, true)
-                        }
-                        _ => self.type_error(Table(schema), item, &ipath),
-                    }
-                }
+                self.check_table_list(schema, items, path)
             }
-            (Cloud, DeValue::String(s)) => {
-                if !CLOUD_NAMES.contains(&s.as_ref()) {
-                    let mut msg = format!(
-                        "unknown cloud; expected one of {} or a table of custom endpoints",
-                        CLOUD_NAMES
-                            .iter()
-                            .map(|a| format!("'{a}'"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    );
-                    if let Some(s) = rules::did_you_mean(s, CLOUD_NAMES.iter().copied()) {
-                        msg.push_str(&format!("; did you mean '{s}'?"));
-                    }
-                    self.push(Some(v.span()), path, "invalid-value", msg);
-                }
-            }
+            (Cloud, DeValue::String(s)) => self.check_cloud_name(s, v, path),
             (Cloud, DeValue::Table(t)) => {
                 self.walk_table(t, Some(v.span()), &CUSTOM_CLOUD, path, false);
             }
             _ => self.type_error(kind, v, path),
+        }
+    }
+
+    /// A string that must be one of `allowed`.
+    fn check_one_of(&mut self, allowed: &[&str], s: &str, v: &Spanned<DeValue<'_>>, path: &str) {
+        if !allowed.contains(&s) {
+            let mut msg = format!(
+                "must be one of {}",
+                allowed
+                    .iter()
+                    .map(|a| format!("'{a}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            if let Some(s) = rules::did_you_mean(s, allowed.iter().copied()) {
+                msg.push_str(&format!("; did you mean '{s}'?"));
+            }
+            self.push(Some(v.span()), path, "invalid-value", msg);
+        }
+    }
+
+    /// A string holding an IPv4 CIDR block with no host bits set.
+    fn check_cidr(&mut self, s: &str, v: &Spanned<DeValue<'_>>, path: &str) {
+        match rules::parse_cidr(s) {
+            Ok(_) => {}
+            Err(CidrError::Syntax(m)) => self.push(Some(v.span()), path, "invalid-cidr", m),
+            Err(CidrError::HostBits(net)) => self.push(
+                Some(v.span()),
+                path,
+                "cidr-host-bits",
+                format!("CIDR block has host bits set; the network is {net}"),
+            ),
+        }
+    }
+
+    /// An integer that must fit the unsigned type of `kind` (`U32` or `U64`).
+    fn check_integer(&mut self, kind: Kind, v: &Spanned<DeValue<'_>>, path: &str) {
+        let val = v.get_ref();
+        let max: i128 = if matches!(kind, U32) {
+            u32::MAX.into()
+        } else {
+            u64::MAX.into()
+        };
+        match integer_value(val) {
+            Some(n) if (0..=max).contains(&n) => {}
+            n => self.push(
+                Some(v.span()),
+                path,
+                "out-of-range",
+                range_message(path, n, max),
+            ),
+        }
+    }
+
+    /// A list of strings, each checked for secrets.
+    fn check_str_list(&mut self, items: &[Spanned<DeValue<'_>>], path: &str) {
+        for (i, item) in items.iter().enumerate() {
+            let ipath = format!("{path}[{i}]");
+            self.spans.values.insert(ipath.clone(), item.span());
+            match item.get_ref() {
+                DeValue::String(s) => {
+                    self.check_string_secret(s, item.span(), &ipath);
+                }
+                _ => self.type_error(Str, item, &ipath),
+            }
+        }
+    }
+
+    /// A table of strings (tags, environment variables), each key and value checked for
+    /// secrets.
+    fn check_str_map(&mut self, t: &DeTable<'_>, path: &str) {
+        for (k, item) in t.iter() {
+            let name: &str = k.get_ref();
+            let ipath = join(path, name);
+            self.spans.keys.insert(ipath.clone(), k.span());
+            self.spans.values.insert(ipath.clone(), item.span());
+            match item.get_ref() {
+                DeValue::String(s) => {
+                    if let Some(why) = secrets::key_looks_secret(name)
+                        && !secrets::value_is_flag_or_number(s)
+                    {
+                        self.secret(k.span(), &ipath, &why);
+                    } else {
+                        self.check_string_secret(s, item.span(), &ipath);
+                    }
+                }
+                _ => self.type_error(Str, item, &ipath),
+            }
+        }
+    }
+
+    /// A list of tables, each walked against `schema`.
+    fn check_table_list(
+        &mut self,
+        schema: &'static TableSchema,
+        items: &[Spanned<DeValue<'_>>],
+        path: &str,
+    ) {
+        for (i, item) in items.iter().enumerate() {
+            let ipath = format!("{path}[{i}]");
+            self.spans.values.insert(ipath.clone(), item.span());
+            match item.get_ref() {
+                DeValue::Table(t) => self.walk_table(t, Some(item.span()), schema, &ipath, true),
+                _ => self.type_error(Table(schema), item, &ipath),
+            }
+        }
+    }
+
+    /// A cloud given by name: one of the clouds the tool knows.
+    fn check_cloud_name(&mut self, s: &str, v: &Spanned<DeValue<'_>>, path: &str) {
+        if !CLOUD_NAMES.contains(&s) {
+            let mut msg = format!(
+                "unknown cloud; expected one of {} or a table of custom endpoints",
+                CLOUD_NAMES
+                    .iter()
+                    .map(|a| format!("'{a}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            if let Some(s) = rules::did_you_mean(s, CLOUD_NAMES.iter().copied()) {
+                msg.push_str(&format!("; did you mean '{s}'?"));
+            }
+            self.push(Some(v.span()), path, "invalid-value", msg);
         }
     }
 }

@@ -419,9 +419,30 @@ pub(crate) fn check(
         allow_outside_paths,
         problems: Vec::new(),
     };
-    let cloud = &env.azure.cloud;
+    check_azure(&mut c, env);
+    check_tags(&mut c, env);
+    check_ignore_tags(&mut c, env);
+    check_hub(&mut c, env);
+    check_networks(&mut c, env);
+    check_apim(&mut c, env);
+    check_token_limit(&mut c, env);
+    check_apim_documents(&mut c, env);
+    check_spoke(&mut c, env);
+    check_shared_resource_group_names(&mut c, env);
+    check_foundry(&mut c, env);
+    check_postgres(&mut c, env);
+    check_container_app(&mut c, env);
+    check_redis(&mut c, env);
+    check_app_gateway(&mut c, env);
+    check_domain(&mut c, env);
+    check_entra(&mut c, env);
+    c.problems
+}
 
-    // Top level and [azure].
+/// The top level and `[azure]`: name, ids, location, custom cloud endpoints, sandbox
+/// settings.
+fn check_azure(c: &mut Checker<'_>, env: &Environment) {
+    let cloud = &env.azure.cloud;
     c.name("name", &env.name, &rules::ENVIRONMENT_NAME);
     c.guid("azure.subscription_id", &env.azure.subscription_id);
     c.guid("azure.tenant_id", &env.azure.tenant_id);
@@ -456,12 +477,11 @@ pub(crate) fn check(
         "state_file",
         crate::files::MAX_SANDBOX_STATE,
     );
+}
 
-    // [tags]
-    check_tags(&mut c, env);
-    check_ignore_tags(&mut c, env);
-
-    // [hub]
+/// `[hub]`: resource names, location, retention and the public IPs' names and DNS label.
+fn check_hub(c: &mut Checker<'_>, env: &Environment) {
+    let cloud = &env.azure.cloud;
     let hub = &env.hub;
     c.name(
         "hub.resource_group",
@@ -525,8 +545,12 @@ pub(crate) fn check(
         &rules::IDENTITY_RULE,
     );
     c.name("hub.key_vault_name", &hub.key_vault_name, &rules::KEY_VAULT);
+}
 
-    // Networks.
+/// Networks: hub subnets inside the hub VNet, not overlapping and large enough; the
+/// Container Apps subnet; hub and spoke address spaces apart.
+fn check_networks(c: &mut Checker<'_>, env: &Environment) {
+    let hub = &env.hub;
     let hs = &hub.subnets;
     let hub_subnets = [
         ("hub.subnets.apim", hs.apim),
@@ -590,8 +614,10 @@ pub(crate) fn check(
             ),
         );
     }
+}
 
-    // [apim]
+/// `[apim]`: name, SKU and the units it allows, log size, publisher and product.
+fn check_apim(c: &mut Checker<'_>, env: &Environment) {
     let apim = &env.apim;
     c.name("apim.name", &apim.name, &rules::APIM);
     c.one_of(
@@ -647,6 +673,12 @@ pub(crate) fn check(
         &apim.product_name,
         &rules::APIM_PRODUCT,
     );
+}
+
+/// `[apim.token_limit]`: positive limits, quota and period set together, roles known
+/// to `[entra]`.
+fn check_token_limit(c: &mut Checker<'_>, env: &Environment) {
+    let apim = &env.apim;
     let tl = &apim.token_limit;
     c.positive(
         "apim.token_limit.tokens_per_minute",
@@ -700,6 +732,11 @@ pub(crate) fn check(
             );
         }
     }
+}
+
+/// `[apim]` documents: the OpenAPI description (file or https URL) and the policy file.
+fn check_apim_documents(c: &mut Checker<'_>, env: &Environment) {
+    let apim = &env.apim;
     if let Some(o) = &apim.openapi {
         if o.starts_with("https://") {
             c.https_url("apim.openapi", o);
@@ -726,8 +763,14 @@ pub(crate) fn check(
             crate::files::MAX_POLICY,
         );
     }
+}
 
-    // [spoke]
+/// `[spoke]`: resource group, subscription, location, resource names and the file
+/// share quota.
+fn check_spoke(c: &mut Checker<'_>, env: &Environment) {
+    let cloud = &env.azure.cloud;
+    let hub = &env.hub;
+    let sp = &env.spoke;
     c.name(
         "spoke.resource_group",
         &sp.resource_group,
@@ -770,6 +813,12 @@ pub(crate) fn check(
             "the spoke Key Vault needs a name different from hub.key_vault_name (Key Vault names are globally unique)".into(),
         );
     }
+}
+
+/// Hub and spoke in one resource group: the names both declare must differ.
+fn check_shared_resource_group_names(c: &mut Checker<'_>, env: &Environment) {
+    let hub = &env.hub;
+    let sp = &env.spoke;
     let same_rg = hub.resource_group.eq_ignore_ascii_case(&sp.resource_group)
         && env
             .spoke_subscription_id()
@@ -804,11 +853,11 @@ pub(crate) fn check(
             }
         }
     }
+}
 
-    // [foundry]
-    check_foundry(&mut c, env);
-
-    // [postgres]
+/// `[postgres]`: server name, version, tier and SKU, storage size, then
+/// [`check_postgres_access`].
+fn check_postgres(c: &mut Checker<'_>, env: &Environment) {
     let pg = &env.postgres;
     c.name(
         "postgres.server_name",
@@ -858,6 +907,13 @@ pub(crate) fn check(
             ),
         );
     }
+    check_postgres_access(c, env);
+}
+
+/// `[postgres]` administrator login (not one PostgreSQL reserves), database and
+/// extension names.
+fn check_postgres_access(c: &mut Checker<'_>, env: &Environment) {
+    let pg = &env.postgres;
     c.name(
         "postgres.admin_login",
         &pg.admin_login,
@@ -889,14 +945,10 @@ pub(crate) fn check(
             );
         }
     }
+}
 
-    // [container_app]
-    check_container_app(&mut c, env);
-
-    // [redis]
-    check_redis(&mut c, env);
-
-    // [app_gateway]
+/// `[app_gateway]`: name, SKU, capacity, WAF policy name and mode.
+fn check_app_gateway(c: &mut Checker<'_>, env: &Environment) {
     let ag = &env.app_gateway;
     c.name("app_gateway.name", &ag.name, &rules::APP_GATEWAY);
     c.one_of(
@@ -927,8 +979,10 @@ pub(crate) fn check(
         "WAF mode",
         "",
     );
+}
 
-    // [domain]
+/// `[domain]`: the custom domain and the certificate files.
+fn check_domain(c: &mut Checker<'_>, env: &Environment) {
     let d = &env.domain;
     if let Err(m) = rules::check_fqdn(&d.custom_domain) {
         c.push(
@@ -955,8 +1009,10 @@ pub(crate) fn check(
     {
         c.trusted_root(p, &path);
     }
+}
 
-    // [entra]
+/// `[entra]`: application names and the app roles (present, valid, unique).
+fn check_entra(c: &mut Checker<'_>, env: &Environment) {
     let e = &env.entra;
     c.name(
         "entra.app_name",
@@ -997,8 +1053,6 @@ pub(crate) fn check(
             );
         }
     }
-
-    c.problems
 }
 
 fn check_tags(c: &mut Checker<'_>, env: &Environment) {
@@ -1097,6 +1151,8 @@ fn check_ignore_tags(c: &mut Checker<'_>, env: &Environment) {
     }
 }
 
+/// `[foundry]`: the main account's name, subdomain and location, then its deployments
+/// and the backend pool.
 fn check_foundry(c: &mut Checker<'_>, env: &Environment) {
     let f = &env.foundry;
     let cloud = &env.azure.cloud;
@@ -1107,6 +1163,13 @@ fn check_foundry(c: &mut Checker<'_>, env: &Environment) {
     if let Some(l) = &f.location {
         c.location("foundry.location", l, cloud);
     }
+    check_deployments(c, env);
+    check_pool(c, env);
+}
+
+/// `[[foundry.deployments]]`: unique valid names, model fields set, SKU and capacity.
+fn check_deployments(c: &mut Checker<'_>, env: &Environment) {
+    let f = &env.foundry;
     let mut names: HashMap<String, String> = HashMap::new();
     for (i, d) in f.deployments.iter().enumerate() {
         let p = format!("foundry.deployments[{i}]");
@@ -1136,6 +1199,13 @@ fn check_foundry(c: &mut Checker<'_>, env: &Environment) {
         );
         c.positive(&format!("{p}.capacity"), d.capacity.into(), "capacity");
     }
+}
+
+/// `[[foundry.pool]]`: each member's name, location, subdomain and weights; account
+/// names and subdomains unique with the main account's.
+fn check_pool(c: &mut Checker<'_>, env: &Environment) {
+    let f = &env.foundry;
+    let cloud = &env.azure.cloud;
     let mut accounts: HashMap<String, String> = HashMap::new();
     let mut subdomains: HashMap<String, String> = HashMap::new();
     accounts.insert(f.name.to_ascii_lowercase(), "foundry.name".into());
@@ -1200,6 +1270,7 @@ fn check_redis(c: &mut Checker<'_>, env: &Environment) {
     );
 }
 
+/// `[container_app]`: names and image, then size, replicas and extra environment.
 fn check_container_app(c: &mut Checker<'_>, env: &Environment) {
     let ca = &env.container_app;
     c.name(
@@ -1220,6 +1291,14 @@ fn check_container_app(c: &mut Checker<'_>, env: &Environment) {
             "image must be a container image reference like ghcr.io/open-webui/open-webui:main (no spaces)".into(),
         );
     }
+    check_container_size(c, env);
+    check_replicas(c, env);
+    check_extra_env(c, env);
+}
+
+/// `[container_app]` cpu and memory: a size a consumption environment offers.
+fn check_container_size(c: &mut Checker<'_>, env: &Environment) {
+    let ca = &env.container_app;
     let quarters = ca.cpu * 4.0;
     let cpu_ok = ca.cpu.is_finite()
         && (0.25..=4.0).contains(&ca.cpu)
@@ -1247,6 +1326,11 @@ fn check_container_app(c: &mut Checker<'_>, env: &Environment) {
             );
         }
     }
+}
+
+/// `[container_app]` replicas: within bounds, more than one only with Redis.
+fn check_replicas(c: &mut Checker<'_>, env: &Environment) {
+    let ca = &env.container_app;
     c.range(
         "container_app.max_replicas",
         ca.max_replicas.into(),
@@ -1277,6 +1361,11 @@ fn check_container_app(c: &mut Checker<'_>, env: &Environment) {
             ),
         );
     }
+}
+
+/// `[container_app.extra_env]`: valid variable names the tool does not set itself.
+fn check_extra_env(c: &mut Checker<'_>, env: &Environment) {
+    let ca = &env.container_app;
     for k in ca.extra_env.keys() {
         let key = format!("container_app.extra_env.{k}");
         let valid = k
