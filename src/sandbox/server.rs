@@ -281,6 +281,15 @@ impl Reply {
         )
     }
 
+    /// The JSON body, if the reply has one (for unit tests).
+    #[cfg(test)]
+    pub(crate) fn json_body(&self) -> Option<&Value> {
+        match &self.payload {
+            Payload::Json(v) => Some(v),
+            _ => None,
+        }
+    }
+
     fn has_header(&self, name: &str) -> bool {
         self.headers
             .iter()
