@@ -389,6 +389,10 @@ struct SideEffects {
     inline_children: InlineChildren,
 }
 
+/// A PUT or PATCH of a resource, as ARM runs it: refuse what ARM refuses (missing
+/// ancestors, deleting parents, invalid input, type-specific rules), recover a
+/// soft-deleted resource, store the computed body and its inline children or
+/// imported operations, then answer synchronously or start the long-running operation.
 pub(super) fn write_inner(
     w: &mut World,
     c: &mut Call<'_>,
