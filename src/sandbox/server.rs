@@ -281,15 +281,6 @@ impl Reply {
         )
     }
 
-    /// The JSON body, if the reply has one (for unit tests).
-    #[cfg(test)]
-    pub(crate) fn json_body(&self) -> Option<&Value> {
-        match &self.payload {
-            Payload::Json(v) => Some(v),
-            _ => None,
-        }
-    }
-
     fn has_header(&self, name: &str) -> bool {
         self.headers
             .iter()
@@ -893,4 +884,15 @@ pub(crate) async fn sleep_ms(ms: u64) {
 /// Replace the faults (admin API and tests).
 pub(crate) fn set_faults(shared: &Shared, plan: FaultPlan, append: bool) {
     shared.rt().faults.set(plan, append);
+}
+
+#[cfg(test)]
+impl Reply {
+    /// The JSON body, if the reply has one (for unit tests).
+    pub(crate) fn json_body(&self) -> Option<&Value> {
+        match &self.payload {
+            Payload::Json(v) => Some(v),
+            _ => None,
+        }
+    }
 }
