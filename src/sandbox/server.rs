@@ -384,30 +384,7 @@ where
 
 /// Start serving (see [`Sandbox::start`]).
 pub(crate) async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError> {
-    if !(opts.time_scale.is_finite() && opts.time_scale > 0.0) {
-        return Err(SandboxError::Options(format!(
-            "time scale must be a positive number, got {}",
-            opts.time_scale
-        )));
-    }
-    if let Some(plan) = &opts.faults {
-        plan.validate()?;
-    }
-    if !opts.listen.ip().is_loopback() && !opts.allow_remote {
-        return Err(SandboxError::Options(format!(
-            "{} is not a loopback address: anyone who can reach it could use the sandbox; pass --allow-remote to listen there anyway",
-            opts.listen
-        )));
-    }
-    let admin_token = match &opts.admin_token {
-        Some(t) if t.len() >= 16 => t.clone(),
-        Some(_) => {
-            return Err(SandboxError::Options(
-                "the admin token must have at least 16 characters".into(),
-            ));
-        }
-        None => new_admin_token(),
-    };
+    let admin_token = check_options(&opts)?;
     let mut world = match &opts.state_file {
         Some(p) => World::load(p)?.unwrap_or_default(),
         None => World::default(),
@@ -427,52 +404,9 @@ pub(crate) async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError>
     };
     listener.set_nonblocking(true).map_err(bind_err)?;
     let addr: SocketAddr = listener.local_addr().map_err(bind_err)?;
-    let shared = Arc::new(Shared {
-        world: Mutex::new(world),
-        rt: Mutex::new(Runtime {
-            config: Config {
-                time_scale: opts.time_scale,
-                token_lifetime_secs: 3600,
-                principal_delay_secs: 60.0,
-                graph_replication_delay_secs: DEFAULT_GRAPH_REPLICATION_DELAY_SECS,
-                rbac_propagation_secs: DEFAULT_RBAC_PROPAGATION_SECS,
-                client_id: super::DEFAULT_CLIENT_ID.to_string(),
-                client_secret: super::DEFAULT_CLIENT_SECRET.to_string(),
-            },
-            faults: Engine::new(opts.faults.clone(), opts.seed),
-            rate_window: 0,
-            reads: 12000,
-            writes: 1200,
-        }),
-        journal: Mutex::new(Journal::default()),
-        state_file: opts.state_file.clone(),
-        persist_lock: Mutex::new(()),
-        dirty: tokio::sync::Notify::new(),
-        persister: Mutex::new(None),
-        base_url: format!("https://{addr}"),
-        http: reqwest::Client::builder()
-            .add_root_certificate(
-                reqwest::Certificate::from_pem(tls.ca_pem.as_bytes())
-                    .map_err(|e| SandboxError::Tls(e.to_string()))?,
-            )
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| SandboxError::Tls(e.to_string()))?,
-        files: Mutex::new(std::collections::BTreeMap::new()),
-        admin_token,
-    });
+    let shared = Arc::new(new_shared(&opts, world, &tls.ca_pem, addr, admin_token)?);
     if shared.state_file.is_some() {
-        shared.persist_now();
-        let s = shared.clone();
-        let h = tokio::spawn(async move {
-            loop {
-                s.dirty.notified().await;
-                tokio::time::sleep(Duration::from_millis(250)).await;
-                let s2 = s.clone();
-                let _ = tokio::task::spawn_blocking(move || s2.persist_now()).await;
-            }
-        });
-        *lock(&shared.persister) = Some(h);
+        spawn_persister(&shared);
     }
     let handle = axum_server::Handle::new();
     let mut server = axum_server::from_tcp_rustls(listener, rustls)
@@ -503,6 +437,100 @@ pub(crate) async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError>
     })
 }
 
+/// Refuse options the sandbox cannot run with (a non-positive time scale, an
+/// invalid fault plan, a non-loopback address without `allow_remote`, a short
+/// admin token); return the admin token (a new random one when none is given).
+fn check_options(opts: &SandboxOptions) -> Result<String, SandboxError> {
+    if !(opts.time_scale.is_finite() && opts.time_scale > 0.0) {
+        return Err(SandboxError::Options(format!(
+            "time scale must be a positive number, got {}",
+            opts.time_scale
+        )));
+    }
+    if let Some(plan) = &opts.faults {
+        plan.validate()?;
+    }
+    if !opts.listen.ip().is_loopback() && !opts.allow_remote {
+        return Err(SandboxError::Options(format!(
+            "{} is not a loopback address: anyone who can reach it could use the sandbox; pass --allow-remote to listen there anyway",
+            opts.listen
+        )));
+    }
+    let admin_token = match &opts.admin_token {
+        Some(t) if t.len() >= 16 => t.clone(),
+        Some(_) => {
+            return Err(SandboxError::Options(
+                "the admin token must have at least 16 characters".into(),
+            ));
+        }
+        None => new_admin_token(),
+    };
+    Ok(admin_token)
+}
+
+/// The state shared by every request: the world, the default runtime
+/// configuration, the journal, and an HTTP client trusting the sandbox's CA
+/// (`ca_pem`) for `*-link` imports.
+fn new_shared(
+    opts: &SandboxOptions,
+    world: World,
+    ca_pem: &str,
+    addr: SocketAddr,
+    admin_token: String,
+) -> Result<Shared, SandboxError> {
+    Ok(Shared {
+        world: Mutex::new(world),
+        rt: Mutex::new(Runtime {
+            config: Config {
+                time_scale: opts.time_scale,
+                token_lifetime_secs: 3600,
+                principal_delay_secs: 60.0,
+                graph_replication_delay_secs: DEFAULT_GRAPH_REPLICATION_DELAY_SECS,
+                rbac_propagation_secs: DEFAULT_RBAC_PROPAGATION_SECS,
+                client_id: super::DEFAULT_CLIENT_ID.to_string(),
+                client_secret: super::DEFAULT_CLIENT_SECRET.to_string(),
+            },
+            faults: Engine::new(opts.faults.clone(), opts.seed),
+            rate_window: 0,
+            reads: 12000,
+            writes: 1200,
+        }),
+        journal: Mutex::new(Journal::default()),
+        state_file: opts.state_file.clone(),
+        persist_lock: Mutex::new(()),
+        dirty: tokio::sync::Notify::new(),
+        persister: Mutex::new(None),
+        base_url: format!("https://{addr}"),
+        http: reqwest::Client::builder()
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(ca_pem.as_bytes())
+                    .map_err(|e| SandboxError::Tls(e.to_string()))?,
+            )
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| SandboxError::Tls(e.to_string()))?,
+        files: Mutex::new(std::collections::BTreeMap::new()),
+        admin_token,
+    })
+}
+
+/// Save the state now, then again 250 ms after each change (in the background).
+fn spawn_persister(shared: &Arc<Shared>) {
+    shared.persist_now();
+    let s = shared.clone();
+    let h = tokio::spawn(async move {
+        loop {
+            s.dirty.notified().await;
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let s2 = s.clone();
+            let _ = tokio::task::spawn_blocking(move || s2.persist_now()).await;
+        }
+    });
+    *lock(&shared.persister) = Some(h);
+}
+
+/// Serve one request: the admin API (behind its token), or a fault's injected
+/// answer, or [`dispatch`]; add the common headers; journal the exchange.
 async fn handle(
     shared: Arc<Shared>,
     req: Request<Body>,
@@ -541,44 +569,28 @@ async fn handle(
     if decision.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
     }
-    let content_type = parts
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let journal_entry = |status: Option<u16>, correlation: Option<String>| {
-        let sent = journal::body_value(&bytes, content_type.as_deref());
-        let redacted = journal::redact(&sent, &path);
-        Entry {
-            seq: 0,
-            time: rfc3339(start_ms),
-            method: method.clone(),
-            path: path_and_query.clone(),
-            status,
-            duration_ms: started.elapsed().as_millis() as u64,
-            unredacted_body: (redacted != sent).then_some(sent),
-            request_body: redacted,
-            correlation_id: correlation,
-            faults: decision.fired.clone(),
-        }
+    let exchange = Exchange {
+        started,
+        start_ms,
+        method: &method,
+        path: &path,
+        path_and_query: &path_and_query,
+        content_type: parts
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        bytes: &bytes,
+        fired: &decision.fired,
     };
     if decision.drop && !decision.drop_after {
-        lock(&shared.journal).push(journal_entry(None, None));
+        lock(&shared.journal).push(exchange.journal_entry(None, None));
         return Err(DroppedConnection);
     }
     let is_graph = path.starts_with("/v1.0/") || path == "/v1.0";
     let is_arm = super::ids::parse(&path).is_some();
-    let mut reply = if let Some((status, code, message, retry)) = &decision.status {
-        let mut r = if is_graph {
-            Reply::json(*status, super::graph::error_body(code, message))
-        } else {
-            Reply::arm_error(*status, code, message.clone())
-        };
-        if let Some(secs) = retry {
-            let ms = shared.scaled_ms(*secs);
-            r = retry_headers(r, ms);
-        }
-        r
+    let reply = if let Some(injected) = &decision.status {
+        injected_reply(&shared, injected, is_graph)
     } else {
         let req = Req {
             method: method.clone(),
@@ -591,11 +603,90 @@ async fn handle(
         };
         dispatch(&shared, &req).await
     };
+    let (reply, correlation) =
+        common_headers(&shared, reply, &parts.headers, &method, is_arm, is_graph);
+    if decision.drop {
+        // Served, but the client never sees the answer.
+        lock(&shared.journal).push(exchange.journal_entry(None, Some(correlation)));
+        return Err(DroppedConnection);
+    }
+    lock(&shared.journal).push(exchange.journal_entry(Some(reply.status), Some(correlation)));
+    Ok(reply.into_response())
+}
 
-    // Common headers.
+/// What the journal records of one ARM/Graph/token request.
+struct Exchange<'a> {
+    /// When the request arrived (for its duration).
+    started: Instant,
+    /// When the request arrived (epoch ms, for its time).
+    start_ms: u64,
+    /// The method, upper case.
+    method: &'a str,
+    /// The path without query (decides what is redacted).
+    path: &'a str,
+    /// The path with its query, as journaled.
+    path_and_query: &'a str,
+    /// The request's `content-type`.
+    content_type: Option<String>,
+    /// The request body.
+    bytes: &'a Bytes,
+    /// The faults that fired on it.
+    fired: &'a [String],
+}
+
+impl Exchange<'_> {
+    /// The journal entry of the exchange (body redacted), with the reply's status
+    /// (`None` when the connection was dropped) and correlation ID.
+    fn journal_entry(&self, status: Option<u16>, correlation: Option<String>) -> Entry {
+        let sent = journal::body_value(self.bytes, self.content_type.as_deref());
+        let redacted = journal::redact(&sent, self.path);
+        Entry {
+            seq: 0,
+            time: rfc3339(self.start_ms),
+            method: self.method.to_string(),
+            path: self.path_and_query.to_string(),
+            status,
+            duration_ms: self.started.elapsed().as_millis() as u64,
+            unredacted_body: (redacted != sent).then_some(sent),
+            request_body: redacted,
+            correlation_id: correlation,
+            faults: self.fired.to_vec(),
+        }
+    }
+}
+
+/// The error a fault injects instead of serving the request (Graph or ARM error
+/// body), with `Retry-After` when the fault gives one.
+fn injected_reply(
+    shared: &Shared,
+    (status, code, message, retry): &(u16, String, String, Option<f64>),
+    is_graph: bool,
+) -> Reply {
+    let mut r = if is_graph {
+        Reply::json(*status, super::graph::error_body(code, message))
+    } else {
+        Reply::arm_error(*status, code, message.clone())
+    };
+    if let Some(secs) = retry {
+        let ms = shared.scaled_ms(*secs);
+        r = retry_headers(r, ms);
+    }
+    r
+}
+
+/// Add the headers Azure puts on every answer: request and correlation IDs,
+/// `cache-control`, ARM's remaining rate limit, Graph's request IDs. Returns the
+/// reply and its correlation ID.
+fn common_headers(
+    shared: &Shared,
+    mut reply: Reply,
+    headers: &HeaderMap,
+    method: &str,
+    is_arm: bool,
+    is_graph: bool,
+) -> (Reply, String) {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let correlation = parts
-        .headers
+    let correlation = headers
         .get("x-ms-correlation-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
@@ -605,7 +696,7 @@ async fn handle(
         .header("x-ms-correlation-request-id", correlation.clone())
         .header("cache-control", "no-cache");
     if is_arm {
-        let write = matches!(method.as_str(), "PUT" | "PATCH" | "DELETE" | "POST");
+        let write = matches!(method, "PUT" | "PATCH" | "DELETE" | "POST");
         let (reads, writes) = shared.rate_headers(write);
         reply = if write {
             reply.header(
@@ -620,8 +711,7 @@ async fn handle(
         };
     }
     if is_graph {
-        let client = parts
-            .headers
+        let client = headers
             .get("client-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
@@ -630,13 +720,7 @@ async fn handle(
             .header("request-id", request_id)
             .header("client-request-id", client);
     }
-    if decision.drop {
-        // Served, but the client never sees the answer.
-        lock(&shared.journal).push(journal_entry(None, Some(correlation)));
-        return Err(DroppedConnection);
-    }
-    lock(&shared.journal).push(journal_entry(Some(reply.status), Some(correlation)));
-    Ok(reply.into_response())
+    (reply, correlation)
 }
 
 /// A random 256-bit admin token (hex).
@@ -806,4 +890,15 @@ pub(crate) async fn sleep_ms(ms: u64) {
 /// Replace the faults (admin API and tests).
 pub(crate) fn set_faults(shared: &Shared, plan: FaultPlan, append: bool) {
     shared.rt().faults.set(plan, append);
+}
+
+#[cfg(test)]
+impl Reply {
+    /// The JSON body, if the reply has one (for unit tests).
+    pub(crate) fn json_body(&self) -> Option<&Value> {
+        match &self.payload {
+            Payload::Json(v) => Some(v),
+            _ => None,
+        }
+    }
 }

@@ -68,72 +68,111 @@ fn aad_error(status: u16, error: &str, code: u32, description: &str) -> Reply {
 /// Serve the token endpoint.
 pub(crate) fn issue(shared: &Shared, tenant: &str, form: &[(String, String)]) -> Reply {
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    match get("grant_type") {
-        Some("client_credentials") => {}
-        Some(other) => {
-            return aad_error(
-                400,
-                "unsupported_grant_type",
-                70003,
-                &format!("The app requested an unsupported grant type '{other}'."),
-            );
-        }
-        None => {
-            return aad_error(
-                400,
-                "invalid_request",
-                900144,
-                "The request body must contain the following parameter: 'grant_type'.",
-            );
-        }
+    if let Some(refusal) = grant_refusal(get("grant_type")) {
+        return refusal;
     }
     let (client_id, secret) = (
         get("client_id").unwrap_or(""),
         get("client_secret").unwrap_or(""),
     );
+    if let Some(refusal) = client_refusal(shared, tenant, client_id, secret) {
+        return refusal;
+    }
+    let aud = match audience_of_scope(get("scope")) {
+        Ok(aud) => aud,
+        Err(refusal) => return refusal,
+    };
+    let lifetime = shared.token_lifetime_secs();
+    let token = mint(shared, tenant, client_id, &aud, lifetime);
+    shared.mark_dirty();
+    Reply::json(
+        200,
+        json!({
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "ext_expires_in": lifetime,
+            "access_token": token,
+        }),
+    )
+}
+
+/// Entra ID's answer to a missing or unsupported `grant_type` (only client
+/// credentials are served); `None` when the grant is served.
+fn grant_refusal(grant_type: Option<&str>) -> Option<Reply> {
+    match grant_type {
+        Some("client_credentials") => None,
+        Some(other) => Some(aad_error(
+            400,
+            "unsupported_grant_type",
+            70003,
+            &format!("The app requested an unsupported grant type '{other}'."),
+        )),
+        None => Some(aad_error(
+            400,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'grant_type'.",
+        )),
+    }
+}
+
+/// Entra ID's answer to an unknown client ID or a wrong secret; `None` when
+/// both are the sandbox's credentials.
+fn client_refusal(shared: &Shared, tenant: &str, client_id: &str, secret: &str) -> Option<Reply> {
     let (want_id, want_secret) = shared.credentials();
     if client_id != want_id {
-        return aad_error(
+        return Some(aad_error(
             401,
             "invalid_client",
             700016,
             &format!(
                 "Application with identifier '{client_id}' was not found in the directory '{tenant}'."
             ),
-        );
+        ));
     }
     if secret != want_secret {
-        return aad_error(
+        return Some(aad_error(
             401,
             "invalid_client",
             7000215,
             "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.",
-        );
+        ));
     }
-    let Some(scope) = get("scope").filter(|s| !s.trim().is_empty()) else {
-        return aad_error(
+    None
+}
+
+/// The audience of a client-credentials `scope` (`RESOURCE/.default`, first
+/// scope only), or Entra ID's answer to a missing or invalid scope.
+fn audience_of_scope(scope: Option<&str>) -> Result<String, Reply> {
+    let Some(scope) = scope.filter(|s| !s.trim().is_empty()) else {
+        return Err(aad_error(
             400,
             "invalid_request",
             900144,
             "The request body must contain the following parameter: 'scope'.",
-        );
+        ));
     };
     let scope = scope.split_whitespace().next().unwrap_or("");
     let Some(resource) = scope
         .strip_suffix("/.default")
         .or_else(|| scope.strip_suffix(".default"))
     else {
-        return aad_error(
+        return Err(aad_error(
             400,
             "invalid_scope",
             1002012,
             &format!(
                 "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
             ),
-        );
+        ));
     };
-    let aud = resource.trim_end_matches('/').to_string();
-    let lifetime = shared.token_lifetime_secs();
+    Ok(resource.trim_end_matches('/').to_string())
+}
+
+/// A new JWT-shaped token for `client_id` and `aud`, valid `lifetime` seconds;
+/// remember it (forgetting tokens expired over an hour ago) and the client's
+/// service principal.
+fn mint(shared: &Shared, tenant: &str, client_id: &str, aud: &str, lifetime: u64) -> String {
     let now = super::server::now_ms() / 1000;
     let exp = now + lifetime;
     let jti = uuid::Uuid::new_v4().to_string();
@@ -168,16 +207,7 @@ pub(crate) fn issue(shared: &Shared, tenant: &str, form: &[(String, String)]) ->
                 created_ms: 0,
             });
     }
-    shared.mark_dirty();
-    Reply::json(
-        200,
-        json!({
-            "token_type": "Bearer",
-            "expires_in": lifetime,
-            "ext_expires_in": lifetime,
-            "access_token": token,
-        }),
-    )
+    token
 }
 
 fn audience_ok(api: Api, aud: &str, base_url: &str) -> bool {
@@ -312,4 +342,48 @@ pub(crate) fn refusal(err: &AuthError, api: Api, tenant_hint: &str) -> Reply {
         ),
     };
     Reply::json(401, body).header("WWW-Authenticate", www)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(reply: &Reply) -> (u16, Value) {
+        (reply.status, reply.json_body().expect("json body").clone())
+    }
+
+    #[test]
+    fn only_the_client_credentials_grant_is_served() {
+        assert!(grant_refusal(Some("client_credentials")).is_none());
+        let (status, body) = error_of(&grant_refusal(Some("password")).expect("refused"));
+        assert_eq!(status, 400);
+        assert_eq!(body["error"], "unsupported_grant_type");
+        assert_eq!(body["error_codes"], json!([70003]));
+        let (status, body) = error_of(&grant_refusal(None).expect("refused"));
+        assert_eq!(status, 400);
+        assert_eq!(body["error"], "invalid_request");
+        assert_eq!(body["error_codes"], json!([900144]));
+    }
+
+    #[test]
+    fn the_audience_is_the_resource_of_the_first_default_scope() {
+        assert_eq!(
+            audience_of_scope(Some("https://management.azure.com//.default other")).ok(),
+            Some("https://management.azure.com".to_string())
+        );
+        assert_eq!(
+            audience_of_scope(Some("https://graph.microsoft.com.default")).ok(),
+            Some("https://graph.microsoft.com".to_string())
+        );
+        for missing in [None, Some("  ")] {
+            let (status, body) = error_of(&audience_of_scope(missing).expect_err("refused"));
+            assert_eq!(status, 400);
+            assert_eq!(body["error"], "invalid_request");
+        }
+        let (status, body) =
+            error_of(&audience_of_scope(Some("https://graph.microsoft.com")).expect_err("refused"));
+        assert_eq!(status, 400);
+        assert_eq!(body["error"], "invalid_scope");
+        assert_eq!(body["error_codes"], json!([1002012]));
+    }
 }

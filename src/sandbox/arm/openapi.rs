@@ -59,6 +59,24 @@ pub(super) fn import_operations(src: &mut Value) -> Result<Option<Vec<(String, V
     ) else {
         return Ok(None);
     };
+    check_format(&format)?;
+    let doc = parse_document(&value)?;
+    let Some(paths) = doc["paths"].as_object() else {
+        return Err(Reply::arm_error(
+            400,
+            "ValidationError",
+            "Parsing error(s): the document has no 'paths'.",
+        ));
+    };
+    let ops = operations_of(paths);
+    fill_api_defaults(props, &doc);
+    props.remove("value");
+    props.remove("format");
+    Ok(Some(ops))
+}
+
+/// Refuse an import format other than a JSON OpenAPI/Swagger document.
+fn check_format(format: &str) -> Result<(), Reply> {
     let f = format.to_ascii_lowercase();
     if !matches!(
         f.as_str(),
@@ -75,20 +93,23 @@ pub(super) fn import_operations(src: &mut Value) -> Result<Option<Vec<(String, V
             format!("The sandbox imports JSON OpenAPI/Swagger documents only (format '{format}')."),
         ));
     }
-    let doc: Value = match &value {
+    Ok(())
+}
+
+/// The document in `value`: a JSON string or an object.
+fn parse_document(value: &Value) -> Result<Value, Reply> {
+    let doc: Value = match value {
         Value::String(s) => serde_json::from_str(s).map_err(|e| {
             Reply::arm_error(400, "ValidationError", format!("Parsing error(s): the document is not valid JSON (the sandbox does not parse YAML): {e}"))
         })?,
         Value::Object(_) => value.clone(),
         _ => return Err(Reply::arm_error(400, "ValidationError", "'value' must be the document.")),
     };
-    let Some(paths) = doc["paths"].as_object() else {
-        return Err(Reply::arm_error(
-            400,
-            "ValidationError",
-            "Parsing error(s): the document has no 'paths'.",
-        ));
-    };
+    Ok(doc)
+}
+
+/// One operation (name, properties) per method of each path, in document order.
+fn operations_of(paths: &Map<String, Value>) -> Vec<(String, Value)> {
     let mut ops = Vec::new();
     for (path, item) in paths {
         let Some(item) = item.as_object() else {
@@ -102,28 +123,7 @@ pub(super) fn import_operations(src: &mut Value) -> Result<Option<Vec<(String, V
             ) {
                 continue;
             }
-            let name = op["operationId"]
-                .as_str()
-                .map(|s| {
-                    s.chars()
-                        .map(|c| {
-                            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                                c
-                            } else {
-                                '-'
-                            }
-                        })
-                        .collect::<String>()
-                })
-                .unwrap_or_else(|| {
-                    format!(
-                        "{}{}",
-                        m.to_ascii_lowercase(),
-                        path.replace(['/', '{', '}'], "-")
-                    )
-                    .trim_end_matches('-')
-                    .to_string()
-                });
+            let name = operation_name(op, &m, path);
             let template: Vec<Value> = path
                 .split('{')
                 .skip(1)
@@ -142,6 +142,39 @@ pub(super) fn import_operations(src: &mut Value) -> Result<Option<Vec<(String, V
             ops.push((name, p));
         }
     }
+    ops
+}
+
+/// An operation's name: its `operationId` (characters APIM refuses replaced by
+/// `-`), else the method and path (`get-items-id`).
+fn operation_name(op: &Value, method: &str, path: &str) -> String {
+    op["operationId"]
+        .as_str()
+        .map(|s| {
+            s.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect::<String>()
+        })
+        .unwrap_or_else(|| {
+            format!(
+                "{}{}",
+                method.to_ascii_lowercase(),
+                path.replace(['/', '{', '}'], "-")
+            )
+            .trim_end_matches('-')
+            .to_string()
+        })
+}
+
+/// Fill the API's display name, description and service URL from the document
+/// where the API does not set them.
+fn fill_api_defaults(props: &mut Map<String, Value>, doc: &Value) {
     if !props.contains_key("displayName")
         && let Some(t) = doc["info"]["title"].as_str()
     {
@@ -157,7 +190,4 @@ pub(super) fn import_operations(src: &mut Value) -> Result<Option<Vec<(String, V
     {
         props.insert("serviceUrl".into(), json!(u));
     }
-    props.remove("value");
-    props.remove("format");
-    Ok(Some(ops))
 }

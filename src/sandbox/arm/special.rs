@@ -167,172 +167,213 @@ pub(super) fn special(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> Opti
         (_, ["locations", "operationstatuses"], 2) if m == "GET" => {
             lro::status(w, &p.names[1], &c.req.path)
         }
-        (_, ["locations", "operationresults"], 2) if m == "GET" => {
-            let pq = match c.req.query.is_empty() {
-                true => c.req.path.clone(),
-                false => format!(
-                    "{}?api-version={}",
-                    c.req.path,
-                    c.req.query("api-version").unwrap_or("")
-                ),
-            };
-            lro::result(c.shared, w, &p.names[1], &pq)
-        }
-        ("microsoft.keyvault", ["deletedvaults"], 0) if m == "GET" => {
-            let value: Vec<Value> = w
-                .deleted_vaults
-                .values()
-                .filter(|d| d.sub.eq_ignore_ascii_case(&p.sub))
-                .map(deleted_vault_view)
-                .collect();
-            Reply::json(200, json!({"value": value}))
-        }
+        (_, ["locations", "operationresults"], 2) if m == "GET" => operation_result(w, c, p),
+        ("microsoft.keyvault", ["deletedvaults"], 0) if m == "GET" => list_deleted_vaults(w, p),
         ("microsoft.keyvault", ["locations", "deletedvaults"], 2) if m == "GET" => {
-            match w.deleted_vaults.get(&p.names[1].to_ascii_lowercase()) {
-                Some(d)
-                    if d.location
-                        .eq_ignore_ascii_case(&ids::normalize_location(&p.names[0])) =>
-                {
-                    Reply::json(200, deleted_vault_view(d))
-                }
-                _ => Reply::arm_error(
-                    404,
-                    "ResourceNotFound",
-                    format!(
-                        "The deleted vault '{}' was not found in location '{}'.",
-                        p.names[1], p.names[0]
-                    ),
-                ),
-            }
+            deleted_vault(w, p)
         }
         ("microsoft.keyvault", ["locations", "deletedvaults", "purge"], 2) if m == "POST" => {
-            let dk = p.names[1].to_ascii_lowercase();
-            match w.deleted_vaults.get(&dk).cloned() {
-                Some(d)
-                    if d.location
-                        .eq_ignore_ascii_case(&ids::normalize_location(&p.names[0])) =>
-                {
-                    if d.resources.first().is_some_and(|r| {
-                        r.body["properties"]["enablePurgeProtection"].as_bool() == Some(true)
-                    }) {
-                        Reply::arm_error(
-                            409,
-                            "ConflictError",
-                            format!(
-                                "Vault '{}' has purge protection enabled and cannot be purged before its scheduled purge date.",
-                                p.names[1]
-                            ),
-                        )
-                    } else {
-                        purge_reply(
-                            w,
-                            c,
-                            p,
-                            d.purging.clone(),
-                            OpAction::PurgeVault { key: dk.clone() },
-                            |w, op| {
-                                if let Some(d) = w.deleted_vaults.get_mut(&dk) {
-                                    d.purging = Some(op);
-                                }
-                            },
-                        )
-                    }
-                }
-                _ => Reply::arm_error(
-                    404,
-                    "ResourceNotFound",
-                    format!(
-                        "The deleted vault '{}' was not found in location '{}'.",
-                        p.names[1], p.names[0]
-                    ),
-                ),
-            }
+            purge_vault(w, c, p)
         }
         ("microsoft.cognitiveservices", ["deletedaccounts"], 0) if m == "GET" => {
-            let value: Vec<Value> = w
-                .deleted_accounts
-                .values()
-                .filter(|d| d.sub.eq_ignore_ascii_case(&p.sub))
-                .map(deleted_account_view)
-                .collect();
-            Reply::json(200, json!({"value": value}))
+            list_deleted_accounts(w, p)
         }
         ("microsoft.cognitiveservices", ["locations", "resourcegroups", "deletedaccounts"], 3) => {
-            let dk = lro::account_key(
-                &p.sub,
-                &ids::normalize_location(&p.names[0]),
-                &p.names[1],
-                &p.names[2],
-            );
-            match (m, w.deleted_accounts.get(&dk).cloned()) {
-                ("GET", Some(d)) => Reply::json(200, deleted_account_view(&d)),
-                ("DELETE", Some(d)) => purge_reply(
-                    w,
-                    c,
-                    p,
-                    d.purging.clone(),
-                    OpAction::PurgeAccount { key: dk.clone() },
-                    |w, op| {
-                        if let Some(d) = w.deleted_accounts.get_mut(&dk) {
-                            d.purging = Some(op);
-                        }
-                    },
-                ),
-                ("GET" | "DELETE", None) => Reply::arm_error(
-                    404,
-                    "ResourceNotFound",
-                    format!(
-                        "The deleted account '{}' was not found in resource group '{}' and location '{}'.",
-                        p.names[2], p.names[1], p.names[0]
-                    ),
-                ),
-                _ => method_not_allowed(c.req),
-            }
+            deleted_account(w, c, p)
         }
         ("microsoft.apimanagement", ["deletedservices"], 0) if m == "GET" => {
-            let value: Vec<Value> = w
-                .deleted_services
-                .values()
-                .filter(|d| d.sub.eq_ignore_ascii_case(&p.sub))
-                .map(deleted_service_view)
-                .collect();
-            Reply::json(200, json!({"value": value}))
+            list_deleted_services(w, p)
         }
         ("microsoft.apimanagement", ["locations", "deletedservices"], 2) => {
-            let dk = p.names[1].to_ascii_lowercase();
-            let found = w.deleted_services.get(&dk).cloned().filter(|d| {
-                d.sub.eq_ignore_ascii_case(&p.sub)
-                    && d.location
-                        .eq_ignore_ascii_case(&ids::normalize_location(&p.names[0]))
-            });
-            match (m, found) {
-                ("GET", Some(d)) => Reply::json(200, deleted_service_view(&d)),
-                ("DELETE", Some(d)) => purge_reply(
-                    w,
-                    c,
-                    p,
-                    d.purging.clone(),
-                    OpAction::PurgeService { key: dk.clone() },
-                    |w, op| {
-                        if let Some(d) = w.deleted_services.get_mut(&dk) {
-                            d.purging = Some(op);
-                        }
-                    },
-                ),
-                ("GET" | "DELETE", None) => Reply::arm_error(
-                    404,
-                    "ServiceNotFound",
-                    format!(
-                        "Api service {} was not found in deleted services of location {}.",
-                        p.names[1], p.names[0]
-                    ),
-                ),
-                _ => method_not_allowed(c.req),
-            }
+            deleted_service(w, c, p)
         }
         _ => return None,
     };
     Some((r, 0))
+}
+
+/// `GET .../locations/{l}/operationResults/{id}`: the result of a long-running operation.
+fn operation_result(w: &mut World, c: &Call<'_>, p: &ProviderPath) -> Reply {
+    let pq = match c.req.query.is_empty() {
+        true => c.req.path.clone(),
+        false => format!(
+            "{}?api-version={}",
+            c.req.path,
+            c.req.query("api-version").unwrap_or("")
+        ),
+    };
+    lro::result(c.shared, w, &p.names[1], &pq)
+}
+
+/// `GET .../Microsoft.KeyVault/deletedVaults`: the subscription's soft-deleted vaults.
+fn list_deleted_vaults(w: &World, p: &ProviderPath) -> Reply {
+    let value: Vec<Value> = w
+        .deleted_vaults
+        .values()
+        .filter(|d| d.sub.eq_ignore_ascii_case(&p.sub))
+        .map(deleted_vault_view)
+        .collect();
+    Reply::json(200, json!({"value": value}))
+}
+
+/// `GET .../Microsoft.KeyVault/locations/{l}/deletedVaults/{name}`.
+fn deleted_vault(w: &World, p: &ProviderPath) -> Reply {
+    match w.deleted_vaults.get(&p.names[1].to_ascii_lowercase()) {
+        Some(d)
+            if d.location
+                .eq_ignore_ascii_case(&ids::normalize_location(&p.names[0])) =>
+        {
+            Reply::json(200, deleted_vault_view(d))
+        }
+        _ => Reply::arm_error(
+            404,
+            "ResourceNotFound",
+            format!(
+                "The deleted vault '{}' was not found in location '{}'.",
+                p.names[1], p.names[0]
+            ),
+        ),
+    }
+}
+
+/// `POST .../Microsoft.KeyVault/locations/{l}/deletedVaults/{name}/purge`: refused
+/// under purge protection, else a long-running purge.
+fn purge_vault(w: &mut World, c: &Call<'_>, p: &ProviderPath) -> Reply {
+    let dk = p.names[1].to_ascii_lowercase();
+    match w.deleted_vaults.get(&dk).cloned() {
+        Some(d)
+            if d.location
+                .eq_ignore_ascii_case(&ids::normalize_location(&p.names[0])) =>
+        {
+            if d.resources.first().is_some_and(|r| {
+                r.body["properties"]["enablePurgeProtection"].as_bool() == Some(true)
+            }) {
+                Reply::arm_error(
+                    409,
+                    "ConflictError",
+                    format!(
+                        "Vault '{}' has purge protection enabled and cannot be purged before its scheduled purge date.",
+                        p.names[1]
+                    ),
+                )
+            } else {
+                purge_reply(
+                    w,
+                    c,
+                    p,
+                    d.purging.clone(),
+                    OpAction::PurgeVault { key: dk.clone() },
+                    |w, op| {
+                        if let Some(d) = w.deleted_vaults.get_mut(&dk) {
+                            d.purging = Some(op);
+                        }
+                    },
+                )
+            }
+        }
+        _ => Reply::arm_error(
+            404,
+            "ResourceNotFound",
+            format!(
+                "The deleted vault '{}' was not found in location '{}'.",
+                p.names[1], p.names[0]
+            ),
+        ),
+    }
+}
+
+/// `GET .../Microsoft.CognitiveServices/deletedAccounts`: the subscription's
+/// soft-deleted accounts.
+fn list_deleted_accounts(w: &World, p: &ProviderPath) -> Reply {
+    let value: Vec<Value> = w
+        .deleted_accounts
+        .values()
+        .filter(|d| d.sub.eq_ignore_ascii_case(&p.sub))
+        .map(deleted_account_view)
+        .collect();
+    Reply::json(200, json!({"value": value}))
+}
+
+/// `GET`/`DELETE` (purge) `.../Microsoft.CognitiveServices/locations/{l}/resourceGroups/{rg}/deletedAccounts/{name}`.
+fn deleted_account(w: &mut World, c: &Call<'_>, p: &ProviderPath) -> Reply {
+    let m = c.req.method.as_str();
+    let dk = lro::account_key(
+        &p.sub,
+        &ids::normalize_location(&p.names[0]),
+        &p.names[1],
+        &p.names[2],
+    );
+    match (m, w.deleted_accounts.get(&dk).cloned()) {
+        ("GET", Some(d)) => Reply::json(200, deleted_account_view(&d)),
+        ("DELETE", Some(d)) => purge_reply(
+            w,
+            c,
+            p,
+            d.purging.clone(),
+            OpAction::PurgeAccount { key: dk.clone() },
+            |w, op| {
+                if let Some(d) = w.deleted_accounts.get_mut(&dk) {
+                    d.purging = Some(op);
+                }
+            },
+        ),
+        ("GET" | "DELETE", None) => Reply::arm_error(
+            404,
+            "ResourceNotFound",
+            format!(
+                "The deleted account '{}' was not found in resource group '{}' and location '{}'.",
+                p.names[2], p.names[1], p.names[0]
+            ),
+        ),
+        _ => method_not_allowed(c.req),
+    }
+}
+
+/// `GET .../Microsoft.ApiManagement/deletedservices`: the subscription's
+/// soft-deleted API Management services.
+fn list_deleted_services(w: &World, p: &ProviderPath) -> Reply {
+    let value: Vec<Value> = w
+        .deleted_services
+        .values()
+        .filter(|d| d.sub.eq_ignore_ascii_case(&p.sub))
+        .map(deleted_service_view)
+        .collect();
+    Reply::json(200, json!({"value": value}))
+}
+
+/// `GET`/`DELETE` (purge) `.../Microsoft.ApiManagement/locations/{l}/deletedservices/{name}`.
+fn deleted_service(w: &mut World, c: &Call<'_>, p: &ProviderPath) -> Reply {
+    let m = c.req.method.as_str();
+    let dk = p.names[1].to_ascii_lowercase();
+    let found = w.deleted_services.get(&dk).cloned().filter(|d| {
+        d.sub.eq_ignore_ascii_case(&p.sub)
+            && d.location
+                .eq_ignore_ascii_case(&ids::normalize_location(&p.names[0]))
+    });
+    match (m, found) {
+        ("GET", Some(d)) => Reply::json(200, deleted_service_view(&d)),
+        ("DELETE", Some(d)) => purge_reply(
+            w,
+            c,
+            p,
+            d.purging.clone(),
+            OpAction::PurgeService { key: dk.clone() },
+            |w, op| {
+                if let Some(d) = w.deleted_services.get_mut(&dk) {
+                    d.purging = Some(op);
+                }
+            },
+        ),
+        ("GET" | "DELETE", None) => Reply::arm_error(
+            404,
+            "ServiceNotFound",
+            format!(
+                "Api service {} was not found in deleted services of location {}.",
+                p.names[1], p.names[0]
+            ),
+        ),
+        _ => method_not_allowed(c.req),
+    }
 }
 
 pub(super) fn purge_reply(

@@ -344,6 +344,55 @@ pub(super) fn write(w: &mut World, c: &mut Call<'_>, p: &ProviderPath) -> (Reply
     }
 }
 
+/// What a write addresses: the path as sent, its type's definition and its store key.
+struct Target<'p> {
+    /// The path as sent.
+    p: &'p ProviderPath,
+    /// The resource type as sent (`Namespace/type/child`).
+    type_name: String,
+    /// The type's definition.
+    def: &'static TypeDef,
+    /// The store key of the resource written.
+    own_key: String,
+    /// Whether the write is a PATCH (merged onto the stored body).
+    patch: bool,
+}
+
+impl<'p> Target<'p> {
+    /// The target of a PUT or PATCH (`patch`) of `p`.
+    fn new(p: &'p ProviderPath, patch: bool) -> Self {
+        let type_name = p.type_name();
+        let def = types::lookup(&type_name);
+        let own_key = key(&p.id_as_sent(p.names.len()));
+        Self {
+            p,
+            type_name,
+            def,
+            own_key,
+            patch,
+        }
+    }
+}
+
+/// Children given inline in a parent's body: (segment, items; `None` = remove all).
+type InlineChildren = Vec<(String, Option<Vec<Value>>)>;
+
+/// What a write does besides storing the resource's body.
+struct SideEffects {
+    /// The fault the operation ends with, if any.
+    fail_lro: Option<(u16, Value)>,
+    /// Operations imported from an OpenAPI document (APIM apis).
+    import_ops: Option<Vec<(String, Value)>>,
+    /// Seconds the operation takes (before scaling).
+    duration: f64,
+    /// Children given inline in the parent's body.
+    inline_children: InlineChildren,
+}
+
+/// A PUT or PATCH of a resource, as ARM runs it: refuse what ARM refuses (missing
+/// ancestors, deleting parents, invalid input, type-specific rules), recover a
+/// soft-deleted resource, store the computed body and its inline children or
+/// imported operations, then answer synchronously or start the long-running operation.
 pub(super) fn write_inner(
     w: &mut World,
     c: &mut Call<'_>,
@@ -356,16 +405,57 @@ pub(super) fn write_inner(
     if let Some(r) = ancestor_deleting(w, p) {
         return Err(r);
     }
-    let type_name = p.type_name();
-    let def = types::lookup(&type_name);
-    let own_key = key(&p.id_as_sent(p.names.len()));
-    let existing = w.resources.get(&own_key).cloned();
-    let patch = c.req.method == "PATCH";
-    if patch && existing.is_none() {
+    let t = Target::new(p, c.req.method == "PATCH");
+    let existing = w.resources.get(&t.own_key).cloned();
+    if t.patch && existing.is_none() {
         return Err(resource_not_found(p));
     }
     let input = c.body()?;
-    if !patch {
+    check_input(&t, &input, existing.as_ref())?;
+    refuse_for_type(w, c, &t, &input)?;
+    restore_soft_deleted(w, &t, &input, existing.is_some())?;
+    let existing = w.resources.get(&t.own_key).cloned();
+    let created = existing.is_none();
+
+    // Synchronous types fail at once under a fail_lro fault.
+    if t.def.mode == Mode::Sync
+        && let Some((status, err)) = &c.req.fail_lro
+    {
+        return Err(Reply::json(*status, json!({"error": err})));
+    }
+
+    let mut src = merged_source(&t, existing.as_ref(), &input);
+    let effects = prepare(w, c, &t, &mut src, existing.as_ref())?;
+    let (id, created_ms) = store(w, c, &t, existing.as_ref(), src);
+    if created {
+        implicit_children(w, c, p, t.def, &id, &t.own_key, created_ms);
+    }
+
+    // Children written through the parent.
+    for (seg, items) in effects.inline_children {
+        write_inline_children(w, c, &t, &id, seg, items)?;
+    }
+
+    // Imported operations replace the API's operations.
+    if let Some(ops) = effects.import_ops {
+        replace_operations(w, c, &t, &id, ops);
+    }
+
+    Ok(complete(
+        w,
+        c,
+        &t,
+        created,
+        effects.duration,
+        effects.fail_lro,
+    ))
+}
+
+/// Refuse an input ARM rejects whatever the type: a tracked resource without
+/// location, a missing `properties` object, a change of location.
+fn check_input(t: &Target<'_>, input: &Value, existing: Option<&Resource>) -> Result<(), Reply> {
+    let (p, def) = (t.p, t.def);
+    if !t.patch {
         if def.tracked
             && input["location"]
                 .as_str()
@@ -383,7 +473,7 @@ pub(super) fn write_inner(
             ));
         }
     }
-    if let (Some(e), Some(new)) = (&existing, input["location"].as_str())
+    if let (Some(e), Some(new)) = (existing, input["location"].as_str())
         && let Some(old) = e.body["location"].as_str()
         && !old.is_empty()
         && ids::normalize_location(new) != old
@@ -399,12 +489,19 @@ pub(super) fn write_inner(
             ),
         ));
     }
-    if type_name.eq_ignore_ascii_case(ROLE_ASSIGNMENTS)
-        && let Some(r) = role_assignment_checks(w, c, p, &input, &own_key)
+    Ok(())
+}
+
+/// Type-specific refusals before anything is stored: role assignment rules,
+/// conflicting operations, a product's link to a missing API, globally unique names.
+fn refuse_for_type(w: &World, c: &Call<'_>, t: &Target<'_>, input: &Value) -> Result<(), Reply> {
+    let (p, def, own_key) = (t.p, t.def, t.own_key.as_str());
+    if t.type_name.eq_ignore_ascii_case(ROLE_ASSIGNMENTS)
+        && let Some(r) = role_assignment_checks(w, c, p, input, own_key)
     {
         return Err(r);
     }
-    if let Some(r) = conflicts(w, p, &own_key) {
+    if let Some(r) = conflicts(w, p, own_key) {
         return Err(r);
     }
     // A product's API link needs the API.
@@ -418,45 +515,63 @@ pub(super) fn write_inner(
             ));
         }
     }
-    if let Some(r) = global_name_check(w, def, p, &own_key) {
+    if let Some(r) = global_name_check(w, def, p, own_key) {
         return Err(r);
     }
-    let restored = soft_delete_checks(w, p, def, &input, existing.is_some())?;
+    Ok(())
+}
+
+/// Recover a soft-deleted vault/account the input asks for: put it and its
+/// children back, so that the input then applies to it.
+fn restore_soft_deleted(
+    w: &mut World,
+    t: &Target<'_>,
+    input: &Value,
+    exists: bool,
+) -> Result<(), Reply> {
+    let restored = soft_delete_checks(w, t.p, t.def, input, exists)?;
     if let Some(resources) = restored {
         // Recovered: put the vault/account and its children back, then apply the input.
         for r in resources {
             w.resources.insert(key(&r.id), r);
         }
     }
-    let existing = w.resources.get(&own_key).cloned();
-    let created = existing.is_none();
+    Ok(())
+}
 
-    // Synchronous types fail at once under a fail_lro fault.
-    if def.mode == Mode::Sync
-        && let Some((status, err)) = &c.req.fail_lro
-    {
-        return Err(Reply::json(*status, json!({"error": err})));
-    }
-
-    let mut src = if patch {
+/// The body to store before computation: the input, or for a PATCH the input
+/// merged onto the stored body.
+fn merged_source(t: &Target<'_>, existing: Option<&Resource>, input: &Value) -> Value {
+    if t.patch {
         let mut b = existing
-            .as_ref()
             .map(|e| e.body.clone())
             .unwrap_or_else(|| json!({}));
-        merge_patch(&mut b, &input);
+        merge_patch(&mut b, input);
         b
     } else {
         input.clone()
-    };
+    }
+}
 
+/// Checks of the merged body (Key Vault references, WAF policy, gateway
+/// certificates), then what the write does besides storing it: the operation's
+/// fault and duration, imported operations, inline children (taken out of `src`).
+fn prepare(
+    w: &World,
+    c: &Call<'_>,
+    t: &Target<'_>,
+    src: &mut Value,
+    existing: Option<&Resource>,
+) -> Result<SideEffects, Reply> {
+    let (p, def, own_key) = (t.p, t.def, t.own_key.as_str());
     let propagation_ms = c.shared.rbac_propagation_ms();
     if def.name == "Microsoft.App/containerApps"
-        && let Some(r) = key_vault_reference_checks(w, &src, existing.as_ref(), propagation_ms)
+        && let Some(r) = key_vault_reference_checks(w, src, existing, propagation_ms)
     {
         return Err(r);
     }
     if def.name == "Microsoft.Network/applicationGateways"
-        && let Some(r) = app_gateway_firewall_checks(w, &src, &canonical_id(w, p, p.names.len()))
+        && let Some(r) = app_gateway_firewall_checks(w, src, &canonical_id(w, p, p.names.len()))
     {
         return Err(r);
     }
@@ -465,36 +580,45 @@ pub(super) fn write_inner(
     let mut fail_lro = c.req.fail_lro.clone();
     if def.name == "Microsoft.Network/applicationGateways"
         && fail_lro.is_none()
-        && let Some(failure) = app_gateway_key_vault_failure(w, &src, &own_key, propagation_ms)
+        && let Some(failure) = app_gateway_key_vault_failure(w, src, own_key, propagation_ms)
     {
         fail_lro = Some((400, failure));
     }
 
     // OpenAPI import (APIM apis): operations from the document, never the document itself.
     let mut import_ops: Option<Vec<(String, Value)>> = None;
-    let mut duration = if created {
+    let mut duration = if existing.is_none() {
         def.create_secs
     } else {
         def.update_secs
     };
     if def.name == "Microsoft.ApiManagement/service/apis" {
-        match import_operations(&mut src) {
+        match import_operations(src) {
             Ok(Some(ops)) => import_ops = Some(ops),
             Ok(None) => duration = 2.0,
             Err(r) => return Err(r),
         }
     }
+    let inline_children = take_inline_children(t, src)?;
+    Ok(SideEffects {
+        fail_lro,
+        import_ops,
+        duration,
+        inline_children,
+    })
+}
 
-    // Inline children (VNet subnets, NSG rules, routes).
-    let mut inline_children: Vec<(String, Option<Vec<Value>>)> = Vec::new();
-    for (prop, seg) in def.inline {
+/// Take the inline children (VNet subnets, NSG rules, routes) out of the body.
+fn take_inline_children(t: &Target<'_>, src: &mut Value) -> Result<InlineChildren, Reply> {
+    let mut inline_children: InlineChildren = Vec::new();
+    for (prop, seg) in t.def.inline {
         let given = src["properties"].get(*prop).cloned();
         if let Some(Value::Object(props)) = src.get_mut("properties") {
             props.remove(*prop);
         }
         match given {
             Some(Value::Array(items)) => inline_children.push((seg.to_string(), Some(items))),
-            Some(Value::Null) | None if !patch => inline_children.push((seg.to_string(), None)),
+            Some(Value::Null) | None if !t.patch => inline_children.push((seg.to_string(), None)),
             Some(other) if !other.is_null() => {
                 return Err(crate::sandbox::server::invalid_content(&format!(
                     "Property '{prop}' must be an array."
@@ -503,27 +627,33 @@ pub(super) fn write_inner(
             _ => {}
         }
     }
+    Ok(inline_children)
+}
 
-    let id = match &existing {
+/// Compute and store the resource's body (keeping its ID, creation time and
+/// sequence when it exists); register its principals. Returns its ID and creation time.
+fn store(
+    w: &mut World,
+    c: &Call<'_>,
+    t: &Target<'_>,
+    existing: Option<&Resource>,
+    src: Value,
+) -> (String, u64) {
+    let (p, def) = (t.p, t.def);
+    let id = match existing {
         Some(e) => e.id.clone(),
         None => canonical_id(w, p, p.names.len()),
     };
-    let created_ms = existing
-        .as_ref()
-        .map(|e| e.created_ms)
-        .unwrap_or_else(now_ms);
+    let created_ms = existing.map(|e| e.created_ms).unwrap_or_else(now_ms);
     let built = build(w, c, def, &id, &p.names, p, src, created_ms);
     register_principals(w, &built, def.name);
-    let seq = existing
-        .as_ref()
-        .map(|e| e.seq)
-        .unwrap_or_else(|| w.next_seq());
+    let seq = existing.map(|e| e.seq).unwrap_or_else(|| w.next_seq());
     w.resources.insert(
-        own_key.clone(),
+        t.own_key.clone(),
         Resource {
             id: id.clone(),
             type_name: if def.name.is_empty() {
-                types::canonical_type(&type_name)
+                types::canonical_type(&t.type_name)
             } else {
                 def.name.to_string()
             },
@@ -534,131 +664,152 @@ pub(super) fn write_inner(
             failed: None,
         },
     );
+    (id, created_ms)
+}
 
-    if created {
-        implicit_children(w, c, p, def, &id, &own_key, created_ms);
+/// Write the children given inline under segment `seg` of the parent `id`;
+/// remove the stored ones the parent no longer lists.
+fn write_inline_children(
+    w: &mut World,
+    c: &Call<'_>,
+    t: &Target<'_>,
+    id: &str,
+    seg: String,
+    items: Option<Vec<Value>>,
+) -> Result<(), Reply> {
+    let (p, type_name, own_key) = (t.p, &t.type_name, &t.own_key);
+    let child_type = format!("{type_name}/{seg}");
+    let child_def = types::lookup(&child_type);
+    let prefix = format!("{own_key}/{}/", seg.to_ascii_lowercase());
+    let existing_children: Vec<String> = w
+        .resources
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .filter(|(k, _)| !k[prefix.len()..].contains('/'))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let mut keep = Vec::new();
+    for item in items.unwrap_or_default() {
+        let Some(name) = item["name"].as_str().map(str::to_string) else {
+            return Err(crate::sandbox::server::invalid_content(&format!(
+                "Each item of '{seg}' needs a 'name'."
+            )));
+        };
+        let mut child_path = p.clone();
+        child_path.types.push(seg.clone());
+        child_path.names.push(name.clone());
+        let ck = key(&child_path.id_as_sent(child_path.names.len()));
+        let prev = w.resources.get(&ck).cloned();
+        let cid = prev.as_ref().map(|r| r.id.clone()).unwrap_or_else(|| {
+            format!(
+                "{id}/{}/{name}",
+                types::canonical_type(&child_type)
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&seg)
+            )
+        });
+        let ccreated = prev.as_ref().map(|r| r.created_ms).unwrap_or_else(now_ms);
+        let cinput =
+            json!({"properties": item.get("properties").cloned().unwrap_or_else(|| json!({}))});
+        let cb = build(
+            w,
+            c,
+            child_def,
+            &cid,
+            &child_path.names,
+            &child_path,
+            cinput,
+            ccreated,
+        );
+        let cseq = prev.as_ref().map(|r| r.seq).unwrap_or_else(|| w.next_seq());
+        w.resources.insert(
+            ck.clone(),
+            Resource {
+                id: cid,
+                type_name: child_def.name.to_string(),
+                body: cb,
+                created_ms: ccreated,
+                seq: cseq,
+                pending: None,
+                failed: None,
+            },
+        );
+        keep.push(ck);
     }
-
-    // Children written through the parent.
-    for (seg, items) in inline_children {
-        let child_type = format!("{type_name}/{seg}");
-        let child_def = types::lookup(&child_type);
-        let prefix = format!("{own_key}/{}/", seg.to_ascii_lowercase());
-        let existing_children: Vec<String> = w
-            .resources
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(k, _)| !k[prefix.len()..].contains('/'))
-            .map(|(k, _)| k.clone())
-            .collect();
-        let mut keep = Vec::new();
-        for item in items.unwrap_or_default() {
-            let Some(name) = item["name"].as_str().map(str::to_string) else {
-                return Err(crate::sandbox::server::invalid_content(&format!(
-                    "Each item of '{seg}' needs a 'name'."
-                )));
-            };
-            let mut child_path = p.clone();
-            child_path.types.push(seg.clone());
-            child_path.names.push(name.clone());
-            let ck = key(&child_path.id_as_sent(child_path.names.len()));
-            let prev = w.resources.get(&ck).cloned();
-            let cid = prev.as_ref().map(|r| r.id.clone()).unwrap_or_else(|| {
-                format!(
-                    "{id}/{}/{name}",
-                    types::canonical_type(&child_type)
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or(&seg)
-                )
-            });
-            let ccreated = prev.as_ref().map(|r| r.created_ms).unwrap_or_else(now_ms);
-            let cinput =
-                json!({"properties": item.get("properties").cloned().unwrap_or_else(|| json!({}))});
-            let cb = build(
-                w,
-                c,
-                child_def,
-                &cid,
-                &child_path.names,
-                &child_path,
-                cinput,
-                ccreated,
-            );
-            let cseq = prev.as_ref().map(|r| r.seq).unwrap_or_else(|| w.next_seq());
-            w.resources.insert(
-                ck.clone(),
-                Resource {
-                    id: cid,
-                    type_name: child_def.name.to_string(),
-                    body: cb,
-                    created_ms: ccreated,
-                    seq: cseq,
-                    pending: None,
-                    failed: None,
-                },
-            );
-            keep.push(ck);
-        }
-        for k in existing_children {
-            if !keep.contains(&k) {
-                lro::remove_tree(w, &k, now_ms());
-            }
-        }
-    }
-
-    // Imported operations replace the API's operations.
-    if let Some(ops) = import_ops {
-        let prefix = format!("{own_key}/operations/");
-        let old: Vec<String> = w
-            .resources
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in old {
-            w.resources.remove(&k);
-        }
-        let op_def = types::lookup("Microsoft.ApiManagement/service/apis/operations");
-        for (name, props) in ops {
-            let mut op_path = p.clone();
-            op_path.types.push("operations".into());
-            op_path.names.push(name.clone());
-            let oid = format!("{id}/operations/{name}");
-            let ob = build(
-                w,
-                c,
-                op_def,
-                &oid,
-                &op_path.names,
-                &op_path,
-                json!({"properties": props}),
-                now_ms(),
-            );
-            let s = w.next_seq();
-            w.resources.insert(
-                key(&oid),
-                Resource {
-                    id: oid,
-                    type_name: op_def.name.to_string(),
-                    body: ob,
-                    created_ms: now_ms(),
-                    seq: s,
-                    pending: None,
-                    failed: None,
-                },
-            );
+    for k in existing_children {
+        if !keep.contains(&k) {
+            lro::remove_tree(w, &k, now_ms());
         }
     }
+    Ok(())
+}
 
-    // Completion.
+/// Replace the operations of the API `id` with those imported from its document.
+fn replace_operations(
+    w: &mut World,
+    c: &Call<'_>,
+    t: &Target<'_>,
+    id: &str,
+    ops: Vec<(String, Value)>,
+) {
+    let prefix = format!("{}/operations/", t.own_key);
+    let old: Vec<String> = w
+        .resources
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in old {
+        w.resources.remove(&k);
+    }
+    let op_def = types::lookup("Microsoft.ApiManagement/service/apis/operations");
+    for (name, props) in ops {
+        let mut op_path = t.p.clone();
+        op_path.types.push("operations".into());
+        op_path.names.push(name.clone());
+        let oid = format!("{id}/operations/{name}");
+        let ob = build(
+            w,
+            c,
+            op_def,
+            &oid,
+            &op_path.names,
+            &op_path,
+            json!({"properties": props}),
+            now_ms(),
+        );
+        let s = w.next_seq();
+        w.resources.insert(
+            key(&oid),
+            Resource {
+                id: oid,
+                type_name: op_def.name.to_string(),
+                body: ob,
+                created_ms: now_ms(),
+                seq: s,
+                pending: None,
+                failed: None,
+            },
+        );
+    }
+}
+
+/// Completion: the reply of a synchronous type (after its scaled duration), or
+/// the start of the long-running operation and its `202`/`201`/`200` reply.
+fn complete(
+    w: &mut World,
+    c: &Call<'_>,
+    t: &Target<'_>,
+    created: bool,
+    duration: f64,
+    fail_lro: Option<(u16, Value)>,
+) -> (Reply, u64) {
+    let (p, def, own_key) = (t.p, t.def, &t.own_key);
     match def.mode {
         Mode::Sync => {
             let status = if created { def.create_code } else { 200 };
-            Ok((
-                view_reply(w, &own_key, status),
-                c.shared.scaled_ms(duration),
-            ))
+            (view_reply(w, own_key, status), c.shared.scaled_ms(duration))
         }
         Mode::Async201 | Mode::Async202 => {
             let op_id = lro::start(
@@ -671,26 +822,26 @@ pub(super) fn write_inner(
                 duration,
                 fail_lro,
             );
-            if let Some(r) = w.resources.get_mut(&own_key) {
+            if let Some(r) = w.resources.get_mut(own_key) {
                 r.pending = Some(op_id.clone());
             }
             let location = w
                 .resources
-                .get(&own_key)
+                .get(own_key)
                 .and_then(|r| r.body["location"].as_str().map(str::to_string))
                 .unwrap_or_default();
             let reply = if def.mode == Mode::Async202 {
                 Reply::empty(202)
             } else {
-                view_reply(w, &own_key, if created { 201 } else { 200 })
+                view_reply(w, own_key, if created { 201 } else { 200 })
             };
             let Some(op) = w.operations.get(&op_id) else {
-                return Ok((reply, 0));
+                return (reply, 0);
             };
-            Ok((
+            (
                 lro::headers(reply, c.shared, op, &p.sub, &p.namespace, &location),
                 0,
-            ))
+            )
         }
     }
 }
