@@ -14,6 +14,7 @@ pub mod ids;
 pub mod openapi;
 pub mod policy;
 pub mod resources;
+mod scaffold;
 pub mod spoke;
 
 pub use ids::Ids;
