@@ -166,3 +166,30 @@ fn canonical_form_ignores_formatting_but_not_content() {
     assert_eq!(canonicalize(a).unwrap(), canonicalize(b).unwrap());
     assert_ne!(canonicalize(a).unwrap(), canonicalize(c).unwrap());
 }
+
+#[test]
+fn document_level_structure_errors_name_their_line() {
+    let src = PolicySource::File("p.xml".into());
+    let text_outside = "<policies>\n<inbound/>\n</policies>\nstray\n";
+    assert!(matches!(
+        check_policy(text_outside, &src),
+        Err(PolicyError::Structure { line: 3, ref message, .. }) if message.contains("text outside")
+    ));
+    let two_roots = "<policies>\n<inbound/>\n</policies>\n<policies/>\n";
+    assert!(matches!(
+        check_policy(two_roots, &src),
+        Err(PolicyError::Structure { line: 4, ref message, .. }) if message.contains("exactly one root")
+    ));
+    let no_root = "<!-- nothing -->\n";
+    assert!(matches!(
+        check_policy(no_root, &src),
+        Err(PolicyError::Structure { line: 1, ref message, .. }) if message.contains("no <policies>")
+    ));
+    let unclosed = "<policies>\n  <inbound>\n    <base />\n";
+    assert!(matches!(
+        check_policy(unclosed, &src),
+        Err(PolicyError::Xml { line: 4, ref message, .. }) if message.contains("not closed")
+    ));
+    let empty_root = "<policies/>\n";
+    assert!(check_policy(empty_root, &src).is_ok());
+}

@@ -299,108 +299,211 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
 
 /// The desired resources of the finalize stage (all `Stage::Finalize`, managed).
 /// The hub and spoke resources they reference are read from Azure (`stages::select`
-/// turns them into `Mode::Data` when finalize runs alone).
+/// turns them into `Mode::Data` when finalize runs alone). Built concern by
+/// concern; the order is the order of the plan.
 pub fn finalize_resources(
     env: &Environment,
     opts: &StageOptions,
 ) -> Result<Vec<ResourceSpec>, StageError> {
-    let r = finalize_refs(env)?;
+    let f = Finalize {
+        env,
+        opts,
+        r: finalize_refs(env)?,
+    };
     let doc = load_openapi(env, opts)?;
     let policy_xml = load_policy(env, opts)?;
-    let stage = Stage::Finalize;
-    let at = |address: String, label: String| Placement::new(address, label, stage);
-    let apim = r.apim_id.as_str();
-    let child = |kind: &str, name: &str| Ids::child(apim, kind, name);
     let mut out: Vec<ResourceSpec> = Vec::new();
 
-    // Named values.
-    let tenant_nv = apim_named_value::spec(
-        at(
-            child("namedValues", "tenant-id"),
-            "APIM named value tenant-id".into(),
-        )
-        .after(apim),
-        &NamedValue::plain("tenant-id", Input::Known(env.azure.tenant_id.clone())),
-    )?;
-    let app_nv = apim_named_value::spec(
-        at(
-            child("namedValues", "openwebui-app-id"),
-            "APIM named value openwebui-app-id".into(),
-        )
-        .after(apim),
-        &NamedValue::plain("openwebui-app-id", Input::Ref(r.entra_app_id.clone())),
-    )?;
-    let mut policy_deps = vec![tenant_nv.address.0.clone(), app_nv.address.0.clone()];
-    out.extend([tenant_nv, app_nv]);
-
-    // Backends: one per account; with pool members, a Pool and 429 breakers.
-    let pooled = r.foundry.len() > 1;
-    for acct in &r.foundry {
-        let b = apim_backend::spec(
-            at(
-                child("backends", &acct.backend),
-                format!("APIM backend {}", acct.backend),
-            )
-            .after(apim)
-            .after(acct.id.clone()),
-            &Backend::single(
-                acct.openai_v1_url(),
-                format!("Foundry account {} (OpenAI v1)", acct.name),
-                pooled,
-            ),
-        )?;
-        policy_deps.push(b.address.0.clone());
-        out.push(b);
+    // The API policy names the named values and backends: it is written after them.
+    let named_values = f.named_values()?;
+    let backends = f.backends()?;
+    let policy_deps = addresses(named_values.iter().chain(&backends));
+    out.extend(named_values);
+    out.extend(backends);
+    out.extend(f.api(&doc, policy_xml, policy_deps)?);
+    out.extend(f.apim_identity_roles()?);
+    out.extend(f.apim_monitoring()?);
+    if env.usage.workbook {
+        out.push(usage_workbook(env, &f.r)?);
     }
-    if pooled {
-        let members: Vec<PoolService> = r
+
+    // The Application Gateway is written after its Key Vault roles, the app's DNS
+    // and (WAF_v2) its WAF policy.
+    let vault_roles = f.gateway_vault_roles()?;
+    let mut gateway_after = addresses(&vault_roles);
+    out.extend(vault_roles);
+    out.extend(f.apim_dns_records()?);
+    let [zone, app_record, zone_link] = f.container_apps_dns()?;
+    gateway_after.extend(addresses([&app_record, &zone_link]));
+    out.extend([zone, app_record, zone_link]);
+    // WAF_v2: the WAF policy the gateway links (ARM refuses WAF_v2 without one).
+    let waf = waf_policy(env)?;
+    let firewall_policy_id = waf.as_ref().map(|policy| policy.address.0.clone());
+    gateway_after.extend(firewall_policy_id.clone());
+    out.extend(waf);
+    out.push(f.app_gateway(firewall_policy_id, gateway_after)?);
+    Ok(out)
+}
+
+/// The addresses of `specs`, in order (for `Placement::after`).
+fn addresses<'s>(specs: impl IntoIterator<Item = &'s ResourceSpec>) -> Vec<String> {
+    specs.into_iter().map(|s| s.address.0.clone()).collect()
+}
+
+/// What every builder of the finalize stage works with: the environment, the
+/// stage options and the IDs and references of [`finalize_refs`].
+struct Finalize<'a> {
+    /// The environment.
+    env: &'a Environment,
+    /// The stage options.
+    opts: &'a StageOptions,
+    /// The IDs and references the stage works with.
+    r: FinalizeRefs,
+}
+
+impl Finalize<'_> {
+    /// A resource of the finalize stage.
+    fn at(&self, address: String, label: String) -> Placement {
+        Placement::new(address, label, Stage::Finalize)
+    }
+
+    /// The ID of the APIM child `kind/name`.
+    fn child(&self, kind: &str, name: &str) -> String {
+        Ids::child(&self.r.apim_id, kind, name)
+    }
+
+    /// Gateway: the APIM named values the policy reads (tenant ID, Entra app ID).
+    fn named_values(&self) -> Result<Vec<ResourceSpec>, StageError> {
+        let apim = self.r.apim_id.as_str();
+        let tenant_nv = apim_named_value::spec(
+            self.at(
+                self.child("namedValues", "tenant-id"),
+                "APIM named value tenant-id".into(),
+            )
+            .after(apim),
+            &NamedValue::plain("tenant-id", Input::Known(self.env.azure.tenant_id.clone())),
+        )?;
+        let app_nv = apim_named_value::spec(
+            self.at(
+                self.child("namedValues", "openwebui-app-id"),
+                "APIM named value openwebui-app-id".into(),
+            )
+            .after(apim),
+            &NamedValue::plain("openwebui-app-id", Input::Ref(self.r.entra_app_id.clone())),
+        )?;
+        Ok(vec![tenant_nv, app_nv])
+    }
+
+    /// Gateway: one APIM backend per Foundry account; with pool members, a Pool
+    /// backend over them (members trip on 429).
+    fn backends(&self) -> Result<Vec<ResourceSpec>, StageError> {
+        let (r, apim) = (&self.r, self.r.apim_id.as_str());
+        let pooled = r.foundry.len() > 1;
+        let mut out = Vec::new();
+        for acct in &r.foundry {
+            out.push(apim_backend::spec(
+                self.at(
+                    self.child("backends", &acct.backend),
+                    format!("APIM backend {}", acct.backend),
+                )
+                .after(apim)
+                .after(acct.id.clone()),
+                &Backend::single(
+                    acct.openai_v1_url(),
+                    format!("Foundry account {} (OpenAI v1)", acct.name),
+                    pooled,
+                ),
+            )?);
+        }
+        if pooled {
+            out.push(self.backend_pool()?);
+        }
+        Ok(out)
+    }
+
+    /// The Pool backend over every account's backend (by priority and weight).
+    fn backend_pool(&self) -> Result<ResourceSpec, StageError> {
+        let members: Vec<PoolService> = self
+            .r
             .foundry
             .iter()
             .map(|a| PoolService {
-                id: child("backends", &a.backend),
+                id: self.child("backends", &a.backend),
                 priority: a.priority,
                 weight: a.weight,
             })
             .collect();
-        let mut place = at(
-            child("backends", policy::FOUNDRY_POOL_BACKEND_ID),
+        let mut place = self.at(
+            self.child("backends", policy::FOUNDRY_POOL_BACKEND_ID),
             format!("APIM backend pool {}", policy::FOUNDRY_POOL_BACKEND_ID),
         );
         for m in &members {
             place = place.after(m.id.clone());
         }
-        let pool = apim_backend::spec(
+        apim_backend::spec(
             place,
             &Backend::pool(
                 "Foundry accounts by priority and weight; members trip on 429".into(),
                 members,
             ),
-        )?;
-        policy_deps.push(pool.address.0.clone());
-        out.push(pool);
+        )
     }
 
-    // Product, API (imported), link, policy.
-    let product_id = child("products", &env.apim.product_name);
-    let product = apim_product::spec(
-        at(
-            product_id.clone(),
-            format!("APIM product {}", env.apim.product_name),
-        )
-        .after(apim),
-        &Product::published(
-            &env.apim.product_name,
-            "Open WebUI's access to Microsoft Foundry through the AI gateway",
-        ),
-    )?;
-    let api_id = child("apis", API_NAME);
-    let api = apim_api::spec(
-        at(
-            api_id.clone(),
-            format!("APIM API {API_NAME} ({})", doc.summary()),
-        )
-        .after(apim),
-        &ApiImport {
+    /// Gateway: the product, the API imported from `doc`, their link and the API
+    /// policy `policy_xml` (written after `policy_deps`).
+    fn api(
+        &self,
+        doc: &LoadedOpenApi,
+        policy_xml: String,
+        policy_deps: Vec<String>,
+    ) -> Result<[ResourceSpec; 4], StageError> {
+        let (env, apim) = (self.env, self.r.apim_id.as_str());
+        let product_id = self.child("products", &env.apim.product_name);
+        let product = apim_product::spec(
+            self.at(
+                product_id.clone(),
+                format!("APIM product {}", env.apim.product_name),
+            )
+            .after(apim),
+            &Product::published(
+                &env.apim.product_name,
+                "Open WebUI's access to Microsoft Foundry through the AI gateway",
+            ),
+        )?;
+        let api_id = self.child("apis", API_NAME);
+        let api = apim_api::spec(
+            self.at(
+                api_id.clone(),
+                format!("APIM API {API_NAME} ({})", doc.summary()),
+            )
+            .after(apim),
+            &self.api_import(doc),
+        )?;
+        let link = apim_product_api::spec(
+            self.at(
+                Ids::child(&product_id, "apis", API_NAME),
+                format!("APIM product {} API {API_NAME}", env.apim.product_name),
+            )
+            .after(product_id.clone())
+            .after(api_id.clone()),
+        )?;
+        let mut place = self
+            .at(
+                Ids::child(&api_id, "policies", "policy"),
+                "APIM API policy".into(),
+            )
+            .after(api_id.clone());
+        for d in policy_deps {
+            place = place.after(d);
+        }
+        let policy_spec = apim_policy::spec(place, &Policy::xml(policy_xml))?;
+        Ok([product, api, link, policy_spec])
+    }
+
+    /// The body of the API import: OpenAI v1 at [`API_PATH`], subscription key
+    /// [`API_KEY_NAME`], the primary account as service URL, the document `doc`.
+    fn api_import(&self, doc: &LoadedOpenApi) -> ApiImport {
+        ApiImport {
             properties: ApiProperties {
                 display_name: "OpenAI v1".into(),
                 path: API_PATH.into(),
@@ -410,222 +513,224 @@ pub fn finalize_resources(
                     header: API_KEY_NAME.into(),
                     query: API_KEY_NAME.into(),
                 },
-                service_url: r.foundry[0].openai_v1_url(),
-                api_revision_description: revision_description(&doc),
+                service_url: self.r.foundry[0].openai_v1_url(),
+                api_revision_description: revision_description(doc),
                 kind: "http".into(),
                 format: doc.format.into(),
                 value: doc.value.clone(),
             },
-        },
-    )?;
-    let link = apim_product_api::spec(
-        at(
-            Ids::child(&product_id, "apis", API_NAME),
-            format!("APIM product {} API {API_NAME}", env.apim.product_name),
-        )
-        .after(product_id.clone())
-        .after(api_id.clone()),
-    )?;
-    let mut place = at(
-        Ids::child(&api_id, "policies", "policy"),
-        "APIM API policy".into(),
-    )
-    .after(api_id.clone());
-    for d in policy_deps {
-        place = place.after(d);
-    }
-    let policy_spec = apim_policy::spec(place, &Policy::xml(policy_xml))?;
-    out.extend([product, api, link, policy_spec]);
-
-    // RBAC for the APIM identity: Foundry accounts, App Insights.
-    for acct in &r.foundry {
-        for (role, label) in [
-            (ROLE_COGNITIVE_SERVICES_USER, "Cognitive Services User"),
-            (ROLE_AZURE_AI_USER, "Azure AI User"),
-        ] {
-            out.push(role_assignment::spec(
-                &acct.id,
-                role,
-                Principal::system_identity(apim),
-                &format!("APIM identity: {label} on {}", acct.name),
-                stage,
-            )?);
         }
     }
-    let mmp = role_assignment::spec(
-        &r.app_insights_id,
-        ROLE_MONITORING_METRICS_PUBLISHER,
-        Principal::system_identity(apim),
-        "APIM identity: Monitoring Metrics Publisher on App Insights",
-        stage,
-    )?;
 
-    // Logger (after its publishing role), API diagnostic, service diagnostic setting.
-    let logger_id = child("loggers", LOGGER_NAME);
-    let logger = apim_logger::spec(
-        at(logger_id.clone(), format!("APIM logger {LOGGER_NAME}"))
-            .after(apim)
-            .after(mmp.address.0.clone()),
-        &Logger::app_insights(
-            Input::Ref(r.app_insights_id_ref.clone()),
-            Input::Ref(r.app_insights_connection_string.clone()),
-        ),
-    )?;
-    let diagnostic = apim_diagnostic::spec(
-        at(
-            Ids::child(&api_id, "diagnostics", apim_diagnostic::APP_INSIGHTS),
-            "APIM API diagnostic applicationinsights".into(),
-        )
-        .after(api_id.clone())
-        .after(logger_id.clone()),
-        &Diagnostic::app_insights(&logger_id),
-    )?;
-    // LLM messages to Azure Monitor (ApiManagementGatewayLlmLog) through APIM's
-    // built-in `azuremonitor` logger.
-    let llm_diagnostic = apim_diagnostic::spec(
-        at(
-            Ids::child(&api_id, "diagnostics", apim_diagnostic::AZURE_MONITOR),
-            "APIM API diagnostic azuremonitor (LLM messages)".into(),
-        )
-        .after(api_id.clone()),
-        &Diagnostic::azure_monitor(
-            &child("loggers", apim_diagnostic::AZURE_MONITOR),
-            env.apim.llm_log_max_message_bytes,
-        ),
-    )?;
-    let diag_setting = diagnostic_setting::spec(
-        at(
-            Ids::extension(apim, diagnostic_setting::TYPE, DIAGNOSTIC_SETTING_NAME),
-            format!("APIM diagnostic setting {DIAGNOSTIC_SETTING_NAME}"),
-        )
-        .after(apim),
-        &DiagnosticSetting::to_log_analytics(
-            Input::Ref(r.log_analytics_id_ref.clone()),
-            &GATEWAY_LOG_CATEGORIES,
-        ),
-    )?;
-    out.extend([mmp, logger, diagnostic, llm_diagnostic, diag_setting]);
-    if env.usage.workbook {
-        out.push(usage_workbook(env, &r)?);
+    /// Identity and RBAC: Cognitive Services User and Azure AI User on every
+    /// Foundry account for the APIM identity.
+    fn apim_identity_roles(&self) -> Result<Vec<ResourceSpec>, StageError> {
+        let apim = self.r.apim_id.as_str();
+        let mut out = Vec::new();
+        for acct in &self.r.foundry {
+            for (role, label) in [
+                (ROLE_COGNITIVE_SERVICES_USER, "Cognitive Services User"),
+                (ROLE_AZURE_AI_USER, "Azure AI User"),
+            ] {
+                out.push(role_assignment::spec(
+                    &acct.id,
+                    role,
+                    Principal::system_identity(apim),
+                    &format!("APIM identity: {label} on {}", acct.name),
+                    Stage::Finalize,
+                )?);
+            }
+        }
+        Ok(out)
     }
 
-    // App Gateway identity: Key Vault Secrets User on both vaults.
-    let mut gateway_after = Vec::new();
-    for (vault, which) in [(&r.hub_vault_id, "hub"), (&r.spoke_vault_id, "spoke")] {
-        let ra = role_assignment::spec(
-            vault,
-            ROLE_KEY_VAULT_SECRETS_USER,
-            Principal::user_identity(&r.appgw_identity_id),
-            &format!("App Gateway identity: Key Vault Secrets User on the {which} vault"),
-            stage,
+    /// Monitoring: the APIM identity's Monitoring Metrics Publisher role on App
+    /// Insights, the logger (after that role), the API diagnostics (App Insights
+    /// and the LLM messages to Azure Monitor) and the service diagnostic setting.
+    fn apim_monitoring(&self) -> Result<[ResourceSpec; 5], StageError> {
+        let (env, r, apim) = (self.env, &self.r, self.r.apim_id.as_str());
+        let api_id = self.child("apis", API_NAME);
+        let mmp = role_assignment::spec(
+            &r.app_insights_id,
+            ROLE_MONITORING_METRICS_PUBLISHER,
+            Principal::system_identity(apim),
+            "APIM identity: Monitoring Metrics Publisher on App Insights",
+            Stage::Finalize,
         )?;
-        gateway_after.push(ra.address.0.clone());
-        out.push(ra);
-    }
-
-    // DNS: APIM host names in azure-api.net -> APIM private IP.
-    for suffix in APIM_HOST_SUFFIXES {
-        let name = format!("{}{suffix}", env.apim.name);
-        out.push(dns_record::spec(
-            at(
-                Ids::child(&r.apim_zone_id, "A", &name),
-                format!("DNS A {name}.{APIM_ZONE}"),
-            )
-            .after(r.apim_zone_id.clone()),
-            &ARecordSet::single(Input::Ref(r.apim_private_ip.clone())),
-        )?);
-    }
-
-    // DNS: the Container Apps environment's zone, named by its default domain.
-    let zone_id = aca_zone_id(env, &r);
-    let zone = private_dns_zone::spec(
-        at(
-            zone_id.clone(),
-            "private DNS zone of the Container Apps environment".into(),
-        )
-        .after(r.environment_id.clone()),
-        &PrivateDnsZone {
-            location: "global".into(),
-            tags: tags(env),
-            properties: Empty {},
-        },
-    )?;
-    let app_record = dns_record::spec(
-        at(
-            Ids::child(&zone_id, "A", &env.container_app.name),
-            format!(
-                "DNS A {} in the Container Apps zone",
-                env.container_app.name
+        let logger_id = self.child("loggers", LOGGER_NAME);
+        let logger = apim_logger::spec(
+            self.at(logger_id.clone(), format!("APIM logger {LOGGER_NAME}"))
+                .after(apim)
+                .after(mmp.address.0.clone()),
+            &Logger::app_insights(
+                Input::Ref(r.app_insights_id_ref.clone()),
+                Input::Ref(r.app_insights_connection_string.clone()),
             ),
-        )
-        .after(zone_id.clone()),
-        &ARecordSet::single(Input::Ref(r.environment_static_ip.clone())),
-    )?;
-    let zone_link = private_dns_zone_link::spec(
-        at(
-            Ids::child(&zone_id, "virtualNetworkLinks", HUB_LINK),
-            "hub VNet link of the Container Apps zone".into(),
-        )
-        .after(zone_id.clone())
-        .after(r.hub_vnet_id.clone()),
-        &VirtualNetworkLink {
-            location: "global".into(),
-            tags: tags(env),
-            properties: LinkProperties {
-                virtual_network: SubResource::new(r.hub_vnet_id.clone()),
-                registration_enabled: false,
-            },
-        },
-    )?;
-    gateway_after.push(app_record.address.0.clone());
-    gateway_after.push(zone_link.address.0.clone());
-    out.extend([zone, app_record, zone_link]);
-
-    // WAF_v2: the WAF policy the gateway links (ARM refuses WAF_v2 without one).
-    let firewall_policy_id = waf_policy(env)?.map(|policy| {
-        let id = policy.address.0.clone();
-        gateway_after.push(id.clone());
-        out.push(policy);
-        id
-    });
-
-    // Application Gateway: after its Key Vault roles and the app's DNS.
-    let input = app_gateway::AppGatewayInput {
-        id: r.app_gateway_id.clone(),
-        name: env.app_gateway.name.clone(),
-        location: hub_location(env),
-        tags: tags(env),
-        sku: env.app_gateway.sku.clone(),
-        capacity: env.app_gateway.capacity,
-        identity_id: r.appgw_identity_id.clone(),
-        subnet_id: Ids::child(&r.hub_vnet_id, "subnets", APPGW_SUBNET),
-        public_ip_id: r.appgw_public_ip_id.clone(),
-        ssl_certificate_secret_id: (!opts.without_certificate).then(|| {
-            Input::Ref(Reference::new(
-                r.tls_secret_id.clone(),
-                "/properties/secretUri",
-            ))
-        }),
-        trusted_root_secret_id: r
-            .trusted_root_secret_id
-            .as_ref()
-            .map(|id| Input::Ref(Reference::new(id.clone(), "/properties/secretUri"))),
-        firewall_policy_id,
-        backend_fqdn: Input::Ref(r.container_app_fqdn.clone()),
-        host_name: env.domain.custom_domain.clone(),
-    };
-    let mut place = at(
-        r.app_gateway_id.clone(),
-        format!("Application Gateway {}", env.app_gateway.name),
-    )
-    .after(r.appgw_identity_id.clone())
-    .after(r.hub_vnet_id.clone())
-    .after(r.appgw_public_ip_id.clone());
-    for d in gateway_after {
-        place = place.after(d);
+        )?;
+        let diagnostic = apim_diagnostic::spec(
+            self.at(
+                Ids::child(&api_id, "diagnostics", apim_diagnostic::APP_INSIGHTS),
+                "APIM API diagnostic applicationinsights".into(),
+            )
+            .after(api_id.clone())
+            .after(logger_id.clone()),
+            &Diagnostic::app_insights(&logger_id),
+        )?;
+        // LLM messages to Azure Monitor (ApiManagementGatewayLlmLog) through APIM's
+        // built-in `azuremonitor` logger.
+        let llm_diagnostic = apim_diagnostic::spec(
+            self.at(
+                Ids::child(&api_id, "diagnostics", apim_diagnostic::AZURE_MONITOR),
+                "APIM API diagnostic azuremonitor (LLM messages)".into(),
+            )
+            .after(api_id.clone()),
+            &Diagnostic::azure_monitor(
+                &self.child("loggers", apim_diagnostic::AZURE_MONITOR),
+                env.apim.llm_log_max_message_bytes,
+            ),
+        )?;
+        let diag_setting = diagnostic_setting::spec(
+            self.at(
+                Ids::extension(apim, diagnostic_setting::TYPE, DIAGNOSTIC_SETTING_NAME),
+                format!("APIM diagnostic setting {DIAGNOSTIC_SETTING_NAME}"),
+            )
+            .after(apim),
+            &DiagnosticSetting::to_log_analytics(
+                Input::Ref(r.log_analytics_id_ref.clone()),
+                &GATEWAY_LOG_CATEGORIES,
+            ),
+        )?;
+        Ok([mmp, logger, diagnostic, llm_diagnostic, diag_setting])
     }
-    out.push(app_gateway::spec(place, &app_gateway::body(&input))?);
-    Ok(out)
+
+    /// Identity and RBAC: Key Vault Secrets User on both vaults for the App
+    /// Gateway identity.
+    fn gateway_vault_roles(&self) -> Result<Vec<ResourceSpec>, StageError> {
+        let r = &self.r;
+        let mut out = Vec::new();
+        for (vault, which) in [(&r.hub_vault_id, "hub"), (&r.spoke_vault_id, "spoke")] {
+            out.push(role_assignment::spec(
+                vault,
+                ROLE_KEY_VAULT_SECRETS_USER,
+                Principal::user_identity(&r.appgw_identity_id),
+                &format!("App Gateway identity: Key Vault Secrets User on the {which} vault"),
+                Stage::Finalize,
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// DNS: the APIM host names in `azure-api.net` -> APIM's private IP.
+    fn apim_dns_records(&self) -> Result<Vec<ResourceSpec>, StageError> {
+        let r = &self.r;
+        let mut out = Vec::new();
+        for suffix in APIM_HOST_SUFFIXES {
+            let name = format!("{}{suffix}", self.env.apim.name);
+            out.push(dns_record::spec(
+                self.at(
+                    Ids::child(&r.apim_zone_id, "A", &name),
+                    format!("DNS A {name}.{APIM_ZONE}"),
+                )
+                .after(r.apim_zone_id.clone()),
+                &ARecordSet::single(Input::Ref(r.apim_private_ip.clone())),
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// DNS: the Container Apps environment's zone (named by its default domain),
+    /// the app's record in it and the zone's hub VNet link.
+    fn container_apps_dns(&self) -> Result<[ResourceSpec; 3], StageError> {
+        let (env, r) = (self.env, &self.r);
+        let zone_id = aca_zone_id(env, r);
+        let zone = private_dns_zone::spec(
+            self.at(
+                zone_id.clone(),
+                "private DNS zone of the Container Apps environment".into(),
+            )
+            .after(r.environment_id.clone()),
+            &PrivateDnsZone {
+                location: "global".into(),
+                tags: tags(env),
+                properties: Empty {},
+            },
+        )?;
+        let app_record = dns_record::spec(
+            self.at(
+                Ids::child(&zone_id, "A", &env.container_app.name),
+                format!(
+                    "DNS A {} in the Container Apps zone",
+                    env.container_app.name
+                ),
+            )
+            .after(zone_id.clone()),
+            &ARecordSet::single(Input::Ref(r.environment_static_ip.clone())),
+        )?;
+        let zone_link = private_dns_zone_link::spec(
+            self.at(
+                Ids::child(&zone_id, "virtualNetworkLinks", HUB_LINK),
+                "hub VNet link of the Container Apps zone".into(),
+            )
+            .after(zone_id.clone())
+            .after(r.hub_vnet_id.clone()),
+            &VirtualNetworkLink {
+                location: "global".into(),
+                tags: tags(env),
+                properties: LinkProperties {
+                    virtual_network: SubResource::new(r.hub_vnet_id.clone()),
+                    registration_enabled: false,
+                },
+            },
+        )?;
+        Ok([zone, app_record, zone_link])
+    }
+
+    /// Gateway: the Application Gateway (linking `firewall_policy_id` when
+    /// WAF_v2), written after its identity, the hub VNet, its public IP and
+    /// `gateway_after`.
+    fn app_gateway(
+        &self,
+        firewall_policy_id: Option<String>,
+        gateway_after: Vec<String>,
+    ) -> Result<ResourceSpec, StageError> {
+        let (env, r) = (self.env, &self.r);
+        let input = app_gateway::AppGatewayInput {
+            id: r.app_gateway_id.clone(),
+            name: env.app_gateway.name.clone(),
+            location: hub_location(env),
+            tags: tags(env),
+            sku: env.app_gateway.sku.clone(),
+            capacity: env.app_gateway.capacity,
+            identity_id: r.appgw_identity_id.clone(),
+            subnet_id: Ids::child(&r.hub_vnet_id, "subnets", APPGW_SUBNET),
+            public_ip_id: r.appgw_public_ip_id.clone(),
+            ssl_certificate_secret_id: (!self.opts.without_certificate).then(|| {
+                Input::Ref(Reference::new(
+                    r.tls_secret_id.clone(),
+                    "/properties/secretUri",
+                ))
+            }),
+            trusted_root_secret_id: r
+                .trusted_root_secret_id
+                .as_ref()
+                .map(|id| Input::Ref(Reference::new(id.clone(), "/properties/secretUri"))),
+            firewall_policy_id,
+            backend_fqdn: Input::Ref(r.container_app_fqdn.clone()),
+            host_name: env.domain.custom_domain.clone(),
+        };
+        let mut place = self
+            .at(
+                r.app_gateway_id.clone(),
+                format!("Application Gateway {}", env.app_gateway.name),
+            )
+            .after(r.appgw_identity_id.clone())
+            .after(r.hub_vnet_id.clone())
+            .after(r.appgw_public_ip_id.clone());
+        for d in gateway_after {
+            place = place.after(d);
+        }
+        app_gateway::spec(place, &app_gateway::body(&input))
+    }
 }
 
 /// The WAF policy of a `WAF_v2` gateway (`app_gateway.waf_policy_name` in the hub

@@ -6,14 +6,14 @@
 
 use super::ids::{APIM_SUBNET, APPGW_SUBNET, HUB_LINK, PE_SUBNET, SECRET_TRUSTED_ROOT};
 use super::resources::{
-    Empty, ManagedIdentity, Placement, SubResource, api_management, app_insights, key_vault,
-    key_vault_secret, log_analytics_workspace, network_security_group, private_dns_zone,
-    private_dns_zone_link, public_ip, resource_group, route_table, user_assigned_identity,
-    virtual_network,
+    Empty, ManagedIdentity, SubResource, api_management, app_insights, key_vault_secret,
+    log_analytics_workspace, network_security_group, private_dns_zone, public_ip, route_table,
+    user_assigned_identity, virtual_network,
 };
-use super::{Ids, StageError, StageOptions, hub_location, tags};
+use super::scaffold::StageScope;
+use super::{StageError, StageOptions};
 use crate::config::Environment;
-use crate::engine::{Input, ResourceSpec, SecretRef, Stage};
+use crate::engine::{Input, ResourceSpec, SecretRef};
 
 /// Private DNS zone of Cognitive Services endpoints.
 pub const ZONE_COGNITIVE: &str = "privatelink.cognitiveservices.azure.com";
@@ -77,59 +77,49 @@ pub fn apim_routes() -> Result<Vec<route_table::Route>, StageError> {
     route_table::routes_from_toml(ROUTES, ROUTES_FILE)
 }
 
-/// Every resource of the hub stage.
+/// Every resource of the hub stage, concern by concern (the order is the order
+/// of the plan).
 pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<ResourceSpec>, StageError> {
-    let ids = Ids::new(env);
-    let tags = tags(env);
-    let location = hub_location(env);
-    let stage = Stage::Hub;
-    let hub = &env.hub;
-    let rg = ids.hub_rg.clone();
-    let at =
-        |address: String, label: String| Placement::new(address, label, stage).after(rg.clone());
-    let mut out = Vec::new();
+    let s = StageScope::hub(env);
+    let mut out = vec![s.resource_group(format!("hub resource group {}", env.hub.resource_group))?];
+    out.extend(network(&s)?);
+    out.extend(private_dns(&s)?);
+    out.extend(monitoring(&s)?);
+    out.extend(public_ips(&s)?);
+    out.push(api_management(&s)?);
+    out.push(gateway_identity(&s)?);
+    out.extend(key_vault_and_secrets(&s)?);
+    Ok(out)
+}
 
-    out.push(resource_group::spec(
-        Placement::new(
-            rg.clone(),
-            format!("hub resource group {}", hub.resource_group),
-            stage,
-        ),
-        &resource_group::ResourceGroup {
-            location: location.clone(),
-            tags: tags.clone(),
-            properties: Empty {},
-        },
-    )?);
-
-    out.push(network_security_group::spec(
-        at(
-            ids.apim_nsg(),
-            format!("APIM subnet NSG {}", hub.apim_nsg_name),
-        ),
-        &network_security_group::NetworkSecurityGroup {
-            location: location.clone(),
-            tags: tags.clone(),
-            properties: network_security_group::NsgProperties {
-                security_rules: apim_nsg_rules()?,
-            },
-        },
-    )?);
-
-    out.push(route_table::spec(
-        at(
+/// Network: the APIM subnet NSG and route table, and the hub VNet.
+fn network(s: &StageScope) -> Result<Vec<ResourceSpec>, StageError> {
+    let (ids, hub) = (&s.ids, &s.env.hub);
+    let nsg = s.network_security_group(
+        ids.apim_nsg(),
+        format!("APIM subnet NSG {}", hub.apim_nsg_name),
+        apim_nsg_rules()?,
+    )?;
+    let routes = route_table::spec(
+        s.at(
             ids.apim_route_table(),
             format!("APIM route table {}", hub.apim_route_table_name),
         ),
         &route_table::RouteTable {
-            location: location.clone(),
-            tags: tags.clone(),
+            location: s.location.clone(),
+            tags: s.tags.clone(),
             properties: route_table::RouteTableProperties {
                 routes: apim_routes()?,
             },
         },
-    )?);
+    )?;
+    Ok(vec![nsg, routes, hub_vnet(s)?])
+}
 
+/// The hub VNet with its three subnets: APIM (NSG, route table, service
+/// endpoints), App Gateway, and private endpoints.
+fn hub_vnet(s: &StageScope) -> Result<ResourceSpec, StageError> {
+    let (ids, hub) = (&s.ids, &s.env.hub);
     let mut apim_subnet = virtual_network::SubnetProperties::prefix(hub.subnets.apim.to_string());
     apim_subnet.network_security_group = Some(SubResource::new(ids.apim_nsg()));
     apim_subnet.route_table = Some(SubResource::new(ids.apim_route_table()));
@@ -142,13 +132,13 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
     let mut pe_subnet =
         virtual_network::SubnetProperties::prefix(hub.subnets.private_endpoints.to_string());
     pe_subnet.private_endpoint_network_policies = Some("Disabled".into());
-    out.push(virtual_network::spec(
-        at(ids.hub_vnet(), format!("hub VNet {}", hub.vnet_name))
+    virtual_network::spec(
+        s.at(ids.hub_vnet(), format!("hub VNet {}", hub.vnet_name))
             .after(ids.apim_nsg())
             .after(ids.apim_route_table()),
         &virtual_network::VirtualNetwork {
-            location: location.clone(),
-            tags: tags.clone(),
+            location: s.location.clone(),
+            tags: s.tags.clone(),
             properties: virtual_network::VirtualNetworkProperties {
                 address_space: virtual_network::AddressSpace {
                     address_prefixes: vec![hub.address_space.to_string()],
@@ -172,44 +162,39 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
                 virtual_network_peerings: Vec::new(),
             },
         },
-    )?);
+    )
+}
 
-    for zone in private_dns_zones(env) {
+/// Private DNS: each zone of [`private_dns_zones`] with its hub VNet link.
+fn private_dns(s: &StageScope) -> Result<Vec<ResourceSpec>, StageError> {
+    let ids = &s.ids;
+    let mut out = Vec::new();
+    for zone in private_dns_zones(s.env) {
         out.push(private_dns_zone::spec(
-            at(ids.dns_zone(zone), format!("private DNS zone {zone}")),
+            s.at(ids.dns_zone(zone), format!("private DNS zone {zone}")),
             &private_dns_zone::PrivateDnsZone {
                 location: "global".into(),
-                tags: tags.clone(),
+                tags: s.tags.clone(),
                 properties: Empty {},
             },
         )?);
-        out.push(private_dns_zone_link::spec(
-            Placement::new(
-                ids.dns_zone_link(zone, HUB_LINK),
-                format!("hub VNet link of {zone}"),
-                stage,
-            )
-            .after(ids.dns_zone(zone))
-            .after(ids.hub_vnet()),
-            &private_dns_zone_link::VirtualNetworkLink {
-                location: "global".into(),
-                tags: tags.clone(),
-                properties: private_dns_zone_link::LinkProperties {
-                    virtual_network: SubResource::new(ids.hub_vnet()),
-                    registration_enabled: false,
-                },
-            },
-        )?);
+        out.push(s.dns_zone_link(zone, (HUB_LINK, "hub"), ids.hub_vnet())?);
     }
+    Ok(out)
+}
 
-    out.push(log_analytics_workspace::spec(
-        at(
+/// Monitoring: the Log Analytics workspace and the workspace-based Application
+/// Insights component (local auth off on both).
+fn monitoring(s: &StageScope) -> Result<Vec<ResourceSpec>, StageError> {
+    let (ids, hub) = (&s.ids, &s.env.hub);
+    let workspace = log_analytics_workspace::spec(
+        s.at(
             ids.log_analytics(),
             format!("Log Analytics workspace {}", hub.log_analytics_name),
         ),
         &log_analytics_workspace::Workspace {
-            location: location.clone(),
-            tags: tags.clone(),
+            location: s.location.clone(),
+            tags: s.tags.clone(),
             properties: log_analytics_workspace::WorkspaceProperties {
                 sku: log_analytics_workspace::WorkspaceSku {
                     name: "PerGB2018".into(),
@@ -220,17 +205,16 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
                 },
             },
         },
-    )?);
-
-    out.push(app_insights::spec(
-        at(
+    )?;
+    let insights = app_insights::spec(
+        s.at(
             ids.app_insights(),
             format!("Application Insights {}", hub.app_insights_name),
         )
         .after(ids.log_analytics()),
         &app_insights::Component {
-            location: location.clone(),
-            tags: tags.clone(),
+            location: s.location.clone(),
+            tags: s.tags.clone(),
             kind: "web".into(),
             properties: app_insights::ComponentProperties {
                 application_type: "web".into(),
@@ -238,11 +222,16 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
                 disable_local_auth: true,
             },
         },
-    )?);
+    )?;
+    Ok(vec![workspace, insights])
+}
 
+/// Gateway addresses: the App Gateway's public IP and APIM's (with its DNS label).
+fn public_ips(s: &StageScope) -> Result<Vec<ResourceSpec>, StageError> {
+    let (ids, hub) = (&s.ids, &s.env.hub);
     let pip = |dns_label: Option<String>| public_ip::PublicIp {
-        location: location.clone(),
-        tags: tags.clone(),
+        location: s.location.clone(),
+        tags: s.tags.clone(),
         sku: public_ip::PublicIpSku {
             name: "Standard".into(),
             tier: "Regional".into(),
@@ -255,36 +244,41 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
             }),
         },
     };
-    out.push(public_ip::spec(
-        at(
+    let appgw = public_ip::spec(
+        s.at(
             ids.appgw_public_ip(),
             format!("App Gateway public IP {}", hub.appgw_public_ip_name),
         ),
         &pip(None),
-    )?);
-    out.push(public_ip::spec(
-        at(
+    )?;
+    let apim = public_ip::spec(
+        s.at(
             ids.apim_public_ip(),
             format!("APIM public IP {}", hub.apim_public_ip_name),
         ),
         &pip(Some(hub.apim_public_ip_dns_label.clone())),
-    )?);
+    )?;
+    Ok(vec![appgw, apim])
+}
 
-    out.push(api_management::spec(
-        at(ids.apim(), format!("API Management {}", env.apim.name))
+/// Gateway: the API Management service in internal VNet mode.
+fn api_management(s: &StageScope) -> Result<ResourceSpec, StageError> {
+    let (ids, apim) = (&s.ids, &s.env.apim);
+    api_management::spec(
+        s.at(ids.apim(), format!("API Management {}", apim.name))
             .after(ids.hub_vnet())
             .after(ids.apim_public_ip()),
         &api_management::ApiManagementService {
-            location: location.clone(),
-            tags: tags.clone(),
+            location: s.location.clone(),
+            tags: s.tags.clone(),
             sku: api_management::ApimSku {
-                name: env.apim.sku.clone(),
-                capacity: env.apim.capacity,
+                name: apim.sku.clone(),
+                capacity: apim.capacity,
             },
             identity: ManagedIdentity::system(),
             properties: api_management::ApimProperties {
-                publisher_email: env.apim.publisher_email.clone(),
-                publisher_name: env.apim.publisher_name.clone(),
+                publisher_email: apim.publisher_email.clone(),
+                publisher_name: apim.publisher_name.clone(),
                 virtual_network_type: "Internal".into(),
                 virtual_network_configuration: api_management::VirtualNetworkConfiguration {
                     subnet_resource_id: ids.apim_subnet(),
@@ -292,64 +286,51 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
                 public_ip_address_id: ids.apim_public_ip(),
             },
         },
-    )?);
+    )
+}
 
-    out.push(user_assigned_identity::spec(
-        at(
-            ids.appgw_identity(),
-            format!("App Gateway identity {}", hub.appgw_identity_name),
+/// Identity: the App Gateway's user-assigned identity.
+fn gateway_identity(s: &StageScope) -> Result<ResourceSpec, StageError> {
+    user_assigned_identity::spec(
+        s.at(
+            s.ids.appgw_identity(),
+            format!("App Gateway identity {}", s.env.hub.appgw_identity_name),
         ),
         &user_assigned_identity::UserAssignedIdentity {
-            location: location.clone(),
-            tags: tags.clone(),
+            location: s.location.clone(),
+            tags: s.tags.clone(),
         },
-    )?);
+    )
+}
 
-    out.push(key_vault::spec(
-        at(
-            ids.hub_key_vault(),
-            format!("hub Key Vault {}", hub.key_vault_name),
-        ),
-        &key_vault::Vault {
-            location: location.clone(),
-            tags: tags.clone(),
-            properties: key_vault::VaultProperties {
-                tenant_id: env.azure.tenant_id.clone(),
-                sku: key_vault::VaultSku::standard(),
-                enable_rbac_authorization: true,
-                enable_soft_delete: true,
-                soft_delete_retention_in_days: KEY_VAULT_SOFT_DELETE_DAYS,
-                enable_purge_protection: None,
-            },
-        },
-    )?);
-    if hub.key_vault_private_dns {
+/// Secrets: the hub Key Vault (with its private endpoint when
+/// `hub.key_vault_private_dns`) and the App Gateway's trusted root certificate
+/// when the environment names one.
+fn key_vault_and_secrets(s: &StageScope) -> Result<Vec<ResourceSpec>, StageError> {
+    let (ids, env) = (&s.ids, s.env);
+    let label = format!("hub Key Vault {}", env.hub.key_vault_name);
+    let mut out = vec![s.key_vault(ids.hub_key_vault(), label.clone())?];
+    if env.hub.key_vault_private_dns {
         // Without endpoints the linked zone would answer NXDOMAIN for the vault's name.
         out.extend(super::spoke::private_endpoint_pair_in(
-            &ids,
-            &tags,
+            ids,
+            &s.tags,
             env,
-            (stage, &rg),
+            (s.stage, &s.rg),
             ids.hub_key_vault_private_endpoint(),
-            (
-                &ids.hub_key_vault(),
-                "vault",
-                &format!("hub Key Vault {}", hub.key_vault_name),
-            ),
+            (&ids.hub_key_vault(), "vault", &label),
             &[ZONE_VAULT],
         )?);
     }
-
     if env.domain.trusted_root_certificate_path.is_some() {
         out.push(key_vault_secret::spec(
-            Placement::new(
+            s.place(
                 ids.hub_secret(SECRET_TRUSTED_ROOT),
                 format!("Key Vault secret {SECRET_TRUSTED_ROOT}"),
-                stage,
             )
             .after(ids.hub_key_vault()),
             &key_vault_secret::Secret {
-                tags: tags.clone(),
+                tags: s.tags.clone(),
                 properties: key_vault_secret::SecretProperties {
                     value: Input::Secret(SecretRef(SECRET_TRUSTED_ROOT.to_string())),
                     content_type: None,
@@ -357,6 +338,5 @@ pub fn resources(env: &Environment, _opts: &StageOptions) -> Result<Vec<Resource
             },
         )?);
     }
-
     Ok(out)
 }

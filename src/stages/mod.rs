@@ -6,6 +6,13 @@
 //! with its [`Stage`]); [`select`] keeps the stages a command works on and turns
 //! what they need from other stages into read-only [`Mode::Data`] resources. That
 //! is how `spoke` alone reads the hub from Azure.
+//!
+//! Each stage's builder reads as the list of its concerns (network, private DNS,
+//! monitoring, identity and RBAC, secrets, data, Foundry, compute, gateway...),
+//! one small function each, in the order of the plan: adding a resource touches
+//! one of them plus its builder file in [`resources`]. The hub and spoke share
+//! their scaffolding (region, resource group, tags, NSG, Key Vault, private DNS
+//! zone links) through `scaffold::StageScope`.
 
 pub mod entra;
 pub mod finalize;
@@ -14,6 +21,7 @@ pub mod ids;
 pub mod openapi;
 pub mod policy;
 pub mod resources;
+mod scaffold;
 pub mod spoke;
 pub mod usage;
 

@@ -370,6 +370,36 @@ pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
 /// Checks a policy document: well-formed XML, a single `<policies>` root, no leftover
 /// `@@placeholder@@`, and `{{named values}}` limited to [`NAMED_VALUES`].
 pub fn check_policy(xml: &str, source: &PolicySource) -> Result<(), PolicyError> {
+    check_placeholders(xml, source)?;
+    let mut walk = PolicyWalk {
+        xml,
+        source,
+        depth: 0,
+        roots: 0,
+    };
+    let mut reader = quick_xml::Reader::from_str(xml);
+    reader.config_mut().check_end_names = true;
+    loop {
+        let before = reader.buffer_position() as usize;
+        match reader.read_event() {
+            Err(e) => {
+                let (line, column) = line_col(xml, reader.error_position() as usize);
+                return Err(PolicyError::Xml {
+                    source_name: source.clone(),
+                    line,
+                    column,
+                    message: e.to_string(),
+                });
+            }
+            Ok(Event::Eof) => break,
+            Ok(event) => walk.event(event, before)?,
+        }
+    }
+    walk.finish()
+}
+
+/// Fails on the first line that still holds an `@@placeholder@@`.
+fn check_placeholders(xml: &str, source: &PolicySource) -> Result<(), PolicyError> {
     for (idx, line) in xml.lines().enumerate() {
         if let Some(name) = placeholders(line).into_iter().next() {
             return Err(PolicyError::UnknownPlaceholder {
@@ -379,105 +409,124 @@ pub fn check_policy(xml: &str, source: &PolicySource) -> Result<(), PolicyError>
             });
         }
     }
+    Ok(())
+}
 
-    let mut reader = quick_xml::Reader::from_str(xml);
-    reader.config_mut().check_end_names = true;
-    let mut depth = 0usize;
-    let mut roots = 0usize;
-    loop {
-        let before = reader.buffer_position() as usize;
-        let event = reader.read_event();
-        let xml_err = |reader: &quick_xml::Reader<&[u8]>, message: String| {
-            let (line, column) = line_col(xml, reader.error_position() as usize);
-            PolicyError::Xml {
-                source_name: source.clone(),
-                line,
-                column,
-                message,
-            }
-        };
+/// The state of [`check_policy`]'s walk over the XML events of a document.
+struct PolicyWalk<'a> {
+    /// The document.
+    xml: &'a str,
+    /// Where it came from (for errors).
+    source: &'a PolicySource,
+    /// Depth of the current element (0: outside the root).
+    depth: usize,
+    /// Root elements seen so far.
+    roots: usize,
+}
+
+impl PolicyWalk<'_> {
+    /// Checks one event (other than the end of the document) starting at byte
+    /// `before`.
+    fn event(&mut self, event: Event<'_>, before: usize) -> Result<(), PolicyError> {
         match event {
-            Err(e) => return Err(xml_err(&reader, e.to_string())),
-            Ok(Event::Eof) => break,
-            Ok(ev @ (Event::Start(_) | Event::Empty(_))) if depth == 0 => {
-                let opens = matches!(ev, Event::Start(_));
-                let (Event::Start(e) | Event::Empty(e)) = ev else {
-                    continue;
-                };
-                roots += 1;
-                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                if name != "policies" || roots > 1 {
-                    let (line, _) = line_col(xml, before);
-                    return Err(PolicyError::Structure {
-                        source_name: source.clone(),
-                        line,
-                        message: format!(
-                            "the document must have exactly one root element <policies>, found <{name}>"
-                        ),
-                    });
-                }
-                check_attributes(&e, xml, before, source)?;
-                if opens {
-                    depth += 1;
-                }
+            ev @ (Event::Start(_) | Event::Empty(_)) if self.depth == 0 => self.root(ev, before),
+            Event::Start(e) => {
+                check_attributes(&e, self.xml, before, self.source)?;
+                self.depth += 1;
+                Ok(())
             }
-            Ok(Event::Start(e)) => {
-                check_attributes(&e, xml, before, source)?;
-                depth += 1;
+            Event::Empty(e) => check_attributes(&e, self.xml, before, self.source),
+            Event::End(_) => {
+                self.depth = self.depth.saturating_sub(1);
+                Ok(())
             }
-            Ok(Event::Empty(e)) => {
-                check_attributes(&e, xml, before, source)?;
-            }
-            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
-            Ok(Event::GeneralRef(r)) => {
-                if resolve_ref(&r).is_none() {
-                    let (line, column) = line_col(xml, before);
-                    return Err(PolicyError::Xml {
-                        source_name: source.clone(),
-                        line,
-                        column,
-                        message: format!(
-                            "undefined entity &{};",
-                            String::from_utf8_lossy(r.as_ref())
-                        ),
-                    });
-                }
-            }
-            Ok(Event::Text(t)) if depth > 0 => {
-                let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
-                check_named_values(&raw, xml, before, source)?;
-            }
-            Ok(Event::Text(t)) => {
-                let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
-                if !raw.trim().is_empty() {
-                    let (line, _) = line_col(xml, before);
-                    return Err(PolicyError::Structure {
-                        source_name: source.clone(),
-                        line,
-                        message: "text outside the <policies> element".into(),
-                    });
-                }
-            }
-            Ok(_) => {}
+            Event::GeneralRef(r) => self.entity(&r, before),
+            Event::Text(t) => self.text(&t, before),
+            _ => Ok(()),
         }
     }
-    if depth != 0 {
-        let (line, column) = line_col(xml, xml.len());
-        return Err(PolicyError::Xml {
-            source_name: source.clone(),
+
+    /// A root element: must be the only one, and `<policies>`.
+    fn root(&mut self, ev: Event<'_>, before: usize) -> Result<(), PolicyError> {
+        let opens = matches!(ev, Event::Start(_));
+        let (Event::Start(e) | Event::Empty(e)) = ev else {
+            return Ok(());
+        };
+        self.roots += 1;
+        let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+        if name != "policies" || self.roots > 1 {
+            let (line, _) = line_col(self.xml, before);
+            return Err(PolicyError::Structure {
+                source_name: self.source.clone(),
+                line,
+                message: format!(
+                    "the document must have exactly one root element <policies>, found <{name}>"
+                ),
+            });
+        }
+        check_attributes(&e, self.xml, before, self.source)?;
+        if opens {
+            self.depth += 1;
+        }
+        Ok(())
+    }
+
+    /// An entity reference: only the predefined and character references.
+    fn entity(
+        &self,
+        r: &quick_xml::events::BytesRef<'_>,
+        before: usize,
+    ) -> Result<(), PolicyError> {
+        if resolve_ref(r).is_some() {
+            return Ok(());
+        }
+        let (line, column) = line_col(self.xml, before);
+        Err(PolicyError::Xml {
+            source_name: self.source.clone(),
             line,
             column,
-            message: "unexpected end of document: an element is not closed".into(),
-        });
+            message: format!("undefined entity &{};", String::from_utf8_lossy(r.as_ref())),
+        })
     }
-    if roots == 0 {
-        return Err(PolicyError::Structure {
-            source_name: source.clone(),
-            line: 1,
-            message: "the document has no <policies> element".into(),
-        });
+
+    /// Text: inside the root, its named values are checked; outside, only
+    /// whitespace is allowed.
+    fn text(&self, t: &quick_xml::events::BytesText<'_>, before: usize) -> Result<(), PolicyError> {
+        let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
+        if self.depth > 0 {
+            return check_named_values(&raw, self.xml, before, self.source);
+        }
+        if raw.trim().is_empty() {
+            return Ok(());
+        }
+        let (line, _) = line_col(self.xml, before);
+        Err(PolicyError::Structure {
+            source_name: self.source.clone(),
+            line,
+            message: "text outside the <policies> element".into(),
+        })
     }
-    Ok(())
+
+    /// At the end of the document: every element closed, one root seen.
+    fn finish(&self) -> Result<(), PolicyError> {
+        if self.depth != 0 {
+            let (line, column) = line_col(self.xml, self.xml.len());
+            return Err(PolicyError::Xml {
+                source_name: self.source.clone(),
+                line,
+                column,
+                message: "unexpected end of document: an element is not closed".into(),
+            });
+        }
+        if self.roots == 0 {
+            return Err(PolicyError::Structure {
+                source_name: self.source.clone(),
+                line: 1,
+                message: "the document has no <policies> element".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Attribute syntax of a tag starting at `tag_start`, and the named values its

@@ -9,8 +9,8 @@
 //! references its `appId`.
 
 use super::hub::{
-    KEY_VAULT_SOFT_DELETE_DAYS, ZONE_AI_SERVICES, ZONE_COGNITIVE, ZONE_OPENAI, ZONE_POSTGRES,
-    ZONE_REDIS, ZONE_VAULT, private_dns_zones,
+    ZONE_AI_SERVICES, ZONE_COGNITIVE, ZONE_OPENAI, ZONE_POSTGRES, ZONE_REDIS, ZONE_VAULT,
+    private_dns_zones,
 };
 use super::ids::{
     ACA_SUBNET, SECRET_CERTIFICATE, SECRET_PG_CONNECTION, SECRET_PG_PASSWORD,
@@ -18,14 +18,15 @@ use super::ids::{
     SPOKE_TO_HUB_PEERING,
 };
 use super::resources::{
-    Empty, ManagedIdentity, Placement, SubResource, Tags, cognitive_account, container_app,
-    file_share, key_vault, key_vault_secret, managed_environment, managed_environment_certificate,
-    managed_environment_storage, model_deployment, network_security_group, postgres_configuration,
-    postgres_database, postgres_server, private_dns_zone_group, private_dns_zone_link,
-    private_endpoint, redis_database, redis_enterprise, resource_group, role_assignment,
-    storage_account, user_assigned_identity, virtual_network, virtual_network_peering,
+    ManagedIdentity, Placement, SubResource, Tags, cognitive_account, container_app, file_share,
+    key_vault_secret, managed_environment, managed_environment_certificate,
+    managed_environment_storage, model_deployment, postgres_configuration, postgres_database,
+    postgres_server, private_dns_zone_group, private_endpoint, redis_database, redis_enterprise,
+    role_assignment, storage_account, user_assigned_identity, virtual_network,
+    virtual_network_peering,
 };
-use super::{Ids, StageError, StageOptions, foundry_location, hub_location, spoke_location, tags};
+use super::scaffold::StageScope;
+use super::{Ids, StageError, StageOptions, foundry_location, hub_location, spoke_location};
 use crate::config::{CloudSetting, Environment, NamedCloud};
 use crate::engine::{Address, Input, Reference, ResourceSpec, SecretAction, SecretRef, Stage};
 
@@ -451,49 +452,74 @@ pub(crate) fn private_endpoint_pair_in(
     Ok([pe, group])
 }
 
-/// Every ARM resource of the spoke stage.
+/// Every ARM resource of the spoke stage, concern by concern (the order is the
+/// order of the plan).
 pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceSpec>, StageError> {
-    let ids = Ids::new(env);
-    let tags = tags(env);
-    let location = spoke_location(env);
-    let stage = Stage::Spoke;
-    let spoke = &env.spoke;
-    let rg = ids.spoke_rg.clone();
-    let at =
-        |address: String, label: String| Placement::new(address, label, stage).after(rg.clone());
+    let s = StageScope::spoke(env);
     let mut out = Vec::new();
+    out.extend(spoke_resource_group(&s)?);
+    out.extend(network(&s)?);
+    out.extend(key_vault_and_secrets(&s, opts)?);
+    out.extend(storage(&s)?);
+    out.extend(postgres(&s)?);
+    out.extend(redis_resources(env, &s.ids, &s.tags)?);
+    out.extend(foundry(&s)?);
+    out.extend(container_apps(&s, opts)?);
+    Ok(out)
+}
 
-    // The spoke may share the hub's resource group; then the hub declares it.
-    if !ids.spoke_rg.eq_ignore_ascii_case(&ids.hub_rg) {
-        out.push(resource_group::spec(
-            Placement::new(
-                rg.clone(),
-                format!("spoke resource group {}", spoke.resource_group),
-                stage,
-            ),
-            &resource_group::ResourceGroup {
-                location: location.clone(),
-                tags: tags.clone(),
-                properties: Empty {},
-            },
-        )?);
+/// The spoke resource group, unless the spoke shares the hub's (then the hub
+/// declares it).
+fn spoke_resource_group(s: &StageScope) -> Result<Option<ResourceSpec>, StageError> {
+    if s.ids.spoke_rg.eq_ignore_ascii_case(&s.ids.hub_rg) {
+        return Ok(None);
     }
+    let label = format!("spoke resource group {}", s.env.spoke.resource_group);
+    Ok(Some(s.resource_group(label)?))
+}
 
-    // ---- network ---------------------------------------------------------
-    out.push(network_security_group::spec(
-        at(
-            ids.spoke_nsg(),
-            format!("Container Apps subnet NSG {}", spoke.nsg_name),
-        ),
-        &network_security_group::NetworkSecurityGroup {
-            location: location.clone(),
-            tags: tags.clone(),
-            properties: network_security_group::NsgProperties {
-                security_rules: Vec::new(),
-            },
+/// The peering properties towards `remote` (VNet access only, no transit).
+fn peering(remote: String) -> virtual_network_peering::PeeringProperties {
+    virtual_network_peering::PeeringProperties {
+        remote_virtual_network: SubResource::new(remote),
+        allow_virtual_network_access: true,
+        allow_forwarded_traffic: false,
+        allow_gateway_transit: false,
+        use_remote_gateways: false,
+    }
+}
+
+/// Network: the Container Apps subnet NSG, the spoke VNet (with the spoke -> hub
+/// peering inline), the hub -> spoke peering and the spoke links of the hub's
+/// private DNS zones.
+fn network(s: &StageScope) -> Result<Vec<ResourceSpec>, StageError> {
+    let (ids, spoke) = (&s.ids, &s.env.spoke);
+    let mut out = vec![s.network_security_group(
+        ids.spoke_nsg(),
+        format!("Container Apps subnet NSG {}", spoke.nsg_name),
+        Vec::new(),
+    )?];
+    out.push(spoke_vnet(s)?);
+
+    // The hub -> spoke peering is a child of the hub VNet, which the hub stage owns.
+    out.push(virtual_network_peering::spec(
+        s.place(ids.hub_to_spoke_peering(), "peering hub -> spoke".into())
+            .after(ids.hub_vnet())
+            .after(ids.spoke_vnet()),
+        &virtual_network_peering::VirtualNetworkPeering {
+            properties: peering(ids.spoke_vnet()),
         },
     )?);
 
+    for zone in private_dns_zones(s.env) {
+        out.push(s.dns_zone_link(zone, (SPOKE_LINK, "spoke"), ids.spoke_vnet())?);
+    }
+    Ok(out)
+}
+
+/// The spoke VNet with the Container Apps subnet and the spoke -> hub peering.
+fn spoke_vnet(s: &StageScope) -> Result<ResourceSpec, StageError> {
+    let (ids, spoke) = (&s.ids, &s.env.spoke);
     // Consumption-only environment: a /23 subnet that must not be delegated.
     let mut aca_subnet =
         virtual_network::SubnetProperties::prefix(spoke.container_apps_subnet.to_string());
@@ -501,22 +527,15 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
     aca_subnet.service_endpoints = vec![virtual_network::ServiceEndpoint {
         service: "Microsoft.Storage".into(),
     }];
-    let peering = |remote: String| virtual_network_peering::PeeringProperties {
-        remote_virtual_network: SubResource::new(remote),
-        allow_virtual_network_access: true,
-        allow_forwarded_traffic: false,
-        allow_gateway_transit: false,
-        use_remote_gateways: false,
-    };
     // The spoke -> hub peering is declared inline: a separate peering would be
     // deleted by every later PUT of the spoke VNet (e.g. a tag change).
-    out.push(virtual_network::spec(
-        at(ids.spoke_vnet(), format!("spoke VNet {}", spoke.vnet_name))
+    virtual_network::spec(
+        s.at(ids.spoke_vnet(), format!("spoke VNet {}", spoke.vnet_name))
             .after(ids.spoke_nsg())
             .after(ids.hub_vnet()),
         &virtual_network::VirtualNetwork {
-            location: location.clone(),
-            tags: tags.clone(),
+            location: s.location.clone(),
+            tags: s.tags.clone(),
             properties: virtual_network::VirtualNetworkProperties {
                 address_space: virtual_network::AddressSpace {
                     address_prefixes: vec![spoke.address_space.to_string()],
@@ -531,79 +550,50 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                 }],
             },
         },
-    )?);
+    )
+}
 
-    // The hub -> spoke peering is a child of the hub VNet, which the hub stage owns.
-    out.push(virtual_network_peering::spec(
-        Placement::new(ids.hub_to_spoke_peering(), "peering hub -> spoke", stage)
-            .after(ids.hub_vnet())
-            .after(ids.spoke_vnet()),
-        &virtual_network_peering::VirtualNetworkPeering {
-            properties: peering(ids.spoke_vnet()),
-        },
-    )?);
-
-    for zone in private_dns_zones(env) {
-        out.push(private_dns_zone_link::spec(
-            Placement::new(
-                ids.dns_zone_link(zone, SPOKE_LINK),
-                format!("spoke VNet link of {zone}"),
-                stage,
-            )
-            .after(ids.dns_zone(zone))
-            .after(ids.spoke_vnet()),
-            &private_dns_zone_link::VirtualNetworkLink {
-                location: "global".into(),
-                tags: tags.clone(),
-                properties: private_dns_zone_link::LinkProperties {
-                    virtual_network: SubResource::new(ids.spoke_vnet()),
-                    registration_enabled: false,
+/// Secrets: the spoke Key Vault (with its private endpoint when
+/// `hub.key_vault_private_dns`) and its secrets.
+fn key_vault_and_secrets(
+    s: &StageScope,
+    opts: &StageOptions,
+) -> Result<Vec<ResourceSpec>, StageError> {
+    let (ids, env) = (&s.ids, s.env);
+    let vault = ids.spoke_key_vault();
+    let label = format!("spoke Key Vault {}", env.spoke.key_vault_name);
+    let mut out = vec![s.key_vault(vault.clone(), label.clone())?];
+    if env.hub.key_vault_private_dns {
+        out.extend(private_endpoint_pair(
+            ids,
+            &s.tags,
+            env,
+            ids.spoke_key_vault_private_endpoint(),
+            (&vault, "vault", &label),
+            &[ZONE_VAULT],
+        )?);
+    }
+    for (name, value, content_type) in spoke_secrets(env, opts) {
+        out.push(key_vault_secret::spec(
+            s.place(ids.spoke_secret(name), format!("Key Vault secret {name}"))
+                .after(vault.clone()),
+            &key_vault_secret::Secret {
+                tags: s.tags.clone(),
+                properties: key_vault_secret::SecretProperties {
+                    value,
+                    content_type: content_type.map(str::to_string),
                 },
             },
         )?);
     }
+    Ok(out)
+}
 
-    // ---- Key Vault and secrets -------------------------------------------
-    let vault = ids.spoke_key_vault();
-    out.push(key_vault::spec(
-        at(
-            vault.clone(),
-            format!("spoke Key Vault {}", spoke.key_vault_name),
-        ),
-        &key_vault::Vault {
-            location: location.clone(),
-            tags: tags.clone(),
-            properties: key_vault::VaultProperties {
-                tenant_id: env.azure.tenant_id.clone(),
-                sku: key_vault::VaultSku::standard(),
-                enable_rbac_authorization: true,
-                enable_soft_delete: true,
-                soft_delete_retention_in_days: KEY_VAULT_SOFT_DELETE_DAYS,
-                enable_purge_protection: None,
-            },
-        },
-    )?);
-    if env.hub.key_vault_private_dns {
-        out.extend(private_endpoint_pair(
-            &ids,
-            &tags,
-            env,
-            ids.spoke_key_vault_private_endpoint(),
-            (
-                &vault,
-                "vault",
-                &format!("spoke Key Vault {}", spoke.key_vault_name),
-            ),
-            &[ZONE_VAULT],
-        )?);
-    }
-    let secret = |value: Input<String>, content_type: Option<&str>| key_vault_secret::Secret {
-        tags: tags.clone(),
-        properties: key_vault_secret::SecretProperties {
-            value,
-            content_type: content_type.map(str::to_string),
-        },
-    };
+/// The spoke Key Vault's secrets, in order: (name, value, content type).
+fn spoke_secrets(
+    env: &Environment,
+    opts: &StageOptions,
+) -> Vec<(&'static str, Input<String>, Option<&'static str>)> {
     let input = |name: &str| Input::Secret(SecretRef(name.to_string()));
     let mut secrets = vec![
         (
@@ -631,28 +621,22 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
             Some("application/x-pkcs12"),
         ));
     }
-    for (name, value, content_type) in secrets {
-        out.push(key_vault_secret::spec(
-            Placement::new(
-                ids.spoke_secret(name),
-                format!("Key Vault secret {name}"),
-                stage,
-            )
-            .after(vault.clone()),
-            &secret(value, content_type),
-        )?);
-    }
+    secrets
+}
 
-    // ---- storage -----------------------------------------------------------
-    out.push(storage_account::spec(
-        at(
+/// Data: the storage account (reachable from the Container Apps subnet only) and
+/// its SMB file share.
+fn storage(s: &StageScope) -> Result<Vec<ResourceSpec>, StageError> {
+    let (ids, spoke) = (&s.ids, &s.env.spoke);
+    let account = storage_account::spec(
+        s.at(
             ids.storage_account(),
             format!("storage account {}", spoke.storage_account_name),
         )
         .after(ids.spoke_vnet()),
         &storage_account::StorageAccount {
-            location: location.clone(),
-            tags: tags.clone(),
+            location: s.location.clone(),
+            tags: s.tags.clone(),
             kind: "StorageV2".into(),
             sku: storage_account::StorageSku {
                 name: "Standard_LRS".into(),
@@ -672,12 +656,11 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                 },
             },
         },
-    )?);
-    out.push(file_share::spec(
-        Placement::new(
+    )?;
+    let share = file_share::spec(
+        s.place(
             ids.file_share(),
             format!("file share {}", spoke.file_share_name),
-            stage,
         )
         .after(ids.storage_account()),
         &file_share::FileShare {
@@ -686,23 +669,60 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                 enabled_protocols: "SMB".into(),
             },
         },
-    )?);
+    )?;
+    Ok(vec![account, share])
+}
 
-    // ---- PostgreSQL ---------------------------------------------------------
-    let pg = &env.postgres;
+/// Data: the PostgreSQL server, its database, its private endpoint and the
+/// `azure.extensions` parameter.
+fn postgres(s: &StageScope) -> Result<Vec<ResourceSpec>, StageError> {
+    let (ids, pg) = (&s.ids, &s.env.postgres);
+    let mut out = vec![postgres_server(s)?];
+    out.push(postgres_database::spec(
+        s.place(
+            ids.postgres_database(),
+            format!("PostgreSQL database {}", pg.database),
+        )
+        .after(ids.postgres()),
+        &postgres_database::Database {
+            properties: postgres_database::DatabaseProperties {
+                charset: "UTF8".into(),
+                collation: "en_US.utf8".into(),
+            },
+        },
+    )?);
+    out.extend(private_endpoint_pair(
+        ids,
+        &s.tags,
+        s.env,
+        ids.postgres_private_endpoint(),
+        (
+            &ids.postgres(),
+            "postgresqlServer",
+            &format!("PostgreSQL server {}", pg.server_name),
+        ),
+        &[ZONE_POSTGRES],
+    )?);
+    out.push(postgres_extensions(s.env, ids)?);
+    Ok(out)
+}
+
+/// The PostgreSQL flexible server (password authentication, no public access).
+fn postgres_server(s: &StageScope) -> Result<ResourceSpec, StageError> {
+    let pg = &s.env.postgres;
     // The password is stored in Key Vault before the server that uses it is
     // created: a run stopped in between leaves a secret without a server (the
     // next run sets a new password in both), never a server whose password
     // nothing holds.
-    out.push(postgres_server::spec(
-        at(
-            ids.postgres(),
+    postgres_server::spec(
+        s.at(
+            s.ids.postgres(),
             format!("PostgreSQL server {}", pg.server_name),
         )
-        .after(ids.spoke_secret(SECRET_PG_PASSWORD)),
+        .after(s.ids.spoke_secret(SECRET_PG_PASSWORD)),
         &postgres_server::FlexibleServer {
-            location: location.clone(),
-            tags: tags.clone(),
+            location: s.location.clone(),
+            tags: s.tags.clone(),
             sku: postgres_server::ServerSku {
                 name: pg.sku.clone(),
                 tier: pg.tier.clone(),
@@ -725,65 +745,21 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                 },
             },
         },
-    )?);
-    out.push(postgres_database::spec(
-        Placement::new(
-            ids.postgres_database(),
-            format!("PostgreSQL database {}", pg.database),
-            stage,
-        )
-        .after(ids.postgres()),
-        &postgres_database::Database {
-            properties: postgres_database::DatabaseProperties {
-                charset: "UTF8".into(),
-                collation: "en_US.utf8".into(),
-            },
-        },
-    )?);
-    out.extend(private_endpoint_pair(
-        &ids,
-        &tags,
-        env,
-        ids.postgres_private_endpoint(),
-        (
-            &ids.postgres(),
-            "postgresqlServer",
-            &format!("PostgreSQL server {}", pg.server_name),
-        ),
-        &[ZONE_POSTGRES],
-    )?);
-    out.push(postgres_extensions(env, &ids)?);
-    out.extend(redis_resources(env, &ids, &tags)?);
+    )
+}
 
-    // ---- Foundry accounts and model deployments -----------------------------
-    for account in foundry_accounts(env) {
+/// Foundry: each account (the main one, then the pool) with its private endpoint
+/// and its model deployments.
+fn foundry(s: &StageScope) -> Result<Vec<ResourceSpec>, StageError> {
+    let ids = &s.ids;
+    let mut out = Vec::new();
+    for account in foundry_accounts(s.env) {
         let account_id = ids.foundry_account(&account.name);
-        out.push(cognitive_account::spec(
-            at(
-                account_id.clone(),
-                format!("Foundry account {}", account.name),
-            ),
-            &cognitive_account::Account {
-                location: account.location.clone(),
-                tags: tags.clone(),
-                kind: "AIServices".into(),
-                sku: cognitive_account::AccountSku { name: "S0".into() },
-                identity: ManagedIdentity::system(),
-                properties: cognitive_account::AccountProperties {
-                    custom_sub_domain_name: account.subdomain.clone(),
-                    disable_local_auth: true,
-                    allow_project_management: true,
-                    public_network_access: "Disabled".into(),
-                    network_acls: cognitive_account::AccountNetworkAcls {
-                        default_action: "Deny".into(),
-                    },
-                },
-            },
-        )?);
+        out.push(foundry_account(s, &account, &account_id)?);
         out.extend(private_endpoint_pair(
-            &ids,
-            &tags,
-            env,
+            ids,
+            &s.tags,
+            s.env,
             ids.foundry_private_endpoint(&account.name),
             (
                 &account_id,
@@ -792,17 +768,16 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
             ),
             &[ZONE_COGNITIVE, ZONE_OPENAI, ZONE_AI_SERVICES],
         )?);
-        for d in &env.foundry.deployments {
+        for d in &s.env.foundry.deployments {
             out.push(model_deployment::spec(
-                Placement::new(
+                s.place(
                     ids.model_deployment(&account.name, &d.name),
                     format!("model deployment {} on {}", d.name, account.name),
-                    stage,
                 )
                 .after(account_id.clone()),
                 &account_id,
                 &model_deployment::Deployment {
-                    tags: tags.clone(),
+                    tags: s.tags.clone(),
                     sku: model_deployment::DeploymentSku {
                         name: d.sku.clone(),
                         capacity: d.capacity,
@@ -818,49 +793,106 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
             )?);
         }
     }
+    Ok(out)
+}
 
-    // ---- Container Apps environment -----------------------------------------
-    let ca = &env.container_app;
-    let env_identity = ids.aca_env_identity();
-    out.push(user_assigned_identity::spec(
-        at(
-            env_identity.clone(),
+/// One Foundry (AIServices) account: system identity, local auth and public
+/// access off.
+fn foundry_account(
+    s: &StageScope,
+    account: &FoundryAccount,
+    account_id: &str,
+) -> Result<ResourceSpec, StageError> {
+    cognitive_account::spec(
+        s.at(
+            account_id.to_string(),
+            format!("Foundry account {}", account.name),
+        ),
+        &cognitive_account::Account {
+            location: account.location.clone(),
+            tags: s.tags.clone(),
+            kind: "AIServices".into(),
+            sku: cognitive_account::AccountSku { name: "S0".into() },
+            identity: ManagedIdentity::system(),
+            properties: cognitive_account::AccountProperties {
+                custom_sub_domain_name: account.subdomain.clone(),
+                disable_local_auth: true,
+                allow_project_management: true,
+                public_network_access: "Disabled".into(),
+                network_acls: cognitive_account::AccountNetworkAcls {
+                    default_action: "Deny".into(),
+                },
+            },
+        },
+    )
+}
+
+/// Compute: the Container Apps environment's identity and its Key Vault role,
+/// the environment, its storage and certificate, then the Open WebUI app and the
+/// app's own Key Vault role.
+fn container_apps(s: &StageScope, opts: &StageOptions) -> Result<Vec<ResourceSpec>, StageError> {
+    let identity = environment_identity(s)?;
+    let identity_role = environment_identity_role(s)?;
+    let env_identity_rbac_id = identity_role.address.to_string();
+    let mut out = vec![identity, identity_role];
+    out.push(managed_environment(s, &env_identity_rbac_id)?);
+    out.push(environment_storage(s)?);
+    if !opts.without_certificate {
+        out.push(environment_certificate(s, &env_identity_rbac_id)?);
+    }
+    out.push(open_webui_app(s, opts, &env_identity_rbac_id)?);
+    out.push(open_webui_role(s)?);
+    Ok(out)
+}
+
+/// The user-assigned identity of the Container Apps environment.
+fn environment_identity(s: &StageScope) -> Result<ResourceSpec, StageError> {
+    user_assigned_identity::spec(
+        s.at(
+            s.ids.aca_env_identity(),
             format!(
                 "Container Apps environment identity {}",
-                ca.environment_identity_name
+                s.env.container_app.environment_identity_name
             ),
         ),
         &user_assigned_identity::UserAssignedIdentity {
-            location: location.clone(),
-            tags: tags.clone(),
+            location: s.location.clone(),
+            tags: s.tags.clone(),
         },
-    )?);
-    let env_identity_rbac = role_assignment::spec(
-        &vault,
+    )
+}
+
+/// Key Vault Secrets User on the spoke vault for the environment's identity.
+fn environment_identity_role(s: &StageScope) -> Result<ResourceSpec, StageError> {
+    role_assignment::spec(
+        &s.ids.spoke_key_vault(),
         role_assignment::KEY_VAULT_SECRETS_USER,
-        role_assignment::Principal::user_identity(&env_identity),
+        role_assignment::Principal::user_identity(&s.ids.aca_env_identity()),
         &format!(
             "Key Vault Secrets User for {} on {}",
-            ca.environment_identity_name, spoke.key_vault_name
+            s.env.container_app.environment_identity_name, s.env.spoke.key_vault_name
         ),
-        stage,
-    )?;
-    let env_identity_rbac_id = env_identity_rbac.address.to_string();
-    out.push(env_identity_rbac);
+        s.stage,
+    )
+}
 
-    let aca_env = ids.aca_env();
-    out.push(managed_environment::spec(
-        at(
-            aca_env.clone(),
+/// The internal, VNet-integrated Container Apps environment (written after its
+/// identity's Key Vault role `identity_role`).
+fn managed_environment(s: &StageScope, identity_role: &str) -> Result<ResourceSpec, StageError> {
+    let (ids, ca) = (&s.ids, &s.env.container_app);
+    let env_identity = ids.aca_env_identity();
+    managed_environment::spec(
+        s.at(
+            ids.aca_env(),
             format!("Container Apps environment {}", ca.environment_name),
         )
         .after(ids.spoke_vnet())
         .after(env_identity.clone())
-        .after(env_identity_rbac_id.clone()),
+        .after(identity_role.to_string()),
         &managed_environment::ManagedEnvironment {
-            location: location.clone(),
-            tags: tags.clone(),
-            identity: ManagedIdentity::user(env_identity.clone()),
+            location: s.location.clone(),
+            tags: s.tags.clone(),
+            identity: ManagedIdentity::user(env_identity),
             properties: managed_environment::EnvironmentProperties {
                 vnet_configuration: managed_environment::VnetConfiguration {
                     internal: true,
@@ -874,14 +906,18 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                 zone_redundant: false,
             },
         },
-    )?);
-    out.push(managed_environment_storage::spec(
-        Placement::new(
+    )
+}
+
+/// The environment's storage: the SMB share, mounted with the storage account key.
+fn environment_storage(s: &StageScope) -> Result<ResourceSpec, StageError> {
+    let (ids, spoke) = (&s.ids, &s.env.spoke);
+    managed_environment_storage::spec(
+        s.place(
             ids.aca_env_storage(),
             format!("environment storage {}", spoke.file_share_name),
-            stage,
         )
-        .after(aca_env.clone())
+        .after(ids.aca_env())
         .after(ids.file_share()),
         &managed_environment_storage::EnvironmentStorage {
             properties: managed_environment_storage::EnvironmentStorageProperties {
@@ -893,122 +929,159 @@ pub fn resources(env: &Environment, opts: &StageOptions) -> Result<Vec<ResourceS
                 },
             },
         },
-    )?);
-    let mut custom_domains = Vec::new();
-    if !opts.without_certificate {
-        out.push(managed_environment_certificate::spec(
-            Placement::new(
-                ids.aca_env_certificate(),
-                "environment certificate (from Key Vault)",
-                stage,
-            )
-            .after(aca_env.clone())
-            .after(env_identity_rbac_id.clone()),
-            &managed_environment_certificate::EnvironmentCertificate {
-                location: location.clone(),
-                tags: tags.clone(),
-                properties: managed_environment_certificate::CertificateProperties {
-                    certificate_key_vault_properties:
-                        managed_environment_certificate::CertificateKeyVaultProperties {
-                            identity: env_identity.clone(),
-                            key_vault_url: Input::Ref(Reference::new(
-                                ids.spoke_secret(SECRET_CERTIFICATE),
-                                "/properties/secretUri",
-                            )),
-                        },
-                },
-            },
-        )?);
-        custom_domains.push(container_app::CustomDomain {
-            name: env.domain.custom_domain.clone(),
-            binding_type: "SniEnabled".into(),
-            certificate_id: ids.aca_env_certificate(),
-        });
-    }
+    )
+}
 
-    // ---- Open WebUI --------------------------------------------------------
-    let app = ids.container_app();
+/// The environment's certificate, read from the spoke Key Vault through the
+/// environment's identity (after its Key Vault role `identity_role`).
+fn environment_certificate(
+    s: &StageScope,
+    identity_role: &str,
+) -> Result<ResourceSpec, StageError> {
+    let ids = &s.ids;
+    managed_environment_certificate::spec(
+        s.place(
+            ids.aca_env_certificate(),
+            "environment certificate (from Key Vault)".into(),
+        )
+        .after(ids.aca_env())
+        .after(identity_role.to_string()),
+        &managed_environment_certificate::EnvironmentCertificate {
+            location: s.location.clone(),
+            tags: s.tags.clone(),
+            properties: managed_environment_certificate::CertificateProperties {
+                certificate_key_vault_properties:
+                    managed_environment_certificate::CertificateKeyVaultProperties {
+                        identity: ids.aca_env_identity(),
+                        key_vault_url: Input::Ref(Reference::new(
+                            ids.spoke_secret(SECRET_CERTIFICATE),
+                            "/properties/secretUri",
+                        )),
+                    },
+            },
+        },
+    )
+}
+
+/// The Open WebUI container app (after the environment, its storage, its
+/// identity's Key Vault role `identity_role`, the certificate and the
+/// `azure.extensions` parameter).
+fn open_webui_app(
+    s: &StageScope,
+    opts: &StageOptions,
+    identity_role: &str,
+) -> Result<ResourceSpec, StageError> {
+    let (ids, env) = (&s.ids, s.env);
+    let env_identity = ids.aca_env_identity();
     // The first revision reads `database-url` from Key Vault at creation, so the
     // secret is read through the environment's user-assigned identity, whose
     // Key Vault Secrets User role exists before the app (the system identity's
     // role can only be granted once the app exists).
-    let mut app_at = at(app.clone(), format!("container app {}", ca.name))
-        .after(aca_env.clone())
+    let mut app_at = s
+        .at(
+            ids.container_app(),
+            format!("container app {}", env.container_app.name),
+        )
+        .after(ids.aca_env())
         .after(ids.aca_env_storage())
         .after(env_identity.clone())
-        .after(env_identity_rbac_id.clone());
+        .after(identity_role.to_string());
     if !opts.without_certificate {
         app_at = app_at.after(ids.aca_env_certificate());
     }
     // Open WebUI creates the `vector` extension at its first start.
     app_at = app_at.after(ids.postgres_extensions());
-    out.push(container_app::spec(
+    container_app::spec(
         app_at,
         &container_app::ContainerApp {
-            location: location.clone(),
-            tags: tags.clone(),
-            identity: ManagedIdentity::system_and_user(env_identity.clone()),
+            location: s.location.clone(),
+            tags: s.tags.clone(),
+            identity: ManagedIdentity::system_and_user(env_identity),
             properties: container_app::ContainerAppProperties {
-                managed_environment_id: aca_env.clone(),
+                managed_environment_id: ids.aca_env(),
                 configuration: container_app::Configuration {
                     active_revisions_mode: "Single".into(),
-                    ingress: container_app::Ingress {
-                        external: true,
-                        target_port: TARGET_PORT,
-                        transport: "auto".into(),
-                        allow_insecure: false,
-                        sticky_sessions: container_app::StickySessions {
-                            affinity: "sticky".into(),
-                        },
-                        ip_security_restrictions: vec![container_app::IpSecurityRestriction {
-                            name: "allow-app-gateway".into(),
-                            description: "Only the Application Gateway subnet".into(),
-                            ip_address_range: env.hub.subnets.appgw.to_string(),
-                            action: "Allow".into(),
-                        }],
-                        custom_domains,
-                    },
-                    secrets: app_secrets(env, &ids),
+                    ingress: open_webui_ingress(env, opts),
+                    secrets: app_secrets(env, ids),
                 },
-                template: container_app::Template {
-                    containers: vec![container_app::Container {
-                        name: CONTAINER_NAME.into(),
-                        image: ca.image.clone(),
-                        resources: container_app::ContainerResources {
-                            cpu: ca.cpu,
-                            memory: ca.memory.clone(),
-                        },
-                        env: open_webui_env(env),
-                        volume_mounts: vec![container_app::VolumeMount {
-                            volume_name: spoke.file_share_name.clone(),
-                            mount_path: DATA_PATH.into(),
-                        }],
-                        probes: open_webui_probes(),
-                    }],
-                    scale: container_app::Scale {
-                        min_replicas: ca.min_replicas,
-                        max_replicas: ca.max_replicas,
-                    },
-                    volumes: vec![container_app::Volume {
-                        name: spoke.file_share_name.clone(),
-                        storage_type: "AzureFile".into(),
-                        storage_name: spoke.file_share_name.clone(),
-                        mount_options: MOUNT_OPTIONS.into(),
-                    }],
-                },
+                template: open_webui_template(env),
             },
         },
-    )?);
-    out.push(role_assignment::spec(
-        &vault,
+    )
+}
+
+/// The app's ingress: external to the environment's internal network, reachable
+/// only from the App Gateway subnet, with the custom domain when a certificate
+/// is available.
+fn open_webui_ingress(env: &Environment, opts: &StageOptions) -> container_app::Ingress {
+    let mut custom_domains = Vec::new();
+    if !opts.without_certificate {
+        custom_domains.push(container_app::CustomDomain {
+            name: env.domain.custom_domain.clone(),
+            binding_type: "SniEnabled".into(),
+            certificate_id: Ids::new(env).aca_env_certificate(),
+        });
+    }
+    container_app::Ingress {
+        external: true,
+        target_port: TARGET_PORT,
+        transport: "auto".into(),
+        allow_insecure: false,
+        sticky_sessions: container_app::StickySessions {
+            affinity: "sticky".into(),
+        },
+        ip_security_restrictions: vec![container_app::IpSecurityRestriction {
+            name: "allow-app-gateway".into(),
+            description: "Only the Application Gateway subnet".into(),
+            ip_address_range: env.hub.subnets.appgw.to_string(),
+            action: "Allow".into(),
+        }],
+        custom_domains,
+    }
+}
+
+/// The app's template: the Open WebUI container with its settings, probes and
+/// the SMB data volume, and the replica bounds.
+fn open_webui_template(env: &Environment) -> container_app::Template {
+    let (ca, spoke) = (&env.container_app, &env.spoke);
+    container_app::Template {
+        containers: vec![container_app::Container {
+            name: CONTAINER_NAME.into(),
+            image: ca.image.clone(),
+            resources: container_app::ContainerResources {
+                cpu: ca.cpu,
+                memory: ca.memory.clone(),
+            },
+            env: open_webui_env(env),
+            volume_mounts: vec![container_app::VolumeMount {
+                volume_name: spoke.file_share_name.clone(),
+                mount_path: DATA_PATH.into(),
+            }],
+            probes: open_webui_probes(),
+        }],
+        scale: container_app::Scale {
+            min_replicas: ca.min_replicas,
+            max_replicas: ca.max_replicas,
+        },
+        volumes: vec![container_app::Volume {
+            name: spoke.file_share_name.clone(),
+            storage_type: "AzureFile".into(),
+            storage_name: spoke.file_share_name.clone(),
+            mount_options: MOUNT_OPTIONS.into(),
+        }],
+    }
+}
+
+/// Key Vault Secrets User on the spoke vault for the app's system identity.
+fn open_webui_role(s: &StageScope) -> Result<ResourceSpec, StageError> {
+    role_assignment::spec(
+        &s.ids.spoke_key_vault(),
         role_assignment::KEY_VAULT_SECRETS_USER,
-        role_assignment::Principal::system_identity(&app),
+        role_assignment::Principal::system_identity(&s.ids.container_app()),
         &format!(
             "Key Vault Secrets User for container app {} on {}",
-            ca.name, spoke.key_vault_name
+            s.env.container_app.name, s.env.spoke.key_vault_name
         ),
-        stage,
-    )?);
-
-    Ok(out)
+        s.stage,
+    )
 }

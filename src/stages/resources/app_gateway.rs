@@ -300,103 +300,21 @@ fn named<P>(name: &str, properties: P) -> Named<P> {
     }
 }
 
-/// The gateway body for `input`.
+/// The gateway body for `input`: the fixed parts (SKU, TLS policy, subnet,
+/// frontend IP, backend pool), the certificates, the frontend (ports, listeners,
+/// redirects and rules: HTTPS with a certificate, HTTP only without), and the
+/// backend settings with their health probe.
 pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
-    let sub = |kind: &str, name: &str| SubResource::new(Ids::child(&input.id, kind, name));
+    let children = Children(&input.id);
     let tls = input.ssl_certificate_secret_id.as_ref();
-    let trusted: Vec<Named<KeyVaultCert>> = input
-        .trusted_root_secret_id
-        .iter()
-        .map(|s| {
-            named(
-                "backend-root",
-                KeyVaultCert {
-                    key_vault_secret_id: s.clone(),
-                },
-            )
-        })
-        .collect();
+    let trusted = trusted_root_certificates(input);
     let trusted_refs: Vec<SubResource> = trusted
         .iter()
-        .map(|t| sub("trustedRootCertificates", &t.name))
+        .map(|t| children.sub("trustedRootCertificates", &t.name))
         .collect();
-    let listener = |name: &str, port: &str, protocol: &str, cert: bool| {
-        named(
-            name,
-            ListenerProps {
-                frontend_ip_configuration: sub("frontendIPConfigurations", "public-frontend"),
-                frontend_port: sub("frontendPorts", port),
-                protocol: protocol.into(),
-                ssl_certificate: cert.then(|| sub("sslCertificates", "public-tls")),
-            },
-        )
-    };
-    let forward = |name: &str, listener: &str, priority: u32| {
-        named(
-            name,
-            RuleProps {
-                rule_type: "Basic".into(),
-                priority,
-                http_listener: sub("httpListeners", listener),
-                backend_address_pool: Some(sub("backendAddressPools", "open-webui")),
-                backend_http_settings: Some(sub(
-                    "backendHttpSettingsCollection",
-                    "open-webui-https",
-                )),
-                redirect_configuration: None,
-            },
-        )
-    };
-    let (ssl_certificates, frontend_ports, http_listeners, redirects, rules) = match tls {
-        Some(secret) => (
-            vec![named(
-                "public-tls",
-                KeyVaultCert {
-                    key_vault_secret_id: secret.clone(),
-                },
-            )],
-            vec![
-                named("port-443", PortProps { port: 443 }),
-                named("port-80", PortProps { port: 80 }),
-            ],
-            vec![
-                listener("https", "port-443", "Https", true),
-                listener("http", "port-80", "Http", false),
-            ],
-            vec![named(
-                "http-to-https",
-                RedirectProps {
-                    redirect_type: "Permanent".into(),
-                    target_listener: sub("httpListeners", "https"),
-                    include_path: true,
-                    include_query_string: true,
-                },
-            )],
-            vec![
-                forward("https-to-open-webui", "https", 100),
-                named(
-                    "http-redirect",
-                    RuleProps {
-                        rule_type: "Basic".into(),
-                        priority: 200,
-                        http_listener: sub("httpListeners", "http"),
-                        backend_address_pool: None,
-                        backend_http_settings: None,
-                        redirect_configuration: Some(sub(
-                            "redirectConfigurations",
-                            "http-to-https",
-                        )),
-                    },
-                ),
-            ],
-        ),
-        None => (
-            Vec::new(),
-            vec![named("port-80", PortProps { port: 80 })],
-            vec![listener("http", "port-80", "Http", false)],
-            Vec::new(),
-            vec![forward("http-to-open-webui", "http", 100)],
-        ),
+    let frontend = match tls {
+        Some(secret) => Frontend::https(&children, secret),
+        None => Frontend::http_only(&children),
     };
     // With a certificate the app serves the custom domain; without one it only
     // answers to its own FQDN.
@@ -421,7 +339,7 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
                     subnet: SubResource::new(&input.subnet_id),
                 },
             )],
-            ssl_certificates,
+            ssl_certificates: frontend.ssl_certificates,
             trusted_root_certificates: trusted,
             frontend_ip_configurations: vec![named(
                 "public-frontend",
@@ -429,7 +347,7 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
                     public_ip_address: SubResource::new(&input.public_ip_id),
                 },
             )],
-            frontend_ports,
+            frontend_ports: frontend.ports,
             backend_address_pools: vec![named(
                 "open-webui",
                 PoolProps {
@@ -438,41 +356,193 @@ pub fn body(input: &AppGatewayInput) -> AppGatewayBody {
                     }],
                 },
             )],
-            backend_http_settings_collection: vec![named(
-                "open-webui-https",
-                HttpSettingsProps {
-                    port: 443,
-                    protocol: "Https".into(),
-                    cookie_based_affinity: "Enabled".into(),
-                    affinity_cookie_name: "ApplicationGatewayAffinity".into(),
-                    request_timeout: REQUEST_TIMEOUT_S,
-                    host_name: host.clone(),
-                    pick_host_name_from_backend_address: host.is_none(),
-                    probe: sub("probes", "open-webui-health"),
-                    trusted_root_certificates: trusted_refs,
-                },
+            backend_http_settings_collection: vec![backend_http_settings(
+                &children,
+                host.clone(),
+                trusted_refs,
             )],
-            probes: vec![named(
-                "open-webui-health",
-                ProbeProps {
-                    protocol: "Https".into(),
-                    host: host.clone(),
-                    path: PROBE_PATH.into(),
-                    interval: 30,
-                    timeout: 30,
-                    unhealthy_threshold: PROBE_UNHEALTHY_THRESHOLD,
-                    pick_host_name_from_backend_http_settings: host.is_none(),
-                    match_: ProbeMatch {
-                        status_codes: vec!["200-399".into()],
-                    },
-                },
-            )],
-            http_listeners,
-            redirect_configurations: redirects,
-            request_routing_rules: rules,
+            probes: vec![health_probe(host)],
+            http_listeners: frontend.listeners,
+            redirect_configurations: frontend.redirects,
+            request_routing_rules: frontend.rules,
             firewall_policy: input.firewall_policy_id.as_deref().map(SubResource::new),
         },
     }
+}
+
+/// The child resources of one gateway, referenced by ID.
+struct Children<'a>(&'a str);
+
+impl Children<'_> {
+    /// `{"id": GATEWAY/kind/name}`.
+    fn sub(&self, kind: &str, name: &str) -> SubResource {
+        SubResource::new(Ids::child(self.0, kind, name))
+    }
+}
+
+/// `backend-root`, the trusted root certificate (when the environment names one).
+fn trusted_root_certificates(input: &AppGatewayInput) -> Vec<Named<KeyVaultCert>> {
+    input
+        .trusted_root_secret_id
+        .iter()
+        .map(|s| {
+            named(
+                "backend-root",
+                KeyVaultCert {
+                    key_vault_secret_id: s.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// The public side of the gateway: TLS certificate, ports, listeners,
+/// redirects and routing rules.
+struct Frontend {
+    ssl_certificates: Vec<Named<KeyVaultCert>>,
+    ports: Vec<Named<PortProps>>,
+    listeners: Vec<Named<ListenerProps>>,
+    redirects: Vec<Named<RedirectProps>>,
+    rules: Vec<Named<RuleProps>>,
+}
+
+impl Frontend {
+    /// With a certificate (Key Vault secret `secret`): HTTPS on 443 forwarded to
+    /// Open WebUI, HTTP on 80 redirected permanently to HTTPS.
+    fn https(children: &Children, secret: &Input<String>) -> Frontend {
+        Frontend {
+            ssl_certificates: vec![named(
+                "public-tls",
+                KeyVaultCert {
+                    key_vault_secret_id: secret.clone(),
+                },
+            )],
+            ports: vec![
+                named("port-443", PortProps { port: 443 }),
+                named("port-80", PortProps { port: 80 }),
+            ],
+            listeners: vec![
+                listener(children, "https", "port-443", "Https", true),
+                listener(children, "http", "port-80", "Http", false),
+            ],
+            redirects: vec![named(
+                "http-to-https",
+                RedirectProps {
+                    redirect_type: "Permanent".into(),
+                    target_listener: children.sub("httpListeners", "https"),
+                    include_path: true,
+                    include_query_string: true,
+                },
+            )],
+            rules: vec![
+                forward(children, "https-to-open-webui", "https", 100),
+                named(
+                    "http-redirect",
+                    RuleProps {
+                        rule_type: "Basic".into(),
+                        priority: 200,
+                        http_listener: children.sub("httpListeners", "http"),
+                        backend_address_pool: None,
+                        backend_http_settings: None,
+                        redirect_configuration: Some(
+                            children.sub("redirectConfigurations", "http-to-https"),
+                        ),
+                    },
+                ),
+            ],
+        }
+    }
+
+    /// Without a certificate: HTTP on 80 forwarded to Open WebUI.
+    fn http_only(children: &Children) -> Frontend {
+        Frontend {
+            ssl_certificates: Vec::new(),
+            ports: vec![named("port-80", PortProps { port: 80 })],
+            listeners: vec![listener(children, "http", "port-80", "Http", false)],
+            redirects: Vec::new(),
+            rules: vec![forward(children, "http-to-open-webui", "http", 100)],
+        }
+    }
+}
+
+/// A listener on the public frontend IP and port `port` (with the TLS
+/// certificate when `cert`).
+fn listener(
+    children: &Children,
+    name: &str,
+    port: &str,
+    protocol: &str,
+    cert: bool,
+) -> Named<ListenerProps> {
+    named(
+        name,
+        ListenerProps {
+            frontend_ip_configuration: children.sub("frontendIPConfigurations", "public-frontend"),
+            frontend_port: children.sub("frontendPorts", port),
+            protocol: protocol.into(),
+            ssl_certificate: cert.then(|| children.sub("sslCertificates", "public-tls")),
+        },
+    )
+}
+
+/// A basic rule forwarding `listener` to the Open WebUI backend over HTTPS.
+fn forward(children: &Children, name: &str, listener: &str, priority: u32) -> Named<RuleProps> {
+    named(
+        name,
+        RuleProps {
+            rule_type: "Basic".into(),
+            priority,
+            http_listener: children.sub("httpListeners", listener),
+            backend_address_pool: Some(children.sub("backendAddressPools", "open-webui")),
+            backend_http_settings: Some(
+                children.sub("backendHttpSettingsCollection", "open-webui-https"),
+            ),
+            redirect_configuration: None,
+        },
+    )
+}
+
+/// HTTPS to the backend with cookie affinity, the host name `host` (or the
+/// backend's own FQDN) and the trusted roots `trusted_refs`.
+fn backend_http_settings(
+    children: &Children,
+    host: Option<String>,
+    trusted_refs: Vec<SubResource>,
+) -> Named<HttpSettingsProps> {
+    named(
+        "open-webui-https",
+        HttpSettingsProps {
+            port: 443,
+            protocol: "Https".into(),
+            cookie_based_affinity: "Enabled".into(),
+            affinity_cookie_name: "ApplicationGatewayAffinity".into(),
+            request_timeout: REQUEST_TIMEOUT_S,
+            pick_host_name_from_backend_address: host.is_none(),
+            host_name: host,
+            probe: children.sub("probes", "open-webui-health"),
+            trusted_root_certificates: trusted_refs,
+        },
+    )
+}
+
+/// The HTTPS health probe on Open WebUI's health path (host `host`, or the one
+/// of the backend settings).
+fn health_probe(host: Option<String>) -> Named<ProbeProps> {
+    named(
+        "open-webui-health",
+        ProbeProps {
+            protocol: "Https".into(),
+            pick_host_name_from_backend_http_settings: host.is_none(),
+            host,
+            path: PROBE_PATH.into(),
+            interval: 30,
+            timeout: 30,
+            unhealthy_threshold: PROBE_UNHEALTHY_THRESHOLD,
+            match_: ProbeMatch {
+                status_codes: vec!["200-399".into()],
+            },
+        },
+    )
 }
 
 /// Comparison rules: the sub-resource collections are sets matched by name;
