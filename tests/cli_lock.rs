@@ -256,3 +256,22 @@ async fn two_embedded_runs_on_one_state_file_cannot_both_run() {
         String::from_utf8_lossy(&plan.stdout)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_stopped_by_the_preflight_releases_its_lock() {
+    let h = Harness::start("sandbox", TIME_SCALE).await;
+    h.admin_post(
+        "/_sandbox/preflight",
+        &json!({"taken_names": [{"type": "Microsoft.KeyVault/vaults", "name": "kv-owui-hub-sbx"}]}),
+    )
+    .await;
+    for args in [
+        &["hub", "--yes", "--no-progress"][..],
+        &["up", "--yes", "--no-progress"][..],
+    ] {
+        let run = h.run(args).await;
+        run.expect_code(1);
+        assert!(run.stderr.contains("kv-owui-hub-sbx"), "{}", run.stderr);
+        assert_eq!(lock_value(&h).await, None, "{args:?} left its lock held");
+    }
+}

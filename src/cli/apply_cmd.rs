@@ -112,6 +112,7 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
         Ok(None) => {}
         other => {
             session.close().await;
+            super::lock::release(lock).await;
             return other.map(|code| code.unwrap_or(ExitCode::from(1)));
         }
     }

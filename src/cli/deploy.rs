@@ -308,6 +308,7 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         Ok(None) => {}
         other => {
             session.close().await;
+            super::lock::release(lock).await;
             return other.map(|code| code.unwrap_or(ExitCode::from(1)));
         }
     }
