@@ -438,6 +438,20 @@ pub(crate) fn sensitive_paths(desired: &Desired, rules: &DiffRules) -> Vec<Strin
     out
 }
 
+/// A desired array and its live counterpart, as the array steps of the
+/// differ compare them.
+#[derive(Clone, Copy)]
+struct ArrayPair<'d> {
+    /// The whole desired array (shown as the new value of a whole-array diff).
+    desired: &'d Desired,
+    /// Its elements.
+    items: &'d [Desired],
+    /// The live array's elements.
+    live_items: &'d [Value],
+    /// Whether both sides hold only scalars.
+    scalars: bool,
+}
+
 struct Differ<'a> {
     rules: &'a DiffRules,
     /// Whether the live resource exists.
@@ -546,27 +560,14 @@ impl Differ<'_> {
         }
     }
 
+    /// Diffs an array: absent live arrays, set arrays (compared regardless of
+    /// order, see `DiffRules::set_arrays`) and ordered arrays each have their step.
     fn walk_array(&mut self, desired: &Desired, live: Option<&Value>, path: &mut Path) {
         let items = desired.elements().unwrap_or_default();
         let all_scalar = items.iter().all(Desired::is_known_scalar);
         let live_items = match live {
             None | Some(Value::Null) => {
-                if items.is_empty() {
-                    return;
-                }
-                if all_scalar {
-                    self.push(path, DiffValue::Absent, desired.to_diff_value());
-                } else {
-                    for (i, it) in items.iter().enumerate() {
-                        let seg = match it.element_name() {
-                            Some(n) if self.is_set(path) => Seg::Name(n),
-                            _ => Seg::Index(i),
-                        };
-                        path.push(seg);
-                        self.walk(it, None, path);
-                        path.pop();
-                    }
-                }
+                self.walk_array_absent(desired, &items, all_scalar, path);
                 return;
             }
             Some(Value::Array(a)) => a,
@@ -576,96 +577,163 @@ impl Differ<'_> {
             }
         };
         let live_scalar = live_items.iter().all(|v| !v.is_object() && !v.is_array());
+        let arrays = ArrayPair {
+            desired,
+            items: &items,
+            live_items,
+            scalars: all_scalar && live_scalar,
+        };
         if self.is_set(path) {
-            if all_scalar && live_scalar {
-                if !self.scalar_multiset_eq(&items, live_items, path) {
-                    self.push(
-                        path,
-                        DiffValue::known(live.unwrap_or(&Value::Null)),
-                        desired.to_diff_value(),
-                    );
-                }
-                return;
-            }
-            let names: Option<Vec<String>> = items.iter().map(Desired::element_name).collect();
-            if let Some(names) = names {
-                for (it, name) in items.iter().zip(&names) {
-                    let found = live_items.iter().find(|l| {
-                        l.get("name")
-                            .and_then(Value::as_str)
-                            .is_some_and(|n| n.eq_ignore_ascii_case(name))
-                    });
-                    path.push(Seg::Name(name.clone()));
-                    self.walk(it, found, path);
-                    path.pop();
-                }
-                for l in live_items {
-                    let lname = l.get("name").and_then(Value::as_str).unwrap_or_default();
-                    if !names.iter().any(|n| n.eq_ignore_ascii_case(lname)) {
-                        path.push(Seg::Name(lname.to_string()));
-                        self.push(path, DiffValue::known(l), DiffValue::Absent);
-                        path.pop();
-                    }
-                }
-                return;
-            }
-            // Unnamed elements: match each desired element with an equal live one.
-            let mut used = vec![false; live_items.len()];
-            let mut unmatched = Vec::new();
-            for (i, it) in items.iter().enumerate() {
-                let hit = (0..live_items.len()).find(|&j| {
-                    !used[j] && {
-                        let mut probe = Differ {
-                            rules: self.rules,
-                            exists: self.exists,
-                            out: Vec::new(),
-                        };
-                        let mut p = path.clone();
-                        p.push(Seg::Index(i));
-                        probe.walk(it, Some(&live_items[j]), &mut p);
-                        probe.out.is_empty()
-                    }
-                });
-                match hit {
-                    Some(j) => used[j] = true,
-                    None => unmatched.push(i),
-                }
-            }
-            for i in unmatched {
-                path.push(Seg::Index(i));
-                self.push(path, DiffValue::Absent, items[i].to_diff_value());
-                path.pop();
-            }
-            for (j, l) in live_items.iter().enumerate() {
-                if !used[j] {
-                    path.push(Seg::Index(j));
-                    self.push(path, DiffValue::known(l), DiffValue::Absent);
-                    path.pop();
-                }
-            }
+            self.walk_set(&arrays, path);
+        } else {
+            self.walk_ordered(&arrays, path);
+        }
+    }
+
+    /// The desired array has no live counterpart: one absent value for an
+    /// array of scalars, else each element walked against nothing.
+    fn walk_array_absent(
+        &mut self,
+        desired: &Desired,
+        items: &[Desired],
+        all_scalar: bool,
+        path: &mut Path,
+    ) {
+        if items.is_empty() {
             return;
         }
-        // Ordered.
-        if all_scalar && live_scalar {
-            let same = items.len() == live_items.len()
-                && items.iter().zip(live_items).all(|(d, l)| match d {
-                    Desired::Known(dv) => self.scalar_eq(dv, l, path),
-                    _ => false,
-                });
-            if !same {
+        if all_scalar {
+            self.push(path, DiffValue::Absent, desired.to_diff_value());
+        } else {
+            for (i, it) in items.iter().enumerate() {
+                let seg = match it.element_name() {
+                    Some(n) if self.is_set(path) => Seg::Name(n),
+                    _ => Seg::Index(i),
+                };
+                path.push(seg);
+                self.walk(it, None, path);
+                path.pop();
+            }
+        }
+    }
+
+    /// A set array: scalars compared as multisets, named elements matched by
+    /// name, unnamed elements matched with an equal live one.
+    fn walk_set(&mut self, arrays: &ArrayPair, path: &mut Path) {
+        if arrays.scalars {
+            if !self.scalar_multiset_eq(arrays.items, arrays.live_items, path) {
                 self.push(
                     path,
-                    DiffValue::known(live.unwrap_or(&Value::Null)),
-                    desired.to_diff_value(),
+                    DiffValue::known(&Value::Array(arrays.live_items.to_vec())),
+                    arrays.desired.to_diff_value(),
                 );
             }
             return;
         }
-        for i in 0..items.len().max(live_items.len()) {
+        let names: Option<Vec<String>> = arrays.items.iter().map(Desired::element_name).collect();
+        match names {
+            Some(names) => self.walk_named_set(arrays.items, &names, arrays.live_items, path),
+            None => self.walk_unnamed_set(arrays.items, arrays.live_items, path),
+        }
+    }
+
+    /// A set of named elements: each desired element against the live one of
+    /// the same name (case-insensitive); live elements not desired are removals.
+    fn walk_named_set(
+        &mut self,
+        items: &[Desired],
+        names: &[String],
+        live_items: &[Value],
+        path: &mut Path,
+    ) {
+        for (it, name) in items.iter().zip(names) {
+            let found = live_items.iter().find(|l| {
+                l.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            });
+            path.push(Seg::Name(name.clone()));
+            self.walk(it, found, path);
+            path.pop();
+        }
+        for l in live_items {
+            let lname = l.get("name").and_then(Value::as_str).unwrap_or_default();
+            if !names.iter().any(|n| n.eq_ignore_ascii_case(lname)) {
+                path.push(Seg::Name(lname.to_string()));
+                self.push(path, DiffValue::known(l), DiffValue::Absent);
+                path.pop();
+            }
+        }
+    }
+
+    /// Unnamed elements: match each desired element with an equal live one;
+    /// the unmatched on either side are additions and removals.
+    fn walk_unnamed_set(&mut self, items: &[Desired], live_items: &[Value], path: &mut Path) {
+        let mut used = vec![false; live_items.len()];
+        let mut unmatched = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            let hit = (0..live_items.len()).find(|&j| {
+                !used[j] && {
+                    let mut probe = Differ {
+                        rules: self.rules,
+                        exists: self.exists,
+                        out: Vec::new(),
+                    };
+                    let mut p = path.clone();
+                    p.push(Seg::Index(i));
+                    probe.walk(it, Some(&live_items[j]), &mut p);
+                    probe.out.is_empty()
+                }
+            });
+            match hit {
+                Some(j) => used[j] = true,
+                None => unmatched.push(i),
+            }
+        }
+        for i in unmatched {
             path.push(Seg::Index(i));
-            match items.get(i) {
-                Some(it) => self.walk(it, live_items.get(i), path),
-                None => self.push(path, DiffValue::known(&live_items[i]), DiffValue::Absent),
+            self.push(path, DiffValue::Absent, items[i].to_diff_value());
+            path.pop();
+        }
+        for (j, l) in live_items.iter().enumerate() {
+            if !used[j] {
+                path.push(Seg::Index(j));
+                self.push(path, DiffValue::known(l), DiffValue::Absent);
+                path.pop();
+            }
+        }
+    }
+
+    /// An ordered array: scalars compared as a whole, else element by position.
+    fn walk_ordered(&mut self, arrays: &ArrayPair, path: &mut Path) {
+        if arrays.scalars {
+            let same = arrays.items.len() == arrays.live_items.len()
+                && arrays
+                    .items
+                    .iter()
+                    .zip(arrays.live_items)
+                    .all(|(d, l)| match d {
+                        Desired::Known(dv) => self.scalar_eq(dv, l, path),
+                        _ => false,
+                    });
+            if !same {
+                self.push(
+                    path,
+                    DiffValue::known(&Value::Array(arrays.live_items.to_vec())),
+                    arrays.desired.to_diff_value(),
+                );
+            }
+            return;
+        }
+        for i in 0..arrays.items.len().max(arrays.live_items.len()) {
+            path.push(Seg::Index(i));
+            match arrays.items.get(i) {
+                Some(it) => self.walk(it, arrays.live_items.get(i), path),
+                None => self.push(
+                    path,
+                    DiffValue::known(&arrays.live_items[i]),
+                    DiffValue::Absent,
+                ),
             }
             path.pop();
         }
@@ -963,6 +1031,68 @@ mod tests {
             ]
         );
         assert_eq!(d[2].new, DiffValue::Absent);
+    }
+
+    #[test]
+    fn unnamed_sets_ordered_arrays_and_absent_arrays() {
+        let paths = |desired: Value, live: Value| -> Vec<(String, DiffValue)> {
+            diff(&known(desired), Some(&live), &rules())
+                .into_iter()
+                .map(|d| (d.path, d.old))
+                .collect()
+        };
+        // A set of unnamed elements: matched by equality, in any order.
+        let set = paths(
+            json!({"properties": {"prefixes": [{"a": 1}, {"a": 2}]}}),
+            json!({"properties": {"prefixes": [{"a": 2}, {"a": 3}]}}),
+        );
+        assert_eq!(
+            set,
+            vec![
+                ("/properties/prefixes/0".to_string(), DiffValue::Absent),
+                (
+                    "/properties/prefixes/1".to_string(),
+                    DiffValue::Known(json!({"a": 3}))
+                ),
+            ]
+        );
+        // A set of scalars ignores order; an ordered array of scalars does not.
+        assert!(
+            paths(
+                json!({"properties": {"prefixes": [1, 2]}}),
+                json!({"properties": {"prefixes": [2, 1]}})
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            paths(
+                json!({"properties": {"list": [1, 2]}}),
+                json!({"properties": {"list": [2, 1]}})
+            ),
+            vec![(
+                "/properties/list".to_string(),
+                DiffValue::Known(json!([2, 1]))
+            )]
+        );
+        // An ordered array of objects compares by position; extra live elements are removals.
+        assert_eq!(
+            paths(
+                json!({"properties": {"objs": [{"x": 1}]}}),
+                json!({"properties": {"objs": [{"x": 1}, {"x": 2}]}})
+            ),
+            vec![(
+                "/properties/objs/1".to_string(),
+                DiffValue::Known(json!({"x": 2}))
+            )]
+        );
+        // A desired array missing live.
+        assert_eq!(
+            paths(
+                json!({"properties": {"list": [1]}}),
+                json!({"properties": {}})
+            ),
+            vec![("/properties/list".to_string(), DiffValue::Absent)]
+        );
     }
 
     #[test]
