@@ -859,6 +859,47 @@ pub fn compare(desired: &Value, live: Option<&Value>, rules: &DiffRules) -> Vec<
     diff(&resolved, live, rules)
 }
 
+/// Adds to `body` (a parent's PUT body) the live value of every list that
+/// separately declared children own ([`DiffRules::owned_by_children`]) and the
+/// body does not declare: a PUT replaces the whole list, so without it the
+/// children would be deleted (e.g. a hub VNet's peering declared by the spoke
+/// stage). Each kept element is its `name` and its writable `properties`.
+pub fn keep_owned_by_children(body: &mut Value, live: &Value, rules: &DiffRules) {
+    for owned in &rules.owned_by_children {
+        if body.pointer(&owned.path).is_some() {
+            continue;
+        }
+        let kept: Vec<Value> = live
+            .pointer(&owned.path)
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .map(|child| writable_child(child, &owned.writable))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some((parent, key)) = owned.path.rsplit_once('/') else {
+            continue;
+        };
+        if !kept.is_empty()
+            && let Some(props) = body.pointer_mut(parent).and_then(Value::as_object_mut)
+        {
+            props.insert(key.to_string(), Value::Array(kept));
+        }
+    }
+}
+
+/// A child as its parent's PUT carries it: its name and its writable properties.
+fn writable_child(child: &Value, writable: &[String]) -> Value {
+    let mut props = serde_json::Map::new();
+    for key in writable {
+        if let Some(v) = child.pointer(&format!("/properties/{key}")) {
+            props.insert(key.clone(), v.clone());
+        }
+    }
+    serde_json::json!({ "name": child.get("name"), "properties": props })
+}
+
 /// Whether a string is an ARM resource ID (compared case-insensitively).
 pub fn is_arm_id(s: &str) -> bool {
     s.len() > 15
@@ -901,6 +942,7 @@ mod tests {
             xml: vec!["/properties/policy".into()],
             unscoped_ids: vec!["/properties/roleDefinitionId".into()],
             openapi: None,
+            owned_by_children: Vec::new(),
         }
     }
 
@@ -1093,6 +1135,44 @@ mod tests {
             ),
             vec![("/properties/list".to_string(), DiffValue::Absent)]
         );
+    }
+
+    #[test]
+    fn lists_owned_by_children_are_kept_and_not_compared() {
+        let rules = DiffRules {
+            owned_by_children: vec![crate::engine::OwnedByChildren {
+                path: "/properties/peerings".into(),
+                child_type: "Microsoft.Network/virtualNetworks/virtualNetworkPeerings".into(),
+                writable: vec!["remote".into(), "allow".into()],
+            }],
+            ..DiffRules::default()
+        };
+        let live = json!({"properties": {"x": 1, "peerings": [{
+            "id": "/subscriptions/s/p/1", "name": "to-spoke", "etag": "W/1",
+            "properties": {"remote": {"id": "/v"}, "allow": true, "peeringState": "Connected"}
+        }]}});
+        // Not declared: nothing to compare, and the live list (writable parts) is kept.
+        let mut body = json!({"properties": {"x": 2}});
+        let paths: Vec<String> = diff(&known(body.clone()), Some(&live), &rules)
+            .into_iter()
+            .map(|d| d.path)
+            .collect();
+        assert_eq!(paths, vec!["/properties/x".to_string()]);
+        keep_owned_by_children(&mut body, &live, &rules);
+        assert_eq!(
+            body,
+            json!({"properties": {"x": 2, "peerings": [
+                {"name": "to-spoke", "properties": {"remote": {"id": "/v"}, "allow": true}}
+            ]}})
+        );
+        // Declared inline (even empty): the body's own list is written as it is.
+        let mut inline = json!({"properties": {"peerings": []}});
+        keep_owned_by_children(&mut inline, &live, &rules);
+        assert_eq!(inline, json!({"properties": {"peerings": []}}));
+        // Nothing live: nothing added.
+        let mut fresh = json!({"properties": {"x": 2}});
+        keep_owned_by_children(&mut fresh, &json!({"properties": {}}), &rules);
+        assert_eq!(fresh, json!({"properties": {"x": 2}}));
     }
 
     #[test]

@@ -977,6 +977,11 @@ impl<'a> Planner<'a> {
             Vec::new()
         };
         let mut body = spec_body;
+        if action == Action::Update
+            && let Some(l) = live_eff
+        {
+            diff::keep_owned_by_children(&mut body, l, &spec.rules);
+        }
         strip_large(&mut body, &mut decided.blobs);
         decided.actions[i] = Some(action);
         decided.changes[i] = Some(Change {
