@@ -210,10 +210,10 @@ type TaskResult = Result<(Option<Value>, Outcome, Option<String>), EngineError>;
 /// cancellation [`EngineError::Cancelled`].
 ///
 /// The steps: check what can be checked before the first write
-/// ([`check_before_writing`], then the fingerprints), order the changes
-/// ([`apply_order`]), then, until nothing runs, settle skips and start what is
-/// ready ([`Run::start_ready`]) and record each finished task
-/// ([`Run::record`]); finally build the report ([`Run::report`]).
+/// (`check_before_writing`, then the fingerprints), order the changes
+/// (`apply_order`), then, until nothing runs, settle skips and start what is
+/// ready (`Run::start_ready`) and record each finished task
+/// (`Run::record`); finally build the report (`Run::report`).
 pub async fn apply(
     backend: Arc<dyn Backend>,
     plan: &Plan,

@@ -487,15 +487,15 @@ enum Job {
 
 /// Plans `model` against the live state. Reads only; never writes.
 ///
-/// The steps, in order: index the model ([`Graph::of`]), read the live state
-/// and run the discoveries ([`Planner::read_live_state`]), stop on missing
-/// prerequisites and read errors ([`Planner::check_reads`]), decide an action
-/// per declared resource ([`Planner::decide_destroy`] or
-/// [`Planner::decide_changes`], which resolves references and diffs), record
-/// the values unchanged resources pass on ([`Planner::record_passed_values`]),
+/// The steps, in order: index the model (`Graph::of`), read the live state
+/// and run the discoveries (`Planner::read_live_state`), stop on missing
+/// prerequisites and read errors (`Planner::check_reads`), decide an action
+/// per declared resource (`Planner::decide_destroy` or
+/// `Planner::decide_changes`, which resolves references and diffs), record
+/// the values unchanged resources pass on (`Planner::record_passed_values`),
 /// find and read discovered resources no longer declared
-/// ([`Planner::find_orphans`], [`Planner::read_orphans`]), and assemble the plan
-/// with its delete order ([`Planner::assemble`]).
+/// (`Planner::find_orphans`, `Planner::read_orphans`), and assemble the plan
+/// with its delete order (`Planner::assemble`).
 pub async fn plan(
     backend: &dyn Backend,
     model: &Model,
