@@ -967,22 +967,8 @@ impl<'a> Planner<'a> {
             let target = state.targets[i].as_ref().unwrap_or(&spec.address);
             diffs.extend(operation_diffs(self.backend, spec, target, ptr).await?);
         }
-        let replace_paths = if action == Action::Replace {
-            diffs
-                .iter()
-                .filter(|d| d.forces_replacement)
-                .map(|d| d.path.clone())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut body = spec_body;
-        if action == Action::Update
-            && let Some(l) = live_eff
-        {
-            diff::keep_owned_by_children(&mut body, l, &spec.rules);
-        }
-        strip_large(&mut body, &mut decided.blobs);
+        let replace_paths = replace_paths(action, &diffs);
+        let body = body_to_write(spec, spec_body, action, live_eff, &mut decided.blobs);
         decided.actions[i] = Some(action);
         decided.changes[i] = Some(Change {
             address: spec.address.clone(),
@@ -1324,6 +1310,38 @@ impl<'a> Planner<'a> {
             blobs: decided.blobs,
         }
     }
+}
+
+/// For a replace, the paths of the diffs that force it.
+fn replace_paths(action: Action, diffs: &[PropertyDiff]) -> Vec<String> {
+    if action == Action::Replace {
+        diffs
+            .iter()
+            .filter(|d| d.forces_replacement)
+            .map(|d| d.path.clone())
+            .collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// The body a change will write: an update keeps the live lists owned by
+/// separately declared children (see `DiffRules::owned_by_children`), and
+/// large strings move to the plan's blobs.
+fn body_to_write(
+    spec: &ResourceSpec,
+    mut body: Value,
+    action: Action,
+    live: Option<&Value>,
+    blobs: &mut BTreeMap<String, String>,
+) -> Value {
+    if action == Action::Update
+        && let Some(l) = live
+    {
+        diff::keep_owned_by_children(&mut body, l, &spec.rules);
+    }
+    strip_large(&mut body, blobs);
+    body
 }
 
 /// Whether `spec` is an ARM role assignment.
