@@ -26,6 +26,11 @@ async fn rewriting_the_hub_vnet_keeps_the_peering_to_the_spoke() {
         "the tag change rewrites the hub VNet: {writes:#?}"
     );
 
+    assert_no_peering_recreated(&h).await;
+}
+
+/// `plan spoke` would create no peering again (none was lost).
+async fn assert_no_peering_recreated(h: &Harness) {
     let plan = h.run(&["plan", "spoke", "--output", "json"]).await;
     plan.ok();
     let doc: Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
@@ -46,4 +51,24 @@ async fn rewriting_the_hub_vnet_keeps_the_peering_to_the_spoke() {
         recreated.is_empty(),
         "peering lost by the hub VNet PUT: {recreated:#?}"
     );
+}
+
+/// The same rewrite from a saved plan: the plan carries the live peering (read at
+/// plan time), `apply FILE` accepts it as the configuration's and keeps the peering.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_rewriting_the_hub_vnet_applies_and_keeps_the_peering() {
+    let h = Harness::start("sandbox", 0.0005).await;
+    h.run(&["hub", "--yes", "--no-progress"]).await.ok();
+    h.run(&["spoke", "--yes", "--no-progress"]).await.ok();
+    h.write_env(&h.env_text().replace(
+        "purpose = \"sandbox\"",
+        "purpose = \"sandbox\"\ncost-center = \"ai-platform\"",
+    ));
+    h.run(&["plan", "hub", "--out", "plan.json"]).await.ok();
+    let applied = h
+        .run(&["apply", "plan.json", "--yes", "--no-progress"])
+        .await;
+    applied.ok();
+    h.run(&["plan", "hub", "--detailed-exitcode"]).await.ok();
+    assert_no_peering_recreated(&h).await;
 }

@@ -208,6 +208,12 @@ type TaskResult = Result<(Option<Value>, Outcome, Option<String>), EngineError>;
 /// allowed. Returns every outcome; on failures returns
 /// [`EngineError::ApplyFailed`] (independent branches still finished), on
 /// cancellation [`EngineError::Cancelled`].
+///
+/// The steps: check what can be checked before the first write
+/// (`check_before_writing`, then the fingerprints), order the changes
+/// (`apply_order`), then, until nothing runs, settle skips and start what is
+/// ready (`Run::start_ready`) and record each finished task
+/// (`Run::record`); finally build the report (`Run::report`).
 pub async fn apply(
     backend: Arc<dyn Backend>,
     plan: &Plan,
@@ -221,8 +227,49 @@ pub async fn apply(
     let n = changes.len();
 
     // Everything that can be checked before the first write is checked now.
-    let mut bodies: Vec<Option<Value>> = Vec::with_capacity(n);
-    for c in changes {
+    let bodies = check_before_writing(plan, secrets)?;
+    if opts.verify_fingerprints {
+        verify_plan(backend.as_ref(), plan, opts.parallelism).await?;
+    }
+    let (index, deps) = apply_order(changes, &bodies, secrets);
+    let mut run = Run {
+        changes,
+        index,
+        deps,
+        bodies,
+        backend,
+        opts,
+        secrets,
+        events,
+        cancel,
+        state: vec![State::Pending; n],
+        // How events and skips name each change: readable until its address is resolved.
+        shown: changes.iter().map(shown_address).collect(),
+        known: (0..n).map(|_| None).collect(),
+        outcomes: vec![None; n],
+        failures: Vec::new(),
+        busy_keys: HashSet::new(),
+        running: FuturesUnordered::new(),
+        parallelism: opts.parallelism.max(1),
+    };
+    loop {
+        run.start_ready();
+        if run.running.is_empty() {
+            break;
+        }
+        let Some((i, elapsed, result)) = run.next_finished().await else {
+            run.interrupt();
+            break;
+        };
+        run.record(i, elapsed, result);
+    }
+    run.report(start)
+}
+
+/// The full body of every write, checked for secrets that cannot be supplied.
+fn check_before_writing(plan: &Plan, secrets: &Secrets) -> Result<Vec<Option<Value>>, EngineError> {
+    let mut bodies: Vec<Option<Value>> = Vec::with_capacity(plan.changes.len());
+    for c in &plan.changes {
         let body = if matches!(c.action, Action::Create | Action::Update | Action::Replace) {
             plan.full_body(c)?
         } else {
@@ -240,10 +287,17 @@ pub async fn apply(
         }
         bodies.push(body);
     }
-    if opts.verify_fingerprints {
-        verify_plan(backend.as_ref(), plan, opts.parallelism).await?;
-    }
+    Ok(bodies)
+}
 
+/// Each change's position by address, and the positions it waits for: its
+/// plan dependencies plus, for a write needing a secret fetched from a
+/// resource, that resource.
+fn apply_order<'a>(
+    changes: &'a [Change],
+    bodies: &[Option<Value>],
+    secrets: &Secrets,
+) -> (HashMap<&'a Address, usize>, Vec<Vec<usize>>) {
     let index: HashMap<&Address, usize> = changes
         .iter()
         .enumerate()
@@ -272,205 +326,257 @@ pub async fn apply(
             }
         }
     }
+    (index, deps)
+}
 
-    let mut state = vec![State::Pending; n];
-    // How events and skips name each change: readable until its address is resolved.
-    let mut shown: Vec<Address> = changes.iter().map(shown_address).collect();
-    let mut known: Vec<Option<Known>> = (0..n).map(|_| None).collect();
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
-    let mut failures: Vec<(usize, EngineError)> = Vec::new();
-    let mut busy_keys: HashSet<String> = HashSet::new();
-    let mut running: FuturesUnordered<BoxFuture<'static, (usize, Duration, TaskResult)>> =
-        FuturesUnordered::new();
-    let parallelism = opts.parallelism.max(1);
+/// One apply in progress: the plan's changes in their order, what the tasks
+/// need, and each change's progress.
+struct Run<'a> {
+    changes: &'a [Change],
+    index: HashMap<&'a Address, usize>,
+    deps: Vec<Vec<usize>>,
+    bodies: Vec<Option<Value>>,
+    backend: Arc<dyn Backend>,
+    opts: &'a ApplyOptions,
+    secrets: &'a Secrets,
+    events: EventSink,
+    cancel: CancelToken,
+    state: Vec<State>,
+    shown: Vec<Address>,
+    known: Vec<Option<Known>>,
+    outcomes: Vec<Option<Outcome>>,
+    failures: Vec<(usize, EngineError)>,
+    busy_keys: HashSet<String>,
+    running: FuturesUnordered<BoxFuture<'static, (usize, Duration, TaskResult)>>,
+    parallelism: usize,
+}
 
-    loop {
-        // Settle skips and instant changes, start what is ready.
+impl Run<'_> {
+    /// Settles skips and instant changes and starts what is ready, until
+    /// nothing more changes.
+    fn start_ready(&mut self) {
         let mut progressed = true;
         while progressed {
             progressed = false;
-            for i in 0..n {
-                if state[i] != State::Pending {
+            for i in 0..self.changes.len() {
+                if self.state[i] != State::Pending {
                     continue;
                 }
-                let c = &changes[i];
-                let cause = deps[i].iter().find_map(|&j| match &state[j] {
-                    State::Failed => Some(shown[j].clone()),
-                    State::Skipped(a) => Some(a.clone()),
-                    _ => None,
-                });
-                if let Some(because) = cause {
-                    if c.action.writes() {
-                        events.emit(Event::Skipped {
-                            address: shown[i].clone(),
-                            label: c.label.clone(),
-                            because: because.clone(),
-                        });
-                    }
-                    outcomes[i] = Some(Outcome::Skipped {
-                        because: because.clone(),
-                    });
-                    state[i] = State::Skipped(because);
-                    progressed = true;
-                    continue;
-                }
-                if !deps[i].iter().all(|&j| state[j] == State::Done) {
-                    continue;
-                }
-                if !c.action.writes() && !c.reread && !c.wait {
-                    known[i] = Some(Known::Outputs(c.outputs.clone()));
-                    outcomes[i] = Some(if c.action == Action::Read {
-                        Outcome::Read
-                    } else {
-                        Outcome::Unchanged
-                    });
-                    state[i] = State::Done;
-                    progressed = true;
-                    continue;
-                }
-                if cancel.is_cancelled() || running.len() >= parallelism {
-                    continue;
-                }
-                let key = c.serial_key.clone().filter(|_| c.action.writes());
-                if key.as_ref().is_some_and(|k| busy_keys.contains(k)) {
-                    continue;
-                }
-                // Resolve references from the live values of dependencies.
-                let lookup = |r: &Reference| -> Option<Value> {
-                    let j = *index.get(&r.address)?;
-                    known[j].as_ref()?.get(&r.pointer)
-                };
-                let prepared = prepare(c, bodies[i].as_ref(), &lookup);
-                state[i] = State::Running;
-                progressed = true;
-                let (target, body) = match prepared {
-                    Ok(p) => p,
-                    Err(e) => {
-                        events.emit(Event::Failed {
-                            address: shown[i].clone(),
-                            label: c.label.clone(),
-                            error: e.to_string(),
-                        });
-                        outcomes[i] = Some(Outcome::Failed {
-                            error: e.to_string(),
-                        });
-                        state[i] = State::Failed;
-                        failures.push((i, e));
-                        continue;
-                    }
-                };
-                if let Some(k) = key {
-                    busy_keys.insert(k);
-                }
-                // From here on the address is known: events and errors name it.
-                shown[i] = target.clone();
-                if c.action.writes() || c.wait {
-                    events.emit(Event::Started {
-                        address: target.clone(),
-                        label: c.label.clone(),
-                        action: c.action,
-                        at: now_rfc3339(),
-                    });
-                }
-                let task = Task {
-                    backend: backend.clone(),
-                    address: target.clone(),
-                    label: c.label.clone(),
-                    target: target.clone(),
-                    api: c.api.clone(),
-                    action: c.action,
-                    wait: c.wait,
-                    body,
-                    secrets: secrets.clone(),
-                    opts: opts.clone(),
-                    observer: EventObserver {
-                        address: target.clone(),
-                        events: events.clone(),
-                    },
-                };
-                running.push(Box::pin(async move {
-                    let t0 = Instant::now();
-                    let r = task.run().await;
-                    (i, t0.elapsed(), r)
-                }));
+                progressed |= self.advance(i);
             }
         }
-        if running.is_empty() {
-            break;
+    }
+
+    /// Moves pending change `i` on if it can: skipped after a failed or skipped
+    /// dependency, done at once when nothing is to be written or waited for,
+    /// else started when its dependencies are done and a slot and its serial
+    /// key are free. Whether it moved.
+    fn advance(&mut self, i: usize) -> bool {
+        let c = &self.changes[i];
+        if let Some(because) = self.failed_dependency(i) {
+            self.skip(i, because);
+            return true;
         }
-        let next = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => None,
-            r = running.next() => r,
-        };
-        let Some((i, elapsed, result)) = next else {
-            // Cancelled: dropping the futures stops their polling.
-            drop(running);
-            for k in 0..n {
-                if state[k] == State::Running {
-                    outcomes[k] = Some(Outcome::Interrupted);
-                    state[k] = State::NotStarted;
-                }
-            }
-            break;
-        };
+        if !self.deps[i].iter().all(|&j| self.state[j] == State::Done) {
+            return false;
+        }
+        if !c.action.writes() && !c.reread && !c.wait {
+            self.known[i] = Some(Known::Outputs(c.outputs.clone()));
+            self.outcomes[i] = Some(if c.action == Action::Read {
+                Outcome::Read
+            } else {
+                Outcome::Unchanged
+            });
+            self.state[i] = State::Done;
+            return true;
+        }
+        if self.cancel.is_cancelled() || self.running.len() >= self.parallelism {
+            return false;
+        }
+        let key = c.serial_key.clone().filter(|_| c.action.writes());
+        if key.as_ref().is_some_and(|k| self.busy_keys.contains(k)) {
+            return false;
+        }
+        self.start(i, key);
+        true
+    }
+
+    /// The address of a failed or skipped dependency of change `i`, if any.
+    fn failed_dependency(&self, i: usize) -> Option<Address> {
+        self.deps[i].iter().find_map(|&j| match &self.state[j] {
+            State::Failed => Some(self.shown[j].clone()),
+            State::Skipped(a) => Some(a.clone()),
+            _ => None,
+        })
+    }
+
+    /// Change `i` is skipped `because` of that dependency (an event for writes).
+    fn skip(&mut self, i: usize, because: Address) {
+        let c = &self.changes[i];
+        if c.action.writes() {
+            self.events.emit(Event::Skipped {
+                address: self.shown[i].clone(),
+                label: c.label.clone(),
+                because: because.clone(),
+            });
+        }
+        self.outcomes[i] = Some(Outcome::Skipped {
+            because: because.clone(),
+        });
+        self.state[i] = State::Skipped(because);
+    }
+
+    /// Starts change `i`: resolves its address and body from the live values
+    /// of its dependencies, then runs its task (holding its serial `key`).
+    fn start(&mut self, i: usize, key: Option<String>) {
+        let changes = self.changes;
         let c = &changes[i];
+        // Resolve references from the live values of dependencies.
+        let (index, known) = (&self.index, &self.known);
+        let lookup = |r: &Reference| -> Option<Value> {
+            let j = *index.get(&r.address)?;
+            known[j].as_ref()?.get(&r.pointer)
+        };
+        let prepared = prepare(c, self.bodies[i].as_ref(), &lookup);
+        self.state[i] = State::Running;
+        let (target, body) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                self.fail(i, e);
+                return;
+            }
+        };
+        if let Some(k) = key {
+            self.busy_keys.insert(k);
+        }
+        // From here on the address is known: events and errors name it.
+        self.shown[i] = target.clone();
+        if c.action.writes() || c.wait {
+            self.events.emit(Event::Started {
+                address: target.clone(),
+                label: c.label.clone(),
+                action: c.action,
+                at: now_rfc3339(),
+            });
+        }
+        let task = Task {
+            backend: self.backend.clone(),
+            address: target.clone(),
+            label: c.label.clone(),
+            target: target.clone(),
+            api: c.api.clone(),
+            action: c.action,
+            wait: c.wait,
+            body,
+            secrets: self.secrets.clone(),
+            opts: self.opts.clone(),
+            observer: EventObserver {
+                address: target.clone(),
+                events: self.events.clone(),
+            },
+        };
+        self.running.push(Box::pin(async move {
+            let t0 = Instant::now();
+            let r = task.run().await;
+            (i, t0.elapsed(), r)
+        }));
+    }
+
+    /// The next finished task, or `None` when cancelled first.
+    async fn next_finished(&mut self) -> Option<(usize, Duration, TaskResult)> {
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => None,
+            r = self.running.next() => r,
+        }
+    }
+
+    /// Cancelled: dropping the running tasks stops their polling; they are
+    /// reported as interrupted.
+    fn interrupt(&mut self) {
+        // Cancelled: dropping the futures stops their polling.
+        drop(std::mem::take(&mut self.running));
+        for k in 0..self.changes.len() {
+            if self.state[k] == State::Running {
+                self.outcomes[k] = Some(Outcome::Interrupted);
+                self.state[k] = State::NotStarted;
+            }
+        }
+    }
+
+    /// Records the `result` of change `i`'s task, which ran for `elapsed`.
+    fn record(&mut self, i: usize, elapsed: Duration, result: TaskResult) {
+        let c = &self.changes[i];
         if let Some(k) = c.serial_key.as_ref().filter(|_| c.action.writes()) {
-            busy_keys.remove(k);
+            self.busy_keys.remove(k);
         }
         match result {
             Ok((live, outcome, note)) => {
                 if c.action.writes() || c.wait {
-                    events.emit(Event::Succeeded {
-                        address: shown[i].clone(),
+                    self.events.emit(Event::Succeeded {
+                        address: self.shown[i].clone(),
                         label: c.label.clone(),
                         action: c.action,
                         elapsed,
                         note,
                     });
                 }
-                known[i] = live.map(Known::Live);
-                outcomes[i] = Some(outcome);
-                state[i] = State::Done;
+                self.known[i] = live.map(Known::Live);
+                self.outcomes[i] = Some(outcome);
+                self.state[i] = State::Done;
             }
-            Err(e) => {
-                events.emit(Event::Failed {
-                    address: shown[i].clone(),
-                    label: c.label.clone(),
-                    error: e.to_string(),
-                });
-                outcomes[i] = Some(Outcome::Failed {
-                    error: e.to_string(),
-                });
-                state[i] = State::Failed;
-                failures.push((i, e));
-            }
+            Err(e) => self.fail(i, e),
         }
     }
 
-    let cancelled = cancel.is_cancelled()
-        && state
-            .iter()
-            .any(|s| matches!(s, State::Pending | State::NotStarted));
-    let report = ApplyReport {
-        results: changes
-            .iter()
-            .zip(outcomes)
-            .map(|(c, o)| (c.address.clone(), o.unwrap_or(Outcome::NotStarted)))
-            .collect(),
-        elapsed: start.elapsed(),
-    };
-    if cancelled {
-        return Err(EngineError::Cancelled { report });
-    }
-    if !failures.is_empty() {
-        failures.sort_by_key(|(i, _)| *i);
-        return Err(EngineError::ApplyFailed {
-            failures: failures.into_iter().map(|(_, e)| e).collect(),
-            report,
+    /// Change `i` failed with `e`: an event, its outcome, and the error kept.
+    fn fail(&mut self, i: usize, e: EngineError) {
+        self.events.emit(Event::Failed {
+            address: self.shown[i].clone(),
+            label: self.changes[i].label.clone(),
+            error: e.to_string(),
         });
+        self.outcomes[i] = Some(Outcome::Failed {
+            error: e.to_string(),
+        });
+        self.state[i] = State::Failed;
+        self.failures.push((i, e));
     }
-    Ok(report)
+
+    /// The report of every change; an error when cancelled or when any failed.
+    fn report(self, start: Instant) -> Result<ApplyReport, EngineError> {
+        let Run {
+            changes,
+            state,
+            outcomes,
+            mut failures,
+            cancel,
+            ..
+        } = self;
+        let cancelled = cancel.is_cancelled()
+            && state
+                .iter()
+                .any(|s| matches!(s, State::Pending | State::NotStarted));
+        let report = ApplyReport {
+            results: changes
+                .iter()
+                .zip(outcomes)
+                .map(|(c, o)| (c.address.clone(), o.unwrap_or(Outcome::NotStarted)))
+                .collect(),
+            elapsed: start.elapsed(),
+        };
+        if cancelled {
+            return Err(EngineError::Cancelled { report });
+        }
+        if !failures.is_empty() {
+            failures.sort_by_key(|(i, _)| *i);
+            return Err(EngineError::ApplyFailed {
+                failures: failures.into_iter().map(|(_, e)| e).collect(),
+                report,
+            });
+        }
+        Ok(report)
+    }
 }
 
 /// The address of a change for people before apply resolves it: the plan's

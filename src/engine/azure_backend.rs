@@ -66,58 +66,6 @@ pub fn connect_logs(
     LogsClient::new(endpoints, credential, settings)
 }
 
-const VNET_TYPE: &str = "Microsoft.Network/virtualNetworks";
-
-/// Writable properties of a VNet peering (everything else in a GET is read-only).
-const PEERING_WRITABLE: &[&str] = &[
-    "remoteVirtualNetwork",
-    "allowVirtualNetworkAccess",
-    "allowForwardedTraffic",
-    "allowGatewayTransit",
-    "useRemoteGateways",
-];
-
-impl AzureBackend {
-    /// A VNet PUT replaces the VNet's peerings with the ones in the body, so a
-    /// rewrite of a VNet whose peerings are declared as separate resources (the
-    /// hub VNet's hub -> spoke peering belongs to another stage) would delete
-    /// them. Keep the live peerings in the body when it declares none.
-    async fn keep_live_peerings(
-        &self,
-        address: &Address,
-        api_version: &str,
-        body: &Value,
-    ) -> Result<Value, BackendError> {
-        let Some(live) = self.arm.get(address.as_str(), api_version).await? else {
-            return Ok(body.clone());
-        };
-        let peerings: Vec<Value> = live
-            .pointer("/properties/virtualNetworkPeerings")
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .map(|p| {
-                        let mut props = serde_json::Map::new();
-                        for key in PEERING_WRITABLE {
-                            if let Some(v) = p.pointer(&format!("/properties/{key}")) {
-                                props.insert((*key).to_string(), v.clone());
-                            }
-                        }
-                        serde_json::json!({ "name": p.get("name"), "properties": props })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut body = body.clone();
-        if !peerings.is_empty()
-            && let Some(props) = body.get_mut("properties").and_then(Value::as_object_mut)
-        {
-            props.insert("virtualNetworkPeerings".into(), Value::Array(peerings));
-        }
-        Ok(body)
-    }
-}
-
 impl From<AzureError> for BackendError {
     fn from(e: AzureError) -> Self {
         let code = e.code().map(str::to_string);
@@ -355,24 +303,10 @@ impl Backend for AzureBackend {
         observer: &dyn Observer,
     ) -> Result<Value, BackendError> {
         match api {
-            Api::Arm {
-                api_version,
-                type_name,
-            } => {
-                let kept;
-                let body = if type_name.eq_ignore_ascii_case(VNET_TYPE)
-                    && body.pointer("/properties/virtualNetworkPeerings").is_none()
-                {
-                    kept = self.keep_live_peerings(address, api_version, body).await?;
-                    &kept
-                } else {
-                    body
-                };
-                Ok(self
-                    .arm
-                    .put(address.as_str(), api_version, body, &Lro(observer))
-                    .await?)
-            }
+            Api::Arm { api_version, .. } => Ok(self
+                .arm
+                .put(address.as_str(), api_version, body, &Lro(observer))
+                .await?),
             Api::Graph { .. } => self.graph_write(address, body).await,
         }
     }

@@ -438,6 +438,20 @@ pub(crate) fn sensitive_paths(desired: &Desired, rules: &DiffRules) -> Vec<Strin
     out
 }
 
+/// A desired array and its live counterpart, as the array steps of the
+/// differ compare them.
+#[derive(Clone, Copy)]
+struct ArrayPair<'d> {
+    /// The whole desired array (shown as the new value of a whole-array diff).
+    desired: &'d Desired,
+    /// Its elements.
+    items: &'d [Desired],
+    /// The live array's elements.
+    live_items: &'d [Value],
+    /// Whether both sides hold only scalars.
+    scalars: bool,
+}
+
 struct Differ<'a> {
     rules: &'a DiffRules,
     /// Whether the live resource exists.
@@ -546,27 +560,14 @@ impl Differ<'_> {
         }
     }
 
+    /// Diffs an array: absent live arrays, set arrays (compared regardless of
+    /// order, see `DiffRules::set_arrays`) and ordered arrays each have their step.
     fn walk_array(&mut self, desired: &Desired, live: Option<&Value>, path: &mut Path) {
         let items = desired.elements().unwrap_or_default();
         let all_scalar = items.iter().all(Desired::is_known_scalar);
         let live_items = match live {
             None | Some(Value::Null) => {
-                if items.is_empty() {
-                    return;
-                }
-                if all_scalar {
-                    self.push(path, DiffValue::Absent, desired.to_diff_value());
-                } else {
-                    for (i, it) in items.iter().enumerate() {
-                        let seg = match it.element_name() {
-                            Some(n) if self.is_set(path) => Seg::Name(n),
-                            _ => Seg::Index(i),
-                        };
-                        path.push(seg);
-                        self.walk(it, None, path);
-                        path.pop();
-                    }
-                }
+                self.walk_array_absent(desired, &items, all_scalar, path);
                 return;
             }
             Some(Value::Array(a)) => a,
@@ -576,96 +577,163 @@ impl Differ<'_> {
             }
         };
         let live_scalar = live_items.iter().all(|v| !v.is_object() && !v.is_array());
+        let arrays = ArrayPair {
+            desired,
+            items: &items,
+            live_items,
+            scalars: all_scalar && live_scalar,
+        };
         if self.is_set(path) {
-            if all_scalar && live_scalar {
-                if !self.scalar_multiset_eq(&items, live_items, path) {
-                    self.push(
-                        path,
-                        DiffValue::known(live.unwrap_or(&Value::Null)),
-                        desired.to_diff_value(),
-                    );
-                }
-                return;
-            }
-            let names: Option<Vec<String>> = items.iter().map(Desired::element_name).collect();
-            if let Some(names) = names {
-                for (it, name) in items.iter().zip(&names) {
-                    let found = live_items.iter().find(|l| {
-                        l.get("name")
-                            .and_then(Value::as_str)
-                            .is_some_and(|n| n.eq_ignore_ascii_case(name))
-                    });
-                    path.push(Seg::Name(name.clone()));
-                    self.walk(it, found, path);
-                    path.pop();
-                }
-                for l in live_items {
-                    let lname = l.get("name").and_then(Value::as_str).unwrap_or_default();
-                    if !names.iter().any(|n| n.eq_ignore_ascii_case(lname)) {
-                        path.push(Seg::Name(lname.to_string()));
-                        self.push(path, DiffValue::known(l), DiffValue::Absent);
-                        path.pop();
-                    }
-                }
-                return;
-            }
-            // Unnamed elements: match each desired element with an equal live one.
-            let mut used = vec![false; live_items.len()];
-            let mut unmatched = Vec::new();
-            for (i, it) in items.iter().enumerate() {
-                let hit = (0..live_items.len()).find(|&j| {
-                    !used[j] && {
-                        let mut probe = Differ {
-                            rules: self.rules,
-                            exists: self.exists,
-                            out: Vec::new(),
-                        };
-                        let mut p = path.clone();
-                        p.push(Seg::Index(i));
-                        probe.walk(it, Some(&live_items[j]), &mut p);
-                        probe.out.is_empty()
-                    }
-                });
-                match hit {
-                    Some(j) => used[j] = true,
-                    None => unmatched.push(i),
-                }
-            }
-            for i in unmatched {
-                path.push(Seg::Index(i));
-                self.push(path, DiffValue::Absent, items[i].to_diff_value());
-                path.pop();
-            }
-            for (j, l) in live_items.iter().enumerate() {
-                if !used[j] {
-                    path.push(Seg::Index(j));
-                    self.push(path, DiffValue::known(l), DiffValue::Absent);
-                    path.pop();
-                }
-            }
+            self.walk_set(&arrays, path);
+        } else {
+            self.walk_ordered(&arrays, path);
+        }
+    }
+
+    /// The desired array has no live counterpart: one absent value for an
+    /// array of scalars, else each element walked against nothing.
+    fn walk_array_absent(
+        &mut self,
+        desired: &Desired,
+        items: &[Desired],
+        all_scalar: bool,
+        path: &mut Path,
+    ) {
+        if items.is_empty() {
             return;
         }
-        // Ordered.
-        if all_scalar && live_scalar {
-            let same = items.len() == live_items.len()
-                && items.iter().zip(live_items).all(|(d, l)| match d {
-                    Desired::Known(dv) => self.scalar_eq(dv, l, path),
-                    _ => false,
-                });
-            if !same {
+        if all_scalar {
+            self.push(path, DiffValue::Absent, desired.to_diff_value());
+        } else {
+            for (i, it) in items.iter().enumerate() {
+                let seg = match it.element_name() {
+                    Some(n) if self.is_set(path) => Seg::Name(n),
+                    _ => Seg::Index(i),
+                };
+                path.push(seg);
+                self.walk(it, None, path);
+                path.pop();
+            }
+        }
+    }
+
+    /// A set array: scalars compared as multisets, named elements matched by
+    /// name, unnamed elements matched with an equal live one.
+    fn walk_set(&mut self, arrays: &ArrayPair, path: &mut Path) {
+        if arrays.scalars {
+            if !self.scalar_multiset_eq(arrays.items, arrays.live_items, path) {
                 self.push(
                     path,
-                    DiffValue::known(live.unwrap_or(&Value::Null)),
-                    desired.to_diff_value(),
+                    DiffValue::known(&Value::Array(arrays.live_items.to_vec())),
+                    arrays.desired.to_diff_value(),
                 );
             }
             return;
         }
-        for i in 0..items.len().max(live_items.len()) {
+        let names: Option<Vec<String>> = arrays.items.iter().map(Desired::element_name).collect();
+        match names {
+            Some(names) => self.walk_named_set(arrays.items, &names, arrays.live_items, path),
+            None => self.walk_unnamed_set(arrays.items, arrays.live_items, path),
+        }
+    }
+
+    /// A set of named elements: each desired element against the live one of
+    /// the same name (case-insensitive); live elements not desired are removals.
+    fn walk_named_set(
+        &mut self,
+        items: &[Desired],
+        names: &[String],
+        live_items: &[Value],
+        path: &mut Path,
+    ) {
+        for (it, name) in items.iter().zip(names) {
+            let found = live_items.iter().find(|l| {
+                l.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            });
+            path.push(Seg::Name(name.clone()));
+            self.walk(it, found, path);
+            path.pop();
+        }
+        for l in live_items {
+            let lname = l.get("name").and_then(Value::as_str).unwrap_or_default();
+            if !names.iter().any(|n| n.eq_ignore_ascii_case(lname)) {
+                path.push(Seg::Name(lname.to_string()));
+                self.push(path, DiffValue::known(l), DiffValue::Absent);
+                path.pop();
+            }
+        }
+    }
+
+    /// Unnamed elements: match each desired element with an equal live one;
+    /// the unmatched on either side are additions and removals.
+    fn walk_unnamed_set(&mut self, items: &[Desired], live_items: &[Value], path: &mut Path) {
+        let mut used = vec![false; live_items.len()];
+        let mut unmatched = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            let hit = (0..live_items.len()).find(|&j| {
+                !used[j] && {
+                    let mut probe = Differ {
+                        rules: self.rules,
+                        exists: self.exists,
+                        out: Vec::new(),
+                    };
+                    let mut p = path.clone();
+                    p.push(Seg::Index(i));
+                    probe.walk(it, Some(&live_items[j]), &mut p);
+                    probe.out.is_empty()
+                }
+            });
+            match hit {
+                Some(j) => used[j] = true,
+                None => unmatched.push(i),
+            }
+        }
+        for i in unmatched {
             path.push(Seg::Index(i));
-            match items.get(i) {
-                Some(it) => self.walk(it, live_items.get(i), path),
-                None => self.push(path, DiffValue::known(&live_items[i]), DiffValue::Absent),
+            self.push(path, DiffValue::Absent, items[i].to_diff_value());
+            path.pop();
+        }
+        for (j, l) in live_items.iter().enumerate() {
+            if !used[j] {
+                path.push(Seg::Index(j));
+                self.push(path, DiffValue::known(l), DiffValue::Absent);
+                path.pop();
+            }
+        }
+    }
+
+    /// An ordered array: scalars compared as a whole, else element by position.
+    fn walk_ordered(&mut self, arrays: &ArrayPair, path: &mut Path) {
+        if arrays.scalars {
+            let same = arrays.items.len() == arrays.live_items.len()
+                && arrays
+                    .items
+                    .iter()
+                    .zip(arrays.live_items)
+                    .all(|(d, l)| match d {
+                        Desired::Known(dv) => self.scalar_eq(dv, l, path),
+                        _ => false,
+                    });
+            if !same {
+                self.push(
+                    path,
+                    DiffValue::known(&Value::Array(arrays.live_items.to_vec())),
+                    arrays.desired.to_diff_value(),
+                );
+            }
+            return;
+        }
+        for i in 0..arrays.items.len().max(arrays.live_items.len()) {
+            path.push(Seg::Index(i));
+            match arrays.items.get(i) {
+                Some(it) => self.walk(it, arrays.live_items.get(i), path),
+                None => self.push(
+                    path,
+                    DiffValue::known(&arrays.live_items[i]),
+                    DiffValue::Absent,
+                ),
             }
             path.pop();
         }
@@ -806,6 +874,47 @@ pub fn compare(desired: &Value, live: Option<&Value>, rules: &DiffRules) -> Vec<
     diff(&resolved, live, rules)
 }
 
+/// Adds to `body` (a parent's PUT body) the live value of every list that
+/// separately declared children own ([`DiffRules::owned_by_children`]) and the
+/// body does not declare: a PUT replaces the whole list, so without it the
+/// children would be deleted (e.g. a hub VNet's peering declared by the spoke
+/// stage). Each kept element is its `name` and its writable `properties`.
+pub fn keep_owned_by_children(body: &mut Value, live: &Value, rules: &DiffRules) {
+    for owned in &rules.owned_by_children {
+        if body.pointer(&owned.path).is_some() {
+            continue;
+        }
+        let kept: Vec<Value> = live
+            .pointer(&owned.path)
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .map(|child| writable_child(child, &owned.writable))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some((parent, key)) = owned.path.rsplit_once('/') else {
+            continue;
+        };
+        if !kept.is_empty()
+            && let Some(props) = body.pointer_mut(parent).and_then(Value::as_object_mut)
+        {
+            props.insert(key.to_string(), Value::Array(kept));
+        }
+    }
+}
+
+/// A child as its parent's PUT carries it: its name and its writable properties.
+fn writable_child(child: &Value, writable: &[String]) -> Value {
+    let mut props = serde_json::Map::new();
+    for key in writable {
+        if let Some(v) = child.pointer(&format!("/properties/{key}")) {
+            props.insert(key.clone(), v.clone());
+        }
+    }
+    serde_json::json!({ "name": child.get("name"), "properties": props })
+}
+
 /// Whether a string is an ARM resource ID (compared case-insensitively).
 pub fn is_arm_id(s: &str) -> bool {
     s.len() > 15
@@ -849,6 +958,7 @@ mod tests {
             unscoped_ids: vec!["/properties/roleDefinitionId".into()],
             json: vec!["/properties/serializedData".into()],
             openapi: None,
+            owned_by_children: Vec::new(),
         }
     }
 
@@ -988,6 +1098,106 @@ mod tests {
             ]
         );
         assert_eq!(d[2].new, DiffValue::Absent);
+    }
+
+    #[test]
+    fn unnamed_sets_ordered_arrays_and_absent_arrays() {
+        let paths = |desired: Value, live: Value| -> Vec<(String, DiffValue)> {
+            diff(&known(desired), Some(&live), &rules())
+                .into_iter()
+                .map(|d| (d.path, d.old))
+                .collect()
+        };
+        // A set of unnamed elements: matched by equality, in any order.
+        let set = paths(
+            json!({"properties": {"prefixes": [{"a": 1}, {"a": 2}]}}),
+            json!({"properties": {"prefixes": [{"a": 2}, {"a": 3}]}}),
+        );
+        assert_eq!(
+            set,
+            vec![
+                ("/properties/prefixes/0".to_string(), DiffValue::Absent),
+                (
+                    "/properties/prefixes/1".to_string(),
+                    DiffValue::Known(json!({"a": 3}))
+                ),
+            ]
+        );
+        // A set of scalars ignores order; an ordered array of scalars does not.
+        assert!(
+            paths(
+                json!({"properties": {"prefixes": [1, 2]}}),
+                json!({"properties": {"prefixes": [2, 1]}})
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            paths(
+                json!({"properties": {"list": [1, 2]}}),
+                json!({"properties": {"list": [2, 1]}})
+            ),
+            vec![(
+                "/properties/list".to_string(),
+                DiffValue::Known(json!([2, 1]))
+            )]
+        );
+        // An ordered array of objects compares by position; extra live elements are removals.
+        assert_eq!(
+            paths(
+                json!({"properties": {"objs": [{"x": 1}]}}),
+                json!({"properties": {"objs": [{"x": 1}, {"x": 2}]}})
+            ),
+            vec![(
+                "/properties/objs/1".to_string(),
+                DiffValue::Known(json!({"x": 2}))
+            )]
+        );
+        // A desired array missing live.
+        assert_eq!(
+            paths(
+                json!({"properties": {"list": [1]}}),
+                json!({"properties": {}})
+            ),
+            vec![("/properties/list".to_string(), DiffValue::Absent)]
+        );
+    }
+
+    #[test]
+    fn lists_owned_by_children_are_kept_and_not_compared() {
+        let rules = DiffRules {
+            owned_by_children: vec![crate::engine::OwnedByChildren {
+                path: "/properties/peerings".into(),
+                child_type: "Microsoft.Network/virtualNetworks/virtualNetworkPeerings".into(),
+                writable: vec!["remote".into(), "allow".into()],
+            }],
+            ..DiffRules::default()
+        };
+        let live = json!({"properties": {"x": 1, "peerings": [{
+            "id": "/subscriptions/s/p/1", "name": "to-spoke", "etag": "W/1",
+            "properties": {"remote": {"id": "/v"}, "allow": true, "peeringState": "Connected"}
+        }]}});
+        // Not declared: nothing to compare, and the live list (writable parts) is kept.
+        let mut body = json!({"properties": {"x": 2}});
+        let paths: Vec<String> = diff(&known(body.clone()), Some(&live), &rules)
+            .into_iter()
+            .map(|d| d.path)
+            .collect();
+        assert_eq!(paths, vec!["/properties/x".to_string()]);
+        keep_owned_by_children(&mut body, &live, &rules);
+        assert_eq!(
+            body,
+            json!({"properties": {"x": 2, "peerings": [
+                {"name": "to-spoke", "properties": {"remote": {"id": "/v"}, "allow": true}}
+            ]}})
+        );
+        // Declared inline (even empty): the body's own list is written as it is.
+        let mut inline = json!({"properties": {"peerings": []}});
+        keep_owned_by_children(&mut inline, &live, &rules);
+        assert_eq!(inline, json!({"properties": {"peerings": []}}));
+        // Nothing live: nothing added.
+        let mut fresh = json!({"properties": {"x": 2}});
+        keep_owned_by_children(&mut fresh, &json!({"properties": {}}), &rules);
+        assert_eq!(fresh, json!({"properties": {"x": 2}}));
     }
 
     #[test]

@@ -486,44 +486,239 @@ enum Job {
 }
 
 /// Plans `model` against the live state. Reads only; never writes.
+///
+/// The steps, in order: index the model (`Graph::of`), read the live state
+/// and run the discoveries (`Planner::read_live_state`), stop on missing
+/// prerequisites and read errors (`Planner::check_reads`), decide an action
+/// per declared resource (`Planner::decide_destroy` or
+/// `Planner::decide_changes`, which resolves references and diffs), record
+/// the values unchanged resources pass on (`Planner::record_passed_values`),
+/// find and read discovered resources no longer declared
+/// (`Planner::find_orphans`, `Planner::read_orphans`), and assemble the plan
+/// with its delete order (`Planner::assemble`).
 pub async fn plan(
     backend: &dyn Backend,
     model: &Model,
     opts: &PlanOptions,
 ) -> Result<Plan, EngineError> {
     model.validate()?;
-    let specs = &model.resources;
-    let n = specs.len();
-    let index: HashMap<&Address, usize> = specs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (&r.address, i))
-        .collect();
-    let deps: Vec<Vec<usize>> = specs
-        .iter()
-        .map(|r| {
-            r.dependencies()
-                .iter()
-                .filter_map(|d| index.get(d).copied())
-                .collect()
-        })
-        .collect();
-    let addr_refs: Vec<Vec<Reference>> = specs
-        .iter()
-        .map(|r| super::resource::references_in(&Value::String(r.address.0.clone())))
-        .collect();
+    let planner = Planner {
+        backend,
+        model,
+        opts,
+        graph: Graph::of(&model.resources),
+    };
+    let mut state = planner.read_live_state().await;
+    planner.check_reads(&mut state)?;
+    let mut decided = Decisions::new(model.resources.len());
+    if opts.destroy {
+        planner.decide_destroy(&state, &mut decided);
+    } else {
+        planner.decide_changes(&mut state, &mut decided).await?;
+        planner.record_passed_values(&state, &mut decided);
+    }
+    let orphans = planner.find_orphans(&mut state, &mut decided.warnings);
+    let delete_changes = planner.read_orphans(&orphans).await?;
+    Ok(planner.assemble(decided, delete_changes))
+}
 
-    // Read in waves: a resource whose address embeds a reference waits for the
-    // referenced resource's read. Discoveries run in the first wave.
-    let mut state: Vec<ReadState> = (0..n).map(|_| ReadState::NotRead).collect();
-    let mut targets: Vec<Option<Address>> = vec![None; n];
-    let mut read_errors: Vec<(usize, EngineError)> = Vec::new();
-    let mut discovered: Vec<(usize, Vec<DiscoveredResource>)> = Vec::new();
-    let mut discovery_errors: Vec<EngineError> = Vec::new();
-    let mut first_wave = true;
-    loop {
+/// The model's resources with their dependencies, by position in the model.
+struct Graph<'a> {
+    /// The declared resources.
+    specs: &'a [ResourceSpec],
+    /// Position of each declared address.
+    index: HashMap<&'a Address, usize>,
+    /// Positions each resource depends on.
+    deps: Vec<Vec<usize>>,
+    /// The references embedded in each resource's address.
+    addr_refs: Vec<Vec<Reference>>,
+}
+
+impl<'a> Graph<'a> {
+    /// Indexes `specs`: positions, dependencies and address references.
+    fn of(specs: &'a [ResourceSpec]) -> Self {
+        let index: HashMap<&Address, usize> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (&r.address, i))
+            .collect();
+        let deps: Vec<Vec<usize>> = specs
+            .iter()
+            .map(|r| {
+                r.dependencies()
+                    .iter()
+                    .filter_map(|d| index.get(d).copied())
+                    .collect()
+            })
+            .collect();
+        let addr_refs: Vec<Vec<Reference>> = specs
+            .iter()
+            .map(|r| super::resource::references_in(&Value::String(r.address.0.clone())))
+            .collect();
+        Graph {
+            specs,
+            index,
+            deps,
+            addr_refs,
+        }
+    }
+}
+
+/// What the reads and discoveries found.
+struct LiveState {
+    /// The live value of each declared resource (`None`: absent or not addressable).
+    live: Vec<Option<Value>>,
+    /// The resolved address of each resource whose address holds references.
+    targets: Vec<Option<Address>>,
+    /// Failed reads, by position.
+    read_errors: Vec<(usize, EngineError)>,
+    /// What each discovery (by position in the model) found.
+    discovered: Vec<(usize, Vec<DiscoveredResource>)>,
+    /// Failed discoveries.
+    discovery_errors: Vec<EngineError>,
+}
+
+/// The reads' progress while reading in waves.
+struct Waves {
+    state: Vec<ReadState>,
+    targets: Vec<Option<Address>>,
+    read_errors: Vec<(usize, EngineError)>,
+    discovered: Vec<(usize, Vec<DiscoveredResource>)>,
+    discovery_errors: Vec<EngineError>,
+}
+
+impl Waves {
+    /// Records one finished read or discovery.
+    fn record(&mut self, job: Job, specs: &[ResourceSpec]) {
+        match job {
+            Job::Read(i, target, r) => match r {
+                Ok(v) => {
+                    self.state[i] = ReadState::Read(v);
+                    if has_markers(&specs[i].address) {
+                        self.targets[i] = target;
+                    }
+                }
+                Err(e) => {
+                    self.state[i] = ReadState::Read(None);
+                    self.read_errors.push((i, e));
+                }
+            },
+            Job::Discover(k, r) => match r {
+                Ok(found) => self.discovered.push((k, found)),
+                Err(e) => self.discovery_errors.push(e),
+            },
+        }
+    }
+
+    /// The live values once every wave has run.
+    fn finish(self) -> LiveState {
+        let live: Vec<Option<Value>> = self
+            .state
+            .into_iter()
+            .map(|s| match s {
+                ReadState::Read(v) => v,
+                _ => None,
+            })
+            .collect();
+        LiveState {
+            live,
+            targets: self.targets,
+            read_errors: self.read_errors,
+            discovered: self.discovered,
+            discovery_errors: self.discovery_errors,
+        }
+    }
+}
+
+/// The action and change decided for each declared resource, plus what the
+/// plan collects on the way.
+struct Decisions {
+    changes: Vec<Option<Change>>,
+    actions: Vec<Option<Action>>,
+    warnings: Vec<String>,
+    blobs: BTreeMap<String, String>,
+}
+
+impl Decisions {
+    /// Nothing decided yet for `n` resources.
+    fn new(n: usize) -> Self {
+        Decisions {
+            changes: vec![None; n],
+            actions: vec![None; n],
+            warnings: Vec::new(),
+            blobs: BTreeMap::new(),
+        }
+    }
+}
+
+/// A discovered resource owned by this environment and no longer declared:
+/// its address, API, stage and serial key.
+type Orphan = (Address, Api, Stage, Option<String>);
+
+/// What every planning step shares: the backend, the model and its graph, the options.
+struct Planner<'a> {
+    backend: &'a dyn Backend,
+    model: &'a Model,
+    opts: &'a PlanOptions,
+    graph: Graph<'a>,
+}
+
+impl<'a> Planner<'a> {
+    /// Reads every declared resource and runs every discovery. Reads run in
+    /// waves: a resource whose address embeds a reference waits for the
+    /// referenced resource's read. Discoveries run in the first wave.
+    async fn read_live_state(&self) -> LiveState {
+        let n = self.graph.specs.len();
+        let mut waves = Waves {
+            state: (0..n).map(|_| ReadState::NotRead).collect(),
+            targets: vec![None; n],
+            read_errors: Vec::new(),
+            discovered: Vec::new(),
+            discovery_errors: Vec::new(),
+        };
+        let mut first_wave = true;
+        loop {
+            let decisions = self.addressable_now(&waves.state);
+            let progressed = !decisions.is_empty();
+            let mut jobs = self.read_jobs(decisions, &mut waves.state);
+            if first_wave {
+                jobs.extend(self.discovery_jobs());
+                first_wave = false;
+            }
+            if jobs.is_empty() {
+                if !progressed {
+                    // Nothing left can be addressed (should not happen in a valid model).
+                    for s in waves
+                        .state
+                        .iter_mut()
+                        .filter(|s| matches!(s, ReadState::NotRead))
+                    {
+                        *s = ReadState::Unaddressable;
+                    }
+                }
+                if waves.state.iter().any(|s| matches!(s, ReadState::NotRead)) {
+                    continue;
+                }
+                break;
+            }
+            for job in bounded(jobs, self.opts.parallelism).await {
+                waves.record(job, self.graph.specs);
+            }
+        }
+        waves.finish()
+    }
+
+    /// The unread resources whose address references are all read, with their
+    /// resolved address (`None`: a referenced value does not exist).
+    fn addressable_now(&self, state: &[ReadState]) -> Vec<(usize, Option<Address>)> {
+        let Graph {
+            specs,
+            index,
+            addr_refs,
+            ..
+        } = &self.graph;
         let mut decisions: Vec<(usize, Option<Address>)> = Vec::new();
-        for i in 0..n {
+        for i in 0..specs.len() {
             if !matches!(state[i], ReadState::NotRead) {
                 continue;
             }
@@ -544,10 +739,20 @@ pub async fn plan(
             };
             decisions.push((i, resolve_address(&specs[i].address, &lookup)));
         }
-        let mut progressed = false;
-        let mut jobs: Vec<BoxFuture<'_, Job>> = Vec::new();
+        decisions
+    }
+
+    /// One read per addressable resource (marked as read so that the next wave
+    /// does not read it again); unaddressable ones are marked so.
+    fn read_jobs(
+        &self,
+        decisions: Vec<(usize, Option<Address>)>,
+        state: &mut [ReadState],
+    ) -> Vec<BoxFuture<'a, Job>> {
+        let backend = self.backend;
+        let specs: &'a [ResourceSpec] = self.graph.specs;
+        let mut jobs: Vec<BoxFuture<'a, Job>> = Vec::new();
         for (i, target) in decisions {
-            progressed = true;
             match target {
                 None => state[i] = ReadState::Unaddressable,
                 Some(target) => {
@@ -568,105 +773,91 @@ pub async fn plan(
                 }
             }
         }
-        if first_wave {
-            for (k, d) in model.discoveries.iter().enumerate() {
-                jobs.push(Box::pin(async move {
-                    // A parent or group that does not exist owns nothing.
-                    let r = match backend.list(d).await {
-                        Ok(found) => Ok(found),
-                        Err(e) if e.status() == Some(404) => Ok(Vec::new()),
-                        Err(source) => Err(EngineError::Discovery {
-                            discovery: d.describe(),
-                            source,
-                        }),
-                    };
-                    Job::Discover(k, r)
-                }));
-            }
-            first_wave = false;
+        jobs
+    }
+
+    /// One listing per discovery of the model.
+    fn discovery_jobs(&self) -> Vec<BoxFuture<'a, Job>> {
+        let backend = self.backend;
+        let model: &'a Model = self.model;
+        let mut jobs: Vec<BoxFuture<'a, Job>> = Vec::new();
+        for (k, d) in model.discoveries.iter().enumerate() {
+            jobs.push(Box::pin(async move {
+                // A parent or group that does not exist owns nothing.
+                let r = match backend.list(d).await {
+                    Ok(found) => Ok(found),
+                    Err(e) if e.status() == Some(404) => Ok(Vec::new()),
+                    Err(source) => Err(EngineError::Discovery {
+                        discovery: d.describe(),
+                        source,
+                    }),
+                };
+                Job::Discover(k, r)
+            }));
         }
-        if jobs.is_empty() {
-            if !progressed {
-                // Nothing left can be addressed (should not happen in a valid model).
-                for s in state.iter_mut().filter(|s| matches!(s, ReadState::NotRead)) {
-                    *s = ReadState::Unaddressable;
+        jobs
+    }
+
+    /// Stops on what makes a plan meaningless: a missing prerequisite first
+    /// (nothing else matters without it), then the first failed read (in model
+    /// order), then the first failed discovery.
+    fn check_reads(&self, state: &mut LiveState) -> Result<(), EngineError> {
+        let specs = self.graph.specs;
+        let deps = &self.graph.deps;
+        let live = &state.live;
+        let read_errors = &mut state.read_errors;
+        // Missing prerequisites come first: nothing else matters without them.
+        if !self.opts.destroy {
+            for (i, spec) in specs.iter().enumerate() {
+                let errored = read_errors.iter().any(|(j, _)| *j == i);
+                if spec.mode == Mode::Data && live[i].is_none() && !errored {
+                    let needed_by = specs
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| deps[*j].contains(&i))
+                        .map(|(_, r)| r.label.clone())
+                        .collect();
+                    return Err(EngineError::MissingPrerequisite {
+                        address: spec.address.clone(),
+                        label: spec.label.clone(),
+                        stage: spec.stage,
+                        needed_by,
+                    });
                 }
             }
-            if state.iter().any(|s| matches!(s, ReadState::NotRead)) {
-                continue;
-            }
-            break;
         }
-        for job in bounded(jobs, opts.parallelism).await {
-            match job {
-                Job::Read(i, target, r) => match r {
-                    Ok(v) => {
-                        state[i] = ReadState::Read(v);
-                        if has_markers(&specs[i].address) {
-                            targets[i] = target;
-                        }
-                    }
-                    Err(e) => {
-                        state[i] = ReadState::Read(None);
-                        read_errors.push((i, e));
-                    }
-                },
-                Job::Discover(k, r) => match r {
-                    Ok(found) => discovered.push((k, found)),
-                    Err(e) => discovery_errors.push(e),
-                },
-            }
+        read_errors.sort_by_key(|(i, _)| *i);
+        if let Some((_, e)) = std::mem::take(read_errors).into_iter().next() {
+            return Err(e);
         }
-    }
-    let mut live: Vec<Option<Value>> = state
-        .into_iter()
-        .map(|s| match s {
-            ReadState::Read(v) => v,
-            _ => None,
-        })
-        .collect();
-
-    // Missing prerequisites come first: nothing else matters without them.
-    if !opts.destroy {
-        for (i, spec) in specs.iter().enumerate() {
-            let errored = read_errors.iter().any(|(j, _)| *j == i);
-            if spec.mode == Mode::Data && live[i].is_none() && !errored {
-                let needed_by = specs
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| deps[*j].contains(&i))
-                    .map(|(_, r)| r.label.clone())
-                    .collect();
-                return Err(EngineError::MissingPrerequisite {
-                    address: spec.address.clone(),
-                    label: spec.label.clone(),
-                    stage: spec.stage,
-                    needed_by,
-                });
-            }
+        if let Some(e) = std::mem::take(&mut state.discovery_errors)
+            .into_iter()
+            .next()
+        {
+            return Err(e);
         }
-    }
-    read_errors.sort_by_key(|(i, _)| *i);
-    if let Some((_, e)) = read_errors.into_iter().next() {
-        return Err(e);
-    }
-    if let Some(e) = discovery_errors.into_iter().next() {
-        return Err(e);
+        Ok(())
     }
 
-    let mut blobs = BTreeMap::new();
-    let mut warnings = Vec::new();
-    let mut changes: Vec<Option<Change>> = vec![None; n];
-    let mut actions: Vec<Option<Action>> = vec![None; n];
-
-    if opts.destroy {
-        for i in 0..n {
+    /// Destroy mode: every existing managed resource owned by this environment
+    /// is deleted (prerequisites, `Mode::Data`, are never deleted).
+    fn decide_destroy(&self, state: &LiveState, decided: &mut Decisions) {
+        let specs = self.graph.specs;
+        let opts = self.opts;
+        let (live, targets) = (&state.live, &state.targets);
+        let Decisions {
+            changes,
+            actions,
+            warnings,
+            ..
+        } = decided;
+        for i in 0..specs.len() {
             let spec = &specs[i];
             let Some(l) = &live[i] else { continue };
             if spec.mode == Mode::Data {
                 continue;
             }
-            if !owned(spec, l, opts, &mut warnings) {
+            if !owned(spec, l, opts, warnings) {
                 continue;
             }
             actions[i] = Some(Action::Delete);
@@ -688,202 +879,288 @@ pub async fn plan(
                 wait: false,
             });
         }
-    } else {
-        for i in topological_order(&deps) {
-            let spec = &specs[i];
-            let fingerprint = Fingerprint::of(live[i].as_ref());
-            if spec.mode == Mode::Data {
-                actions[i] = Some(Action::Read);
-                changes[i] = Some(Change {
-                    address: spec.address.clone(),
-                    label: spec.label.clone(),
-                    stage: spec.stage,
-                    api: spec.api.clone(),
-                    action: Action::Read,
-                    diffs: Vec::new(),
-                    replace_paths: Vec::new(),
-                    fingerprint,
-                    desired: None,
-                    target: targets[i].clone(),
-                    depends_on: spec.dependencies(),
-                    serial_key: None,
-                    outputs: BTreeMap::new(),
-                    reread: false,
-                    wait: live[i].as_ref().is_some_and(is_provisioning),
-                });
-                continue;
-            }
-            let lookup = |r: &Reference| -> Result<RefValue, String> {
-                let Some(&j) = index.get(&r.address) else {
-                    return Err("the referenced resource is not part of the model".into());
-                };
-                match (actions[j], &live[j]) {
-                    (Some(Action::Create | Action::Replace), _) | (_, None) => {
-                        Ok(RefValue::Unknown)
-                    }
-                    (a, Some(v)) => match pointer(v, &r.pointer) {
-                        Some(x) => Ok(RefValue::Known(x.clone())),
-                        None if a == Some(Action::Update) => Ok(RefValue::Unknown),
-                        None => Err(format!("{} has no value at {}", specs[j].label, r.pointer)),
-                    },
-                }
-            };
-            // Tags others added are written back; tags this tool set earlier and
-            // no longer sets are removed (see `tags`).
-            let (spec_body, tag_removals) = if opts.destroy {
-                (spec.body.clone(), Vec::new())
+    }
+
+    /// Converge mode: decides each declared resource in dependency order, so
+    /// that a reference's target is decided before the resource using it.
+    async fn decide_changes(
+        &self,
+        state: &mut LiveState,
+        decided: &mut Decisions,
+    ) -> Result<(), EngineError> {
+        for i in topological_order(&self.graph.deps) {
+            if self.graph.specs[i].mode == Mode::Data {
+                self.decide_read(i, state, decided);
             } else {
-                super::tags::merge_shared_tags(spec, live[i].as_ref(), &opts.ignore_tags)
-            };
-            let desired = diff::resolve_desired(&spec_body, &lookup).map_err(|f| {
-                EngineError::UnresolvedReference {
-                    address: spec.address.clone(),
-                    label: spec.label.clone(),
-                    reference: f.reference,
-                    reason: f.reason,
-                }
-            })?;
-            // An address depending on a resource being (re)created points to a new object.
-            let address_unknown = addr_refs[i].iter().any(|r| {
-                index.get(&r.address).is_some_and(|&j| {
-                    matches!(actions[j], Some(Action::Create | Action::Replace))
-                        || live[j].is_none()
-                })
-            });
-            let live_eff = if address_unknown {
+                self.decide_resource(i, state, decided).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A prerequisite (`Mode::Data`) is only read.
+    fn decide_read(&self, i: usize, state: &LiveState, decided: &mut Decisions) {
+        let spec = &self.graph.specs[i];
+        let (live, targets) = (&state.live, &state.targets);
+        let fingerprint = Fingerprint::of(live[i].as_ref());
+        decided.actions[i] = Some(Action::Read);
+        decided.changes[i] = Some(Change {
+            address: spec.address.clone(),
+            label: spec.label.clone(),
+            stage: spec.stage,
+            api: spec.api.clone(),
+            action: Action::Read,
+            diffs: Vec::new(),
+            replace_paths: Vec::new(),
+            fingerprint,
+            desired: None,
+            target: targets[i].clone(),
+            depends_on: spec.dependencies(),
+            serial_key: None,
+            outputs: BTreeMap::new(),
+            reread: false,
+            wait: live[i].as_ref().is_some_and(is_provisioning),
+        });
+    }
+
+    /// A managed resource: resolves its references, looks for an equivalent
+    /// role assignment, diffs against the live value and records the change.
+    async fn decide_resource(
+        &self,
+        i: usize,
+        state: &mut LiveState,
+        decided: &mut Decisions,
+    ) -> Result<(), EngineError> {
+        let spec = &self.graph.specs[i];
+        let fingerprint = Fingerprint::of(state.live[i].as_ref());
+        // Tags others added are written back; tags this tool set earlier and
+        // no longer sets are removed (see `tags`).
+        let (spec_body, tag_removals) =
+            super::tags::merge_shared_tags(spec, state.live[i].as_ref(), &self.opts.ignore_tags);
+        let desired = self.resolve_desired(spec, &spec_body, state, decided)?;
+        let address_unknown = self.address_unknown(i, state, decided);
+        let live_eff = if address_unknown {
+            None
+        } else {
+            state.live[i].as_ref()
+        };
+        // A role assignment may already exist under another name (Azure
+        // refuses a duplicate): then there is nothing to do.
+        if live_eff.is_none()
+            && is_role_assignment(spec)
+            && let Some(body) = desired.to_value()
+            && let Some(existing) = self.find_equivalent(spec, &body).await?
+        {
+            self.record_equivalent(i, existing, state, decided);
+            return Ok(());
+        }
+        let (action, mut diffs) = self.decide_action(
+            spec,
+            &desired,
+            live_eff,
+            tag_removals,
+            &mut decided.warnings,
+        );
+        if matches!(action, Action::Update | Action::Replace)
+            && let Some(ptr) = &spec.rules.openapi
+        {
+            let target = state.targets[i].as_ref().unwrap_or(&spec.address);
+            diffs.extend(operation_diffs(self.backend, spec, target, ptr).await?);
+        }
+        let replace_paths = replace_paths(action, &diffs);
+        let body = body_to_write(spec, spec_body, action, live_eff, &mut decided.blobs);
+        decided.actions[i] = Some(action);
+        decided.changes[i] = Some(Change {
+            address: spec.address.clone(),
+            label: spec.label.clone(),
+            stage: spec.stage,
+            api: spec.api.clone(),
+            action,
+            diffs,
+            replace_paths,
+            fingerprint,
+            // Unchanged resources are not written: their body stays out of the plan.
+            desired: (action != Action::NoOp).then_some(body),
+            target: if address_unknown {
                 None
             } else {
-                live[i].as_ref()
+                state.targets[i].clone()
+            },
+            depends_on: spec.dependencies(),
+            serial_key: spec.serial_key.clone(),
+            outputs: BTreeMap::new(),
+            reread: false,
+            wait: matches!(action, Action::NoOp | Action::Update)
+                && live_eff.is_some_and(is_provisioning),
+        });
+        Ok(())
+    }
+
+    /// The desired body with every reference resolved from the live values of
+    /// resources decided so far (unknown when the target is (re)created).
+    fn resolve_desired(
+        &self,
+        spec: &ResourceSpec,
+        spec_body: &Value,
+        state: &LiveState,
+        decided: &Decisions,
+    ) -> Result<Desired, EngineError> {
+        let Graph { specs, index, .. } = &self.graph;
+        let (actions, live) = (&decided.actions, &state.live);
+        let lookup = |r: &Reference| -> Result<RefValue, String> {
+            let Some(&j) = index.get(&r.address) else {
+                return Err("the referenced resource is not part of the model".into());
             };
-            // A role assignment may already exist under another name (Azure
-            // refuses a duplicate): then there is nothing to do.
-            let is_role_assignment = matches!(&spec.api, Api::Arm { type_name, .. }
-                if type_name.eq_ignore_ascii_case(super::apply::ROLE_ASSIGNMENT_TYPE));
-            if live_eff.is_none()
-                && is_role_assignment
-                && let Some(body) = desired.to_value()
-            {
-                let found = backend
-                    .find_equivalent(&spec.address, &spec.api, &body)
-                    .await
-                    .map_err(|source| EngineError::Resource {
-                        address: spec.address.clone(),
-                        label: spec.label.clone(),
-                        operation: Operation::Read,
-                        source,
-                    })?;
-                if let Some(existing) = found {
-                    let other = existing
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .map(|s| Address(s.to_string()));
-                    warnings.push(format!(
-                        "{} ({}) already exists as {}; treated as done",
-                        spec.label,
-                        spec.address,
-                        other
-                            .as_ref()
-                            .map(Address::as_str)
-                            .unwrap_or("another assignment")
-                    ));
-                    actions[i] = Some(Action::NoOp);
-                    changes[i] = Some(Change {
-                        address: spec.address.clone(),
-                        label: spec.label.clone(),
-                        stage: spec.stage,
-                        api: spec.api.clone(),
-                        action: Action::NoOp,
-                        diffs: Vec::new(),
-                        replace_paths: Vec::new(),
-                        fingerprint: Fingerprint::of(Some(&existing)),
-                        desired: None,
-                        target: other,
-                        depends_on: spec.dependencies(),
-                        serial_key: spec.serial_key.clone(),
-                        outputs: BTreeMap::new(),
-                        reread: false,
-                        wait: false,
-                    });
-                    live[i] = Some(existing);
-                    continue;
-                }
+            match (actions[j], &live[j]) {
+                (Some(Action::Create | Action::Replace), _) | (_, None) => Ok(RefValue::Unknown),
+                (a, Some(v)) => match pointer(v, &r.pointer) {
+                    Some(x) => Ok(RefValue::Known(x.clone())),
+                    None if a == Some(Action::Update) => Ok(RefValue::Unknown),
+                    None => Err(format!("{} has no value at {}", specs[j].label, r.pointer)),
+                },
             }
-            let (action, diffs) = match live_eff {
-                None => {
-                    // Nothing exists to replace: a create never "forces replacement".
-                    let mut diffs = diff::diff(&desired, None, &spec.rules);
-                    diffs.iter_mut().for_each(|d| d.forces_replacement = false);
-                    (Action::Create, diffs)
-                }
-                Some(l) => {
-                    owned(spec, l, opts, &mut warnings);
-                    let mut diffs = diff::diff(&desired, Some(l), &spec.rules);
-                    diffs.extend(tag_removals);
-                    if diffs.iter().any(|d| d.forces_replacement) {
-                        (Action::Replace, diffs)
-                    } else if !diffs.is_empty() {
-                        (Action::Update, diffs)
-                    } else if opts.force_write.contains(&spec.address) {
-                        (Action::Update, forced_diffs(&desired, spec))
-                    } else if let Some(state) = provisioning_state(l).filter(|s| is_failed(s)) {
-                        // A failed operation left the resource broken: write it again.
-                        let diff = PropertyDiff {
-                            path: "/properties/provisioningState".into(),
-                            old: DiffValue::Known(Value::String(state.to_string())),
-                            new: DiffValue::Known(Value::String("Succeeded".into())),
-                            forces_replacement: false,
-                        };
-                        (Action::Update, vec![diff])
-                    } else {
-                        (Action::NoOp, diffs)
-                    }
-                }
-            };
-            let mut diffs = diffs;
-            if matches!(action, Action::Update | Action::Replace)
-                && let Some(ptr) = &spec.rules.openapi
-            {
-                let target = targets[i].as_ref().unwrap_or(&spec.address);
-                diffs.extend(operation_diffs(backend, spec, target, ptr).await?);
-            }
-            let replace_paths = if action == Action::Replace {
-                diffs
-                    .iter()
-                    .filter(|d| d.forces_replacement)
-                    .map(|d| d.path.clone())
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let mut body = spec_body;
-            strip_large(&mut body, &mut blobs);
-            actions[i] = Some(action);
-            changes[i] = Some(Change {
+        };
+        diff::resolve_desired(spec_body, &lookup).map_err(|f| EngineError::UnresolvedReference {
+            address: spec.address.clone(),
+            label: spec.label.clone(),
+            reference: f.reference,
+            reason: f.reason,
+        })
+    }
+
+    /// Whether resource `i`'s address depends on a resource being (re)created
+    /// or absent: then it points to a new object.
+    fn address_unknown(&self, i: usize, state: &LiveState, decided: &Decisions) -> bool {
+        let Graph {
+            index, addr_refs, ..
+        } = &self.graph;
+        let (actions, live) = (&decided.actions, &state.live);
+        addr_refs[i].iter().any(|r| {
+            index.get(&r.address).is_some_and(|&j| {
+                matches!(actions[j], Some(Action::Create | Action::Replace)) || live[j].is_none()
+            })
+        })
+    }
+
+    /// A live role assignment equal to the desired `body` under another name.
+    async fn find_equivalent(
+        &self,
+        spec: &ResourceSpec,
+        body: &Value,
+    ) -> Result<Option<Value>, EngineError> {
+        self.backend
+            .find_equivalent(&spec.address, &spec.api, body)
+            .await
+            .map_err(|source| EngineError::Resource {
                 address: spec.address.clone(),
                 label: spec.label.clone(),
-                stage: spec.stage,
-                api: spec.api.clone(),
-                action,
-                diffs,
-                replace_paths,
-                fingerprint,
-                // Unchanged resources are not written: their body stays out of the plan.
-                desired: (action != Action::NoOp).then_some(body),
-                target: if address_unknown {
-                    None
-                } else {
-                    targets[i].clone()
-                },
-                depends_on: spec.dependencies(),
-                serial_key: spec.serial_key.clone(),
-                outputs: BTreeMap::new(),
-                reread: false,
-                wait: matches!(action, Action::NoOp | Action::Update)
-                    && live_eff.is_some_and(is_provisioning),
-            });
-        }
+                operation: Operation::Read,
+                source,
+            })
+    }
 
-        // Values of unchanged resources that writes (or addresses) need at apply.
+    /// Resource `i` already exists as the equivalent `existing`: nothing to do
+    /// (with a warning naming it); later references read `existing`.
+    fn record_equivalent(
+        &self,
+        i: usize,
+        existing: Value,
+        state: &mut LiveState,
+        decided: &mut Decisions,
+    ) {
+        let spec = &self.graph.specs[i];
+        let other = existing
+            .get("id")
+            .and_then(Value::as_str)
+            .map(|s| Address(s.to_string()));
+        decided.warnings.push(format!(
+            "{} ({}) already exists as {}; treated as done",
+            spec.label,
+            spec.address,
+            other
+                .as_ref()
+                .map(Address::as_str)
+                .unwrap_or("another assignment")
+        ));
+        decided.actions[i] = Some(Action::NoOp);
+        decided.changes[i] = Some(Change {
+            address: spec.address.clone(),
+            label: spec.label.clone(),
+            stage: spec.stage,
+            api: spec.api.clone(),
+            action: Action::NoOp,
+            diffs: Vec::new(),
+            replace_paths: Vec::new(),
+            fingerprint: Fingerprint::of(Some(&existing)),
+            desired: None,
+            target: other,
+            depends_on: spec.dependencies(),
+            serial_key: spec.serial_key.clone(),
+            outputs: BTreeMap::new(),
+            reread: false,
+            wait: false,
+        });
+        state.live[i] = Some(existing);
+    }
+
+    /// The action for a managed resource and the property diffs that justify
+    /// it: create when nothing exists, replace when a diff forces it, update on
+    /// any diff, a forced rewrite or a failed last operation, else nothing.
+    fn decide_action(
+        &self,
+        spec: &ResourceSpec,
+        desired: &Desired,
+        live: Option<&Value>,
+        tag_removals: Vec<PropertyDiff>,
+        warnings: &mut Vec<String>,
+    ) -> (Action, Vec<PropertyDiff>) {
+        let opts = self.opts;
+        match live {
+            None => {
+                // Nothing exists to replace: a create never "forces replacement".
+                let mut diffs = diff::diff(desired, None, &spec.rules);
+                diffs.iter_mut().for_each(|d| d.forces_replacement = false);
+                (Action::Create, diffs)
+            }
+            Some(l) => {
+                owned(spec, l, opts, warnings);
+                let mut diffs = diff::diff(desired, Some(l), &spec.rules);
+                diffs.extend(tag_removals);
+                if diffs.iter().any(|d| d.forces_replacement) {
+                    (Action::Replace, diffs)
+                } else if !diffs.is_empty() {
+                    (Action::Update, diffs)
+                } else if opts.force_write.contains(&spec.address) {
+                    (Action::Update, forced_diffs(desired, spec))
+                } else if let Some(state) = provisioning_state(l).filter(|s| is_failed(s)) {
+                    // A failed operation left the resource broken: write it again.
+                    let diff = PropertyDiff {
+                        path: "/properties/provisioningState".into(),
+                        old: DiffValue::Known(Value::String(state.to_string())),
+                        new: DiffValue::Known(Value::String("Succeeded".into())),
+                        forces_replacement: false,
+                    };
+                    (Action::Update, vec![diff])
+                } else {
+                    (Action::NoOp, diffs)
+                }
+            }
+        }
+    }
+
+    /// Values of unchanged resources that writes (or addresses) need at apply:
+    /// kept in the change's outputs, or, for write-only values, re-read at apply.
+    fn record_passed_values(&self, state: &LiveState, decided: &mut Decisions) {
+        let Graph {
+            specs,
+            index,
+            addr_refs,
+            ..
+        } = &self.graph;
+        let live = &state.live;
+        let Decisions {
+            changes, actions, ..
+        } = decided;
         for (i, spec) in specs.iter().enumerate() {
             let consumer_writes = actions[i].is_some_and(Action::writes);
             let mut flows: Vec<(Reference, bool)> = diff::references_with_paths(&spec.body)
@@ -914,98 +1191,169 @@ pub async fn plan(
         }
     }
 
-    // Owned resources found by discoveries and no longer desired.
-    let mut deletes: Vec<(Address, Api, Stage, Option<String>)> = Vec::new();
-    // What the model wants, by ARM ID (case-insensitive), including addresses
-    // resolved from references (e.g. a zone named after a default domain).
-    let wanted: BTreeSet<String> = specs
-        .iter()
-        .map(|s| s.address.as_str().to_ascii_lowercase())
-        .chain(
-            targets
-                .iter()
-                .flatten()
-                .map(|t| t.as_str().to_ascii_lowercase()),
-        )
-        .collect();
-    for (k, found) in discovered {
-        let d = &model.discoveries[k];
-        for res in found {
-            if wanted.contains(&res.address.as_str().to_ascii_lowercase())
-                || deletes.iter().any(|x| x.0 == res.address)
-            {
-                continue;
-            }
-            if let Discovery::Tagged { env, .. } = d {
-                let tagged = res
-                    .tags
-                    .as_ref()
-                    .and_then(|t| t.get(OWNER_TAG))
-                    .and_then(Value::as_str)
-                    .is_some_and(|v| v == env);
-                if !tagged {
+    /// Owned resources found by discoveries and no longer desired.
+    fn find_orphans(&self, state: &mut LiveState, warnings: &mut Vec<String>) -> Vec<Orphan> {
+        let specs = self.graph.specs;
+        let model = self.model;
+        let mut deletes: Vec<Orphan> = Vec::new();
+        // What the model wants, by ARM ID (case-insensitive), including addresses
+        // resolved from references (e.g. a zone named after a default domain).
+        let wanted: BTreeSet<String> = specs
+            .iter()
+            .map(|s| s.address.as_str().to_ascii_lowercase())
+            .chain(
+                state
+                    .targets
+                    .iter()
+                    .flatten()
+                    .map(|t| t.as_str().to_ascii_lowercase()),
+            )
+            .collect();
+        for (k, found) in std::mem::take(&mut state.discovered) {
+            let d = &model.discoveries[k];
+            for res in found {
+                if wanted.contains(&res.address.as_str().to_ascii_lowercase())
+                    || deletes.iter().any(|x| x.0 == res.address)
+                {
                     continue;
                 }
+                if let Discovery::Tagged { env, .. } = d {
+                    let tagged = res
+                        .tags
+                        .as_ref()
+                        .and_then(|t| t.get(OWNER_TAG))
+                        .and_then(Value::as_str)
+                        .is_some_and(|v| v == env);
+                    if !tagged {
+                        continue;
+                    }
+                }
+                let Some(api) = res.api else {
+                    warnings.push(format!(
+                        "{} is owned by this environment but its type has no pinned API version; left alone",
+                        res.address
+                    ));
+                    continue;
+                };
+                let serial = match d {
+                    Discovery::Children { serial_key, .. } => serial_key.clone(),
+                    Discovery::Tagged { .. } => None,
+                };
+                deletes.push((res.address, api, d.stage(), serial));
             }
-            let Some(api) = res.api else {
-                warnings.push(format!(
-                    "{} is owned by this environment but its type has no pinned API version; left alone",
-                    res.address
-                ));
-                continue;
-            };
-            let serial = match d {
-                Discovery::Children { serial_key, .. } => serial_key.clone(),
-                Discovery::Tagged { .. } => None,
-            };
-            deletes.push((res.address, api, d.stage(), serial));
         }
-    }
-    let reads: Vec<BoxFuture<'_, Result<Option<Value>, EngineError>>> = deletes
-        .iter()
-        .map(|(address, api, _, _)| {
-            let f: BoxFuture<'_, _> = Box::pin(async move {
-                backend
-                    .read(address, api)
-                    .await
-                    .map_err(|source| EngineError::Resource {
-                        address: address.clone(),
-                        label: discovered_label(address, api),
-                        operation: Operation::Read,
-                        source,
-                    })
-            });
-            f
-        })
-        .collect();
-    let mut delete_changes = Vec::new();
-    for ((address, api, stage, serial_key), r) in
-        deletes.iter().zip(bounded(reads, opts.parallelism).await)
-    {
-        let Some(l) = r? else { continue };
-        delete_changes.push(Change {
-            address: address.clone(),
-            label: discovered_label(address, api),
-            stage: *stage,
-            api: api.clone(),
-            action: Action::Delete,
-            diffs: Vec::new(),
-            replace_paths: Vec::new(),
-            fingerprint: Fingerprint::of(Some(&l)),
-            desired: None,
-            target: None,
-            depends_on: BTreeSet::new(),
-            serial_key: serial_key.clone(),
-            outputs: BTreeMap::new(),
-            reread: false,
-            wait: false,
-        });
+        deletes
     }
 
-    let mut all: Vec<Change> = changes.into_iter().flatten().collect();
-    if opts.destroy {
-        order_destroy(&mut all, specs, &deps, &index);
+    /// Reads each orphan again (concurrently) and plans the deletion of those
+    /// that still exist.
+    async fn read_orphans(&self, deletes: &[Orphan]) -> Result<Vec<Change>, EngineError> {
+        let backend = self.backend;
+        let reads: Vec<BoxFuture<'_, Result<Option<Value>, EngineError>>> = deletes
+            .iter()
+            .map(|(address, api, _, _)| {
+                let f: BoxFuture<'_, _> = Box::pin(async move {
+                    backend
+                        .read(address, api)
+                        .await
+                        .map_err(|source| EngineError::Resource {
+                            address: address.clone(),
+                            label: discovered_label(address, api),
+                            operation: Operation::Read,
+                            source,
+                        })
+                });
+                f
+            })
+            .collect();
+        let mut delete_changes = Vec::new();
+        for ((address, api, stage, serial_key), r) in deletes
+            .iter()
+            .zip(bounded(reads, self.opts.parallelism).await)
+        {
+            let Some(l) = r? else { continue };
+            delete_changes.push(Change {
+                address: address.clone(),
+                label: discovered_label(address, api),
+                stage: *stage,
+                api: api.clone(),
+                action: Action::Delete,
+                diffs: Vec::new(),
+                replace_paths: Vec::new(),
+                fingerprint: Fingerprint::of(Some(&l)),
+                desired: None,
+                target: None,
+                depends_on: BTreeSet::new(),
+                serial_key: serial_key.clone(),
+                outputs: BTreeMap::new(),
+                reread: false,
+                wait: false,
+            });
+        }
+        Ok(delete_changes)
     }
+
+    /// The plan: the declared resources' changes in model order, then the
+    /// orphans' deletes, with the delete order as dependencies.
+    fn assemble(&self, decided: Decisions, delete_changes: Vec<Change>) -> Plan {
+        let Graph {
+            specs, index, deps, ..
+        } = &self.graph;
+        let mut all: Vec<Change> = decided.changes.into_iter().flatten().collect();
+        if self.opts.destroy {
+            order_destroy(&mut all, specs, deps, index);
+        }
+        order_deletes(&mut all, delete_changes);
+        Plan {
+            changes: all,
+            warnings: decided.warnings,
+            blobs: decided.blobs,
+        }
+    }
+}
+
+/// For a replace, the paths of the diffs that force it.
+fn replace_paths(action: Action, diffs: &[PropertyDiff]) -> Vec<String> {
+    if action == Action::Replace {
+        diffs
+            .iter()
+            .filter(|d| d.forces_replacement)
+            .map(|d| d.path.clone())
+            .collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// The body a change will write: an update keeps the live lists owned by
+/// separately declared children (see `DiffRules::owned_by_children`), and
+/// large strings move to the plan's blobs.
+fn body_to_write(
+    spec: &ResourceSpec,
+    mut body: Value,
+    action: Action,
+    live: Option<&Value>,
+    blobs: &mut BTreeMap<String, String>,
+) -> Value {
+    if action == Action::Update
+        && let Some(l) = live
+    {
+        diff::keep_owned_by_children(&mut body, l, &spec.rules);
+    }
+    strip_large(&mut body, blobs);
+    body
+}
+
+/// Whether `spec` is an ARM role assignment.
+fn is_role_assignment(spec: &ResourceSpec) -> bool {
+    matches!(&spec.api, Api::Arm { type_name, .. }
+        if type_name.eq_ignore_ascii_case(super::apply::ROLE_ASSIGNMENT_TYPE))
+}
+
+/// Appends the discovered deletes to `all`. They wait for every other write
+/// (dependents may still refer to them until updated); every delete waits for
+/// the deletes of its children.
+fn order_deletes(all: &mut Vec<Change>, mut delete_changes: Vec<Change>) {
     // Discovered deletes wait for every other write (dependents may still refer
     // to them until updated) and for deletes of their children.
     let writers: BTreeSet<Address> = all
@@ -1031,11 +1379,6 @@ pub async fn plan(
             }
         }
     }
-    Ok(Plan {
-        changes: all,
-        warnings,
-        blobs,
-    })
 }
 
 /// The operations an import of the desired OpenAPI document (at `ptr` in the

@@ -261,6 +261,26 @@ pub struct DiffRules {
     /// (`+ /operations = "POST /x"`) and removes (`- /operations = ...`).
     #[serde(default)]
     pub openapi: Option<String>,
+    /// Properties owned by separately declared children (e.g. a VNet's
+    /// `/properties/virtualNetworkPeerings`, owned by peerings declared as
+    /// their own resources): when the desired body does not declare the path,
+    /// an update keeps its live value (so that the parent's PUT, which replaces
+    /// the whole list, does not delete the children), and nothing compares it.
+    /// See [`crate::engine::diff::keep_owned_by_children`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owned_by_children: Vec<OwnedByChildren>,
+}
+
+/// A property of a parent resource that separately declared children own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OwnedByChildren {
+    /// JSON pointer of the list in the parent's body, e.g. `/properties/virtualNetworkPeerings`.
+    pub path: String,
+    /// ARM type of the children, e.g. `Microsoft.Network/virtualNetworks/virtualNetworkPeerings`.
+    pub child_type: String,
+    /// The children's writable properties (under each element's `properties`):
+    /// what the parent's PUT may carry back; everything else a GET returns is read-only.
+    pub writable: Vec<String>,
 }
 
 /// One desired resource.

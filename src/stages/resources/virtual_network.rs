@@ -3,7 +3,7 @@
 //! a separately managed subnet or peering would be wiped by the next VNet update.
 
 use super::{Placement, SubResource, Tags, arm_spec};
-use crate::engine::{DiffRules, ResourceSpec};
+use crate::engine::{DiffRules, OwnedByChildren, ResourceSpec};
 use crate::stages::StageError;
 use serde::Serialize;
 
@@ -124,7 +124,8 @@ pub struct DelegationProperties {
 }
 
 /// Comparison rules: prefixes, subnets (by name), service endpoints and
-/// delegations are sets; NSG/route table IDs case-insensitive.
+/// delegations are sets; NSG/route table IDs case-insensitive; peerings not
+/// declared inline are owned by the peering resources and kept on a rewrite.
 pub fn rules() -> DiffRules {
     DiffRules {
         set_arrays: super::paths(&[
@@ -141,6 +142,16 @@ pub fn rules() -> DiffRules {
             "/properties/subnets/*/properties/privateEndpointNetworkPolicies",
             "/properties/virtualNetworkPeerings/*/properties/remoteVirtualNetwork/id",
         ]),
+        // Peerings declared as their own resources (the hub -> spoke peering,
+        // declared by the spoke stage) are kept on a rewrite of the VNet.
+        owned_by_children: vec![OwnedByChildren {
+            path: "/properties/virtualNetworkPeerings".into(),
+            child_type: super::virtual_network_peering::TYPE.into(),
+            writable: super::virtual_network_peering::WRITABLE
+                .iter()
+                .map(|k| (*k).to_string())
+                .collect(),
+        }],
         ..DiffRules::default()
     }
 }

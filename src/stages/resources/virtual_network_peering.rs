@@ -8,6 +8,16 @@ use serde::Serialize;
 /// ARM resource type.
 pub const TYPE: &str = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings";
 
+/// Writable properties of a peering (everything else in a GET is read-only):
+/// what a VNet PUT carries back for peerings it keeps.
+pub const WRITABLE: &[&str] = &[
+    "remoteVirtualNetwork",
+    "allowVirtualNetworkAccess",
+    "allowForwardedTraffic",
+    "allowGatewayTransit",
+    "useRemoteGateways",
+];
+
 /// PUT body of a peering.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VirtualNetworkPeering {
