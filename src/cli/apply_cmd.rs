@@ -36,68 +36,29 @@ fn refuse_mismatch(mismatches: &[Mismatch]) -> ExitCode {
     ExitCode::from(EXIT_MISMATCH)
 }
 
-/// Run `apply FILE`.
-pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
-    let file = PlanFile::read(&args.file)?;
-    if cli.output == OutputFormat::Human {
-        eprintln!(
-            "Plan {}: environment {}, stages {}, made {} by owui-deploy {}.",
-            args.file.display(),
-            file.environment,
-            file.stages
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            file.created_at,
-            file.tool_version
-        );
-    }
-    // The environment file: `--env` when given, else the one the plan recorded.
-    let env_path = cli
-        .env
-        .clone()
-        .unwrap_or_else(|| file.environment_file.clone());
-    let loaded = match crate::config::load_with(&env_path, &super::load_options(cli)) {
-        Ok(loaded) => loaded,
-        Err(errors) => {
-            let report = crate::config::ValidationReport::from_result(&Err(errors));
-            match cli.output {
-                OutputFormat::Json => {
-                    outln!("{}", serde_json::to_string_pretty(&report.to_json())?)?
-                }
-                OutputFormat::Human => eprint!("{}", report.render_human()),
-            }
-            return Ok(ExitCode::from(1));
-        }
-    };
-    if let Err(e) = file.check_inputs(&loaded) {
-        return Ok(refuse(&e));
-    }
-    let now = template_digests(&loaded, &file.stages)?;
-    if let Err(e) = file.check_templates(&now) {
-        return Ok(refuse(&e));
-    }
-    let mut plan = file.plan.clone();
-    // Nothing in the file is trusted beyond what the configuration produces:
-    // every change is checked against the model rebuilt from the same inputs,
-    // before any request.
-    let model = deploy::build_model(&loaded, &file.stages, file.certificate, false)?;
-    let mismatches = if file.destroy {
-        plan_check::check_deletions_against_model(&plan, &model)
-    } else {
-        plan_check::check_against_model(&plan, &model, secrets::OMITTED_ON_UPDATE)
-    };
-    if !mismatches.is_empty() {
-        return Ok(refuse_mismatch(&mismatches));
-    }
-    plan.restore_blobs(&model)
-        .context("the plan does not match the templates it was made from")?;
-    let mut secret_set = secrets::gather(&loaded, &file.stages, false)?;
-    // A plan that sets a new password everywhere after an interrupted run.
-    secret_set.rotating = secrets::interrupted_password(&plan, &secret_set);
-    secrets::check_plan(&mut plan, &secret_set)?;
+/// A plan file checked offline against the configuration it names: what
+/// `apply FILE` needs once it connects.
+struct Checked {
+    file: PlanFile,
+    loaded: crate::config::LoadedEnvironment,
+    model: engine::Model,
+    plan: engine::Plan,
+    secret_set: secrets::SecretSet,
+}
 
+/// Run `apply FILE`: check the file offline, then connect, take the lock, run
+/// the preflight, check the live state and apply.
+pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
+    let Checked {
+        file,
+        loaded,
+        model,
+        plan,
+        secret_set,
+    } = match check_offline(cli, args)? {
+        Ok(checked) => checked,
+        Err(code) => return Ok(code),
+    };
     let session = Session::open(loaded, cli.auth, cli.sandbox_url.as_deref()).await?;
     let (session, lock) = match super::lock::take(session, "apply").await? {
         Ok(taken) => taken,
@@ -143,6 +104,89 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
     session.close().await;
     super::lock::release(lock).await;
     outcome
+}
+
+/// Read the plan file and check it without any request: the environment file,
+/// the templates and every change against the model the configuration builds.
+/// `Err(code)` when it is refused (already reported).
+fn check_offline(cli: &Cli, args: &ApplyFileArgs) -> Result<Result<Checked, ExitCode>> {
+    let file = PlanFile::read(&args.file)?;
+    if cli.output == OutputFormat::Human {
+        eprintln!(
+            "Plan {}: environment {}, stages {}, made {} by owui-deploy {}.",
+            args.file.display(),
+            file.environment,
+            file.stages
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            file.created_at,
+            file.tool_version
+        );
+    }
+    let loaded = match load_environment(cli, &file)? {
+        Ok(loaded) => loaded,
+        Err(code) => return Ok(Err(code)),
+    };
+    if let Err(e) = file.check_inputs(&loaded) {
+        return Ok(Err(refuse(&e)));
+    }
+    let now = template_digests(&loaded, &file.stages)?;
+    if let Err(e) = file.check_templates(&now) {
+        return Ok(Err(refuse(&e)));
+    }
+    let mut plan = file.plan.clone();
+    // Nothing in the file is trusted beyond what the configuration produces:
+    // every change is checked against the model rebuilt from the same inputs,
+    // before any request.
+    let model = deploy::build_model(&loaded, &file.stages, file.certificate, false)?;
+    let mismatches = if file.destroy {
+        plan_check::check_deletions_against_model(&plan, &model)
+    } else {
+        plan_check::check_against_model(&plan, &model, secrets::OMITTED_ON_UPDATE)
+    };
+    if !mismatches.is_empty() {
+        return Ok(Err(refuse_mismatch(&mismatches)));
+    }
+    plan.restore_blobs(&model)
+        .context("the plan does not match the templates it was made from")?;
+    let mut secret_set = secrets::gather(&loaded, &file.stages, false)?;
+    // A plan that sets a new password everywhere after an interrupted run.
+    secret_set.rotating = secrets::interrupted_password(&plan, &secret_set);
+    secrets::check_plan(&mut plan, &secret_set)?;
+    Ok(Ok(Checked {
+        file,
+        loaded,
+        model,
+        plan,
+        secret_set,
+    }))
+}
+
+/// The environment file: `--env` when given, else the one the plan recorded.
+/// `Err(code)` when it does not load (the problems are reported).
+fn load_environment(
+    cli: &Cli,
+    file: &PlanFile,
+) -> Result<Result<crate::config::LoadedEnvironment, ExitCode>> {
+    let env_path = cli
+        .env
+        .clone()
+        .unwrap_or_else(|| file.environment_file.clone());
+    match crate::config::load_with(&env_path, &super::load_options(cli)) {
+        Ok(loaded) => Ok(Ok(loaded)),
+        Err(errors) => {
+            let report = crate::config::ValidationReport::from_result(&Err(errors));
+            match cli.output {
+                OutputFormat::Json => {
+                    outln!("{}", serde_json::to_string_pretty(&report.to_json())?)?
+                }
+                OutputFormat::Human => eprint!("{}", report.render_human()),
+            }
+            Ok(Err(ExitCode::from(1)))
+        }
+    }
 }
 
 async fn verify_and_apply(
