@@ -174,19 +174,7 @@ fn load_environment(
         .env
         .clone()
         .unwrap_or_else(|| file.environment_file.clone());
-    match crate::config::load_with(&env_path, &super::load_options(cli)) {
-        Ok(loaded) => Ok(Ok(loaded)),
-        Err(errors) => {
-            let report = crate::config::ValidationReport::from_result(&Err(errors));
-            match cli.output {
-                OutputFormat::Json => {
-                    outln!("{}", serde_json::to_string_pretty(&report.to_json())?)?
-                }
-                OutputFormat::Human => eprint!("{}", report.render_human()),
-            }
-            Ok(Err(ExitCode::from(1)))
-        }
-    }
+    deploy::load_env_at(cli, &env_path)
 }
 
 async fn verify_and_apply(

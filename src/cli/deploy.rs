@@ -34,7 +34,14 @@ pub(super) const STEP_SUMMARY_VAR: &str = "GITHUB_STEP_SUMMARY";
 
 /// Load the environment file or print every problem (no network call is made).
 pub(super) fn load_env(cli: &Cli) -> Result<Result<LoadedEnvironment, ExitCode>> {
-    let path = super::env_path(cli)?;
+    load_env_at(cli, super::env_path(cli)?)
+}
+
+/// [`load_env`] for the environment file at `path`.
+pub(super) fn load_env_at(
+    cli: &Cli,
+    path: &std::path::Path,
+) -> Result<Result<LoadedEnvironment, ExitCode>> {
     match crate::config::load_with(path, &super::load_options(cli)) {
         Ok(loaded) => Ok(Ok(loaded)),
         Err(errors) => {
