@@ -55,12 +55,24 @@ fn usage_text(u: &UsagePrice, currency: &str) -> String {
     }
 }
 
+/// What the plan does to the resource, in plain words.
+fn action_word(action: super::Action) -> &'static str {
+    match action {
+        super::Action::Create => "new",
+        super::Action::Update => "changed",
+        super::Action::Replace => "replaced",
+        super::Action::Delete => "removed",
+        super::Action::NoOp => "unchanged",
+        super::Action::Read => "read",
+    }
+}
+
 fn resource_human(out: &mut String, r: &ResourceCost, currency: &str) {
     out.push_str(&format!(
         "  {} ({}, {}): {} {currency}/month ({})\n",
         r.label,
         r.stage,
-        r.action.as_str(),
+        action_word(r.action),
         money(r.monthly),
         signed(r.monthly_delta)
     ));
@@ -172,7 +184,7 @@ pub fn render_cost_markdown(report: &CostReport) -> String {
             "| {} | {} | {} | {} | {} | {} |\n",
             md_escape(&r.label),
             r.stage,
-            r.action.as_str(),
+            action_word(r.action),
             money(r.monthly),
             signed(r.monthly_delta),
             md_escape(&assumptions.join("; "))
