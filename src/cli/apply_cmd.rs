@@ -69,13 +69,11 @@ pub(super) async fn run(cli: &Cli, args: &ApplyFileArgs) -> Result<ExitCode> {
         register_providers: false,
         advisory_permissions: false,
     };
-    match super::preflight_cmd::gate(cli, &session, &model, &gate).await {
-        Ok(None) => {}
-        other => {
-            session.close().await;
-            super::lock::release(lock).await;
-            return other.map(|code| code.unwrap_or(ExitCode::from(1)));
-        }
+    if let Some(stop) = super::preflight_cmd::stop_before_writes(cli, &session, &model, &gate).await
+    {
+        session.close().await;
+        super::lock::release(lock).await;
+        return stop;
     }
     let mut outcome = verify_and_apply(
         cli,

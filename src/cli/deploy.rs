@@ -213,12 +213,10 @@ pub(super) async fn plan_cmd(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
         register_providers: false,
         advisory_permissions: true,
     };
-    match super::preflight_cmd::gate(cli, &session, &model, &gate).await {
-        Ok(None) => {}
-        other => {
-            session.close().await;
-            return other.map(|code| code.unwrap_or(ExitCode::from(1)));
-        }
+    if let Some(stop) = super::preflight_cmd::stop_before_writes(cli, &session, &model, &gate).await
+    {
+        session.close().await;
+        return stop;
     }
     let result =
         make_plan_repairing_password(cli, &session, &model, &Default::default(), &mut secret_set)
@@ -311,13 +309,11 @@ pub(super) async fn apply_cmd(cli: &Cli, stage: StageArg, args: &ApplyArgs) -> R
         register_providers: args.register_providers,
         advisory_permissions: false,
     };
-    match super::preflight_cmd::gate(cli, &session, &model, &gate).await {
-        Ok(None) => {}
-        other => {
-            session.close().await;
-            super::lock::release(lock).await;
-            return other.map(|code| code.unwrap_or(ExitCode::from(1)));
-        }
+    if let Some(stop) = super::preflight_cmd::stop_before_writes(cli, &session, &model, &gate).await
+    {
+        session.close().await;
+        super::lock::release(lock).await;
+        return stop;
     }
     let save = args.out.as_deref().map(|path| SaveAs {
         path,

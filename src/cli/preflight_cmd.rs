@@ -48,6 +48,20 @@ fn options(cli: &Cli, register_providers: bool) -> PreflightOptions {
     }
 }
 
+/// [`gate`] as the commands use it: `Some(result)` when the command must stop
+/// before any write (the report or the error says why), `None` to go on.
+pub(super) async fn stop_before_writes(
+    cli: &Cli,
+    session: &Session,
+    model: &Model,
+    gate_options: &Gate,
+) -> Option<Result<ExitCode>> {
+    match gate(cli, session, model, gate_options).await {
+        Ok(None) => None,
+        other => Some(other.map(|code| code.unwrap_or(ExitCode::from(1)))),
+    }
+}
+
 /// Run the preflight for `model` unless skipped. `Some(exit code)` when it
 /// failed (the report is printed); `None` to go on.
 pub(super) async fn gate(
