@@ -265,27 +265,10 @@ impl Graph {
             .tls_certs_only([cert])
             .build()
             .expect("client");
-        let token: Value = client
-            .post(format!("{}/tenant/oauth2/v2.0/token", h.sandbox.url()))
-            .form(&[
-                ("client_id", "sandbox"),
-                ("client_secret", "sandbox"),
-                ("grant_type", "client_credentials"),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ])
-            .send()
-            .await
-            .expect("token")
-            .json()
-            .await
-            .expect("token json");
         Graph {
             client,
             url: h.sandbox.url(),
-            token: token["access_token"]
-                .as_str()
-                .expect("access_token")
-                .to_string(),
+            token: h.token("https://graph.microsoft.com/.default").await,
         }
     }
 

@@ -30,24 +30,7 @@ async fn start() -> (Sandbox, reqwest::Client) {
 }
 
 async fn arm_token(sb: &Sandbox, http: &reqwest::Client) -> String {
-    let v: Value = http
-        .post(format!("{}/t/oauth2/v2.0/token", sb.url()))
-        .form(&[
-            ("client_id", "sandbox"),
-            ("client_secret", "sandbox"),
-            ("grant_type", "client_credentials"),
-            ("scope", "https://management.azure.com/.default"),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token JSON");
-    v["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_string()
+    common::sandbox_token(http, &sb.url(), "https://management.azure.com/.default").await
 }
 
 #[tokio::test(flavor = "multi_thread")]

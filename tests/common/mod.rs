@@ -10,6 +10,29 @@ use serde_json::Value;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// A bearer token for `scope` from the sandbox at `base` (client credentials
+/// `sandbox`/`sandbox`, the sandbox's own).
+pub async fn sandbox_token(http: &reqwest::Client, base: &str, scope: &str) -> String {
+    let v: Value = http
+        .post(format!("{base}/t/oauth2/v2.0/token"))
+        .form(&[
+            ("client_id", "sandbox"),
+            ("client_secret", "sandbox"),
+            ("grant_type", "client_credentials"),
+            ("scope", scope),
+        ])
+        .send()
+        .await
+        .expect("token request")
+        .json()
+        .await
+        .expect("token JSON");
+    v["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
+}
+
 /// Subscription used by tests (any GUID works in the sandbox).
 pub const SUB: &str = "00000000-0000-0000-0000-00000000a2e0";
 /// Tenant used by tests.
